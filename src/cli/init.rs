@@ -1,0 +1,42 @@
+use super::{Globals, OK};
+use std::path::PathBuf;
+
+/// Scaffold a new ITSM repo that validates clean
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  gitsm init my-itsm && cd my-itsm && gitsm validate")]
+pub struct Args {
+    /// Folder to create the repo in (default: the current folder)
+    dir: Option<PathBuf>,
+}
+
+pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let dir = a.dir.unwrap_or_else(|| PathBuf::from("."));
+    let name = std::fs::canonicalize(&dir)
+        .ok()
+        .or_else(|| Some(dir.clone()))
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "itsm".into());
+    let files = gitsm::init::scaffold(&name);
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|(p, _)| dir.join(p).exists())
+        .map(|(p, _)| p.clone())
+        .collect();
+    if !existing.is_empty() {
+        anyhow::bail!(
+            "{} already holds {}; init never overwrites files",
+            dir.display(),
+            existing.join(", ")
+        );
+    }
+    for (path, body) in &files {
+        gitsm::fsutil::write_atomic(&dir.join(path), body.as_bytes())?;
+    }
+    println!(
+        "created an ITSM repo in {} ({} files)",
+        dir.display(),
+        files.len()
+    );
+    println!("next: cd {} && gitsm validate", dir.display());
+    Ok(OK)
+}

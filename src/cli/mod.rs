@@ -1,0 +1,125 @@
+//! Command-line parsing and dispatch. One module per subcommand.
+
+mod completions;
+mod init;
+mod schema;
+mod validate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit code: the check passed.
+pub const OK: i32 = 0;
+/// Exit code: the check found problems (findings, a denied gate, an illegal move).
+pub const FOUND: i32 = 1;
+/// Exit code: usage or runtime error; nothing was decided.
+pub const ERROR: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gitsm",
+    version,
+    about = "IT service management as code: validate ITSM records kept in Git",
+    long_about = "gitsm keeps a service catalog, SLAs, change policy, incidents, problems, \
+service requests and changes as YAML in a Git repo, and checks them.\n\n\
+Exit codes: 0 success, 1 the check found problems, 2 usage or runtime error.",
+    after_help = "Examples:\n  gitsm init my-itsm\n  gitsm --repo examples/acme validate\n  gitsm validate --format github"
+)]
+pub struct Cli {
+    /// The ITSM repo (default: the nearest folder upwards holding gitsm.yaml)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Fix the clock for reproducible output (RFC 3339 with offset)
+    #[arg(long, global = true, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// When to use colors
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    Init(init::Args),
+    Validate(validate::Args),
+    Schema(schema::Args),
+    Completions(completions::Args),
+}
+
+/// Global options every command may use.
+pub struct Globals {
+    pub repo: Option<PathBuf>,
+    #[allow(dead_code)] // read by the time-dependent commands
+    pub now: Option<jiff::Timestamp>,
+    pub color: bool,
+}
+
+impl Globals {
+    /// The repo root: `--repo`, else the nearest folder upwards with gitsm.yaml.
+    pub fn root(&self) -> anyhow::Result<PathBuf> {
+        if let Some(r) = &self.repo {
+            if !r.is_dir() {
+                anyhow::bail!("--repo {}: no such directory", r.display());
+            }
+            return Ok(r.clone());
+        }
+        let cwd = std::env::current_dir()?;
+        gitsm::repo::find_root(&cwd).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no gitsm.yaml in {} or any parent folder; pass --repo DIR or run `gitsm init`",
+                cwd.display()
+            )
+        })
+    }
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { ERROR } else { OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let now = match cli.now.as_deref().map(|s| s.parse::<gitsm::model::Timestamp>()) {
+        None => None,
+        Some(Ok(t)) => Some(t.as_jiff()),
+        Some(Err(e)) => {
+            eprintln!("error: --now: {e}");
+            return ERROR;
+        }
+    };
+    use std::io::IsTerminal;
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let g = Globals {
+        repo: cli.repo,
+        now,
+        color,
+    };
+    let result = match cli.command {
+        Command::Init(a) => init::run(&g, a),
+        Command::Validate(a) => validate::run(&g, a),
+        Command::Schema(a) => schema::run(&g, a),
+        Command::Completions(a) => completions::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ERROR
+        }
+    }
+}

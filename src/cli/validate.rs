@@ -1,0 +1,56 @@
+use super::{Globals, FOUND, OK};
+use clap::ValueEnum;
+use gitsm::diag;
+use std::collections::HashMap;
+
+/// Check every record against its schema and the repo's rules
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  gitsm validate\n  gitsm --repo examples/acme validate --format json\n  gitsm validate --format github   # annotations on the PR diff"
+)]
+pub struct Args {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let root = g.root()?;
+    let source = gitsm::repo::WorkTree::new(&root);
+    let v = gitsm::validate::validate(&source)?;
+    let out = match a.format {
+        Format::Human => {
+            // Read only the files that have findings, for their source lines.
+            let mut sources: HashMap<String, String> = HashMap::new();
+            for f in &v.findings {
+                if !sources.contains_key(&f.file) {
+                    if let Ok(t) = std::fs::read_to_string(root.join(&f.file)) {
+                        sources.insert(f.file.clone(), t);
+                    }
+                }
+            }
+            let mut s = diag::render_human(&v.findings, &sources, g.color);
+            if v.findings.is_empty() {
+                s = format!(
+                    "ok: {} records in {} files, no findings\n",
+                    v.snapshot.records.len(),
+                    v.snapshot.files
+                );
+            }
+            s
+        }
+        Format::Json => diag::render_json(&v.findings, v.snapshot.records.len()),
+        Format::Github => diag::render_github(&v.findings),
+        Format::Sarif => diag::render_sarif(&v.findings),
+    };
+    print!("{out}");
+    Ok(if v.has_errors() { FOUND } else { OK })
+}

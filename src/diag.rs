@@ -1,0 +1,414 @@
+//! Findings: every problem gitsm reports, with a stable code, a severity and a
+//! location, plus the renderers that turn them into human text, JSON, GitHub
+//! workflow commands and SARIF. Renderers return strings; the binary prints.
+
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// How bad a finding is. Errors fail `validate` (exit 1); warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+macro_rules! codes {
+    ($( $name:ident = $code:literal, $sev:ident, $desc:literal; )*) => {
+        /// Every finding code gitsm can emit. Codes are stable: never renumber one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $( $name, )* }
+
+        impl Code {
+            /// All codes, in documentation order.
+            pub const ALL: &'static [Code] = &[ $( Code::$name, )* ];
+
+            /// The stable code string, e.g. `E0102`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$name => $code, )* }
+            }
+
+            /// One line describing what the code means.
+            pub fn description(self) -> &'static str {
+                match self { $( Code::$name => $desc, )* }
+            }
+
+            /// The default severity of findings with this code.
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$name => Severity::$sev, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    // E00xx: the file and its YAML
+    MalformedYaml = "E0001", Error, "the file is not well-formed YAML";
+    DuplicateKey = "E0002", Error, "a mapping has the same key twice";
+    Alias = "E0003", Error, "YAML anchors and aliases are not allowed in records";
+    Tag = "E0004", Error, "YAML tags (`!foo`, `!!str`) are not allowed in records";
+    MergeKey = "E0005", Error, "YAML merge keys (`<<:`) are not allowed in records";
+    MultipleDocuments = "E0006", Error, "a record file holds more than one YAML document";
+    TooDeep = "E0007", Error, "the YAML nesting is deeper than gitsm accepts";
+    ComplexKey = "E0008", Error, "a mapping key is not a plain string";
+    EmptyFile = "E0009", Error, "a file in a record folder holds no record";
+    FileTooLarge = "E0010", Error, "the file is larger than gitsm reads";
+    NotText = "E0011", Error, "the file is binary or not UTF-8";
+    NotARecord = "E0012", Error, "a YAML file in a record folder does not declare `apiVersion: gitsm/v1`";
+    UnknownKind = "E0013", Error, "the record's `kind` is not a gitsm kind";
+    Symlink = "E0014", Error, "a YAML file is a symbolic link; records must be regular files";
+    UnreadableFile = "E0015", Error, "the file could not be read";
+    NotAMapping = "E0016", Error, "the document is not a mapping";
+    // E01xx: the schema layer
+    WrongType = "E0101", Error, "a value has the wrong type";
+    UnknownField = "E0102", Error, "a field is not part of the record's schema";
+    MissingField = "E0103", Error, "a required field is missing";
+    InvalidValue = "E0104", Error, "a value is not one of the allowed values";
+    InvalidFormat = "E0105", Error, "a value does not have the required format (timestamp, duration, id, date)";
+    SchemaViolation = "E0106", Error, "a value violates the schema in another way";
+    // E02xx: ids and references
+    DuplicateId = "E0201", Error, "two records of the same kind share an id";
+    MalformedId = "E0202", Error, "a ticket id does not follow the configured prefix and digits";
+    UnknownService = "E0210", Error, "a reference names a service that does not exist";
+    UnknownSla = "E0211", Error, "a service names an SLA that does not exist";
+    UnknownCalendar = "E0212", Error, "an SLA names a calendar that does not exist";
+    UnknownProblem = "E0213", Error, "an incident names a problem that does not exist";
+    UnknownIncident = "E0214", Error, "a problem lists an incident that does not exist";
+    UnknownRelated = "E0215", Error, "a `related` id names no record";
+    DependencyCycle = "E0220", Error, "services depend on each other in a cycle";
+    // E03xx: timeline and workflow
+    StatusMismatch = "E0301", Error, "the record's status differs from the last status in its timeline";
+    TimelineOrder = "E0302", Error, "timeline events are not in time order";
+    IllegalTransition = "E0303", Error, "a timeline step is not a legal workflow move";
+    TimelineStart = "E0304", Error, "the timeline does not start with a creation event in the initial status";
+    // E04xx: kind-specific rules
+    PriorityMismatch = "E0401", Error, "an incident's priority contradicts the priority matrix";
+    WindowOrder = "E0402", Error, "a change window does not end after it starts";
+    MissingOutcome = "E0403", Error, "a completed or closed change has no `outcome`";
+    MissingReview = "E0404", Error, "a closed emergency or unsuccessful change has no `review`";
+    MissingWindow = "E0405", Error, "a change that is scheduled or later has no `window`";
+    MissingPlan = "E0406", Error, "a normal or emergency change lacks `plan` or `rollback_plan`";
+    BadTimeZone = "E0407", Error, "a time zone is not a known IANA zone";
+    BadHours = "E0408", Error, "calendar hours are not `HH:MM-HH:MM` ranges on known weekdays";
+    // E05xx: repo-wide rules
+    NoConfig = "E0501", Error, "the repo has no `gitsm.yaml` Config record";
+    ExtraConfig = "E0502", Error, "a Config record appears outside `gitsm.yaml`";
+    NoPolicy = "E0503", Error, "the repo has no ChangePolicy";
+    ExtraPolicy = "E0504", Error, "the repo has more than one ChangePolicy";
+    TooFewApprovals = "E0505", Error, "an approved-or-later change lists fewer approvals than its policy rule asks";
+    NoMatchingRule = "E0506", Error, "no ChangePolicy rule matches a change";
+    // W: warnings
+    UnexpectedFolder = "W0001", Warning, "a record sits outside the conventional folder for its kind";
+    LooksLikeRecord = "W0002", Warning, "a YAML file has a gitsm `kind` but no `apiVersion: gitsm/v1`";
+    FileNameMismatch = "W0003", Warning, "a ticket's file name differs from its id";
+}
+
+/// A 1-based line and column in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Pos {
+    pub const START: Pos = Pos { line: 1, column: 1 };
+}
+
+/// One problem, located in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// Path relative to the repo root, with `/` separators.
+    pub file: String,
+    pub pos: Pos,
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    pub fn new(code: Code, file: impl Into<String>, pos: Pos, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            file: file.into(),
+            pos,
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// Sorts findings by file, then position, then code, so output is stable.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.file.as_str(), a.pos, a.code, a.message.as_str()).cmp(&(
+            b.file.as_str(),
+            b.pos,
+            b.code,
+            b.message.as_str(),
+        ))
+    });
+}
+
+/// Counts of errors and warnings.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+pub fn summarize(findings: &[Finding]) -> Summary {
+    let mut s = Summary::default();
+    for f in findings {
+        match f.severity {
+            Severity::Error => s.errors += 1,
+            Severity::Warning => s.warnings += 1,
+        }
+    }
+    s
+}
+
+/// Gives the source text of a file, for showing the offending line.
+pub trait SourceLookup {
+    fn source(&self, file: &str) -> Option<&str>;
+}
+
+impl SourceLookup for std::collections::HashMap<String, String> {
+    fn source(&self, file: &str) -> Option<&str> {
+        self.get(file).map(String::as_str)
+    }
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// rustc-style text: header, location, the source line and a caret.
+pub fn render_human(findings: &[Finding], sources: &dyn SourceLookup, color: bool) -> String {
+    let p = Paint { on: color };
+    let mut out = String::new();
+    for f in findings {
+        let (label, col) = match f.severity {
+            Severity::Error => ("error", "1;31"),
+            Severity::Warning => ("warning", "1;33"),
+        };
+        let _ = writeln!(
+            out,
+            "{}{}",
+            p.wrap(col, &format!("{label}[{}]", f.code.as_str())),
+            p.wrap("1", &format!(": {}", f.message))
+        );
+        let line_text = sources
+            .source(&f.file)
+            .and_then(|s| s.lines().nth(f.pos.line.saturating_sub(1)))
+            .map(|l| l.trim_end_matches('\r'));
+        let gutter = f.pos.line.to_string().len().max(1);
+        let pad = " ".repeat(gutter);
+        let _ = writeln!(
+            out,
+            "{pad}{} {}:{}:{}",
+            p.wrap("1;34", "-->"),
+            f.file,
+            f.pos.line,
+            f.pos.column
+        );
+        if let Some(text) = line_text.filter(|t| t.len() <= 400) {
+            let bar = p.wrap("1;34", "|");
+            let _ = writeln!(out, "{pad} {bar}");
+            let _ = writeln!(out, "{} {bar} {text}", p.wrap("1;34", &f.pos.line.to_string()));
+            let caret_pad: String = text
+                .chars()
+                .take(f.pos.column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let _ = writeln!(out, "{pad} {bar} {caret_pad}{}", p.wrap(col, "^"));
+        }
+        if let Some(h) = &f.hint {
+            let _ = writeln!(
+                out,
+                "{pad} {} {}",
+                p.wrap("1;34", "="),
+                p.wrap("1", &format!("help: {h}"))
+            );
+        }
+        out.push('\n');
+    }
+    let s = summarize(findings);
+    if s.errors + s.warnings == 0 {
+        let _ = writeln!(out, "{}", p.wrap("1;32", "ok: no findings"));
+    } else {
+        let _ = writeln!(out, "{} error(s), {} warning(s)", s.errors, s.warnings);
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: &'a str,
+    severity: Severity,
+    message: &'a str,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
+}
+
+/// `{"findings": [...], "summary": {...}, "records": N}`.
+pub fn render_json(findings: &[Finding], records: usize) -> String {
+    let list: Vec<JsonFinding> = findings
+        .iter()
+        .map(|f| JsonFinding {
+            code: f.code.as_str(),
+            severity: f.severity,
+            message: &f.message,
+            file: &f.file,
+            line: f.pos.line,
+            column: f.pos.column,
+            hint: f.hint.as_deref(),
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "findings": list,
+        "summary": summarize(findings),
+        "records": records,
+    });
+    serde_json::to_string_pretty(&doc).expect("findings serialize") + "\n"
+}
+
+fn gh_escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn gh_escape_prop(s: &str) -> String {
+    gh_escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions workflow commands, so findings show on the PR diff.
+pub fn render_github(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let level = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut msg = f.message.clone();
+        if let Some(h) = &f.hint {
+            msg.push_str("\nhelp: ");
+            msg.push_str(h);
+        }
+        let _ = writeln!(
+            out,
+            "::{level} file={},line={},col={},title={}::{}",
+            gh_escape_prop(&f.file),
+            f.pos.line,
+            f.pos.column,
+            gh_escape_prop(&format!("gitsm {}", f.code.as_str())),
+            gh_escape_data(&msg)
+        );
+    }
+    out
+}
+
+/// SARIF 2.1.0, for code-scanning uploads.
+pub fn render_sarif(findings: &[Finding]) -> String {
+    let rules: Vec<_> = Code::ALL
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.as_str(),
+                "name": format!("{c:?}"),
+                "shortDescription": {"text": c.description()},
+                "helpUri": format!("https://github.com/gitsm/gitsm/blob/main/docs/codes.md#{}", c.as_str().to_lowercase()),
+            })
+        })
+        .collect();
+    let results: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            let mut text = f.message.clone();
+            if let Some(h) = &f.hint {
+                text.push_str(" (help: ");
+                text.push_str(h);
+                text.push(')');
+            }
+            serde_json::json!({
+                "ruleId": f.code.as_str(),
+                "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": {"text": text},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.file},
+                        "region": {"startLine": f.pos.line, "startColumn": f.pos.column}
+                    }
+                }]
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "gitsm",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/gitsm/gitsm",
+                "rules": rules,
+            }},
+            "results": results,
+        }]
+    });
+    serde_json::to_string_pretty(&doc).expect("sarif serializes") + "\n"
+}
+
+/// Markdown table of every code, for `docs/codes.md`.
+pub fn codes_markdown() -> String {
+    let mut out = String::from("| code | severity | meaning |\n|---|---|---|\n");
+    for c in Code::ALL {
+        let sev = match c.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "| {} | {sev} | {} |", c.as_str(), c.description());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
+        }
+    }
+
+    #[test]
+    fn github_escapes_newlines_and_commas() {
+        let f = Finding::new(Code::UnknownField, "a,b.yaml", Pos { line: 2, column: 3 }, "x\ny");
+        let s = render_github(&[f]);
+        assert_eq!(
+            s,
+            "::error file=a%2Cb.yaml,line=2,col=3,title=gitsm E0102::x%0Ay\n"
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! gitsm: IT service management as code.
+//!
+//! The library holds the domain (record kinds, workflows), loading, validation
+//! and rendering; it never prints. The `gitsm` binary parses arguments, calls
+//! into it and chooses how to print.
+
+pub mod diag;
+pub mod fsutil;
+pub mod init;
+pub mod model;
+pub mod repo;
+pub mod schema;
+pub mod validate;
+pub mod workflow;
+pub mod yaml;

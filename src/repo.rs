@@ -1,0 +1,551 @@
+//! Finding and loading an ITSM repo, from the work tree or from a git revision,
+//! through one code path: a [`Source`] lists files and reads bytes, and
+//! [`load`] turns them into typed records plus findings.
+
+use crate::diag::{Code, Finding, Pos};
+use crate::model::{Kind, Record, API_VERSION, RECORD_FOLDERS};
+use crate::{schema, yaml};
+use rayon::prelude::*;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Name of the settings file that marks the repo root.
+pub const CONFIG_FILE: &str = "gitsm.yaml";
+
+/// A file a source offers: path relative to the repo root with `/` separators.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub path: String,
+    pub size: u64,
+    pub symlink: bool,
+}
+
+/// Where records come from.
+pub trait Source: Sync {
+    /// Every YAML file the loader should consider (hidden folders, `templates/`
+    /// and output folders already left out).
+    fn entries(&self) -> anyhow::Result<Vec<Entry>>;
+    /// The bytes of one entry.
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>>;
+}
+
+/// Folders never searched for records, besides hidden ones.
+fn skipped_top(first: &str, extra: &[String]) -> bool {
+    first == "templates" || extra.iter().any(|e| e.trim_matches('/') == first)
+}
+
+pub fn is_yaml_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+/// The work tree of an ITSM repo.
+pub struct WorkTree {
+    pub root: PathBuf,
+    /// Output folders from the config, skipped by the walk.
+    pub skip: Vec<String>,
+}
+
+impl WorkTree {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        let skip = output_folders(&root);
+        WorkTree { root, skip }
+    }
+}
+
+/// Reads `output:` folders from `gitsm.yaml` without the full loader, so the
+/// walk can skip them. A broken config skips nothing extra.
+fn output_folders(root: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(root.join(CONFIG_FILE)) else {
+        return Vec::new();
+    };
+    output_folders_from(&text)
+}
+
+pub fn output_folders_from(text: &str) -> Vec<String> {
+    let Ok(Some(node)) = yaml::parse(text) else {
+        return Vec::new();
+    };
+    let Some(out) = node.get("output") else {
+        return Vec::new();
+    };
+    ["reports", "status_page"]
+        .iter()
+        .filter_map(|k| out.get(k).and_then(yaml::Node::as_str))
+        .map(|s| {
+            s.trim_start_matches("./")
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+impl Source for WorkTree {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        let mut stack = vec![(self.root.clone(), String::new())];
+        while let Some((dir, rel)) = stack.pop() {
+            let rd =
+                std::fs::read_dir(&dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
+            for ent in rd {
+                let ent = ent?;
+                let name = ent.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let ft = ent.file_type()?;
+                let path = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if ft.is_dir() {
+                    if rel.is_empty() && skipped_top(&name, &self.skip) {
+                        continue;
+                    }
+                    stack.push((ent.path(), path));
+                } else if is_yaml_name(&name) {
+                    let meta = std::fs::symlink_metadata(ent.path())?;
+                    out.push(Entry {
+                        path,
+                        size: meta.len(),
+                        symlink: ft.is_symlink(),
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.root.join(path))
+    }
+}
+
+/// A tree at a git revision, read as objects (never the work tree).
+pub struct GitTree {
+    git_dir: PathBuf,
+    entries: Vec<(Entry, git2::Oid)>,
+    index: HashMap<String, usize>,
+}
+
+thread_local! {
+    // git2::Repository is not Sync; each reader thread opens its own handle.
+    static REPO: RefCell<Option<(PathBuf, git2::Repository)>> = const { RefCell::new(None) };
+}
+
+impl GitTree {
+    /// Lists the YAML files of `tree` in the repository at `git_dir`.
+    pub fn new(repo: &git2::Repository, tree: &git2::Tree<'_>) -> anyhow::Result<Self> {
+        let mut entries = Vec::new();
+        let odb = repo.odb()?;
+        // Output folders come from the tree's own config.
+        let skip = match tree.get_path(Path::new(CONFIG_FILE)) {
+            Ok(e) => match repo.find_blob(e.id()) {
+                Ok(b) => output_folders_from(&String::from_utf8_lossy(b.content())),
+                Err(_) => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        };
+        let mut err = None;
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+            let name = e.name().unwrap_or("");
+            if name.starts_with('.') {
+                return git2::TreeWalkResult::Skip;
+            }
+            let is_tree = e.kind() == Some(git2::ObjectType::Tree);
+            if is_tree {
+                if dir.is_empty() && skipped_top(name, &skip) {
+                    return git2::TreeWalkResult::Skip;
+                }
+                return git2::TreeWalkResult::Ok;
+            }
+            if e.kind() == Some(git2::ObjectType::Commit) || !is_yaml_name(name) {
+                return git2::TreeWalkResult::Ok;
+            }
+            let size = match odb.read_header(e.id()) {
+                Ok((size, _)) => size as u64,
+                Err(e2) => {
+                    err = Some(e2);
+                    return git2::TreeWalkResult::Abort;
+                }
+            };
+            entries.push((
+                Entry {
+                    path: format!("{dir}{name}"),
+                    size,
+                    symlink: e.filemode() == 0o120000,
+                },
+                e.id(),
+            ));
+            git2::TreeWalkResult::Ok
+        })?;
+        if let Some(e) = err {
+            return Err(e.into());
+        }
+        entries.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        let index = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (e, _))| (e.path.clone(), i))
+            .collect();
+        Ok(GitTree {
+            git_dir: repo.path().to_path_buf(),
+            entries,
+            index,
+        })
+    }
+
+    /// The blob id of a path, for diffing snapshots.
+    pub fn oid(&self, path: &str) -> Option<git2::Oid> {
+        self.index.get(path).map(|i| self.entries[*i].1)
+    }
+}
+
+impl Source for GitTree {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        Ok(self.entries.iter().map(|(e, _)| e.clone()).collect())
+    }
+
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        let oid = self
+            .oid(path)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, path.to_string()))?;
+        REPO.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().map(|(p, _)| p != &self.git_dir).unwrap_or(true) {
+                let r = git2::Repository::open(&self.git_dir).map_err(std::io::Error::other)?;
+                *slot = Some((self.git_dir.clone(), r));
+            }
+            let (_, repo) = slot.as_ref().expect("just set");
+            let blob = repo.find_blob(oid).map_err(std::io::Error::other)?;
+            Ok(blob.content().to_vec())
+        })
+    }
+}
+
+/// A record and the file it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: String,
+    pub record: Record,
+}
+
+/// Everything loaded from a source: the records that passed the schema layer,
+/// and every finding so far.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub records: Vec<Loaded>,
+    pub findings: Vec<Finding>,
+    /// Files considered (YAML files outside skipped folders).
+    pub files: usize,
+}
+
+impl Snapshot {
+    pub fn config(&self) -> Option<&crate::model::Config> {
+        self.records.iter().find_map(|l| match &l.record {
+            Record::Config(c) if l.path == CONFIG_FILE => Some(c),
+            _ => None,
+        })
+    }
+}
+
+/// Which kind of place a path is.
+fn folder_of(path: &str) -> (Option<&'static str>, bool) {
+    let first = path.split('/').next().unwrap_or("");
+    let has_dir = path.contains('/');
+    if !has_dir {
+        return (None, false);
+    }
+    for f in RECORD_FOLDERS {
+        if first == f {
+            return (Some(f), true);
+        }
+        if first.eq_ignore_ascii_case(f) {
+            return (Some(f), false);
+        }
+    }
+    (None, false)
+}
+
+/// Loads every record a source offers. Parsing and schema checks run in
+/// parallel; the result is in path order.
+pub fn load(source: &dyn Source) -> anyhow::Result<Snapshot> {
+    let entries = source.entries()?;
+    let results: Vec<(Option<Loaded>, Vec<Finding>)> =
+        entries.par_iter().map(|e| load_entry(source, e)).collect();
+    let mut snap = Snapshot {
+        files: entries.len(),
+        ..Default::default()
+    };
+    for (rec, mut f) in results {
+        if let Some(r) = rec {
+            snap.records.push(r);
+        }
+        snap.findings.append(&mut f);
+    }
+    Ok(snap)
+}
+
+/// Loads a single file; used by the loader and by editing commands.
+pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Finding>) {
+    let (conv_folder, exact) = folder_of(&e.path);
+    let strict = conv_folder.is_some() || e.path == CONFIG_FILE;
+    let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
+    if e.symlink {
+        return (
+            None,
+            vec![finding(
+                Code::Symlink,
+                Pos::START,
+                format!("`{}` is a symbolic link", e.path),
+            )
+            .with_hint("gitsm does not follow symlinks; replace it with the file itself")],
+        );
+    }
+    if e.size > yaml::MAX_FILE_BYTES {
+        return (
+            None,
+            vec![finding(
+                Code::FileTooLarge,
+                Pos::START,
+                format!(
+                    "file is {} bytes; gitsm reads at most {} bytes",
+                    e.size,
+                    yaml::MAX_FILE_BYTES
+                ),
+            )
+            .with_hint("records are small; split the data or move it out of the ITSM repo")],
+        );
+    }
+    let bytes = match source.read(&e.path) {
+        Ok(b) => b,
+        Err(err) => {
+            return (
+                None,
+                vec![finding(
+                    Code::UnreadableFile,
+                    Pos::START,
+                    format!("cannot read file: {err}"),
+                )],
+            );
+        }
+    };
+    if bytes.len() as u64 > yaml::MAX_FILE_BYTES {
+        return (
+            None,
+            vec![finding(
+                Code::FileTooLarge,
+                Pos::START,
+                format!("file is {} bytes", bytes.len()),
+            )],
+        );
+    }
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) if !t.contains('\0') => t,
+        _ => {
+            return (
+                None,
+                vec![finding(
+                    Code::NotText,
+                    Pos::START,
+                    "file is binary or not valid UTF-8".into(),
+                )
+                .with_hint("records are UTF-8 text")],
+            );
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Outside the record folders only files that mention gitsm are our business.
+    let ours = strict || text.contains(API_VERSION);
+    let node = match yaml::parse(text) {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            if strict {
+                return (
+                    None,
+                    vec![
+                        finding(Code::EmptyFile, Pos::START, "file holds no YAML document".into())
+                            .with_hint("delete the file or write the record into it"),
+                    ],
+                );
+            }
+            return (None, Vec::new());
+        }
+        Err(err) => {
+            if !ours {
+                return (None, Vec::new());
+            }
+            let mut f = finding(err.code, err.pos, err.message);
+            f.hint = err.hint;
+            return (None, vec![f]);
+        }
+    };
+    let api = node.get("apiVersion");
+    let kind_node = node.get("kind");
+    if !matches!(node.value, yaml::Value::Map(_)) {
+        if strict {
+            return (
+                None,
+                vec![finding(
+                    Code::NotAMapping,
+                    node.pos,
+                    "the document is not a mapping of fields".into(),
+                )],
+            );
+        }
+        return (None, Vec::new());
+    }
+    let kind_name = kind_node.and_then(yaml::Node::as_str);
+    if api.and_then(yaml::Node::as_str) != Some(API_VERSION) {
+        let kindlike = kind_name.and_then(Kind::from_name).is_some();
+        if strict {
+            let pos = api.map(|a| a.pos).unwrap_or(node.pos);
+            let msg = match api {
+                Some(a) => format!("`apiVersion` is {:?}, not `{API_VERSION}`", a.to_json()),
+                None => format!(
+                    "file in `{}/` does not declare `apiVersion: {API_VERSION}`",
+                    conv_folder.unwrap_or("")
+                ),
+            };
+            return (
+                None,
+                vec![finding(Code::NotARecord, pos, msg).with_hint(format!(
+                    "every file in a record folder is a record: start it with `apiVersion: {API_VERSION}`, or move it elsewhere"
+                ))],
+            );
+        }
+        if kindlike {
+            return (
+                None,
+                vec![finding(
+                    Code::LooksLikeRecord,
+                    node.pos,
+                    format!(
+                        "file has `kind: {}` but no `apiVersion: {API_VERSION}`; it is not loaded",
+                        kind_name.unwrap_or("")
+                    ),
+                )
+                .with_hint(format!("add `apiVersion: {API_VERSION}` if it is a record"))],
+            );
+        }
+        return (None, Vec::new());
+    }
+    let Some(kind) = kind_name.and_then(Kind::from_name) else {
+        let pos = kind_node.map(|k| k.pos).unwrap_or(node.pos);
+        let names: Vec<String> = Kind::ALL.iter().map(|k| k.name().to_string()).collect();
+        let shown = kind_node
+            .map(|k| k.to_json().to_string())
+            .unwrap_or_else(|| "missing".into());
+        let mut f = finding(Code::UnknownKind, pos, format!("unknown record kind {shown}"));
+        f = match kind_name.and_then(|k| schema::did_you_mean(k, &names)) {
+            Some(best) => f.with_hint(format!("did you mean `{best}`?")),
+            None => f.with_hint(format!("kinds: {}", names.join(", "))),
+        };
+        return (None, vec![f]);
+    };
+    let mut findings = Vec::new();
+    if kind == Kind::Config && e.path != CONFIG_FILE {
+        findings.push(
+            finding(
+                Code::ExtraConfig,
+                node.pos,
+                "a Config record must be the root `gitsm.yaml`".into(),
+            )
+            .with_hint("merge it into gitsm.yaml and delete this file"),
+        );
+        return (None, findings);
+    }
+    let json = node.to_json();
+    let mut schema_findings = schema::validate(kind, &json, &node, &e.path);
+    if !schema_findings.is_empty() {
+        findings.append(&mut schema_findings);
+        return (None, findings);
+    }
+    let record = match Record::from_json(kind, &json) {
+        Ok(r) => r,
+        Err((pointer, msg)) => {
+            findings.push(finding(Code::InvalidFormat, node.locate(&pointer, false), msg));
+            return (None, findings);
+        }
+    };
+    // Conventions: folder and file name.
+    if kind != Kind::Config {
+        let expected = kind.folder();
+        let actual = e.path.split('/').next().unwrap_or("");
+        if !e.path.contains('/') || actual != expected {
+            let why = if conv_folder.is_some() && !exact {
+                format!("folder `{actual}/` differs from the convention `{expected}/` (case matters)")
+            } else {
+                format!(
+                    "{} record is in `{}`, not in `{expected}/`",
+                    kind.name(),
+                    parent(&e.path)
+                )
+            };
+            findings.push(
+                finding(
+                    Code::UnexpectedFolder,
+                    kind_node.map(|k| k.pos).unwrap_or(node.pos),
+                    why,
+                )
+                .with_hint(format!(
+                    "move it to `{expected}/`; it is still loaded by its kind"
+                )),
+            );
+        }
+        if kind.is_ticket() {
+            let stem = file_stem(&e.path);
+            if stem != record.id().as_str() {
+                findings.push(
+                    finding(
+                        Code::FileNameMismatch,
+                        node.get("id").map(|n| n.pos).unwrap_or(node.pos),
+                        format!("file name `{stem}` differs from id `{}`", record.id()),
+                    )
+                    .with_hint(format!("rename the file to `{}.yaml`", record.id())),
+                );
+            }
+        }
+    }
+    (
+        Some(Loaded {
+            path: e.path.clone(),
+            record,
+        }),
+        findings,
+    )
+}
+
+fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(i) => &path[..i + 1],
+        None => "the repo root",
+    }
+}
+
+pub fn file_stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match name.rfind('.') {
+        Some(i) => &name[..i],
+        None => name,
+    }
+}
+
+/// The nearest folder at or above `start` that holds `gitsm.yaml`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        if d.join(CONFIG_FILE).is_file() {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    None
+}

@@ -1,0 +1,376 @@
+//! The schema layer: JSON Schemas generated from the model types, compiled
+//! once, and validation errors mapped back to the YAML node they concern.
+
+use crate::diag::{Code, Finding};
+use crate::model::{self, Kind};
+use crate::yaml::Node;
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+
+/// Base URL the schemas are published under (their `$id`).
+pub const SCHEMA_BASE: &str = "https://gitsm.dev/schemas/v1/";
+
+fn generate<T: schemars::JsonSchema>() -> Value {
+    let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
+        s.inline_subschemas = true;
+    });
+    let schema = settings.into_generator().into_root_schema_for::<T>();
+    serde_json::to_value(schema).expect("schema is JSON")
+}
+
+/// Optional fields need no `null` branch: writing `field: ~` is an error,
+/// which keeps errors pointed (an enum error, not an `anyOf` error).
+fn strip_null(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Array(branches)) = map.get("anyOf") {
+                let non_null: Vec<Value> = branches
+                    .iter()
+                    .filter(|b| b.get("type") != Some(&json!("null")))
+                    .cloned()
+                    .collect();
+                if non_null.len() == 1 && branches.len() == 2 {
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = &non_null[0] {
+                        for (k, val) in inner {
+                            map.entry(k.clone()).or_insert_with(|| val.clone());
+                        }
+                    }
+                }
+            }
+            if let Some(Value::Array(types)) = map.get("type") {
+                let non_null: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if non_null.len() == 1 {
+                    map.insert("type".into(), non_null[0].clone());
+                }
+            }
+            if map.get("default") == Some(&Value::Null) {
+                map.remove("default");
+            }
+            for val in map.values_mut() {
+                strip_null(val);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_null),
+        _ => {}
+    }
+}
+
+/// The JSON Schema of one kind, as checked in under `schemas/`.
+pub fn schema_for(kind: Kind) -> Value {
+    let mut schema = match kind {
+        Kind::Config => generate::<model::Config>(),
+        Kind::Service => generate::<model::Service>(),
+        Kind::Calendar => generate::<model::Calendar>(),
+        Kind::Sla => generate::<model::Sla>(),
+        Kind::ChangePolicy => generate::<model::ChangePolicy>(),
+        Kind::Incident => generate::<model::Incident>(),
+        Kind::Problem => generate::<model::Problem>(),
+        Kind::Request => generate::<model::Request>(),
+        Kind::Change => generate::<model::Change>(),
+    };
+    strip_null(&mut schema);
+    let obj = schema.as_object_mut().expect("root schema is an object");
+    obj.insert(
+        "$id".into(),
+        json!(format!("{SCHEMA_BASE}{}", kind.schema_file())),
+    );
+    obj.insert("title".into(), json!(format!("gitsm {}", kind.name())));
+    if let Some(Value::Object(props)) = obj.get_mut("properties") {
+        props.insert(
+            "apiVersion".into(),
+            json!({"const": model::API_VERSION, "description": "Always `gitsm/v1`."}),
+        );
+        props.insert(
+            "kind".into(),
+            json!({"const": kind.name(), "description": "The record kind."}),
+        );
+    }
+    schema
+}
+
+struct Compiled {
+    validator: jsonschema::Validator,
+    schema: Value,
+}
+
+fn compiled(kind: Kind) -> &'static Compiled {
+    static CELLS: [OnceLock<Compiled>; 9] = [const { OnceLock::new() }; 9];
+    let idx = Kind::ALL.iter().position(|k| *k == kind).expect("kind listed");
+    CELLS[idx].get_or_init(|| {
+        let schema = schema_for(kind);
+        let validator = jsonschema::options()
+            .should_validate_formats(false)
+            .build(&schema)
+            .expect("generated schema compiles");
+        Compiled { validator, schema }
+    })
+}
+
+/// Validates one record's JSON against its kind's schema. Findings are placed
+/// on the YAML node each error points at.
+pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Finding> {
+    let c = compiled(kind);
+    if c.validator.is_valid(value) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for err in c.validator.iter_errors(value) {
+        let pointer = err.instance_path().as_str().to_string();
+        let field = pointer.rsplit('/').next().unwrap_or("").to_string();
+        let field_label = if field.is_empty() || field.parse::<usize>().is_ok() {
+            "value".to_string()
+        } else {
+            format!("`{field}`")
+        };
+        let instance = value.pointer(&pointer);
+        let shown = instance.map(short_json).unwrap_or_default();
+        use jsonschema::error::ValidationErrorKind as K;
+        let finding = match err.kind() {
+            K::AdditionalProperties { unexpected } => {
+                for name in unexpected {
+                    let child = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
+                    let known = known_properties(&c.schema, &pointer);
+                    let mut f = Finding::new(
+                        Code::UnknownField,
+                        file,
+                        node.locate(&child, true),
+                        format!("unknown field `{name}` in {}", where_label(kind, &pointer)),
+                    );
+                    if let Some(best) = did_you_mean(name, &known) {
+                        f = f.with_hint(format!("did you mean `{best}`?"));
+                    } else if !known.is_empty() {
+                        f = f.with_hint(format!(
+                            "known fields: {}; put custom data under `extra:`",
+                            known.join(", ")
+                        ));
+                    }
+                    out.push(f);
+                }
+                continue;
+            }
+            K::Required { property } => {
+                let name = property.as_str().unwrap_or("?");
+                Finding::new(
+                    Code::MissingField,
+                    file,
+                    node.locate(&pointer, false),
+                    format!(
+                        "missing required field `{name}` in {}",
+                        where_label(kind, &pointer)
+                    ),
+                )
+                .with_hint(format!("add `{name}:`; gitsm never assumes a default for it"))
+            }
+            K::Enum { options } => {
+                let opts: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(short_json).collect())
+                    .unwrap_or_default();
+                let mut f = Finding::new(
+                    Code::InvalidValue,
+                    file,
+                    node.locate(&pointer, false),
+                    format!("{shown} is not a valid {field_label}"),
+                )
+                .with_hint(format!("expected one of {}", opts.join(", ")));
+                if let Some(s) = instance.and_then(Value::as_str) {
+                    let plain: Vec<String> = opts.iter().map(|o| o.trim_matches('"').to_string()).collect();
+                    if let Some(best) = did_you_mean(s, &plain) {
+                        f = f.with_hint(format!(
+                            "did you mean `{best}`? expected one of {}",
+                            opts.join(", ")
+                        ));
+                    }
+                }
+                f
+            }
+            K::Constant { expected_value } => Finding::new(
+                Code::InvalidValue,
+                file,
+                node.locate(&pointer, false),
+                format!(
+                    "{field_label} must be {}, found {shown}",
+                    short_json(expected_value)
+                ),
+            ),
+            K::Pattern { pattern } => {
+                let what = if pattern == model::types::TIMESTAMP_PATTERN {
+                    "an RFC 3339 timestamp with an offset, e.g. `2026-11-20T09:14:00Z`"
+                } else if pattern == model::types::DURATION_PATTERN {
+                    "a duration such as `15m`, `4h`, `1h30m`, `3d`"
+                } else if pattern == model::types::ID_PATTERN {
+                    "an id (letters, digits, `.`, `_`, `-`; starting with a letter or digit)"
+                } else {
+                    "a date `YYYY-MM-DD`"
+                };
+                Finding::new(
+                    Code::InvalidFormat,
+                    file,
+                    node.locate(&pointer, false),
+                    format!("{field_label} {shown} is not {what}"),
+                )
+            }
+            K::MinLength { .. } => Finding::new(
+                Code::InvalidFormat,
+                file,
+                node.locate(&pointer, false),
+                format!("{field_label} {shown} is too short"),
+            ),
+            K::Type { kind: expected } => Finding::new(
+                Code::WrongType,
+                file,
+                node.locate(&pointer, false),
+                format!(
+                    "{field_label} must be {}, found {}",
+                    type_label(&format!("{expected:?}")),
+                    json_type(instance)
+                ),
+            )
+            .with_hint(type_hint(instance)),
+            _ => Finding::new(
+                Code::SchemaViolation,
+                file,
+                node.locate(&pointer, false),
+                format!("{field_label}: {err}"),
+            ),
+        };
+        out.push(finding);
+    }
+    out
+}
+
+fn where_label(kind: Kind, pointer: &str) -> String {
+    if pointer.is_empty() {
+        format!("{} record", kind.name())
+    } else {
+        format!("`{}`", pointer.trim_start_matches('/').replace('/', "."))
+    }
+}
+
+fn short_json(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => format!("`{s}`"),
+        other => format!("`{other}`"),
+    };
+    if s.len() > 80 {
+        format!(
+            "{}…`",
+            &s[..s.char_indices().nth(76).map(|(i, _)| i).unwrap_or(s.len())]
+        )
+    } else {
+        s
+    }
+}
+
+fn json_type(v: Option<&Value>) -> &'static str {
+    match v {
+        None | Some(Value::Null) => "null (an empty value)",
+        Some(Value::Bool(_)) => "a boolean",
+        Some(Value::Number(_)) => "a number",
+        Some(Value::String(_)) => "a string",
+        Some(Value::Array(_)) => "a list",
+        Some(Value::Object(_)) => "a mapping",
+    }
+}
+
+fn type_label(debug: &str) -> String {
+    let d = debug.to_lowercase();
+    let map = |t: &str| match t {
+        "string" => "a string",
+        "integer" => "an integer",
+        "number" => "a number",
+        "boolean" => "a boolean (`true` or `false`)",
+        "array" => "a list",
+        "object" => "a mapping",
+        "null" => "empty",
+        _ => "of another type",
+    };
+    for t in ["string", "integer", "number", "boolean", "array", "object"] {
+        if d.contains(t) {
+            return map(t).to_string();
+        }
+    }
+    d
+}
+
+fn type_hint(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Bool(_)) | Some(Value::Number(_)) => {
+            "quote the value if it is meant as text, e.g. \"yes\"".to_string()
+        }
+        Some(Value::Null) => "give the field a value or remove it".to_string(),
+        _ => "see the schema under schemas/ for the expected shape".to_string(),
+    }
+}
+
+/// Property names the schema allows at the object a pointer names.
+fn known_properties(schema: &Value, pointer: &str) -> Vec<String> {
+    let mut candidates = vec![schema];
+    for seg in pointer.split('/').skip(1) {
+        let mut next = Vec::new();
+        for s in candidates {
+            for s in branches(s) {
+                if let Some(p) = s.get("properties").and_then(|p| p.get(seg)) {
+                    next.push(p);
+                } else if seg.parse::<usize>().is_ok() {
+                    if let Some(items) = s.get("items") {
+                        next.push(items);
+                    }
+                } else if let Some(ap) = s.get("additionalProperties").filter(|v| v.is_object()) {
+                    next.push(ap);
+                }
+            }
+        }
+        candidates = next;
+    }
+    let mut names: Vec<String> = candidates
+        .into_iter()
+        .flat_map(branches)
+        .filter_map(|s| s.get("properties").and_then(Value::as_object))
+        .flat_map(|p| p.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn branches(s: &Value) -> Vec<&Value> {
+    let mut out = vec![s];
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(bs)) = s.get(key) {
+            out.extend(bs.iter());
+        }
+    }
+    out
+}
+
+/// The closest known name, if it is close enough to be a likely typo.
+pub fn did_you_mean(name: &str, known: &[String]) -> Option<String> {
+    let lower = name.to_lowercase();
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(&lower, &k.to_lowercase()), k))
+        .filter(|(score, _)| *score >= 0.82)
+        .max_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal))
+        .map(|(_, k)| k.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_compiles() {
+        for k in Kind::ALL {
+            let _ = compiled(k);
+        }
+    }
+
+    #[test]
+    fn suggests_close_names() {
+        let known = vec!["service".to_string(), "status".to_string()];
+        assert_eq!(did_you_mean("servce", &known).as_deref(), Some("service"));
+        assert_eq!(did_you_mean("zzz", &known), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! The default state machines of SPEC §1 ("Workflows").
+//!
+//! `on_hold` may be entered from any open state and left to the state it was
+//! entered from, or to any state that state could move to.
+
+use crate::model::Kind;
+
+/// Statuses after which a record is finished; no `on_hold` from them.
+const DONE: &[&str] = &[
+    "resolved",
+    "fulfilled",
+    "completed",
+    "closed",
+    "rejected",
+    "cancelled",
+];
+
+fn table(kind: Kind) -> &'static [(&'static str, &'static [&'static str])] {
+    match kind {
+        // Skipping forward is allowed for incidents: skipped states count as
+        // passed at that moment.
+        Kind::Incident => &[
+            ("new", &["acknowledged", "investigating", "resolved", "closed"]),
+            ("acknowledged", &["investigating", "resolved", "closed"]),
+            ("investigating", &["resolved", "closed"]),
+            ("resolved", &["closed", "investigating"]),
+            ("closed", &[]),
+        ],
+        // `investigating → resolved` is an extension: not every problem
+        // becomes a documented known error first.
+        Kind::Problem => &[
+            ("new", &["investigating"]),
+            ("investigating", &["known_error", "resolved"]),
+            ("known_error", &["resolved"]),
+            ("resolved", &["closed"]),
+            ("closed", &[]),
+        ],
+        Kind::Request => &[
+            ("submitted", &["approved", "rejected"]),
+            ("approved", &["fulfilling", "rejected"]),
+            ("fulfilling", &["fulfilled"]),
+            ("fulfilled", &["closed"]),
+            ("closed", &[]),
+            ("rejected", &[]),
+        ],
+        Kind::Change => &[
+            ("draft", &["submitted", "cancelled"]),
+            ("submitted", &["approved", "rejected", "cancelled"]),
+            ("approved", &["scheduled", "cancelled"]),
+            ("scheduled", &["implementing", "cancelled"]),
+            ("implementing", &["completed"]),
+            ("completed", &["closed"]),
+            ("closed", &[]),
+            ("rejected", &[]),
+            ("cancelled", &[]),
+        ],
+        _ => &[],
+    }
+}
+
+/// The status a new record of this kind starts in.
+pub fn initial(kind: Kind) -> Option<&'static str> {
+    table(kind).first().map(|(s, _)| *s)
+}
+
+/// Every status of a kind's workflow, `on_hold` included.
+pub fn statuses(kind: Kind) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = table(kind).iter().map(|(s, _)| *s).collect();
+    if !v.is_empty() {
+        v.push("on_hold");
+    }
+    v
+}
+
+pub fn is_open(status: &str) -> bool {
+    !DONE.contains(&status)
+}
+
+fn direct(kind: Kind, from: &str) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = table(kind)
+        .iter()
+        .find(|(s, _)| *s == from)
+        .map(|(_, to)| to.to_vec())
+        .unwrap_or_default();
+    if is_open(from) && from != "on_hold" && !table(kind).is_empty() {
+        v.push("on_hold");
+    }
+    v
+}
+
+/// Legal next statuses, given the statuses so far (oldest first). The history
+/// matters only when the record is `on_hold`: it may go back to where it was.
+pub fn legal_moves(kind: Kind, history: &[&str]) -> Vec<&'static str> {
+    let Some(&current) = history.last() else {
+        return initial(kind).into_iter().collect();
+    };
+    if current != "on_hold" {
+        return direct(kind, current);
+    }
+    let before = history.iter().rev().find(|s| **s != "on_hold").copied();
+    match before {
+        Some(b) => {
+            let mut v: Vec<&'static str> = statuses(kind).into_iter().filter(|s| *s == b).collect();
+            v.extend(direct(kind, b).into_iter().filter(|s| *s != "on_hold"));
+            v
+        }
+        None => Vec::new(),
+    }
+}
+
+pub fn is_legal(kind: Kind, history: &[&str], to: &str) -> bool {
+    legal_moves(kind, history).contains(&to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incident_moves() {
+        assert!(is_legal(Kind::Incident, &["new"], "resolved"));
+        assert!(is_legal(Kind::Incident, &["new", "resolved"], "investigating"));
+        assert!(!is_legal(Kind::Incident, &["new", "closed"], "investigating"));
+        assert!(is_legal(
+            Kind::Incident,
+            &["new", "investigating", "on_hold"],
+            "investigating"
+        ));
+        assert!(is_legal(
+            Kind::Incident,
+            &["new", "investigating", "on_hold"],
+            "resolved"
+        ));
+        assert!(!is_legal(
+            Kind::Incident,
+            &["new", "investigating", "on_hold"],
+            "acknowledged"
+        ));
+        assert!(!is_legal(Kind::Incident, &["new", "resolved"], "on_hold"));
+    }
+
+    #[test]
+    fn change_moves() {
+        assert!(is_legal(Kind::Change, &["draft", "submitted"], "approved"));
+        assert!(!is_legal(Kind::Change, &["draft"], "approved"));
+        assert!(is_legal(
+            Kind::Change,
+            &["draft", "submitted", "approved", "scheduled"],
+            "cancelled"
+        ));
+        assert!(!is_legal(
+            Kind::Change,
+            &["draft", "submitted", "approved", "scheduled", "implementing"],
+            "cancelled"
+        ));
+    }
+}
