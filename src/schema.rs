@@ -44,6 +44,9 @@ fn strip_null(v: &mut Value) {
                     map.insert("type".into(), non_null[0].clone());
                 }
             }
+            if let Some(Value::Array(options)) = map.get_mut("enum") {
+                options.retain(|o| !o.is_null());
+            }
             if map.get("default") == Some(&Value::Null) {
                 map.remove("default");
             }

@@ -1,0 +1,94 @@
+//! End-to-end CLI behaviour: init, validate formats, exit codes.
+
+use crate::common::*;
+
+#[test]
+fn init_scaffold_validates_clean() {
+    let dir = init_repo();
+    let (code, findings) = validate_json(dir.path());
+    assert_eq!(code, 0, "{findings:?}");
+    assert!(findings.is_empty(), "{findings:?}");
+    // Every record file carries the editor schema line.
+    let svc = std::fs::read_to_string(dir.path().join("catalog/web.yaml")).unwrap();
+    assert!(svc.starts_with("# yaml-language-server: $schema=../schemas/service.json"));
+    assert!(dir.path().join("schemas/incident.json").is_file());
+    let wf = std::fs::read_to_string(dir.path().join(".github/workflows/gitsm-validate.yml")).unwrap();
+    assert!(wf.contains("gitsm validate --format github"));
+}
+
+#[test]
+fn init_refuses_to_overwrite() {
+    let dir = init_repo();
+    let mut c = gitsm(dir.path());
+    c.args(["init", "."]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2);
+    assert!(err.contains("never overwrites"), "{err}");
+}
+
+#[test]
+fn a_bad_edit_is_explained_with_file_line_and_fix() {
+    let dir = init_repo();
+    let p = dir.path().join("catalog/web.yaml");
+    let text = std::fs::read_to_string(&p).unwrap().replace("owner:", "ownr:");
+    std::fs::write(&p, text).unwrap();
+    let mut c = gitsm(dir.path());
+    c.arg("validate");
+    let (code, out, _) = run(c);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[E0102]: unknown field `ownr`"), "{out}");
+    assert!(out.contains("--> catalog/web.yaml:"), "{out}");
+    assert!(out.contains("did you mean `owner`?"), "{out}");
+    assert!(out.contains("error[E0103]: missing required field `owner`"), "{out}");
+}
+
+#[test]
+fn github_and_sarif_formats() {
+    let dir = init_repo();
+    write(dir.path(), "catalog/web.yaml", std::fs::read_to_string(dir.path().join("catalog/web.yaml")).unwrap().replace("tier: 1", "tier: 9"));
+    let mut c = gitsm(dir.path());
+    c.args(["validate", "--format", "github"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("::error file=catalog/web.yaml,line="), "{out}");
+    let mut c = gitsm(dir.path());
+    c.args(["validate", "--format", "sarif"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 1);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let res = &sarif["runs"][0]["results"][0];
+    assert_eq!(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "catalog/web.yaml");
+    assert!(res["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn no_repo_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = gitsm(dir.path());
+    c.arg("validate");
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2);
+    assert!(err.contains("no gitsm.yaml"), "{err}");
+}
+
+#[test]
+fn bad_usage_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = gitsm(dir.path());
+    c.args(["validate", "--format", "xml"]);
+    assert_eq!(run(c).0, 2);
+    let mut c = gitsm(dir.path());
+    c.args(["--now", "2026-11-20", "validate"]);
+    assert_eq!(run(c).0, 2);
+}
+
+#[test]
+fn completions_print_a_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = gitsm(dir.path());
+    c.args(["completions", "bash"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    assert!(out.contains("_gitsm"), "{out}");
+}

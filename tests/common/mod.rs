@@ -1,0 +1,87 @@
+//! Hermetic helpers: run the built `gitsm` binary with a clean environment,
+//! build scratch ITSM repos and real git histories.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Path of the `gitsm` binary cargo built for this test run.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gitsm"))
+}
+
+/// The repo's own folder (for `examples/`, `schemas/`).
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A `gitsm` command with a scrubbed environment: fixed HOME, no global git
+/// config, no token, no colors.
+pub fn gitsm(dir: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .env("TZ", "UTC");
+    c
+}
+
+/// Runs and returns (exit code, stdout, stderr).
+pub fn run(mut c: Command) -> (i32, String, String) {
+    let Output { status, stdout, stderr } = c.output().expect("gitsm runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// A temp dir holding a fresh `gitsm init` repo.
+pub fn init_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = gitsm(dir.path());
+    c.arg("init").arg(".");
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "init failed: {out}{err}");
+    dir
+}
+
+/// Writes a file (creating folders).
+pub fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, body).unwrap();
+}
+
+/// Runs `git` in `dir` hermetically, with fixed identity and dates.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-11-20T10:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-20T10:00:00Z")
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `validate --format json` on a repo: (exit code, findings as JSON values).
+pub fn validate_json(root: &Path) -> (i32, Vec<serde_json::Value>) {
+    let mut c = gitsm(root);
+    c.args(["validate", "--format", "json"]);
+    let (code, out, err) = run(c);
+    let doc: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}\n{err}"));
+    (code, doc["findings"].as_array().cloned().unwrap_or_default())
+}
