@@ -4,12 +4,16 @@
 //! and rendering; it never prints. The `gitsm` binary parses arguments, calls
 //! into it and chooses how to print.
 
+pub mod availability;
+pub mod calendar;
 pub mod diag;
 pub mod fsutil;
 pub mod init;
 pub mod model;
 pub mod repo;
+pub mod report;
 pub mod schema;
+pub mod sla;
 pub mod validate;
 pub mod workflow;
 pub mod yaml;

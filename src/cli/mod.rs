@@ -2,7 +2,9 @@
 
 mod completions;
 mod init;
+mod report;
 mod schema;
+mod sla;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -51,13 +53,14 @@ pub enum Command {
     Init(init::Args),
     Validate(validate::Args),
     Schema(schema::Args),
+    Sla(sla::Args),
+    Report(report::Args),
     Completions(completions::Args),
 }
 
 /// Global options every command may use.
 pub struct Globals {
     pub repo: Option<PathBuf>,
-    #[allow(dead_code)] // read by the time-dependent commands
     pub now: Option<jiff::Timestamp>,
     pub color: bool,
 }
@@ -113,6 +116,8 @@ pub fn run() -> i32 {
         Command::Init(a) => init::run(&g, a),
         Command::Validate(a) => validate::run(&g, a),
         Command::Schema(a) => schema::run(&g, a),
+        Command::Sla(a) => sla::run(&g, a),
+        Command::Report(a) => report::run(&g, a),
         Command::Completions(a) => completions::run(a),
     };
     match result {
