@@ -4,5 +4,6 @@
 mod common;
 
 mod cli;
+mod report;
 mod schemas;
 mod sla;

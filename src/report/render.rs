@@ -88,6 +88,12 @@ pub fn render(report: &Report, format: Format, override_template: Option<&str>) 
     let t = env
         .get_template(name)
         .map_err(|e| format!("template {name}: {e:#}"))?;
-    t.render(Value::from(minijinja::value::Serde(report)))
-        .map_err(|e| format!("template {name}: {e:#}"))
+    let mut out = t
+        .render(Value::from(minijinja::value::Serde(report)))
+        .map_err(|e| format!("template {name}: {e:#}"))?;
+    // minijinja drops the template's final newline; files should end with one.
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
 }
