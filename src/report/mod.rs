@@ -792,8 +792,8 @@ pub struct YTick {
 impl Charts {
     fn build(services: &[ServiceKpi], incidents: &[IncidentRow], period: &Period, tz: &TimeZone) -> Charts {
         // Availability bars.
-        let (width, x0, row_h) = (640u32, 150u32, 22u32);
-        let plot = width - x0 - 50;
+        let (width, x0, row_h) = (700u32, 150u32, 22u32);
+        let plot = width - x0 - 70;
         let lowest = services
             .iter()
             .flat_map(|s| [Some(s.availability.percent), s.availability.target])
@@ -876,7 +876,7 @@ impl Charts {
             .max()
             .unwrap_or(0)
             .max(1);
-        let (cw, ch, cx0, top) = (640u32, 200u32, 36u32, 10u32);
+        let (cw, ch, cx0, top) = (700u32, 200u32, 36u32, 10u32);
         let plot_h = ch - top - 30;
         let col = (cw - cx0 - 10) as f64 / weeks.len().max(1) as f64;
         let unit = plot_h as f64 / max as f64;
