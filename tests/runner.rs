@@ -5,4 +5,5 @@ mod common;
 
 mod cli;
 mod corpus;
+mod loading;
 mod schemas;
