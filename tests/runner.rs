@@ -4,6 +4,8 @@
 mod common;
 
 mod cli;
+mod corpus;
+mod loading;
 mod report;
 mod schemas;
 mod sla;
