@@ -5,7 +5,8 @@
 //! with 4–7 timeline events including pauses and reopens; maintenance
 //! changes), then times, end to end as `gitsm report` does it: loading and
 //! validating every file, building the KPIs for a month and for the whole
-//! year, and rendering HTML. Run with `cargo bench --bench report`.
+//! year, and rendering HTML. Run with `cargo bench --bench report`; set
+//! `BENCH_REPO=DIR` to keep the generated repo there (to time the binary).
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -160,7 +161,8 @@ fn generate(root: &std::path::Path) {
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+    let keep = std::env::var_os("BENCH_REPO").map(std::path::PathBuf::from);
+    let root = keep.as_deref().unwrap_or(dir.path());
     let t0 = Instant::now();
     generate(root);
     eprintln!(

@@ -612,3 +612,115 @@ fn service_filter_limits_the_report() {
         .iter()
         .all(|c| c["services"].as_array().unwrap().iter().any(|s| s == "checkout")));
 }
+
+fn loaded(kind: Kind, mut v: Value) -> gitsm::repo::Loaded {
+    v["apiVersion"] = serde_json::json!("gitsm/v1");
+    v["kind"] = serde_json::json!(kind.name());
+    gitsm::repo::Loaded {
+        path: String::new(),
+        record: Record::from_json(kind, &v).unwrap_or_else(|e| panic!("{e:?}")),
+    }
+}
+
+fn inc(
+    id: &str,
+    service: &str,
+    affected: &[&str],
+    impact: &str,
+    from: &str,
+    to: &str,
+) -> gitsm::repo::Loaded {
+    loaded(
+        Kind::Incident,
+        serde_json::json!({"id": id, "title": "t", "service": service, "impact": "low", "urgency": "low",
+            "status": "resolved", "reported_at": format!("2026-06-10T{from}:00Z"), "reported_by": "x",
+            "customer_impact": impact, "affected_services": affected, "timeline": [
+                {"at": format!("2026-06-10T{from}:00Z"), "by": "x", "status": "new"},
+                {"at": format!("2026-06-10T{to}:00Z"), "by": "x", "status": "resolved"}]}),
+    )
+}
+
+fn maintenance(id: &str, status: &str, scheduled_at: &str, start: &str, end: &str) -> gitsm::repo::Loaded {
+    let mut timeline = vec![
+        serde_json::json!({"at": "2026-06-01T08:00:00Z", "by": "x", "status": "draft"}),
+        serde_json::json!({"at": "2026-06-01T08:01:00Z", "by": "x", "status": "submitted"}),
+        serde_json::json!({"at": "2026-06-01T08:02:00Z", "by": "x", "status": "approved"}),
+        serde_json::json!({"at": format!("2026-06-{scheduled_at}:00Z"), "by": "x", "status": "scheduled"}),
+    ];
+    if status == "cancelled" {
+        timeline.push(serde_json::json!({"at": "2026-06-10T00:00:00Z", "by": "x", "status": "cancelled"}));
+    }
+    loaded(
+        Kind::Change,
+        serde_json::json!({"id": id, "title": "m", "status": status, "type": "standard", "risk": "low",
+            "services": ["web"], "requested_by": "x", "maintenance": true,
+            "window": {"start": format!("2026-06-10T{start}:00Z"), "end": format!("2026-06-10T{end}:00Z")},
+            "timeline": timeline}),
+    )
+}
+
+#[test]
+fn availability_takes_the_worst_impact_and_spares_announced_maintenance() {
+    use gitsm::availability::{service_states, summarize};
+    let records = vec![
+        inc("INC-0001", "web", &["web"], "partial_outage", "10:00", "12:00"),
+        inc("INC-0002", "web", &["web"], "major_outage", "11:00", "11:30"),
+        inc(
+            "INC-0003",
+            "api",
+            &["web", "api"],
+            "degraded_performance",
+            "13:00",
+            "14:00",
+        ),
+        inc("INC-0004", "api", &["api"], "major_outage", "13:00", "14:00"), // not on web
+        inc("INC-0005", "web", &["web"], "major_outage", "15:30", "16:30"), // overruns the window
+        inc("INC-0006", "web", &["web"], "partial_outage", "17:00", "17:10"),
+        // Announced the day before: planned.
+        maintenance("CHG-0001", "scheduled", "09T09:00", "15:00", "16:00"),
+        // Scheduled only after its window began: not planned.
+        maintenance("CHG-0002", "scheduled", "10T17:30", "17:00", "18:00"),
+        // Cancelled: no maintenance.
+        maintenance("CHG-0003", "cancelled", "09T09:00", "19:00", "20:00"),
+    ];
+    let (from, to) = (ts("2026-06-10T00:00:00Z"), ts("2026-06-11T00:00:00Z"));
+    let segs = service_states(&records, "web", from, to, to);
+    let got: Vec<(String, &str, bool)> = segs
+        .iter()
+        .map(|s| {
+            let t = s.start.to_string();
+            (t[11..16].to_string(), s.impact.as_str(), s.planned)
+        })
+        .collect();
+    let want = [
+        ("00:00", "none", false),
+        ("10:00", "partial_outage", false),
+        ("11:00", "major_outage", false),
+        ("11:30", "partial_outage", false),
+        ("12:00", "none", false),
+        ("13:00", "degraded_performance", false),
+        ("14:00", "none", false),
+        ("15:00", "none", true),
+        ("15:30", "major_outage", true),
+        ("16:00", "major_outage", false),
+        ("16:30", "none", false),
+        ("17:00", "partial_outage", false),
+        ("17:10", "none", false),
+    ];
+    let want: Vec<(String, &str, bool)> = want.iter().map(|(a, b, c)| (a.to_string(), *b, *c)).collect();
+    assert_eq!(got, want);
+    assert_eq!(segs.last().unwrap().end, to);
+    let s = summarize(&segs);
+    assert_eq!(s.measured, 86_400);
+    assert_eq!(s.major_outage, 3600);
+    assert_eq!(s.partial_outage, 100 * 60);
+    assert_eq!(s.degraded_performance, 3600);
+    assert_eq!(s.planned_impact, 1800);
+    assert_eq!(s.maintenance, 3600);
+    // (60 min + 0.3 × 100 min) of 24 h down: 93.75 %.
+    assert!((s.percent - 93.75).abs() < 1e-9, "{}", s.percent);
+    // An open incident counts until now; nothing after now is measured.
+    let now = ts("2026-06-10T10:30:00Z");
+    let segs = service_states(&records, "web", from, now, now);
+    assert_eq!(summarize(&segs).partial_outage, 1800);
+}
