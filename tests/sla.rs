@@ -444,3 +444,24 @@ fn sla_command_lists_the_next_breach_first() {
     assert_eq!(code, 2);
     assert!(err.contains("no such service"), "{err}");
 }
+
+#[test]
+fn a_day_in_a_target_is_24_business_hours() {
+    // Documented choice (docs/sla.md): `3d` on Mon–Fri 09:00–17:00 is 72 business
+    // hours, i.e. nine working days: Mon 16 Nov 09:00 → Thu 26 Nov 17:00.
+    let mut r = base("berlin", json!({"P3": {"resolution": "3d"}}), json!({}));
+    r.push(incident(
+        "INC-0007",
+        "P3",
+        &[("2026-11-16T09:00:00+01:00", Some("new"))],
+    ));
+    let ctx = SlaContext::new(&r);
+    let Record::Incident(inc) = &r[3].record else {
+        panic!()
+    };
+    let t = ctx.incident(inc, ts("2026-11-16T10:00:00+01:00"));
+    let res = t.clock(ClockKind::Resolution).unwrap();
+    assert_eq!(res.target, Some(72 * 3600));
+    assert_eq!(res.due, Some(ts("2026-11-26T17:00:00+01:00")));
+    assert_eq!(res.remaining, Some(71 * 3600));
+}
