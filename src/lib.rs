@@ -5,6 +5,7 @@
 //! into it and chooses how to print.
 
 pub mod diag;
+pub mod edit;
 pub mod fsutil;
 pub mod init;
 pub mod model;
