@@ -2,7 +2,10 @@
 
 mod completions;
 mod init;
+mod log;
+mod new;
 mod schema;
+mod transition;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -23,7 +26,7 @@ pub const ERROR: i32 = 2;
     long_about = "gitsm keeps a service catalog, SLAs, change policy, incidents, problems, \
 service requests and changes as YAML in a Git repo, and checks them.\n\n\
 Exit codes: 0 success, 1 the check found problems, 2 usage or runtime error.",
-    after_help = "Examples:\n  gitsm init my-itsm\n  gitsm --repo examples/acme validate\n  gitsm validate --format github"
+    after_help = "Examples:\n  gitsm init my-itsm\n  gitsm --repo examples/acme validate\n  gitsm validate --format github\n  gitsm new incident --title \"Checkout returns 502\" --service checkout --impact high --urgency high\n  gitsm transition INC-0001 acknowledged --note \"Looking into it\"\n  gitsm log INC-0001"
 )]
 pub struct Cli {
     /// The ITSM repo (default: the nearest folder upwards holding gitsm.yaml)
@@ -51,13 +54,15 @@ pub enum Command {
     Init(init::Args),
     Validate(validate::Args),
     Schema(schema::Args),
+    New(new::Args),
+    Transition(transition::Args),
+    Log(log::Args),
     Completions(completions::Args),
 }
 
 /// Global options every command may use.
 pub struct Globals {
     pub repo: Option<PathBuf>,
-    #[allow(dead_code)] // read by the time-dependent commands
     pub now: Option<jiff::Timestamp>,
     pub color: bool,
 }
@@ -113,6 +118,9 @@ pub fn run() -> i32 {
         Command::Init(a) => init::run(&g, a),
         Command::Validate(a) => validate::run(&g, a),
         Command::Schema(a) => schema::run(&g, a),
+        Command::New(a) => new::run(&g, a),
+        Command::Transition(a) => transition::run(&g, a),
+        Command::Log(a) => log::run(&g, a),
         Command::Completions(a) => completions::run(a),
     };
     match result {
