@@ -175,8 +175,8 @@ fn emit(out: &mut String, key: &str, v: &J, indent: usize) {
     }
 }
 
-/// Reads `--field key=value`: the value as a YAML flow value (`true`, `3`,
-/// `[a, b]`, `{start: …}`), or as text when it is anything else. A dotted key
+/// Reads `--field key=value`: the value as a YAML flow collection (`[a, b]`,
+/// `{start: …}`), number or boolean, and as text otherwise. A dotted key
 /// (`window.start`) sets a nested field.
 pub fn parse_field(spec: &str) -> Result<(Vec<String>, J), String> {
     let Some((key, raw)) = spec.split_once('=') else {
@@ -186,10 +186,17 @@ pub fn parse_field(spec: &str) -> Result<(Vec<String>, J), String> {
     if path.iter().any(String::is_empty) {
         return Err(format!("`{key}` is not a field name"));
     }
+    // Only flow collections and plain numbers/booleans are read as YAML, so
+    // `--field resolution=Fixed: restarted` stays text.
+    let flow = raw.trim_start().starts_with(['[', '{']);
     let value = match crate::yaml::parse(raw) {
-        Ok(Some(n)) if !matches!(n.value, crate::yaml::Value::Str(_) | crate::yaml::Value::Null) => {
-            n.to_json()
-        }
+        Ok(Some(n)) => match n.value {
+            crate::yaml::Value::Bool(_) | crate::yaml::Value::Int(_) | crate::yaml::Value::Float(_) => {
+                n.to_json()
+            }
+            crate::yaml::Value::Seq(_) | crate::yaml::Value::Map(_) if flow => n.to_json(),
+            _ => J::String(raw.to_string()),
+        },
         _ => J::String(raw.to_string()),
     };
     Ok((path, value))
@@ -451,6 +458,11 @@ mod tests {
         );
         assert_eq!(parse_field("title=a: b").unwrap().1, J::String("a: b".into()));
         assert_eq!(parse_field("x=").unwrap().1, J::String(String::new()));
+        assert_eq!(
+            parse_field("plan=- a\n- b").unwrap().1,
+            J::String("- a\n- b".into())
+        );
+        assert_eq!(parse_field("tier=2").unwrap().1, serde_json::json!(2));
         assert_eq!(
             parse_field("window.start=2026-11-20T10:00:00Z").unwrap().0,
             vec!["window".to_string(), "start".into()]

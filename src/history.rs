@@ -232,11 +232,11 @@ mod tests {
             vec![
                 ("status", "status"),
                 ("title", "changed"),
-                ("timeline", "appended"),
                 ("resolution", "added"),
+                ("timeline", "appended"),
                 ("gone", "removed")
             ]
         );
-        assert_eq!(d[2].to, Some(json!([2, 3])));
+        assert_eq!(d[3].to, Some(json!([2, 3])));
     }
 }

@@ -3,5 +3,6 @@
 
 mod common;
 
+mod authoring;
 mod cli;
 mod schemas;

@@ -30,13 +30,13 @@ Exit codes: 0 success, 1 the check found problems, 2 usage or runtime error.",
 )]
 pub struct Cli {
     /// The ITSM repo (default: the nearest folder upwards holding gitsm.yaml)
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = "Global options")]
     pub repo: Option<PathBuf>,
     /// Fix the clock for reproducible output (RFC 3339 with offset)
-    #[arg(long, global = true, value_name = "RFC3339")]
+    #[arg(long, global = true, value_name = "RFC3339", help_heading = "Global options")]
     pub now: Option<String>,
     /// When to use colors
-    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, help_heading = "Global options")]
     pub color: Color,
     #[command(subcommand)]
     pub command: Command,

@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long, value_parser = ["high", "medium", "low"])]
     urgency: Option<String>,
     /// Change type
-    #[arg(long = "type", value_parser = ["standard", "normal", "emergency"])]
+    #[arg(long = "type", value_name = "TYPE", value_parser = ["standard", "normal", "emergency"])]
     change_type: Option<String>,
     /// Change risk
     #[arg(long, value_parser = ["low", "medium", "high"])]
@@ -50,7 +50,7 @@ pub struct Args {
     /// Who asked for a request or change (default: --by)
     #[arg(long, value_name = "LOGIN")]
     requested_by: Option<String>,
-    /// Any other field; VALUE is read as YAML (`true`, `[a, b]`), a dotted KEY sets a nested field
+    /// Any other field: VALUE is text, or a number, `true`/`false`, `[a, b]` or `{k: v}`; a dotted KEY (window.start) nests
     #[arg(long = "field", value_name = "KEY=VALUE")]
     fields: Vec<String>,
     /// A note on the creation event

@@ -22,7 +22,7 @@ gitsm transition CHG-0007 closed --review \"Went to plan.\" --by carol --at 2026
 pub struct Args {
     /// The ticket id, e.g. INC-0042
     id: String,
-    /// The status to move to
+    /// The status to move to (an illegal move is refused with the legal ones)
     status: String,
     /// A note on the timeline event
     #[arg(long, value_name = "TEXT")]
@@ -45,7 +45,7 @@ pub struct Args {
     /// Set a change's post-implementation review
     #[arg(long, value_name = "TEXT")]
     review: Option<String>,
-    /// Set any other top-level field; VALUE is read as YAML
+    /// Set any other top-level field: VALUE is text, or a number or `true`/`false`
     #[arg(long = "field", value_name = "KEY=VALUE")]
     fields: Vec<String>,
     /// Output format
