@@ -187,17 +187,25 @@ impl Doc {
 
     /// The end (byte offset, before the line break) of the last line that
     /// belongs to the top-level entry whose key starts on line `key_line`.
-    /// Comment and blank lines at the end belong to whatever follows.
+    /// Blank lines and unindented comments at the end belong to whatever follows.
     fn entry_end(&self, key_line: usize, indent: usize) -> usize {
         let lines = self.lines();
         let mut last = lines[key_line].end;
         for l in &lines[key_line + 1..] {
             let s = &self.text[l.start..l.end];
             let trimmed = s.trim_start_matches([' ', '\t']);
-            if trimmed.is_empty() || trimmed.starts_with('#') {
+            let ind = s.len() - s.trim_start_matches(' ').len();
+            if trimmed.is_empty() {
                 continue;
             }
-            let ind = s.len() - s.trim_start_matches(' ').len();
+            if trimmed.starts_with('#') {
+                // An indented comment belongs to the entry; one at the key's
+                // column introduces whatever follows.
+                if ind > indent {
+                    last = l.end;
+                }
+                continue;
+            }
             let compact_item = ind == indent && (trimmed == "-" || trimmed.starts_with("- "));
             if ind > indent || compact_item {
                 last = l.end;
@@ -439,7 +447,15 @@ impl Doc {
 /// Whether the lines after a single-line value continue it (a multi-line
 /// plain scalar); then the simple in-line replacement does not apply.
 fn value_continues(doc: &Doc, key_line: usize, indent: usize) -> bool {
-    doc.entry_end(key_line, indent) != doc.lines()[key_line].end
+    let lines = doc.lines();
+    lines[key_line + 1..]
+        .iter()
+        .map(|l| &doc.text[l.start..l.end])
+        .find(|s| !s.trim().is_empty())
+        .is_some_and(|s| {
+            let ind = s.len() - s.trim_start_matches(' ').len();
+            ind > indent && !s.trim_start().starts_with('#')
+        })
 }
 
 /// End of a quoted scalar starting at `start` (offset just past the closing quote).
@@ -659,6 +675,30 @@ mod tests {
         assert_eq!(
             out,
             "status: completed\nreview: |-\n  Rolled back at 10:05.\n  Follow-up in PRB-0002.\noutcome: failed\nnote: \"needs: quoting # here\"\ntimeline:\n  - {at: 2026-11-20T10:00:00Z, by: bob, status: new}\n"
+        );
+    }
+
+    #[test]
+    fn bom_block_notes_and_empty_values() {
+        let src = "\u{feff}status: new\n  # why it is new\noutcome:\nreview: ~ # later\ntimeline:\n  - at: 2026-11-20T10:00:00Z\n    by: bob\n    status: new\n    note: |\n      line one\n\n      line three\n    # a comment inside the list\nnext: 1\n";
+        let edits = Edits {
+            set: vec![
+                ("status".into(), json!("completed")),
+                ("outcome".into(), json!("successful")),
+                ("review".into(), json!("Fine.")),
+            ],
+            append: vec![(
+                "timeline".into(),
+                vec![
+                    ("at".into(), json!("2026-11-21T10:00:00Z")),
+                    ("by".into(), json!("al")),
+                ],
+            )],
+        };
+        let out = apply(src, &edits).unwrap();
+        assert_eq!(
+            out,
+            "\u{feff}status: completed\n  # why it is new\noutcome: successful\nreview: Fine. # later\ntimeline:\n  - at: 2026-11-20T10:00:00Z\n    by: bob\n    status: new\n    note: |\n      line one\n\n      line three\n    # a comment inside the list\n  - at: 2026-11-21T10:00:00Z\n    by: al\nnext: 1\n"
         );
     }
 

@@ -917,3 +917,49 @@ fn help_has_examples_and_completions_know_the_commands() {
         }
     }
 }
+
+#[test]
+fn event_times_use_the_repo_time_zone() {
+    let d = init_repo();
+    let root = d.path();
+    let cfg = read(root, "gitsm.yaml").replace("timezone: UTC", "timezone: Europe/Berlin");
+    write(root, "gitsm.yaml", cfg);
+    let (code, _, err) = gs(
+        root,
+        &[
+            "--now",
+            "2026-11-20T09:14:00Z",
+            "new",
+            "problem",
+            "--title",
+            "Pool leaks",
+            "--service",
+            "web",
+            "--by",
+            "pat",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let text = read(root, "problems/PRB-0001.yaml");
+    assert!(
+        text.contains("services:\n  - web\nstatus: new\ntimeline:\n  - at: 2026-11-20T10:14:00+01:00\n"),
+        "{text}"
+    );
+    let (code, _, err) = gs(
+        root,
+        &[
+            "--now",
+            "2027-07-01T08:00:00Z",
+            "transition",
+            "PRB-0001",
+            "investigating",
+            "--by",
+            "pat",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(read(root, "problems/PRB-0001.yaml").contains("  - at: 2027-07-01T10:00:00+02:00\n"));
+    // Summer time: the offset follows the date.
+    let text = read(root, "problems/PRB-0001.yaml");
+    assert!(text.ends_with("status: investigating\n"), "{text}");
+}

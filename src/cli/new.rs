@@ -121,8 +121,9 @@ pub(super) fn resolve_by(by: Option<String>, root: &Path) -> anyhow::Result<Stri
     }
 }
 
-/// The event time: `--at` as written, else `--now`, else the current second.
-pub(super) fn event_time(g: &Globals, at: Option<String>) -> anyhow::Result<String> {
+/// The event time: `--at` as written, else `--now`, else the current second,
+/// written with the offset of the repo's `timezone` (UTC when unset).
+pub(super) fn event_time(g: &Globals, at: Option<String>, root: &Path) -> anyhow::Result<String> {
     match at {
         Some(s) => {
             s.parse::<Timestamp>().map_err(|e| anyhow::anyhow!("--at: {e}"))?;
@@ -133,9 +134,23 @@ pub(super) fn event_time(g: &Globals, at: Option<String>) -> anyhow::Result<Stri
                 Some(t) => t,
                 None => jiff::Timestamp::now().round(jiff::Unit::Second)?,
             };
-            Ok(now.to_string())
+            let tz = config_timezone(root).and_then(|name| jiff::tz::db().get(&name).ok());
+            Ok(match tz {
+                Some(tz) if tz.to_offset(now) != jiff::tz::Offset::UTC => now
+                    .to_zoned_datetime(tz)
+                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string(),
+                _ => now.to_string(),
+            })
         }
     }
+}
+
+/// `timezone:` from gitsm.yaml, read without the full loader.
+fn config_timezone(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(repo::CONFIG_FILE)).ok()?;
+    let node = gitsm::yaml::parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()??;
+    node.get("timezone")?.as_str().map(str::to_string)
 }
 
 /// Serialises `new` and `transition` in one repo: an exclusive lock on a file
@@ -250,7 +265,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
     let kind = a.kind.kind();
     let by = resolve_by(a.by.clone(), &root)?;
-    let at = event_time(g, a.at.clone())?;
+    let at = event_time(g, a.at.clone(), &root)?;
     let initial = gitsm::workflow::initial(kind).expect("tickets have a workflow");
 
     let mut f = Map::new();

@@ -56,7 +56,7 @@ pub struct Args {
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
     let by = resolve_by(a.by.clone(), &root)?;
-    let at = event_time(g, a.at.clone())?;
+    let at = event_time(g, a.at.clone(), &root)?;
     let mut set: Vec<(String, J)> = Vec::new();
     for (k, v) in [
         ("outcome", &a.outcome),
