@@ -350,20 +350,28 @@ impl Doc {
         let Value::Seq(items) = &seq.value else {
             return err(format!("`{key}` is not a list"));
         };
-        // Follow the key order of the last entry; fields it lacks go last.
-        let mut fields: Vec<&(String, J)> = fields.iter().collect();
-        if let Some(Node {
-            value: Value::Map(last),
-            ..
-        }) = items.last()
-        {
-            let rank = |name: &str| {
-                last.iter()
-                    .position(|(k, _)| k.name == name)
-                    .unwrap_or(usize::MAX)
-            };
-            fields.sort_by_key(|(name, _)| rank(name));
+        // Follow the key order the entries are written in: each field goes
+        // before the first placed field that some entry writes after it;
+        // pairs no entry shows keep the given order.
+        let written_before = |a: &str, b: &str| {
+            items.iter().rev().find_map(|it| match &it.value {
+                Value::Map(m) => {
+                    let pa = m.iter().position(|(k, _)| k.name == a)?;
+                    let pb = m.iter().position(|(k, _)| k.name == b)?;
+                    Some(pa < pb)
+                }
+                _ => None,
+            })
+        };
+        let mut ordered: Vec<&(String, J)> = Vec::new();
+        for f in fields {
+            let at = ordered
+                .iter()
+                .position(|g| written_before(&f.0, &g.0) == Some(true))
+                .unwrap_or(ordered.len());
+            ordered.insert(at, f);
         }
+        let fields = ordered;
         let flow_map = || {
             let inner: Vec<String> = fields
                 .iter()

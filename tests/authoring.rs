@@ -963,3 +963,72 @@ fn event_times_use_the_repo_time_zone() {
     let text = read(root, "problems/PRB-0001.yaml");
     assert!(text.ends_with("status: investigating\n"), "{text}");
 }
+
+/// Lines of `new` that are not in `old` (in order), and lines of `old` that
+/// are gone, by a greedy in-order match.
+fn line_changes<'a>(old: &'a str, new: &'a str) -> (Vec<&'a str>, Vec<&'a str>) {
+    let n: Vec<&str> = new.split_inclusive('\n').collect();
+    let mut matched = vec![false; n.len()];
+    let mut j = 0;
+    let mut gone = Vec::new();
+    for o in old.split_inclusive('\n') {
+        match n[j..].iter().position(|l| *l == o) {
+            Some(k) => {
+                matched[j + k] = true;
+                j += k + 1;
+            }
+            None => gone.push(o),
+        }
+    }
+    let added = n
+        .iter()
+        .zip(&matched)
+        .filter(|(_, m)| !**m)
+        .map(|(l, _)| *l)
+        .collect();
+    (added, gone)
+}
+
+#[test]
+fn edits_of_every_example_ticket_touch_only_their_lines() {
+    let root = manifest_dir().join("examples/acme");
+    let mut seen = 0;
+    for folder in ["incidents", "problems", "requests", "changes"] {
+        for e in std::fs::read_dir(root.join(folder)).unwrap() {
+            let path = e.unwrap().path();
+            let old = std::fs::read_to_string(&path).unwrap();
+            let node = gitsm::yaml::parse(&old).unwrap().unwrap();
+            let status = node.get("status").and_then(|s| s.as_str()).unwrap().to_string();
+            let to = if status == "on_hold" { "closed" } else { "on_hold" };
+            let edits = gitsm::edit::Edits {
+                set: vec![("status".into(), serde_json::json!(to))],
+                append: vec![(
+                    "timeline".into(),
+                    vec![
+                        ("at".into(), serde_json::json!("2027-01-01T00:00:00Z")),
+                        ("by".into(), serde_json::json!("zed")),
+                        ("status".into(), serde_json::json!(to)),
+                        ("note".into(), serde_json::json!("Waiting: vendor # 42")),
+                    ],
+                )],
+            };
+            let new = gitsm::edit::apply(&old, &edits).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let (added, gone) = line_changes(&old, &new);
+            assert_eq!(gone, vec![format!("status: {status}\n")], "{}", path.display());
+            assert_eq!(
+                added,
+                vec![
+                    format!("status: {to}\n").as_str(),
+                    "  - at: 2027-01-01T00:00:00Z\n",
+                    "    by: zed\n",
+                    format!("    status: {to}\n").as_str(),
+                    "    note: \"Waiting: vendor # 42\"\n"
+                ],
+                "{}",
+                path.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 60, "only {seen} example tickets");
+}
