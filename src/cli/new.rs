@@ -351,7 +351,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     }
     for spec in &a.fields {
         let (path, value) = author::parse_field(spec).map_err(|e| anyhow::anyhow!("--field {e}"))?;
-        if matches!(path[0].as_str(), "id" | "apiVersion" | "kind" | "timeline") {
+        if matches!(
+            path[0].as_str(),
+            "id" | "apiVersion" | "kind" | "timeline" | "status"
+        ) {
             anyhow::bail!("--field {}: gitsm new sets `{}` itself", spec, path[0]);
         }
         author::set_path(&mut f, &path, value);
