@@ -147,6 +147,15 @@ impl Doc {
         self.text.as_bytes().get(self.offset(pos)).copied()
     }
 
+    /// The line holding byte `offset` (an empty line at the very end).
+    fn line_of(&self, offset: usize) -> Line {
+        let lines = self.lines();
+        lines.get(self.line_index(offset)).copied().unwrap_or(Line {
+            start: self.text.len(),
+            end: self.text.len(),
+        })
+    }
+
     fn line_index(&self, offset: usize) -> usize {
         self.text[..offset].bytes().filter(|b| *b == b'\n').count()
     }
@@ -164,7 +173,7 @@ impl Doc {
         match first {
             Some(p) => {
                 let off = self.offset(p);
-                let line = self.lines()[self.line_index(off)];
+                let line = self.line_of(off);
                 self.text[line.start..off].to_string()
             }
             None => String::new(),
@@ -297,7 +306,7 @@ impl Doc {
         let single_line_scalar = !matches!(v.value, Value::Seq(_) | Value::Map(_))
             && v_off > colon
             && self.line_index(v_off) == key_line
-            && !matches!(self.text.as_bytes()[v_off], b'|' | b'>');
+            && !matches!(self.text.as_bytes().get(v_off), None | Some(b'|' | b'>'));
         if single_line_scalar {
             let b = self.text.as_bytes();
             let end = match b[v_off] {
@@ -400,7 +409,7 @@ impl Doc {
                 match (multi_line, items.last()) {
                     (true, Some(it)) => {
                         let it_off = self.offset(it.pos);
-                        let line = self.lines()[self.line_index(it_off)];
+                        let line = self.line_of(it_off);
                         let col = " ".repeat(self.text[line.start..it_off].chars().count());
                         format!("{comma}{}{col}{item}", self.eol)
                     }
@@ -415,7 +424,7 @@ impl Doc {
             return err(format!("`{key}` is empty"));
         };
         let item_off = self.offset(last_item.pos);
-        let line = self.lines()[self.line_index(item_off)];
+        let line = self.line_of(item_off);
         let before = &self.text[line.start..item_off];
         let Some(dash) = before.rfind('-') else {
             return err(format!("cannot find the `-` of the last entry of `{key}`"));
@@ -427,7 +436,8 @@ impl Doc {
         let after_dash = &before[dash + 1..];
         let key_col = " ".repeat(before.chars().count());
         let eol = self.eol;
-        let new_item = if self.text.as_bytes()[item_off] == b'{' || !matches!(last_item.value, Value::Map(_))
+        let new_item = if self.text.as_bytes().get(item_off) == Some(&b'{')
+            || !matches!(last_item.value, Value::Map(_))
         {
             format!("{dash_indent}-{after_dash}{}", flow_map())
         } else {
@@ -708,6 +718,46 @@ mod tests {
             out,
             "\u{feff}status: completed\n  # why it is new\noutcome: successful\nreview: Fine. # later\ntimeline:\n  - at: 2026-11-20T10:00:00Z\n    by: bob\n    status: new\n    note: |\n      line one\n\n      line three\n    # a comment inside the list\n  - at: 2026-11-21T10:00:00Z\n    by: al\nnext: 1\n"
         );
+    }
+
+    /// Every prefix of some tricky files, and every copy with one character
+    /// deleted: edits succeed or fail cleanly,
+    /// never panic, and a success always holds exactly the intended data
+    /// (checked inside `apply`).
+    #[test]
+    fn truncated_inputs_never_panic() {
+        let sources = [
+            "id: 'INC-1'\r\nstatus: \"new\"\r\ntimeline: [{at: 2026-11-20T10:00:00Z, by: bob, status: new}]",
+            "status: 'new'\ntimeline: [\n    {at: 2026-11-20T10:00:00Z, by: bob, status: new},\n]\nextra: {}\n",
+            "title: Café ☕\nstatus:    new # c\noutcome:\ntimeline:\n    -   at: 2026-11-20T10:00:00Z\n        note: |\n          x\n        status: new\n",
+            "status: new\ntimeline:\n- {by: bob, at: 2026-11-20T10:00:00Z, status: new}\nnext: 1\n",
+        ];
+        let edits = Edits {
+            set: vec![
+                ("status".into(), json!("resolved")),
+                ("outcome".into(), json!("successful")),
+            ],
+            append: vec![(
+                "timeline".into(),
+                vec![
+                    ("at".into(), json!("2026-11-21T10:00:00Z")),
+                    ("by".into(), json!("al")),
+                ],
+            )],
+        };
+        let mut ok = 0;
+        for src in sources {
+            for (i, c) in src.char_indices() {
+                let without = format!("{}{}", &src[..i], &src[i + c.len_utf8()..]);
+                for variant in [&src[..i], without.as_str()] {
+                    if apply(variant, &edits).is_ok() {
+                        ok += 1;
+                    }
+                }
+            }
+            assert!(apply(src, &edits).is_ok(), "{src}");
+        }
+        assert!(ok > 20, "{ok}");
     }
 
     #[test]
