@@ -5,4 +5,6 @@ mod common;
 
 mod authoring;
 mod cli;
+mod corpus;
+mod loading;
 mod schemas;
