@@ -1032,3 +1032,54 @@ fn edits_of_every_example_ticket_touch_only_their_lines() {
     }
     assert!(seen >= 60, "only {seen} example tickets");
 }
+
+#[test]
+fn an_itsm_repo_in_a_sub_folder_of_git() {
+    let d = tempfile::tempdir().unwrap();
+    let top = d.path();
+    let (code, _, err) = gs(top, &["init", "itsm"]);
+    assert_eq!(code, 0, "{err}");
+    let root = top.join("itsm");
+    git(top, &["init", "-q", "-b", "main"]);
+    let new = |title: &str| {
+        gs(
+            &root,
+            &[
+                "new",
+                "incident",
+                "--title",
+                title,
+                "--service",
+                "web",
+                "--impact",
+                "low",
+                "--urgency",
+                "low",
+                "--by",
+                "kim",
+                "--at",
+                AT,
+            ],
+        )
+    };
+    assert_eq!(new("One").0, 0);
+    std::fs::rename(
+        root.join("incidents/INC-0001.yaml"),
+        root.join("incidents/INC-0005.yaml"),
+    )
+    .unwrap();
+    let text = read(&root, "incidents/INC-0005.yaml").replace("INC-0001", "INC-0005");
+    write(&root, "incidents/INC-0005.yaml", text);
+    git(top, &["add", "-A"]);
+    git(top, &["commit", "-qm", "five"]);
+    std::fs::remove_file(root.join("incidents/INC-0005.yaml")).unwrap();
+    let (code, out, err) = new("Two");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "created INC-0006 incidents/INC-0006.yaml");
+    git(top, &["checkout", "--", "itsm/incidents/INC-0005.yaml"]);
+    let (code, out, err) = gs(&root, &["log", "INC-0005", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["commits"][0]["path"], "itsm/incidents/INC-0005.yaml");
+    assert_eq!(j["commits"][0]["action"], "created");
+}
