@@ -4,10 +4,13 @@
 //! and rendering; it never prints. The `gitsm` binary parses arguments, calls
 //! into it and chooses how to print.
 
+pub mod author;
 pub mod availability;
 pub mod calendar;
 pub mod diag;
+pub mod edit;
 pub mod fsutil;
+pub mod history;
 pub mod init;
 pub mod model;
 pub mod repo;

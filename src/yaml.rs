@@ -283,6 +283,12 @@ fn push_value(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
     }
 }
 
+/// Whether `text`, written as a plain (unquoted) scalar, reads back as that
+/// same string under the core schema (so `true`, `3` or `null` do not).
+pub fn plain_is_string(text: &str) -> bool {
+    matches!(resolve_scalar(text, ScalarStyle::Plain), Value::Str(_))
+}
+
 /// YAML 1.2 core schema resolution for plain scalars; everything else is a string.
 fn resolve_scalar(text: &str, style: ScalarStyle) -> Value {
     if style != ScalarStyle::Plain {

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod authoring;
 mod cli;
 mod corpus;
 mod loading;
