@@ -10,6 +10,7 @@ pub mod init;
 pub mod model;
 pub mod repo;
 pub mod schema;
+pub mod status;
 pub mod validate;
 pub mod workflow;
 pub mod yaml;

@@ -3,6 +3,7 @@
 mod completions;
 mod init;
 mod schema;
+mod status_page;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -51,13 +52,13 @@ pub enum Command {
     Init(init::Args),
     Validate(validate::Args),
     Schema(schema::Args),
+    StatusPage(status_page::Args),
     Completions(completions::Args),
 }
 
 /// Global options every command may use.
 pub struct Globals {
     pub repo: Option<PathBuf>,
-    #[allow(dead_code)] // read by the time-dependent commands
     pub now: Option<jiff::Timestamp>,
     pub color: bool,
 }
@@ -113,6 +114,7 @@ pub fn run() -> i32 {
         Command::Init(a) => init::run(&g, a),
         Command::Validate(a) => validate::run(&g, a),
         Command::Schema(a) => schema::run(&g, a),
+        Command::StatusPage(a) => status_page::run(&g, a),
         Command::Completions(a) => completions::run(a),
     };
     match result {
