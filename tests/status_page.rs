@@ -769,3 +769,88 @@ fn browser_shows_hostile_text_as_text() {
         assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{page}");
     }
 }
+
+// ------------------------------------------------------------ performance
+
+/// Writes a repo with `services` public services and `incidents` incidents
+/// (each with four timeline events, two of them public).
+pub fn large_repo(root: &Path, services: usize, incidents: usize) {
+    write(
+        root,
+        "gitsm.yaml",
+        "apiVersion: gitsm/v1\nkind: Config\nid: bench\ntimezone: Europe/Berlin\nstatus_page:\n  title: Bench Status\n  base_url: https://status.example.com\n",
+    );
+    write(
+        root,
+        "policies/default.yaml",
+        "apiVersion: gitsm/v1\nkind: ChangePolicy\nid: default\nrules:\n  - approvals: 0\n",
+    );
+    for s in 0..services {
+        write(
+            root,
+            &format!("catalog/svc-{s:02}.yaml"),
+            service(
+                &format!("svc-{s:02}"),
+                &format!("Service {s}"),
+                1 + (s % 4) as u8,
+                true,
+            ),
+        );
+    }
+    let impacts = ["degraded_performance", "partial_outage", "major_outage", "none"];
+    let base = jiff::Timestamp::from_second(1_780_000_000).unwrap(); // 2026-05-28
+    for i in 0..incidents {
+        let start = base + jiff::SignedDuration::from_secs(i as i64 * 1500);
+        let t = |m: i64| start + jiff::SignedDuration::from_secs(m * 60);
+        let open = i % 997 == 0;
+        let last = if open {
+            String::new()
+        } else {
+            format!("  - at: {}\n    by: bob\n    status: resolved\n    note: Fixed; all requests succeed again.\n    public: true\n", t(95))
+        };
+        write(
+            root,
+            &format!("incidents/INC-{:05}.yaml", i + 1),
+            format!(
+                "apiVersion: gitsm/v1\nkind: Incident\nid: INC-{id:05}\ntitle: Elevated error rate on service {s}\nservice: svc-{s:02}\nimpact: medium\nurgency: high\nstatus: {status}\nreported_at: {t0}\nreported_by: alice\ncustomer_impact: {impact}\naffected_services: [svc-{s:02}, svc-{s2:02}]\ntimeline:\n  - at: {t0}\n    by: alice\n    status: new\n    note: Internal triage notes for the on-call engineer.\n  - at: {t1}\n    by: bob\n    status: investigating\n    note: We are investigating elevated error rates. See https://example.com/help for workarounds.\n    public: true\n  - at: {t2}\n    by: bob\n    note: Root cause suspected in the connection pool.\n{last}",
+                id = i + 1,
+                s = i % services,
+                s2 = (i * 7 + 3) % services,
+                status = if open { "investigating" } else { "resolved" },
+                impact = impacts[i % impacts.len()],
+                t0 = t(0),
+                t1 = t(10),
+                t2 = t(40),
+            ),
+        );
+    }
+}
+
+/// SPEC figure: 10k incidents and 50 services in ≤ 1 s wall time (release
+/// build). Run: `cargo test --release --test integration status_page_bench -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark; run in release mode"]
+fn status_page_bench_10k_incidents_50_services() {
+    let dir = tempfile::tempdir().unwrap();
+    large_repo(dir.path(), 50, 10_000);
+    let mut best = Duration::MAX;
+    let mut files = 0;
+    for round in 0..5 {
+        let out = dir.path().join("site");
+        let start = Instant::now();
+        let (code, stdout, stderr) = build_site(dir.path(), &out);
+        let took = start.elapsed();
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        files = read_tree(&out).len();
+        eprintln!("round {round}: {:.3} s ({stdout})", took.as_secs_f64());
+        best = best.min(took);
+    }
+    eprintln!("best of 5: {:.3} s for {files} files", best.as_secs_f64());
+    assert!(files > 10_000, "{files}");
+    if !cfg!(debug_assertions) {
+        assert!(
+            best <= Duration::from_secs(1),
+            "status page took {best:?} (budget 1 s)"
+        );
+    }
+}

@@ -18,13 +18,25 @@ pub struct Args {
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
+    // GITSM_TIMINGS=1 prints how long each step took (for the benchmark).
+    let timing = std::env::var_os("GITSM_TIMINGS").is_some();
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64());
+        }
+    };
     let source = gitsm::repo::WorkTree::new(&root);
     let snap = gitsm::repo::load(&source)?;
+    lap("load");
     let built = gitsm::status::build(&snap, now);
+    lap("build");
     let templates =
         gitsm::status::render::Templates::new(Some(&root.join("templates").join("status")), &built.tz)?;
     let files = gitsm::status::render::render(&built, &templates)?;
+    lap("render");
     let written = gitsm::status::site::write(&a.out, &files)?;
+    lap("write");
 
     // Records the loader could not read are not on the page; say so.
     let mut findings: Vec<_> = snap

@@ -84,18 +84,16 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
     let tz_name = config
         .and_then(|c| c.timezone.clone())
         .unwrap_or_else(|| "UTC".into());
-    let tz = TimeZone::get(&tz_name).unwrap_or_else(|_| {
-        findings.push(finding(
-            Code::StatusPageSetting,
-            crate::repo::CONFIG_FILE,
-            format!("time zone `{tz_name}` is unknown; the status page uses UTC"),
-        ));
-        TimeZone::UTC
-    });
-    let tz_name = if tz == TimeZone::UTC && tz_name != "UTC" {
-        "UTC".to_string()
-    } else {
-        tz_name
+    let (tz, tz_name) = match TimeZone::get(&tz_name) {
+        Ok(tz) => (tz, tz_name),
+        Err(_) => {
+            findings.push(finding(
+                Code::StatusPageSetting,
+                crate::repo::CONFIG_FILE,
+                format!("time zone `{tz_name}` is unknown; the status page uses UTC"),
+            ));
+            (TimeZone::UTC, "UTC".to_string())
+        }
     };
 
     let url = sp
@@ -284,7 +282,7 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
     let mut current: HashMap<&str, State> = HashMap::new();
     for (i, (inc, d)) in incidents.iter().enumerate() {
         let sp = uptime::incident_spans(inc, now, i);
-        let open = uptime::incident_is_open(inc.status);
+        let open = uptime::incident_is_open(uptime::status_at(inc, now));
         for s in &d.services {
             spans.entry(s.as_str()).or_default().extend(sp.iter().copied());
             if open {
@@ -386,7 +384,7 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
 
 fn incident_doc(inc: &Incident, services: Vec<Id>, url: String, now: jiff::Timestamp) -> IncidentDoc {
     let intervals = uptime::incident_intervals(inc, now);
-    let open = uptime::incident_is_open(inc.status);
+    let open = uptime::incident_is_open(uptime::status_at(inc, now));
     let started = inc.reported_at;
     let resolved_at = if open {
         None
@@ -438,7 +436,7 @@ fn incident_doc(inc: &Incident, services: Vec<Id>, url: String, now: jiff::Times
         title: inc.title.clone(),
         url,
         status: if open {
-            phase_of(inc.status)
+            phase_of(uptime::status_at(inc, now))
         } else {
             IncidentPhase::Resolved
         },

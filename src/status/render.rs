@@ -117,6 +117,24 @@ pub fn human_duration(secs: i64) -> String {
     }
 }
 
+/// `Dec 8, 2026, 02:00 – 05:00 CET`, or both dates in full when they differ.
+pub fn time_range(a: jiff::Timestamp, b: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    let (za, zb) = (a.to_zoned_datetime(tz.clone()), b.to_zoned_datetime(tz.clone()));
+    if za.date() == zb.date() && za.offset() == zb.offset() {
+        format!(
+            "{} – {}",
+            za.strftime("%b %-d, %Y, %H:%M"),
+            zb.strftime("%H:%M %Z")
+        )
+    } else {
+        format!(
+            "{} – {}",
+            za.strftime("%b %-d, %Y, %H:%M %Z"),
+            zb.strftime("%b %-d, %Y, %H:%M %Z")
+        )
+    }
+}
+
 /// A piece of note text: plain, or an https link.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Segment {
@@ -239,6 +257,13 @@ impl Templates {
             match parse_ts(s) {
                 Some(t) => t.to_zoned_datetime(tz3.clone()).strftime("%H:%M %Z").to_string(),
                 None => s.to_string(),
+            }
+        });
+        let tz4 = tz.clone();
+        env.add_filter("until", move |start: &str, end: &str| -> String {
+            match (parse_ts(start), parse_ts(end)) {
+                (Some(a), Some(b)) => time_range(a, b, &tz4),
+                _ => format!("{start} – {end}"),
             }
         });
         env.add_filter("duration", |secs: i64| human_duration(secs));

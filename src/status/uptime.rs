@@ -93,6 +93,17 @@ pub fn incident_is_open(status: IncidentStatus) -> bool {
     !matches!(status, IncidentStatus::Resolved | IncidentStatus::Closed)
 }
 
+/// The incident's status at `now`: the last status in its timeline at or
+/// before `now` (`new` when it has none yet).
+pub fn status_at(inc: &Incident, now: Timestamp) -> IncidentStatus {
+    inc.timeline
+        .iter()
+        .take_while(|e| e.at.as_jiff() <= now)
+        .filter_map(|e| e.status)
+        .last()
+        .unwrap_or(IncidentStatus::New)
+}
+
 /// The intervals during which an incident was open: `reported_at` → first
 /// `resolved`/`closed`, then reopen → next `resolved`. A span still open ends
 /// at `now`. Spans that would start after `now` are dropped.
@@ -100,8 +111,11 @@ pub fn incident_intervals(inc: &Incident, now: Timestamp) -> Vec<(Timestamp, Tim
     let mut out = Vec::new();
     let mut open_since = Some(inc.reported_at.as_jiff());
     for ev in &inc.timeline {
-        let Some(st) = ev.status else { continue };
         let at = ev.at.as_jiff();
+        if at > now {
+            break; // the future of `--now` is unknown
+        }
+        let Some(st) = ev.status else { continue };
         match (open_since, incident_is_open(st)) {
             (Some(s), false) => {
                 if at > s {
@@ -425,6 +439,69 @@ mod tests {
             downtime_secs(&unplanned, ts("2026-11-20T00:00:00Z"), ts("2026-11-21T00:00:00Z")),
             7200
         );
+    }
+
+    fn incident(status: &str, events: &[(&str, Option<&str>)]) -> Incident {
+        let timeline: Vec<serde_json::Value> = events
+            .iter()
+            .map(|(at, st)| match st {
+                Some(st) => serde_json::json!({"at": at, "by": "x", "status": st}),
+                None => serde_json::json!({"at": at, "by": "x", "note": "n"}),
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "gitsm/v1", "kind": "Incident", "id": "INC-0001", "title": "t",
+            "service": "web", "impact": "high", "urgency": "high", "status": status,
+            "reported_at": events[0].0, "reported_by": "x", "customer_impact": "major_outage",
+            "timeline": timeline,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn incident_spans_follow_resolve_and_reopen() {
+        let now = ts("2026-11-21T00:00:00Z");
+        let inc = incident(
+            "closed",
+            &[
+                ("2026-11-20T10:00:00Z", Some("new")),
+                ("2026-11-20T10:30:00Z", None),
+                ("2026-11-20T11:00:00Z", Some("resolved")),
+                ("2026-11-20T12:00:00Z", Some("investigating")),
+                ("2026-11-20T12:30:00Z", Some("resolved")),
+                ("2026-11-20T13:00:00Z", Some("closed")),
+            ],
+        );
+        let iv = incident_intervals(&inc, now);
+        assert_eq!(
+            iv,
+            vec![
+                (ts("2026-11-20T10:00:00Z"), ts("2026-11-20T11:00:00Z")),
+                (ts("2026-11-20T12:00:00Z"), ts("2026-11-20T12:30:00Z")),
+            ]
+        );
+        // Still open: the span runs to `now`. Closed without resolving: ends at close.
+        let open = incident("investigating", &[("2026-11-20T10:00:00Z", Some("new"))]);
+        assert_eq!(
+            incident_intervals(&open, now),
+            vec![(ts("2026-11-20T10:00:00Z"), now)]
+        );
+        let closed = incident(
+            "closed",
+            &[
+                ("2026-11-20T10:00:00Z", Some("new")),
+                ("2026-11-20T10:20:00Z", Some("closed")),
+            ],
+        );
+        assert_eq!(
+            incident_intervals(&closed, now),
+            vec![(ts("2026-11-20T10:00:00Z"), ts("2026-11-20T10:20:00Z"))]
+        );
+        // No customer impact: no span at all.
+        let mut quiet = open.clone();
+        quiet.customer_impact = Some(CustomerImpact::None);
+        assert!(incident_spans(&quiet, now, 0).is_empty());
+        assert_eq!(incident_spans(&open, now, 7)[0].state, State::MajorOutage);
     }
 
     #[test]
