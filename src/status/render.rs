@@ -387,58 +387,65 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
 
     let base =
         context! { page => page.clone(), overall => overall.clone(), generated_at => generated_at.clone() };
-    let mut files = vec![
-        SiteFile {
-            path: "index.html".into(),
-            bytes: t
-                .render(
-                    "index.html.j2",
-                    context! { root => "", groups => val(&groups),
-                    active => val(&active),
-                    in_progress => val(&in_progress),
-                    upcoming => val(&upcoming),
-                    recent => val(&recent),
-                    names => val(&by_id), ..base.clone() },
-                )?
-                .into_bytes(),
+    // Incident pages in parallel with everything else: both cores stay busy.
+    let (incident_pages, rest) = rayon::join(
+        || {
+            doc.incidents
+                .par_iter()
+                .map(|inc| {
+                    let html = t.render(
+                        "incident.html.j2",
+                        context! { root => "../", incident => val(inc),
+                        affected => val(names(&inc.services, &by_id)), ..base.clone() },
+                    )?;
+                    Ok(SiteFile {
+                        path: inc.url.clone(),
+                        bytes: html.into_bytes(),
+                    })
+                })
+                .collect::<anyhow::Result<Vec<SiteFile>>>()
         },
-        SiteFile {
-            path: "history.html".into(),
-            bytes: t
-                .render(
-                    "history.html.j2",
-                    context! { root => "", months => val(&months),
-                    maintenances => val(&doc.maintenances),
-                    names => val(&by_id), ..base.clone() },
-                )?
-                .into_bytes(),
+        || -> anyhow::Result<Vec<SiteFile>> {
+            Ok(vec![
+                SiteFile {
+                    path: "index.html".into(),
+                    bytes: t
+                        .render(
+                            "index.html.j2",
+                            context! { root => "", groups => val(&groups),
+                            active => val(&active),
+                            in_progress => val(&in_progress),
+                            upcoming => val(&upcoming),
+                            recent => val(&recent),
+                            names => val(&by_id), ..base.clone() },
+                        )?
+                        .into_bytes(),
+                },
+                SiteFile {
+                    path: "history.html".into(),
+                    bytes: t
+                        .render(
+                            "history.html.j2",
+                            context! { root => "", months => val(&months),
+                            maintenances => val(&doc.maintenances),
+                            names => val(&by_id), ..base.clone() },
+                        )?
+                        .into_bytes(),
+                },
+                SiteFile {
+                    path: "assets/style.css".into(),
+                    bytes: t.css.clone().into_bytes(),
+                },
+                SiteFile {
+                    path: "status.json".into(),
+                    bytes: (serde_json::to_string_pretty(doc)? + "\n").into_bytes(),
+                },
+            ])
         },
-        SiteFile {
-            path: "assets/style.css".into(),
-            bytes: t.css.clone().into_bytes(),
-        },
-        SiteFile {
-            path: "status.json".into(),
-            bytes: (serde_json::to_string_pretty(doc)? + "\n").into_bytes(),
-        },
-    ];
+    );
+    let mut files = rest?;
+    files.extend(incident_pages?);
 
-    let incident_pages: Vec<SiteFile> = doc
-        .incidents
-        .par_iter()
-        .map(|inc| {
-            let html = t.render(
-                "incident.html.j2",
-                context! { root => "../", incident => val(inc),
-                affected => val(names(&inc.services, &by_id)), ..base.clone() },
-            )?;
-            Ok(SiteFile {
-                path: inc.url.clone(),
-                bytes: html.into_bytes(),
-            })
-        })
-        .collect::<anyhow::Result<_>>()?;
-    files.extend(incident_pages);
     for m in &doc.maintenances {
         let html = t.render(
             "maintenance.html.j2",

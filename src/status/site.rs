@@ -72,6 +72,33 @@ pub fn resolve_out(out: &Path) -> Result<PathBuf, SiteError> {
     Ok(std::fs::canonicalize(parent).map_err(io(parent))?.join(name))
 }
 
+/// Removes a folder tree we wrote, unlinking files in parallel (10k incident
+/// pages take a while one by one). Symlinks are removed, never followed.
+/// Best effort: whatever is left is removed by the caller's `TempDir`.
+fn remove_tree(dir: &Path) {
+    use rayon::prelude::*;
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < dirs.len() {
+        if let Ok(rd) = std::fs::read_dir(&dirs[i]) {
+            for e in rd.flatten() {
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => dirs.push(e.path()),
+                    _ => files.push(e.path()),
+                }
+            }
+        }
+        i += 1;
+    }
+    files.par_iter().for_each(|f| {
+        let _ = std::fs::remove_file(f);
+    });
+    for d in dirs.iter().rev() {
+        let _ = std::fs::remove_dir(d);
+    }
+}
+
 /// Writes `files` as the new content of `out`. Returns the folder written.
 pub fn write(out: &Path, files: &[SiteFile]) -> Result<PathBuf, SiteError> {
     use rayon::prelude::*;
@@ -132,7 +159,8 @@ pub fn write(out: &Path, files: &[SiteFile]) -> Result<PathBuf, SiteError> {
             let _ = std::fs::remove_dir_all(&root);
             return Err(SiteError::Io(target, e));
         }
-        // `old` is removed with everything in it when dropped.
+        remove_tree(&old_site);
+        // `old` is removed with anything left in it when dropped.
     } else if let Err(e) = std::fs::rename(&root, &target) {
         let _ = std::fs::remove_dir_all(&root);
         return Err(SiteError::Io(target, e));
