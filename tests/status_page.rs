@@ -487,6 +487,20 @@ fn current_state_history_and_durations() {
         "{}",
         web["uptime_percent"]
     );
+    // The feed: one entry per public incident and maintenance, none dated after --now.
+    let feed = std::fs::read_to_string(out.join("feed.atom")).unwrap();
+    assert!(feed.starts_with(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+    ));
+    assert_eq!(count(&feed, "<entry>"), 3, "{feed}");
+    assert!(
+        feed.contains("<title>Maintenance: API database upgrade</title>"),
+        "{feed}"
+    );
+    for part in feed.split("<updated>").skip(1) {
+        let ts = &part[..part.find('<').unwrap()];
+        assert!(ts <= NOW, "{ts} is after --now");
+    }
     // The index says it in words too.
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(index.contains("Major outage"));

@@ -168,6 +168,8 @@ pub struct MaintenanceDoc {
     pub title: String,
     pub url: String,
     pub status: MaintenancePhase,
+    /// When it was announced: the change reached `scheduled`.
+    pub announced_at: Timestamp,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     pub services: Vec<Id>,

@@ -268,6 +268,12 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
                 title: ch.title.clone(),
                 url,
                 status,
+                announced_at: ch
+                    .timeline
+                    .iter()
+                    .find(|e| e.status == Some(ChangeStatus::Scheduled))
+                    .or(ch.timeline.last())
+                    .map_or(w.start, |e| e.at),
                 starts_at: w.start,
                 ends_at: w.end,
                 services: svcs,

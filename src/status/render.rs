@@ -6,7 +6,7 @@
 //! only reaches the output through escaped expressions; links come from
 //! [`super::safe_link`] only.
 
-use super::doc::{IncidentDoc, MaintenanceDoc, ServiceStatus, StatusDoc, Update};
+use super::doc::{IncidentDoc, MaintenanceDoc, ServiceStatus, StatusDoc};
 use super::uptime::State;
 use super::Built;
 use minijinja::value::Serde;
@@ -314,16 +314,14 @@ struct FeedEntry<'a> {
     updated: String,
     status: &'a str,
     summary: &'a str,
+    /// Maintenance window (start, end).
+    window: Option<(String, String)>,
 }
 
 fn names<'a>(ids: &[crate::model::Id], by_id: &HashMap<&str, &'a str>) -> Vec<&'a str> {
     ids.iter()
         .filter_map(|i| by_id.get(i.as_str()).copied())
         .collect()
-}
-
-fn last_at(updates: &[Update]) -> Option<String> {
-    updates.last().map(|u| u.at.to_string())
 }
 
 /// Renders every file of the site.
@@ -458,6 +456,8 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
         });
     }
 
+    use crate::model::Timestamp;
+    let latest = |ts: &[Option<Timestamp>]| ts.iter().flatten().max().copied();
     let mut entries: Vec<FeedEntry> = doc
         .incidents
         .iter()
@@ -467,28 +467,41 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
             title: &i.title,
             url: &i.url,
             published: i.started_at.to_string(),
-            updated: last_at(&i.updates).unwrap_or_else(|| i.started_at.to_string()),
+            updated: latest(&[Some(i.started_at), i.updates.last().map(|u| u.at), i.resolved_at])
+                .unwrap_or(i.started_at)
+                .to_string(),
             status: i.updates.last().map_or("investigating", |u| u.status.as_str()),
             summary: i.updates.last().map_or("", |u| u.text.as_str()),
+            window: None,
         })
         .chain(doc.maintenances.iter().map(|m| {
+            use super::doc::MaintenancePhase as P;
+            let now_ts = Timestamp(now);
+            let started = matches!(m.status, P::InProgress | P::Completed).then_some(m.starts_at.min(now_ts));
+            let ended = (m.status == P::Completed).then_some(m.ends_at.min(now_ts));
             FeedEntry {
                 kind: "maintenance",
                 id: m.id.as_str(),
                 title: &m.title,
                 url: &m.url,
-                published: m.starts_at.to_string(),
-                updated: last_at(&m.updates)
-                    .map_or_else(|| m.starts_at.to_string(), |u| u.max(m.starts_at.to_string())),
+                published: m.announced_at.to_string(),
+                updated: latest(&[
+                    Some(m.announced_at),
+                    m.updates.last().map(|u| u.at),
+                    started,
+                    ended,
+                ])
+                .unwrap_or(m.announced_at)
+                .to_string(),
                 status: match m.status {
-                    super::doc::MaintenancePhase::Scheduled => "scheduled",
-                    super::doc::MaintenancePhase::InProgress => "in_progress",
-                    super::doc::MaintenancePhase::Completed => "completed",
+                    P::Scheduled => "scheduled",
+                    P::InProgress => "in_progress",
+                    P::Completed => "completed",
                 },
                 summary: m.updates.last().map_or("", |u| u.text.as_str()),
+                window: Some((m.starts_at.to_string(), m.ends_at.to_string())),
             }
         }))
-        .filter(|e| parse_ts(&e.published).is_some_and(|p| p <= now) || e.kind == "maintenance")
         .collect();
     entries.sort_by(|a, b| b.updated.cmp(&a.updated).then(a.id.cmp(b.id)));
     entries.truncate(FEED_ENTRIES);
