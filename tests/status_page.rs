@@ -868,3 +868,56 @@ fn status_page_bench_10k_incidents_50_services() {
         );
     }
 }
+
+#[test]
+fn services_are_grouped_and_ordered_by_config() {
+    let dir = fixture();
+    let root = dir.path();
+    write(
+        root,
+        "catalog/db.yaml",
+        service("db", "Database", 3, true) + "group: Platform\n",
+    );
+    write(
+        root,
+        "catalog/api.yaml",
+        service("api", "Public API", 2, true) + "group: Platform\n",
+    );
+    let cfg = std::fs::read_to_string(root.join("gitsm.yaml")).unwrap().replace(
+        "  base_url: https://status.example.com\n",
+        "  base_url: https://status.example.com\n  services: [db, web, api, zz-private-billing]\n",
+    );
+    write(root, "gitsm.yaml", cfg);
+    let out = root.join("site");
+    let (code, _, err) = build_site(root, &out);
+    assert_eq!(code, 0, "{err}");
+    // A listed service that is not public stays hidden, with a warning.
+    assert!(
+        err.contains("W0702") && err.contains("zz-private-billing"),
+        "{err}"
+    );
+    let doc = status_json(&out);
+    let ids: Vec<&str> = doc["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["db", "web", "api"]);
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert_eq!(
+        count(&index, "<h3 class=\"group-name\">Platform</h3>"),
+        1,
+        "db and api share one heading"
+    );
+    let (db, web, api) = (
+        index.find("id=\"service-db\"").unwrap(),
+        index.find("id=\"service-web\"").unwrap(),
+        index.find("id=\"service-api\"").unwrap(),
+    );
+    // Groups come in the order of their first service: Platform (db, api), then web.
+    assert!(db < api && api < web, "{db} {api} {web}");
+    for (path, text) in read_tree(&out) {
+        assert!(!text.contains("SECRET-SERVICE-NAME"), "{path}");
+    }
+}

@@ -546,3 +546,73 @@ mod tests {
         assert_eq!(human_duration(3 * 86_400 + 2 * 3600 + 5), "3d 2h");
     }
 }
+
+#[cfg(test)]
+mod contrast {
+    //! States are shown as coloured text on cards and as white (or dark) text
+    //! on coloured banners; both must meet WCAG AA (4.5:1) in both themes.
+
+    fn vars(block: &str) -> std::collections::HashMap<String, (f64, f64, f64)> {
+        block
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim().trim_end_matches(';');
+                let (k, v) = l.split_once(':')?;
+                let hex = v.trim().strip_prefix('#')?;
+                if hex.len() != 6 {
+                    return None;
+                }
+                let c = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap() as f64 / 255.0;
+                Some((k.trim().to_string(), (c(0), c(2), c(4))))
+            })
+            .collect()
+    }
+
+    fn luminance((r, g, b): (f64, f64, f64)) -> f64 {
+        let lin = |c: f64| {
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    }
+
+    fn ratio(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn state_colours_meet_wcag_aa_in_both_themes() {
+        let css = super::STYLESHEET;
+        let light_start = css.find(":root {").unwrap();
+        let dark_start = css.find("@media (prefers-color-scheme: dark)").unwrap();
+        let light = vars(&css[light_start..dark_start]);
+        let dark_end = dark_start + css[dark_start..].find("\n}\n").unwrap();
+        let dark = vars(&css[dark_start..dark_end]);
+        for (theme, v) in [("light", &light), ("dark", &dark)] {
+            for text in [
+                "--text",
+                "--muted",
+                "--link",
+                "--ok",
+                "--maint",
+                "--degraded",
+                "--partial",
+                "--major",
+            ] {
+                for bg in ["--card", "--bg"] {
+                    let r = ratio(v[text], v[bg]);
+                    assert!(r >= 4.5, "{theme}: {text} on {bg} is {r:.2}:1");
+                }
+            }
+            // Banners: text in --on-banner on the state colour.
+            for state in ["--ok", "--maint", "--degraded", "--partial", "--major"] {
+                let r = ratio(v["--on-banner"], v[state]);
+                assert!(r >= 4.5, "{theme}: banner text on {state} is {r:.2}:1");
+            }
+        }
+    }
+}
