@@ -81,6 +81,10 @@ jobs:
 "#
             ),
         ),
+        (
+            ".github/workflows/gitsm-status-page.yml".to_string(),
+            status_page_workflow(),
+        ),
     ];
     for folder in ["incidents", "problems", "requests", "changes"] {
         files.push((format!("{folder}/.gitkeep"), String::new()));
@@ -90,4 +94,53 @@ jobs:
         files.push((format!("schemas/{}", kind.schema_file()), body));
     }
     files
+}
+
+/// The GitHub Pages workflow: publishes the status page on every push to main
+/// and once a day, so the uptime bars roll forward on quiet days too.
+pub fn status_page_workflow() -> String {
+    format!(
+        r#"# Publishes the public status page to GitHub Pages.
+# Runs on every push to main and once a day, so the 90-day uptime bars roll
+# forward even when nothing changes. Enable Pages with "Source: GitHub Actions"
+# in the repository settings.
+name: gitsm status page
+on:
+  push:
+    branches: [main]
+  schedule:
+    - cron: "7 0 * * *"
+  workflow_dispatch:
+permissions:
+  contents: read
+concurrency:
+  group: gitsm-status-page
+  cancel-in-progress: false
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Install gitsm
+        run: {INSTALL_CMD}
+      - name: Build the status page
+        run: gitsm status-page --out site
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: site
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    permissions:
+      pages: write
+      id-token: write
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    steps:
+      - name: Deploy to GitHub Pages
+        id: deployment
+        uses: actions/deploy-pages@v4
+"#
+    )
 }

@@ -17,6 +17,7 @@ pub mod repo;
 pub mod report;
 pub mod schema;
 pub mod sla;
+pub mod status;
 pub mod validate;
 pub mod workflow;
 pub mod yaml;

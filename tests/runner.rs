@@ -10,3 +10,4 @@ mod loading;
 mod report;
 mod schemas;
 mod sla;
+mod status_page;

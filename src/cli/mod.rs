@@ -8,6 +8,7 @@ mod report;
 mod schema;
 mod sla;
 mod transition;
+mod status_page;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -61,6 +62,7 @@ pub enum Command {
     Sla(sla::Args),
     Report(report::Args),
     Log(log::Args),
+    StatusPage(status_page::Args),
     Completions(completions::Args),
 }
 
@@ -127,6 +129,7 @@ pub fn run() -> i32 {
         Command::Sla(a) => sla::run(&g, a),
         Command::Report(a) => report::run(&g, a),
         Command::Log(a) => log::run(&g, a),
+        Command::StatusPage(a) => status_page::run(&g, a),
         Command::Completions(a) => completions::run(a),
     };
     match result {
