@@ -7,8 +7,8 @@ mod new;
 mod report;
 mod schema;
 mod sla;
-mod transition;
 mod status_page;
+mod transition;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
