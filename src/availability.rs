@@ -91,6 +91,16 @@ pub fn impact_interval(inc: &Incident, now: Timestamp) -> Option<(Timestamp, Tim
     Some((start, end))
 }
 
+/// Whether a maintenance change was announced: it reached `scheduled` at or
+/// before its window began. This is the one definition of *planned* used by
+/// reports and the status page.
+pub fn announced(c: &Change) -> bool {
+    let Some(w) = &c.window else { return false };
+    c.timeline
+        .iter()
+        .any(|e| e.status == Some(ChangeStatus::Scheduled) && e.at <= w.start)
+}
+
 /// Planned maintenance windows of a service: `(start, end, change id)`.
 pub fn maintenance_windows<'a>(records: &'a [Loaded], service: &str) -> Vec<(Timestamp, Timestamp, &'a Id)> {
     let mut out = Vec::new();
@@ -104,11 +114,7 @@ pub fn maintenance_windows<'a>(records: &'a [Loaded], service: &str) -> Vec<(Tim
         }
         let Some(w) = &c.window else { continue };
         let (ws, we) = (w.start.as_jiff(), w.end.as_jiff());
-        let announced = c
-            .timeline
-            .iter()
-            .any(|e| e.status == Some(ChangeStatus::Scheduled) && e.at.as_jiff() <= ws);
-        if announced && ws < we {
+        if announced(c) && ws < we {
             out.push((ws, we, &c.id));
         }
     }

@@ -173,16 +173,11 @@ pub fn maintenance_span(ch: &Change, source: usize) -> Option<Span> {
     if end <= start {
         return None;
     }
-    let scheduled_at = ch
-        .timeline
-        .iter()
-        .find(|e| e.status == Some(ChangeStatus::Scheduled))
-        .map(|e| e.at.as_jiff());
     Some(Span {
         start,
         end,
         state: State::UnderMaintenance,
-        planned: scheduled_at.is_some_and(|t| t <= start),
+        planned: crate::availability::announced(ch),
         source,
     })
 }
@@ -288,13 +283,39 @@ pub fn downtime_secs(spans: &[Span], from: Timestamp, to: Timestamp) -> i64 {
 }
 
 /// Uptime in percent between `from` and `to` (100 when the period is empty).
+///
+/// The same convention as the service report ([`crate::availability::weight`]):
+/// a major outage counts in full, a partial outage at 30 %, degraded
+/// performance not at all, and planned maintenance is not counted. The worst
+/// state at each instant decides.
 pub fn uptime_percent(spans: &[Span], from: Timestamp, to: Timestamp) -> f64 {
     let total = to.duration_since(from).as_secs();
     if total <= 0 {
         return 100.0;
     }
-    let down = downtime_secs(spans, from, to);
-    100.0 * (1.0 - down as f64 / total as f64)
+    let planned = merge(
+        spans
+            .iter()
+            .filter(|s| s.state == State::UnderMaintenance && s.planned)
+            .map(|s| (s.start, s.end))
+            .collect(),
+    );
+    let of = |state: State| {
+        merge(
+            spans
+                .iter()
+                .filter(|s| s.state == state)
+                .map(|s| (s.start, s.end))
+                .collect(),
+        )
+    };
+    let major = subtract(&of(State::MajorOutage), &planned);
+    let partial = subtract(&subtract(&of(State::PartialOutage), &major), &planned);
+    let weighted = overlap(&major, from, to) as f64
+        * crate::availability::weight(crate::model::CustomerImpact::MajorOutage)
+        + overlap(&partial, from, to) as f64
+            * crate::availability::weight(crate::model::CustomerImpact::PartialOutage);
+    100.0 * (1.0 - weighted / total as f64)
 }
 
 /// The `count` days ending with `last` (oldest first): each day's worst state,
@@ -350,6 +371,42 @@ mod tests {
     }
 
     #[test]
+    fn uptime_weighs_outages_like_the_report() {
+        let from = ts("2026-11-01T00:00:00Z");
+        let to = ts("2026-11-02T00:00:00Z"); // 24 h
+        let spans = vec![
+            // 2 h partial, of which 1 h under a major outage and 30 min planned.
+            span(
+                "2026-11-01T10:00:00Z",
+                "2026-11-01T12:00:00Z",
+                State::PartialOutage,
+                false,
+            ),
+            span(
+                "2026-11-01T11:00:00Z",
+                "2026-11-01T12:00:00Z",
+                State::MajorOutage,
+                false,
+            ),
+            span(
+                "2026-11-01T10:00:00Z",
+                "2026-11-01T10:30:00Z",
+                State::UnderMaintenance,
+                true,
+            ),
+            span(
+                "2026-11-01T20:00:00Z",
+                "2026-11-01T22:00:00Z",
+                State::DegradedPerformance,
+                false,
+            ),
+        ];
+        // Counted: 1 h major (weight 1) + 30 min partial (weight 0.3) = 3600 + 540 s.
+        let want = 100.0 * (1.0 - 4140.0 / 86400.0);
+        assert!((uptime_percent(&spans, from, to) - want).abs() < 1e-9);
+    }
+
+    #[test]
     fn days_take_the_worst_state_and_count_only_outages() {
         let spans = vec![
             span(
@@ -380,7 +437,8 @@ mod tests {
         assert_eq!(days[1].downtime, 3600);
         assert_eq!(days[2].downtime, 3600);
         let pct = uptime_percent(&spans, ts("2026-11-20T00:00:00Z"), now);
-        let expected = 100.0 * (1.0 - 9000.0 / (60.0 * 3600.0));
+        // 30 min major in full + 2 h partial at 30 %.
+        let expected = 100.0 * (1.0 - (1800.0 + 0.3 * 7200.0) / (60.0 * 3600.0));
         assert!((pct - expected).abs() < 1e-9, "{pct}");
     }
 
