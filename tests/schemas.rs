@@ -44,4 +44,7 @@ fn schema_command_writes_the_same_files() {
         .unwrap();
         assert_eq!(a, b, "{}", kind.schema_file());
     }
+    let a = std::fs::read_to_string(tmp.path().join("out/status.json")).unwrap();
+    let b = std::fs::read_to_string(crate::common::manifest_dir().join("schemas/status.json")).unwrap();
+    assert_eq!(a, b, "status.json");
 }

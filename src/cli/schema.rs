@@ -22,12 +22,18 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
                 gitsm::fsutil::write_atomic(&path, body.as_bytes())?;
                 println!("{}", path.display());
             }
+            // The shape of the status page's status.json, for its consumers.
+            let path = dir.join("status.json");
+            let body = serde_json::to_string_pretty(&gitsm::status::doc::schema())? + "\n";
+            gitsm::fsutil::write_atomic(&path, body.as_bytes())?;
+            println!("{}", path.display());
         }
         None => {
             let mut all = serde_json::Map::new();
             for kind in Kind::ALL {
                 all.insert(kind.name().to_string(), gitsm::schema::schema_for(kind));
             }
+            all.insert("StatusJson".to_string(), gitsm::status::doc::schema());
             println!("{}", serde_json::to_string_pretty(&all)?);
         }
     }
