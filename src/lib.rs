@@ -6,6 +6,7 @@
 
 pub mod diag;
 pub mod fsutil;
+pub mod gate;
 pub mod init;
 pub mod model;
 pub mod repo;

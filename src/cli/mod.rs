@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. One module per subcommand.
 
 mod completions;
+mod gate;
 mod init;
 mod schema;
 mod validate;
@@ -50,6 +51,7 @@ pub enum Color {
 pub enum Command {
     Init(init::Args),
     Validate(validate::Args),
+    Gate(gate::Args),
     Schema(schema::Args),
     Completions(completions::Args),
 }
@@ -57,7 +59,6 @@ pub enum Command {
 /// Global options every command may use.
 pub struct Globals {
     pub repo: Option<PathBuf>,
-    #[allow(dead_code)] // read by the time-dependent commands
     pub now: Option<jiff::Timestamp>,
     pub color: bool,
 }
@@ -112,6 +113,7 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Init(a) => init::run(&g, a),
         Command::Validate(a) => validate::run(&g, a),
+        Command::Gate(a) => gate::run(&g, a),
         Command::Schema(a) => schema::run(&g, a),
         Command::Completions(a) => completions::run(a),
     };
