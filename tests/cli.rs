@@ -39,13 +39,22 @@ fn a_bad_edit_is_explained_with_file_line_and_fix() {
     assert!(out.contains("error[E0102]: unknown field `ownr`"), "{out}");
     assert!(out.contains("--> catalog/web.yaml:"), "{out}");
     assert!(out.contains("did you mean `owner`?"), "{out}");
-    assert!(out.contains("error[E0103]: missing required field `owner`"), "{out}");
+    assert!(
+        out.contains("error[E0103]: missing required field `owner`"),
+        "{out}"
+    );
 }
 
 #[test]
 fn github_and_sarif_formats() {
     let dir = init_repo();
-    write(dir.path(), "catalog/web.yaml", std::fs::read_to_string(dir.path().join("catalog/web.yaml")).unwrap().replace("tier: 1", "tier: 9"));
+    write(
+        dir.path(),
+        "catalog/web.yaml",
+        std::fs::read_to_string(dir.path().join("catalog/web.yaml"))
+            .unwrap()
+            .replace("tier: 1", "tier: 9"),
+    );
     let mut c = gitsm(dir.path());
     c.args(["validate", "--format", "github"]);
     let (code, out, _) = run(c);
@@ -58,8 +67,16 @@ fn github_and_sarif_formats() {
     let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let res = &sarif["runs"][0]["results"][0];
-    assert_eq!(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "catalog/web.yaml");
-    assert!(res["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap() > 1);
+    assert_eq!(
+        res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "catalog/web.yaml"
+    );
+    assert!(
+        res["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap()
+            > 1
+    );
 }
 
 #[test]

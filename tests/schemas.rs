@@ -36,8 +36,12 @@ fn schema_command_writes_the_same_files() {
     assert_eq!(code, 0, "{err}");
     for kind in Kind::ALL {
         let a = std::fs::read_to_string(tmp.path().join("out").join(kind.schema_file())).unwrap();
-        let b = std::fs::read_to_string(crate::common::manifest_dir().join("schemas").join(kind.schema_file()))
-            .unwrap();
+        let b = std::fs::read_to_string(
+            crate::common::manifest_dir()
+                .join("schemas")
+                .join(kind.schema_file()),
+        )
+        .unwrap();
         assert_eq!(a, b, "{}", kind.schema_file());
     }
 }

@@ -59,7 +59,9 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     let mut body = match &a.pr_body {
-        Some(p) => std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("--pr-body {}: {e}", p.display()))?,
+        Some(p) => {
+            std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("--pr-body {}: {e}", p.display()))?
+        }
         None => String::new(),
     };
     let mut contributors = a.contributor.clone();
@@ -67,7 +69,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let mut author = a.author.clone();
     let mut publish = None;
     let reviews = if let Some(file) = &a.reviews {
-        let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("--reviews {}: {e}", file.display()))?;
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("--reviews {}: {e}", file.display()))?;
         match gate::parse_reviews(&text) {
             Ok(r) => r,
             Err(e) => {
@@ -160,7 +163,11 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             );
         }
         match client.publish(&data, &side.head_sha, &verdict, &md, &base_branch) {
-            Ok(p) => eprintln!("published the verdict as a {} and {} the PR comment", p.via.replace('_', " "), p.comment),
+            Ok(p) => eprintln!(
+                "published the verdict as a {} and {} the PR comment",
+                p.via.replace('_', " "),
+                p.comment
+            ),
             Err(e) => {
                 eprintln!("error: publishing the verdict: {e}");
                 return Ok(ERROR);

@@ -30,9 +30,11 @@ pub struct GitSide {
 pub fn resolve<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>, GateError> {
     if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
         let oid = Oid::from_str(rev).map_err(|e| GateError::Revision(format!("{rev}: {e}")))?;
-        return repo
-            .find_commit(oid)
-            .map_err(|_| GateError::Revision(format!("unknown revision {rev}: no such commit in this repository (fetch it first)")));
+        return repo.find_commit(oid).map_err(|_| {
+            GateError::Revision(format!(
+                "unknown revision {rev}: no such commit in this repository (fetch it first)"
+            ))
+        });
     }
     if rev.starts_with("refs/") {
         let r = repo
@@ -60,7 +62,11 @@ pub fn resolve<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>, GateEr
 }
 
 /// The ITSM root's tree at a commit (`prefix` is the ITSM root inside the git repo).
-fn itsm_tree<'r>(repo: &'r Repository, commit: &Commit<'r>, prefix: &str) -> Result<Option<Tree<'r>>, GateError> {
+fn itsm_tree<'r>(
+    repo: &'r Repository,
+    commit: &Commit<'r>,
+    prefix: &str,
+) -> Result<Option<Tree<'r>>, GateError> {
     let tree = commit.tree()?;
     if prefix.is_empty() {
         return Ok(Some(tree));
@@ -81,7 +87,9 @@ fn blob_at(repo: &Repository, tree: &Tree<'_>, path: &str) -> Option<Vec<u8>> {
 
 /// Every blob under `folder` (recursively): (path, oid).
 fn blobs_under(repo: &Repository, tree: &Tree<'_>, folder: &str) -> Vec<(String, Oid)> {
-    let Ok(e) = tree.get_path(Path::new(folder)) else { return Vec::new() };
+    let Ok(e) = tree.get_path(Path::new(folder)) else {
+        return Vec::new();
+    };
     let Ok(sub) = e.to_object(repo).and_then(|o| o.peel_to_tree()) else {
         return Vec::new();
     };
@@ -125,7 +133,9 @@ fn ticket_paths(repo: &Repository, tree: &Tree<'_>) -> Vec<String> {
 /// Whether a change file may hold a window that matters for conflicts. A
 /// cheap text test first; the decision parses what passes.
 fn maybe_active(text: &[u8]) -> bool {
-    let Ok(t) = std::str::from_utf8(text) else { return true };
+    let Ok(t) = std::str::from_utf8(text) else {
+        return true;
+    };
     t.lines().any(|l| {
         let l = l.trim_end();
         if let Some(v) = l.strip_prefix("status:") {
@@ -161,16 +171,19 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     };
     let base = resolve(&repo, &revs.base)?;
     let head = resolve(&repo, &revs.head)?;
-    let mb = repo.merge_base(base.id(), head.id()).map_err(|e| GateError::NoMergeBase {
-        base: revs.base.clone(),
-        head: revs.head.clone(),
-        why: format!(
-            "{} (a shallow clone? fetch the full history, e.g. `actions/checkout` with `fetch-depth: 0`)",
-            e.message()
-        ),
-    })?;
+    let mb = repo
+        .merge_base(base.id(), head.id())
+        .map_err(|e| GateError::NoMergeBase {
+            base: revs.base.clone(),
+            head: revs.head.clone(),
+            why: format!(
+                "{} (a shallow clone? fetch the full history, e.g. `actions/checkout` with `fetch-depth: 0`)",
+                e.message()
+            ),
+        })?;
     let mb = repo.find_commit(mb)?;
-    let missing = |what: &str| GateError::Revision(format!("the ITSM root `{prefix}` does not exist at {what}"));
+    let missing =
+        |what: &str| GateError::Revision(format!("the ITSM root `{prefix}` does not exist at {what}"));
     let base_tree = itsm_tree(&repo, &base, &prefix)?.ok_or_else(|| missing("base"))?;
     let head_tree = itsm_tree(&repo, &head, &prefix)?.ok_or_else(|| missing("head"))?;
     let mb_tree = itsm_tree(&repo, &mb, &prefix)?;
@@ -235,7 +248,9 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         let name = fc.path.rsplit('/').next().unwrap_or("");
         let record_like = is_yaml_name(name)
             && !is_hidden_or_skipped(&fc.path, &skip)
-            && (super::rules::is_record_path(&fc.path) || mentions_gitsm(fc.old.as_ref()) || mentions_gitsm(fc.new.as_ref()));
+            && (super::rules::is_record_path(&fc.path)
+                || mentions_gitsm(fc.old.as_ref())
+                || mentions_gitsm(fc.new.as_ref()));
         if record_like {
             input.diff.push(fc);
         } else {
@@ -255,7 +270,13 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
 
     // Reviewed commits: the changed record files and the policy files as they were.
     let mut wanted: Vec<String> = input.diff.iter().map(|f| f.path.clone()).collect();
-    wanted.extend(input.head_context.keys().filter(|p| p.starts_with("policies/")).cloned());
+    wanted.extend(
+        input
+            .head_context
+            .keys()
+            .filter(|p| p.starts_with("policies/"))
+            .cloned(),
+    );
     for sha in reviews.iter().filter_map(|r| r.commit_id.as_deref()) {
         if input.reviewed.contains_key(sha) {
             continue;
@@ -264,8 +285,12 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         if sha.len() != 40 {
             continue;
         }
-        let Ok(commit) = repo.find_commit(oid) else { continue };
-        let Some(tree) = itsm_tree(&repo, &commit, &prefix)? else { continue };
+        let Ok(commit) = repo.find_commit(oid) else {
+            continue;
+        };
+        let Some(tree) = itsm_tree(&repo, &commit, &prefix)? else {
+            continue;
+        };
         let mut files = Files::new();
         for p in &wanted {
             if let Some(b) = blob_at(&repo, &tree, p) {

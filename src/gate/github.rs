@@ -56,7 +56,8 @@ fn status_error(what: &str, status: u16, body: &str) -> GateError {
         .unwrap_or_default();
     let why = match status {
         401 => "unauthorized: GITHUB_TOKEN is missing, expired or invalid".to_string(),
-        403 => "forbidden: the token lacks permission (see docs/gate.md for the workflow's `permissions:`)".to_string(),
+        403 => "forbidden: the token lacks permission (see docs/gate.md for the workflow's `permissions:`)"
+            .to_string(),
         404 => "not found (wrong OWNER/REPO or PR number, or the token cannot see it)".to_string(),
         s if s >= 500 => format!("GitHub answered {s} (server error); try again"),
         s => format!("HTTP {s}"),
@@ -183,18 +184,28 @@ impl Client {
     /// Fetches the PR, all its reviews and its commits' authors.
     pub fn fetch(&self, number: u64) -> Result<PrData, GateError> {
         self.rt.block_on(async {
-            let pr = self.get_json(&self.url(&format!("/pulls/{number}")), "pull request").await?;
-            let s = |v: &serde_json::Value, ptr: &str| v.pointer(ptr).and_then(|x| x.as_str()).map(str::to_string);
+            let pr = self
+                .get_json(&self.url(&format!("/pulls/{number}")), "pull request")
+                .await?;
+            let s = |v: &serde_json::Value, ptr: &str| {
+                v.pointer(ptr).and_then(|x| x.as_str()).map(str::to_string)
+            };
             let author = s(&pr, "/user/login").ok_or_else(|| gh("pull request: no author login"))?;
             let head_sha = s(&pr, "/head/sha").ok_or_else(|| gh("pull request: no head sha"))?;
             let base_ref = s(&pr, "/base/ref").ok_or_else(|| gh("pull request: no base ref"))?;
             let body = s(&pr, "/body").unwrap_or_default();
             let raw = self
-                .get_all(&self.url(&format!("/pulls/{number}/reviews?per_page=100")), "reviews")
+                .get_all(
+                    &self.url(&format!("/pulls/{number}/reviews?per_page=100")),
+                    "reviews",
+                )
                 .await?;
             let reviews = parse_reviews(&serde_json::Value::Array(raw).to_string())?;
             let commits = self
-                .get_all(&self.url(&format!("/pulls/{number}/commits?per_page=100")), "commits")
+                .get_all(
+                    &self.url(&format!("/pulls/{number}/commits?per_page=100")),
+                    "commits",
+                )
                 .await?;
             let mut contributors = Vec::new();
             for c in &commits {
@@ -275,7 +286,12 @@ impl Client {
                 "output": {"title": summary_line, "summary": summary},
             });
             let (status, _, text) = self
-                .send(http::Method::POST, &self.url("/check-runs"), Some(&check), "check run")
+                .send(
+                    http::Method::POST,
+                    &self.url("/check-runs"),
+                    Some(&check),
+                    "check run",
+                )
                 .await?;
             let via = if (200..300).contains(&status) {
                 "check_run"
@@ -291,7 +307,12 @@ impl Client {
                 desc.truncate(140);
                 let st = serde_json::json!({"state": state, "context": name, "description": desc});
                 let (s2, _, t2) = self
-                    .send(http::Method::POST, &self.url(&format!("/statuses/{head_sha}")), Some(&st), "commit status")
+                    .send(
+                        http::Method::POST,
+                        &self.url(&format!("/statuses/{head_sha}")),
+                        Some(&st),
+                        "commit status",
+                    )
                     .await?;
                 if !(200..300).contains(&s2) {
                     return Err(status_error("commit status", s2, &t2));
@@ -301,17 +322,26 @@ impl Client {
                 return Err(status_error("check run", status, &text));
             };
             let comments = self
-                .get_all(&self.url(&format!("/issues/{}/comments?per_page=100", pr.number)), "PR comments")
+                .get_all(
+                    &self.url(&format!("/issues/{}/comments?per_page=100", pr.number)),
+                    "PR comments",
+                )
                 .await?;
             let ours = comments.iter().find_map(|c| {
                 let body = c.get("body").and_then(|b| b.as_str())?;
-                body.starts_with(COMMENT_MARKER).then(|| c.get("id").and_then(|i| i.as_u64()))?
+                body.starts_with(COMMENT_MARKER)
+                    .then(|| c.get("id").and_then(|i| i.as_u64()))?
             });
             let payload = serde_json::json!({"body": markdown});
             let comment = match ours {
                 Some(id) => {
                     let (s, _, t) = self
-                        .send(http::Method::PATCH, &self.url(&format!("/issues/comments/{id}")), Some(&payload), "PR comment")
+                        .send(
+                            http::Method::PATCH,
+                            &self.url(&format!("/issues/comments/{id}")),
+                            Some(&payload),
+                            "PR comment",
+                        )
                         .await?;
                     if !(200..300).contains(&s) {
                         return Err(status_error("PR comment", s, &t));
@@ -320,7 +350,12 @@ impl Client {
                 }
                 None => {
                     let (s, _, t) = self
-                        .send(http::Method::POST, &self.url(&format!("/issues/{}/comments", pr.number)), Some(&payload), "PR comment")
+                        .send(
+                            http::Method::POST,
+                            &self.url(&format!("/issues/{}/comments", pr.number)),
+                            Some(&payload),
+                            "PR comment",
+                        )
                         .await?;
                     if !(200..300).contains(&s) {
                         return Err(status_error("PR comment", s, &t));

@@ -99,10 +99,7 @@ pub fn parse_reviews(json: &str) -> Result<Vec<Review>, GateError> {
 
 /// One review object from GitHub's JSON.
 pub fn review_from_json(v: &serde_json::Value) -> Result<Review, String> {
-    let state_s = v
-        .get("state")
-        .and_then(|s| s.as_str())
-        .ok_or("no `state`")?;
+    let state_s = v.get("state").and_then(|s| s.as_str()).ok_or("no `state`")?;
     let state = ReviewState::parse(state_s).ok_or_else(|| {
         format!("unknown review state {state_s:?} (known: APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING)")
     })?;
@@ -128,10 +125,7 @@ pub fn review_from_json(v: &serde_json::Value) -> Result<Review, String> {
         login,
         bot,
         state,
-        commit_id: v
-            .get("commit_id")
-            .and_then(|c| c.as_str())
-            .map(str::to_string),
+        commit_id: v.get("commit_id").and_then(|c| c.as_str()).map(str::to_string),
         submitted_at,
     })
 }

@@ -73,16 +73,28 @@ pub fn insert_approvals(text: &str, add: &[(String, String)]) -> anyhow::Result<
         }
         v
     };
-    let n_before = before.get("approvals").and_then(|a| a.as_array()).map_or(0, Vec::len);
-    let n_after = after.get("approvals").and_then(|a| a.as_array()).map_or(0, Vec::len);
+    let n_before = before
+        .get("approvals")
+        .and_then(|a| a.as_array())
+        .map_or(0, Vec::len);
+    let n_after = after
+        .get("approvals")
+        .and_then(|a| a.as_array())
+        .map_or(0, Vec::len);
     if strip(&before) != strip(&after) || n_after != n_before + add.len() {
-        anyhow::bail!("internal error: the approvals edit would change more than the `approvals` list; nothing written");
+        anyhow::bail!(
+            "internal error: the approvals edit would change more than the `approvals` list; nothing written"
+        );
     }
     Ok(out)
 }
 
 fn yaml_str(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']')) && !s.starts_with(['-', '[']) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']'))
+        && !s.starts_with(['-', '['])
+    {
         s.to_string()
     } else {
         serde_json::to_string(s).expect("string serializes")
@@ -105,8 +117,7 @@ pub fn write(root: &Path, backed: &[Backed]) -> anyhow::Result<Vec<String>> {
             anyhow::bail!("refusing to write outside the repo: {file}");
         }
         let path = root.join(file);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         // Only add names the work-tree file does not list yet.
         let existing: Vec<String> = yaml::parse(&text)
             .ok()
@@ -149,13 +160,21 @@ mod tests {
     fn appends_to_existing_block_list() {
         let t = "id: x\napprovals:\n    # CAB\n    - by: bob\n      at: 2026-11-20T11:00:00Z\ntimeline: []\n";
         let out = insert_approvals(t, &[("alice".into(), "2026-11-21T11:00:00Z".into())]).unwrap();
-        assert!(out.contains("approvals:\n    - by: alice\n      at: 2026-11-21T11:00:00Z\n    # CAB\n    - by: bob\n"), "{out}");
+        assert!(
+            out.contains(
+                "approvals:\n    - by: alice\n      at: 2026-11-21T11:00:00Z\n    # CAB\n    - by: bob\n"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
     fn fills_empty_flow_list() {
         let t = "id: x\napprovals: []\ntimeline: []\n";
         let out = insert_approvals(t, &[("alice".into(), "2026-11-21T11:00:00Z".into())]).unwrap();
-        assert_eq!(out, "id: x\napprovals:\n  - by: alice\n    at: 2026-11-21T11:00:00Z\ntimeline: []\n");
+        assert_eq!(
+            out,
+            "id: x\napprovals:\n  - by: alice\n    at: 2026-11-21T11:00:00Z\ntimeline: []\n"
+        );
     }
 }

@@ -33,7 +33,11 @@ fn ordered(v: &Verdict) -> Vec<&Check> {
 /// A one-line summary, for check-run titles and commit statuses.
 pub fn summary_line(v: &Verdict) -> String {
     let fails = v.checks.iter().filter(|c| c.outcome == Outcome::Fail).count();
-    let undecided = v.checks.iter().filter(|c| c.outcome == Outcome::Undecided).count();
+    let undecided = v
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Undecided)
+        .count();
     let passes = v.checks.iter().filter(|c| c.outcome == Outcome::Pass).count();
     match v.decision {
         Decision::Allowed => format!("allowed: {passes} check(s) passed"),

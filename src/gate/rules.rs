@@ -4,8 +4,8 @@
 use super::*;
 use crate::diag::Severity;
 use crate::model::{
-    Change, ChangePolicy, ChangeStatus, ChangeType, Group, Kind, PathEnforcement, PolicyRule,
-    Record, Service, RECORD_FOLDERS,
+    Change, ChangePolicy, ChangeStatus, ChangeType, Group, Kind, PathEnforcement, PolicyRule, Record,
+    Service, RECORD_FOLDERS,
 };
 use crate::repo::{self, Entry, Loaded, Source};
 use serde_json::Value;
@@ -101,7 +101,11 @@ pub fn parse_file(path: &str, bytes: &[u8]) -> Parsed {
     let (loaded, findings) = repo::load_entry(&src, &entry);
     let json = std::str::from_utf8(bytes)
         .ok()
-        .and_then(|t| crate::yaml::parse(t.strip_prefix('\u{feff}').unwrap_or(t)).ok().flatten())
+        .and_then(|t| {
+            crate::yaml::parse(t.strip_prefix('\u{feff}').unwrap_or(t))
+                .ok()
+                .flatten()
+        })
         .map(|n| n.to_json());
     Parsed {
         loaded,
@@ -340,7 +344,11 @@ fn run(cx: &mut Ctx<'_>) {
                 None,
                 Rule::FailClosed,
                 Outcome::Undecided,
-                format!("the base revision has {} ChangePolicy records: {}", many.len(), paths.join(", ")),
+                format!(
+                    "the base revision has {} ChangePolicy records: {}",
+                    many.len(),
+                    paths.join(", ")
+                ),
                 Some("keep exactly one ChangePolicy on the base branch".into()),
             );
             return;
@@ -398,7 +406,12 @@ fn run(cx: &mut Ctx<'_>) {
     let base_ctx_ids: HashMap<(String, String), String> = base
         .records
         .iter()
-        .map(|l| ((l.record.kind().name().to_string(), lc(l.record.id().as_str())), l.path.clone()))
+        .map(|l| {
+            (
+                (l.record.kind().name().to_string(), lc(l.record.id().as_str())),
+                l.path.clone(),
+            )
+        })
         .collect();
     let added_ids: HashMap<String, String> = files
         .iter()
@@ -407,7 +420,16 @@ fn run(cx: &mut Ctx<'_>) {
         .collect();
     let mut new_ids_seen: HashMap<String, String> = HashMap::new();
     for (fc, old, new) in &files {
-        check_history(cx, fc, old.as_ref(), new.as_ref(), &base_ids, &base_ctx_ids, &added_ids, &mut new_ids_seen);
+        check_history(
+            cx,
+            fc,
+            old.as_ref(),
+            new.as_ref(),
+            &base_ids,
+            &base_ctx_ids,
+            &added_ids,
+            &mut new_ids_seen,
+        );
     }
 
     // Rules 4 and 5 for every change at head.
@@ -486,14 +508,17 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
         }
         let fresh = paths.iter().all(|p| {
             let sha = l.review.commit_id.as_deref().unwrap_or_default();
-            let head = input.diff.iter().find(|f| f.path == *p).and_then(|f| f.new.as_deref());
+            let head = input
+                .diff
+                .iter()
+                .find(|f| f.path == *p)
+                .and_then(|f| f.new.as_deref());
             let then = input.reviewed.get(sha).and_then(|f| f.get(*p)).map(Vec::as_slice);
-            let same = match (head, then) {
+            match (head, then) {
                 (Some(h), Some(t)) => parse_file(p, h).json == parse_file(p, t).json,
                 (None, None) => input.reviewed.contains_key(sha),
                 _ => false,
-            };
-            same
+            }
         });
         if !fresh {
             notes.push(format!(
@@ -530,8 +555,13 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
             None,
         );
     } else {
-        let outcome = if unknown.is_some() { Outcome::Undecided } else { Outcome::Fail };
-        let mut msg = format!(
+        let outcome = if unknown.is_some() {
+            Outcome::Undecided
+        } else {
+            Outcome::Fail
+        };
+        let mut msg =
+            format!(
             "this PR edits the change policy: it needs {need} `policy_change` approval(s) from {}, has {}{}",
             group_name(rule.from),
             counted.len(),
@@ -596,7 +626,14 @@ fn check_validation(cx: &mut Ctx<'_>, files: &[(FileChange, Option<Parsed>, Opti
     let v = match crate::validate::validate_with_known(&src, &known) {
         Ok(v) => v,
         Err(e) => {
-            cx.push("records", None, Rule::FailClosed, Outcome::Undecided, format!("cannot validate: {e}"), None);
+            cx.push(
+                "records",
+                None,
+                Rule::FailClosed,
+                Outcome::Undecided,
+                format!("cannot validate: {e}"),
+                None,
+            );
             return;
         }
     };
@@ -615,12 +652,35 @@ fn check_validation(cx: &mut Ctx<'_>, files: &[(FileChange, Option<Parsed>, Opti
                 Some(&fc.path),
                 Rule::Validate,
                 outcome,
-                format!("{}:{}:{}: {}[{}] {}", fc.path, f.pos.line, f.pos.column, if outcome == Outcome::Fail { "error" } else { "warning" }, f.code.as_str(), f.message),
-                Some(f.hint.clone().unwrap_or_else(|| "fix the record; `gitsm validate` shows the same finding".into())),
+                format!(
+                    "{}:{}:{}: {}[{}] {}",
+                    fc.path,
+                    f.pos.line,
+                    f.pos.column,
+                    if outcome == Outcome::Fail {
+                        "error"
+                    } else {
+                        "warning"
+                    },
+                    f.code.as_str(),
+                    f.message
+                ),
+                Some(
+                    f.hint
+                        .clone()
+                        .unwrap_or_else(|| "fix the record; `gitsm validate` shows the same finding".into()),
+                ),
             );
         }
         if errors == 0 {
-            cx.push(&subject, Some(&fc.path), Rule::Validate, Outcome::Pass, "validates at head", None);
+            cx.push(
+                &subject,
+                Some(&fc.path),
+                Rule::Validate,
+                Outcome::Pass,
+                "validates at head",
+                None,
+            );
         }
     }
 }
@@ -696,7 +756,10 @@ fn check_history(
                 );
                 return;
             }
-            let (Some(oj), Some(nj)) = (old.and_then(|o| o.json.as_ref()), new.and_then(|n| n.json.as_ref())) else {
+            let (Some(oj), Some(nj)) = (
+                old.and_then(|o| o.json.as_ref()),
+                new.and_then(|n| n.json.as_ref()),
+            ) else {
                 return;
             };
             let empty = Vec::new();
@@ -731,7 +794,9 @@ fn check_history(
                 .collect();
             let old_status = oj.get("status").and_then(Value::as_str).unwrap_or("").to_string();
             for e in &nt[ot.len()..] {
-                let Some(to) = e.get("status").and_then(Value::as_str) else { continue };
+                let Some(to) = e.get("status").and_then(Value::as_str) else {
+                    continue;
+                };
                 let h: Vec<&str> = history.iter().map(String::as_str).collect();
                 if !h.is_empty() && !crate::workflow::is_legal(kind, &h, to) {
                     let legal = crate::workflow::legal_moves(kind, &h);
@@ -740,10 +805,7 @@ fn check_history(
                         Some(path),
                         Rule::History,
                         Outcome::Fail,
-                        format!(
-                            "illegal status move {} → {to}",
-                            h.last().copied().unwrap_or("")
-                        ),
+                        format!("illegal status move {} → {to}", h.last().copied().unwrap_or("")),
                         Some(format!("legal next statuses: {}", legal.join(", "))),
                     );
                     return;
@@ -799,7 +861,10 @@ fn tally(
             .map(|s| {
                 (
                     s.to_string(),
-                    services.get(s.as_str()).map(|x| vec![x.owner.clone()]).unwrap_or_default(),
+                    services
+                        .get(s.as_str())
+                        .map(|x| vec![x.owner.clone()])
+                        .unwrap_or_default(),
                 )
             })
             .collect()
@@ -838,7 +903,9 @@ fn tally(
         if in_group != Member::Yes && owner_of.is_empty() {
             match in_group {
                 Member::Unknown(team) => t.unknown_team = Some(team),
-                _ => t.notes.push(format!("{} is not in {}", l.login, group_name(rule.from))),
+                _ => t
+                    .notes
+                    .push(format!("{} is not in {}", l.login, group_name(rule.from))),
             }
             continue;
         }
@@ -908,7 +975,11 @@ fn rule_text(rule: &PolicyRule) -> String {
         "rule {s} ({} approval(s){}{})",
         rule.approvals,
         rule.from.map(|g| format!(" from {g}")).unwrap_or_default(),
-        if rule.service_owner { " + service owner" } else { "" }
+        if rule.service_owner {
+            " + service owner"
+        } else {
+            ""
+        }
     )
 }
 
@@ -927,11 +998,14 @@ fn check_approvals(
     let input = cx.input;
     let id = c.id.to_string();
     let path = fc.path.as_str();
-    let Some(head_json) = new.json.as_ref() else { return };
+    let Some(head_json) = new.json.as_ref() else {
+        return;
+    };
     let head_clean = without_bookkeeping(head_json);
     let base_clean = old.and_then(|o| o.json.as_ref()).map(without_bookkeeping);
     let substantive = base_clean.as_ref() != Some(&head_clean);
-    let needs = c.status.is_approved_or_later() && (substantive || base.is_none_or(|b| !b.status.is_approved_or_later()));
+    let needs = c.status.is_approved_or_later()
+        && (substantive || base.is_none_or(|b| !b.status.is_approved_or_later()));
     let base_approvals: HashSet<String> = base
         .map(|b| b.approvals.iter().map(|a| lc(&a.by)).collect())
         .unwrap_or_default();
@@ -954,7 +1028,10 @@ fn check_approvals(
                 Some(path),
                 Rule::FailClosed,
                 Outcome::Undecided,
-                format!("no rule of the base policy matches a {} change with {} risk", c.change_type, c.risk),
+                format!(
+                    "no rule of the base policy matches a {} change with {} risk",
+                    c.change_type, c.risk
+                ),
                 Some("add a rule for it to the policy on the base branch (rules are first-match)".into()),
             );
             return;
@@ -965,15 +1042,23 @@ fn check_approvals(
             Some(r) if r != rules[0] => rules.push(r),
             Some(_) => {}
             None => {
-                cx.push(&id, Some(path), Rule::FailClosed, Outcome::Undecided,
-                    format!("no rule of the base policy matches the base version ({} change, {} risk)", b.change_type, b.risk), None);
+                cx.push(
+                    &id,
+                    Some(path),
+                    Rule::FailClosed,
+                    Outcome::Undecided,
+                    format!(
+                        "no rule of the base policy matches the base version ({} change, {} risk)",
+                        b.change_type, b.risk
+                    ),
+                    None,
+                );
                 return;
             }
         }
     }
     let was_approved = base.is_some_and(|b| b.status.is_approved_or_later());
     let mut backing: BTreeMap<String, jiff::Timestamp> = BTreeMap::new();
-    let mut all_ok = true;
     for rule in &rules {
         let t = tally(input, policy, services, latest, path, &head_clean, c, rule);
         for (l, at) in &t.backing {
@@ -993,14 +1078,16 @@ fn check_approvals(
             format!("{id} enters `{}`: {}", c.status, rule_text(rule))
         };
         if !t.blocked.is_empty() {
-            all_ok = false;
             cx.push(
                 &id,
                 Some(path),
                 Rule::Approvals,
                 Outcome::Fail,
                 format!("{why}; changes requested by {} block it", t.blocked.join(", ")),
-                Some(format!("address the review of {} and ask for a new approval", t.blocked.join(", "))),
+                Some(format!(
+                    "address the review of {} and ask for a new approval",
+                    t.blocked.join(", ")
+                )),
             );
             continue;
         }
@@ -1013,25 +1100,33 @@ fn check_approvals(
                 Outcome::Pass,
                 format!(
                     "{why}; approved by {}",
-                    if t.group.is_empty() { "nobody needed".to_string() } else { t.group.join(", ") }
+                    if t.group.is_empty() {
+                        "nobody needed".to_string()
+                    } else {
+                        t.group.join(", ")
+                    }
                 ),
                 None,
             );
             continue;
         }
-        all_ok = false;
         let mut msg = format!("{why}; has {} counted approval(s)", t.group.len());
         if !t.group.is_empty() {
             msg.push_str(&format!(" ({})", t.group.join(", ")));
         }
         if !t.owners_missing.is_empty() {
-            msg.push_str(&format!("; no approval from the owner of {}", t.owners_missing.join(", ")));
+            msg.push_str(&format!(
+                "; no approval from the owner of {}",
+                t.owners_missing.join(", ")
+            ));
         }
         if !t.notes.is_empty() {
             msg.push_str(&format!("; not counted: {}", t.notes.join("; ")));
         }
         let outcome = if let Some(team) = &t.unknown_team {
-            msg.push_str(&format!("; team {team} could not be resolved (run with --github to resolve teams)"));
+            msg.push_str(&format!(
+                "; team {team} could not be resolved (run with --github to resolve teams)"
+            ));
             Outcome::Undecided
         } else {
             Outcome::Fail
@@ -1045,14 +1140,23 @@ fn check_approvals(
             ));
         }
         if !t.owners_missing.is_empty() {
-            fix.push(format!("an approval from the owner of {}", t.owners_missing.join(", ")));
+            fix.push(format!(
+                "an approval from the owner of {}",
+                t.owners_missing.join(", ")
+            ));
         }
-        cx.push(&id, Some(path), Rule::Approvals, outcome, msg, Some(format!("get {}", fix.join(" and "))));
+        cx.push(
+            &id,
+            Some(path),
+            Rule::Approvals,
+            outcome,
+            msg,
+            Some(format!("get {}", fix.join(" and "))),
+        );
     }
     // Every new name in `approvals` must be backed by a counting review.
     for a in &claims {
         if !backing.contains_key(&lc(&a.by)) {
-            all_ok = false;
             cx.push(
                 &id,
                 Some(path),
@@ -1069,7 +1173,6 @@ fn check_approvals(
             );
         }
     }
-    let _ = all_ok;
     // Backed approvals the list lacks: for `--record`.
     let listed: HashSet<String> = c.approvals.iter().map(|a| lc(&a.by)).collect();
     for (login, at) in backing {
@@ -1110,7 +1213,9 @@ fn check_schedule(
     let id = c.id.to_string();
     let path = fc.path.as_str();
     let Some(w) = &c.window else { return };
-    if !scheduled_like(c.status) || matches!(c.status, ChangeStatus::Closed) && base.is_some_and(|b| scheduled_like(b.status)) {
+    if !scheduled_like(c.status)
+        || matches!(c.status, ChangeStatus::Closed) && base.is_some_and(|b| scheduled_like(b.status))
+    {
         return;
     }
     let entered = base.is_none_or(|b| !scheduled_like(b.status) || b.window != c.window);
@@ -1138,7 +1243,10 @@ fn check_schedule(
                     if f.allow.is_empty() {
                         String::new()
                     } else {
-                        format!(", or (if it truly is one) file it as {}", f.allow.iter().map(|t| t.as_str()).collect::<Vec<_>>().join("/"))
+                        format!(
+                            ", or (if it truly is one) file it as {}",
+                            f.allow.iter().map(|t| t.as_str()).collect::<Vec<_>>().join("/")
+                        )
                     }
                 )),
             );
@@ -1190,7 +1298,10 @@ fn check_schedule(
         if lc(o.id.as_str()) == lc(&id) {
             continue;
         }
-        if !matches!(o.status, ChangeStatus::Approved | ChangeStatus::Scheduled | ChangeStatus::Implementing) {
+        if !matches!(
+            o.status,
+            ChangeStatus::Approved | ChangeStatus::Scheduled | ChangeStatus::Implementing
+        ) {
             continue;
         }
         let Some(ow) = &o.window else { continue };
@@ -1224,11 +1335,21 @@ fn check_schedule(
                 ow.end,
                 shared.join(", ")
             ),
-            Some(format!("move the window so it does not overlap {}, or coordinate them into one change", o.id)),
+            Some(format!(
+                "move the window so it does not overlap {}, or coordinate them into one change",
+                o.id
+            )),
         );
     }
     if ok {
-        cx.push(&id, Some(path), Rule::Schedule, Outcome::Pass, "window clear of freezes and conflicts; lead time met", None);
+        cx.push(
+            &id,
+            Some(path),
+            Rule::Schedule,
+            Outcome::Pass,
+            "window clear of freezes and conflicts; lead time met",
+            None,
+        );
     }
 }
 
@@ -1269,16 +1390,23 @@ fn check_paths(
     let mut referenced: Vec<Change> = Vec::new();
     let mut missing_refs = Vec::new();
     for r in &refs {
-        let found = input.referenced.iter().find_map(|(p, b)| match parse_file(p, b).loaded.map(|l| l.record) {
-            Some(Record::Change(c)) if lc(c.id.as_str()) == lc(r) => Some(c),
-            _ => None,
-        });
+        let found =
+            input
+                .referenced
+                .iter()
+                .find_map(|(p, b)| match parse_file(p, b).loaded.map(|l| l.record) {
+                    Some(Record::Change(c)) if lc(c.id.as_str()) == lc(r) => Some(c),
+                    _ => None,
+                });
         match found {
             Some(c) => referenced.push(c),
             None => missing_refs.push(r.clone()),
         }
     }
-    let mut candidates: Vec<(Change, &str)> = in_pr.iter().map(|(_, _, _, c)| ((*c).clone(), "in this PR")).collect();
+    let mut candidates: Vec<(Change, &str)> = in_pr
+        .iter()
+        .map(|(_, _, _, c)| ((*c).clone(), "in this PR"))
+        .collect();
     for c in referenced {
         if !candidates.iter().any(|(x, _)| x.id == c.id) {
             candidates.push((c, "referenced from the PR body"));
@@ -1299,7 +1427,11 @@ fn check_paths(
             }
         }
         let Ok(set) = b.build() else { continue };
-        let touched: Vec<&String> = input.code_paths.iter().filter(|p| set.is_match(p.as_str())).collect();
+        let touched: Vec<&String> = input
+            .code_paths
+            .iter()
+            .filter(|p| set.is_match(p.as_str()))
+            .collect();
         if touched.is_empty() {
             continue;
         }
@@ -1308,7 +1440,10 @@ fn check_paths(
             if !c.services.iter().any(|s| s.as_str() == sid) {
                 return false;
             }
-            if matches!(c.status, ChangeStatus::Closed | ChangeStatus::Cancelled | ChangeStatus::Rejected) {
+            if matches!(
+                c.status,
+                ChangeStatus::Closed | ChangeStatus::Cancelled | ChangeStatus::Rejected
+            ) {
                 reasons.push(format!("{} ({how}) is `{}`", c.id, c.status));
                 return false;
             }
@@ -1322,7 +1457,13 @@ fn check_paths(
             match &c.window {
                 Some(w) if w.start.as_jiff() <= now && now <= w.end.as_jiff() => true,
                 Some(w) => {
-                    reasons.push(format!("{} ({how}) has window {} – {}, which does not contain now ({})", c.id, w.start, w.end, crate::model::Timestamp(now)));
+                    reasons.push(format!(
+                        "{} ({how}) has window {} – {}, which does not contain now ({})",
+                        c.id,
+                        w.start,
+                        w.end,
+                        crate::model::Timestamp(now)
+                    ));
                     false
                 }
                 None => {
@@ -1332,14 +1473,23 @@ fn check_paths(
             }
         });
         let shown: Vec<&str> = touched.iter().take(5).map(|s| s.as_str()).collect();
-        let more = if touched.len() > 5 { format!(" and {} more", touched.len() - 5) } else { String::new() };
+        let more = if touched.len() > 5 {
+            format!(" and {} more", touched.len() - 5)
+        } else {
+            String::new()
+        };
         match cover {
             Some((c, how)) => cx.push(
                 sid,
                 None,
                 Rule::Paths,
                 Outcome::Pass,
-                format!("{} touches {}{more}; covered by {} ({how})", sid, shown.join(", "), c.id),
+                format!(
+                    "{} touches {}{more}; covered by {} ({how})",
+                    sid,
+                    shown.join(", "),
+                    c.id
+                ),
                 None,
             ),
             None => {
@@ -1355,7 +1505,10 @@ fn check_paths(
                     msg.push_str(&format!(" ({})", reasons.join("; ")));
                 }
                 if !missing_refs.is_empty() {
-                    msg.push_str(&format!("; the PR body references {} but no such change exists at head", missing_refs.join(", ")));
+                    msg.push_str(&format!(
+                        "; the PR body references {} but no such change exists at head",
+                        missing_refs.join(", ")
+                    ));
                 }
                 cx.push(
                     sid,

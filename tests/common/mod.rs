@@ -32,7 +32,11 @@ pub fn gitsm(dir: &Path) -> Command {
 
 /// Runs and returns (exit code, stdout, stderr).
 pub fn run(mut c: Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = c.output().expect("gitsm runs");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = c.output().expect("gitsm runs");
     (
         status.code().unwrap_or(-1),
         String::from_utf8_lossy(&stdout).into_owned(),
@@ -72,7 +76,11 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
