@@ -5,4 +5,5 @@ mod common;
 
 mod cli;
 mod gate;
+mod gate_github;
 mod schemas;
