@@ -1251,3 +1251,42 @@ fn record_writes_backed_approvals_that_stay_fresh() {
     s.commit(&[], "record approvals");
     assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
 }
+
+#[test]
+fn editing_the_gate_workflow_is_a_policy_change() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            ".github/workflows/gitsm-gate.yml",
+            "name: gitsm gate\non: pull_request\njobs: {}\n",
+        )],
+        "replace the gate",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "policy default",
+        "edits .github/workflows/gitsm-gate.yml",
+    );
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("bob", "APPROVED", &sha)],
+        &[],
+    );
+    assert_allowed(&res);
+    // A push after the reviews makes them stale.
+    s.commit(
+        &[(
+            ".github/workflows/gitsm-gate.yml",
+            "name: gitsm gate\non: pull_request\njobs: {x: 1}\n",
+        )],
+        "sneak",
+    );
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("bob", "APPROVED", &sha)],
+        &[],
+    );
+    assert_denied(&res, "1-policy-from-base", "policy default", "approval is stale");
+}

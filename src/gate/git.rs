@@ -254,7 +254,11 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         if record_like {
             input.diff.push(fc);
         } else {
-            input.code_paths.push(fc.path);
+            input.code_paths.push(fc.path.clone());
+            if super::rules::is_ci_path(&fc.path) {
+                // Judged like a policy edit; its bytes are compared across reviews.
+                input.diff.push(fc);
+            }
         }
     }
 

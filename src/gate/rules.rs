@@ -382,6 +382,7 @@ fn run(cx: &mut Ctx<'_>) {
         .iter()
         .filter(|(fc, old, new)| {
             fc.path.starts_with("policies/")
+                || is_ci_path(&fc.path)
                 || [old, new].iter().any(|p| {
                     p.as_ref()
                         .and_then(|p| p.kind_id())
@@ -466,7 +467,7 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
             Some(&file),
             Rule::PolicyFromBase,
             Outcome::Fail,
-            "this PR edits the change policy, and the base policy has no `policy_change` rule, so no review can approve it",
+            "this PR edits the change policy or the CI that enforces it, and the base policy has no `policy_change` rule, so no review can approve it",
             Some("add `policy_change: {approvals: 2, from: cab}` to the base policy in its own reviewed PR first".into()),
         );
         return;
@@ -515,7 +516,10 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
                 .and_then(|f| f.new.as_deref());
             let then = input.reviewed.get(sha).and_then(|f| f.get(*p)).map(Vec::as_slice);
             match (head, then) {
-                (Some(h), Some(t)) => parse_file(p, h).json == parse_file(p, t).json,
+                (Some(h), Some(t)) => match (parse_file(p, h).json, parse_file(p, t).json) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => h == t,
+                },
                 (None, None) => input.reviewed.contains_key(sha),
                 _ => false,
             }
@@ -562,7 +566,7 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
         };
         let mut msg =
             format!(
-            "this PR edits the change policy: it needs {need} `policy_change` approval(s) from {}, has {}{}",
+            "this PR edits {file} (the change policy or the CI that enforces it): it needs {need} `policy_change` approval(s) from {}, has {}{}",
             group_name(rule.from),
             counted.len(),
             if counted.is_empty() { String::new() } else { format!(" ({})", counted.join(", ")) }
@@ -1523,6 +1527,12 @@ fn check_paths(
             }
         }
     }
+}
+
+/// Files that decide how the gate itself runs: editing them is a policy
+/// change (a PR could otherwise replace the gate's workflow).
+pub fn is_ci_path(path: &str) -> bool {
+    path.starts_with(".github/workflows/") || path == ".github/CODEOWNERS" || path == "CODEOWNERS"
 }
 
 /// Folders holding records (for adapters deciding what a path is).
