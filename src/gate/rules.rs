@@ -444,13 +444,21 @@ fn run(cx: &mut Ctx<'_>) {
             }
         })
         .collect();
+    let base_active: Vec<Change> = load_files(&input.base_active_changes)
+        .records
+        .into_iter()
+        .filter_map(|l| match l.record {
+            Record::Change(c) => Some(c),
+            _ => None,
+        })
+        .collect();
     for (fc, old, new, c) in &changes {
         let base_change = old.and_then(|o| match o.record() {
             Some(Record::Change(b)) => Some(b),
             _ => None,
         });
         check_approvals(cx, &policy, &services, &latest, fc, *old, new, c, base_change);
-        check_schedule(cx, &policy, fc, c, base_change, &changes);
+        check_schedule(cx, &policy, fc, c, base_change, &changes, &base_active);
     }
 
     // Rule 6: code under a service's paths.
@@ -1209,6 +1217,7 @@ fn scheduled_like(s: ChangeStatus) -> bool {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_schedule(
     cx: &mut Ctx<'_>,
     policy: &ChangePolicy,
@@ -1216,6 +1225,7 @@ fn check_schedule(
     c: &Change,
     base: Option<&Change>,
     in_pr: &[(&FileChange, Option<&Parsed>, &Parsed, &Change)],
+    base_active: &[Change],
 ) {
     let id = c.id.to_string();
     let path = fc.path.as_str();
@@ -1293,10 +1303,8 @@ fn check_schedule(
     // Conflicts: other scheduled changes on a shared service (head versions
     // of changes in this PR win over base versions).
     let mut others: BTreeMap<String, Change> = BTreeMap::new();
-    for l in load_files(&cx.input.base_active_changes).records {
-        if let Record::Change(o) = l.record {
-            others.insert(lc(o.id.as_str()), o);
-        }
+    for o in base_active {
+        others.insert(lc(o.id.as_str()), o.clone());
     }
     for (_, _, _, o) in in_pr {
         others.insert(lc(o.id.as_str()), (*o).clone());
