@@ -283,6 +283,7 @@ async fn falls_back_to_a_commit_status_and_updates_the_one_comment() {
     Mock::given(method("GET"))
         .and(path(format!("{REPO}/issues/1/comments")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 75, "body": "<!-- gitsm-gate -->\n### ✅ forged by a user", "user": {"login": "mallory", "type": "User"}},
             {"id": 76, "body": "LGTM", "user": {"login": "dave", "type": "User"}},
             {"id": 77, "body": "<!-- gitsm-gate -->\n### old verdict", "user": {"login": "github-actions[bot]", "type": "Bot"}}
         ])))

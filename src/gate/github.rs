@@ -327,11 +327,21 @@ impl Client {
                     "PR comments",
                 )
                 .await?;
-            let ours = comments.iter().find_map(|c| {
-                let body = c.get("body").and_then(|b| b.as_str())?;
-                body.starts_with(COMMENT_MARKER)
-                    .then(|| c.get("id").and_then(|i| i.as_u64()))?
-            });
+            // Ours: the marked comment, preferring one a bot wrote (anyone can
+            // paste the marker; editing theirs only replaces it with the truth).
+            let marked: Vec<&serde_json::Value> = comments
+                .iter()
+                .filter(|c| {
+                    c.get("body")
+                        .and_then(|b| b.as_str())
+                        .is_some_and(|b| b.starts_with(COMMENT_MARKER))
+                })
+                .collect();
+            let ours = marked
+                .iter()
+                .find(|c| c.pointer("/user/type").and_then(|t| t.as_str()) == Some("Bot"))
+                .or(marked.first())
+                .and_then(|c| c.get("id").and_then(|i| i.as_u64()));
             let payload = serde_json::json!({"body": markdown});
             let comment = match ours {
                 Some(id) => {
