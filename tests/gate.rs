@@ -1301,3 +1301,40 @@ fn editing_the_gate_workflow_is_a_policy_change() {
     );
     assert_denied(&res, "1-policy-from-base", "policy default", "approval is stale");
 }
+
+#[test]
+fn fixing_a_record_that_was_broken_at_base_is_not_a_collision() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        (
+            "changes/CHG-0001.yaml",
+            "apiVersion: gitsm/v1\nkind: Change\nid: CHG-0001\ntitle: [unclosed\n",
+        ),
+    ]);
+    s.commit(
+        &[("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", ""))],
+        "fix it",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_allowed(&res);
+}
+
+#[test]
+fn a_catalog_edit_in_the_pr_does_not_ungovern_code() {
+    // Removing the service's `paths` in the PR does not help: the catalog comes from base.
+    let s = Scratch::new();
+    s.commit(
+        &[
+            (
+                "catalog/web.yaml",
+                "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Website\nowner: frank\n",
+            ),
+            ("deploy/web/app.conf", "workers = 64\n"),
+        ],
+        "ungovern",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "6-governed-paths", "web", "deploy/web/app.conf");
+}

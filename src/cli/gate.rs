@@ -95,8 +95,11 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 return Ok(ERROR);
             }
         };
-        if author.is_none() {
-            author = Some(data.author.clone());
+        match &author {
+            None => author = Some(data.author.clone()),
+            // A different --author than GitHub's: both count as authors.
+            Some(a) if !a.eq_ignore_ascii_case(&data.author) => contributors.push(data.author.clone()),
+            Some(_) => {}
         }
         if a.pr_body.is_none() {
             body = data.body.clone();

@@ -740,10 +740,19 @@ fn check_history(
                 .get(&key)
                 .filter(|p| Kind::from_name(kind).is_some_and(|k| k.is_ticket()) && p.as_str() != path)
                 .cloned()
-                .or_else(|| base_ctx_ids.get(&(kind.clone(), key.clone())).cloned())
                 .or_else(|| {
-                    // The same path exists at the base tip with another record.
-                    base_ids.values().find(|p| p.as_str() == path).cloned()
+                    base_ctx_ids
+                        .get(&(kind.clone(), key.clone()))
+                        .filter(|p| p.as_str() != path)
+                        .cloned()
+                })
+                .or_else(|| {
+                    // The file is new since the merge base, but the base tip
+                    // has gained a file at the same path meanwhile.
+                    base_ids
+                        .values()
+                        .find(|p| fc.old.is_none() && p.as_str() == path)
+                        .cloned()
                 })
                 .or_else(|| new_ids_seen.get(&key).filter(|p| p.as_str() != path).cloned());
             new_ids_seen.insert(key, path.to_string());
