@@ -208,6 +208,19 @@ pub fn assert_denied(res: &(i32, Value, String), rule: &str, subject: &str, need
     assert_eq!(*code, 1, "expected denied (1): {v:#}\n{err}");
     assert_eq!(v["decision"], "denied");
     let fails = with_outcome(v, "fail");
+    // Every failure names the record, the rule and the fix.
+    for c in v["checks"].as_array().unwrap() {
+        if c["outcome"] == "fail" || c["outcome"] == "undecided" {
+            assert!(
+                c["fix"].as_str().is_some_and(|f| !f.is_empty()),
+                "failure without a fix: {c}"
+            );
+            assert!(
+                c["subject"].as_str().is_some_and(|f| !f.is_empty()),
+                "failure without a subject: {c}"
+            );
+        }
+    }
     assert!(
         fails
             .iter()

@@ -644,7 +644,7 @@ fn check_validation(cx: &mut Ctx<'_>, files: &[(FileChange, Option<Parsed>, Opti
                 Rule::FailClosed,
                 Outcome::Undecided,
                 format!("cannot validate: {e}"),
-                None,
+                Some("run `gitsm validate` on the head checkout to see why".into()),
             );
             return;
         }
@@ -1075,7 +1075,7 @@ fn check_approvals(
                         "no rule of the base policy matches the base version ({} change, {} risk)",
                         b.change_type, b.risk
                     ),
-                    None,
+                    Some("add a rule for it to the policy on the base branch (rules are first-match)".into()),
                 );
                 return;
             }
