@@ -680,11 +680,13 @@ fn check_validation(cx: &mut Ctx<'_>, files: &[(FileChange, Option<Parsed>, Opti
                     f.code.as_str(),
                     f.message
                 ),
-                Some(
+                Some(if f.code == crate::diag::Code::TooFewApprovals {
+                    "once the reviews are in, run this `gitsm gate` command again with `--record`, commit and push: recording approvals is bookkeeping, so the reviews stay fresh".to_string()
+                } else {
                     f.hint
                         .clone()
-                        .unwrap_or_else(|| "fix the record; `gitsm validate` shows the same finding".into()),
-                ),
+                        .unwrap_or_else(|| "fix the record; `gitsm validate` shows the same finding".into())
+                }),
             );
         }
         if errors == 0 {
