@@ -101,6 +101,10 @@ codes! {
     UnexpectedFolder = "W0001", Warning, "a record sits outside the conventional folder for its kind";
     LooksLikeRecord = "W0002", Warning, "a YAML file has a gitsm `kind` but no `apiVersion: gitsm/v1`";
     FileNameMismatch = "W0003", Warning, "a ticket's file name differs from its id";
+    // W07xx: status page
+    StatusPageSkipped = "W0701", Warning, "a record is left out of the status page";
+    StatusPageSetting = "W0702", Warning, "a status page setting is ignored";
+    UnsafeLink = "W0703", Warning, "a link is not an https:// URL and is refused";
 }
 
 /// A 1-based line and column in a file.
@@ -237,7 +241,8 @@ pub fn render_human(findings: &[Finding], sources: &dyn SourceLookup, color: boo
                 .take(f.pos.column.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            let _ = writeln!(out, "{pad} {bar} {caret_pad}{}", p.wrap(col, "^"));
+            let width = token_width(text, f.pos.column.saturating_sub(1));
+            let _ = writeln!(out, "{pad} {bar} {caret_pad}{}", p.wrap(col, &"^".repeat(width)));
         }
         if let Some(h) = &f.hint {
             let _ = writeln!(
@@ -256,6 +261,30 @@ pub fn render_human(findings: &[Finding], sources: &dyn SourceLookup, color: boo
         let _ = writeln!(out, "{} error(s), {} warning(s)", s.errors, s.warnings);
     }
     out
+}
+
+/// How many characters of the token starting at `start` (0-based chars) to
+/// underline: a quoted string whole, else up to a separator.
+fn token_width(line: &str, start: usize) -> usize {
+    let chars: Vec<char> = line.chars().skip(start).collect();
+    let Some(&first) = chars.first() else { return 1 };
+    if first == '"' || first == '\'' {
+        let end = chars[1..].iter().position(|c| *c == first).map(|i| i + 2);
+        return end.unwrap_or(chars.len()).max(1);
+    }
+    let mut n = 0;
+    while n < chars.len() {
+        let c = chars[n];
+        let colon_sep = c == ':' && chars.get(n + 1).is_none_or(|c| c.is_whitespace());
+        if colon_sep || matches!(c, ',' | ']' | '}' | '#') || (c == ' ' && chars.get(n + 1) == Some(&'#')) {
+            break;
+        }
+        n += 1;
+    }
+    while n > 1 && chars[n - 1] == ' ' {
+        n -= 1;
+    }
+    n.max(1)
 }
 
 #[derive(Serialize)]
@@ -400,6 +429,16 @@ mod tests {
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
         }
+    }
+
+    #[test]
+    fn carets_cover_the_token() {
+        assert_eq!(token_width("servce: web", 0), 6);
+        assert_eq!(token_width("risk: no  # comment", 6), 2);
+        assert_eq!(token_width("at: \"2026-11-20\"", 4), 12);
+        assert_eq!(token_width("title: hello world", 7), 11);
+        assert_eq!(token_width("services: [web, nope]", 16), 4);
+        assert_eq!(token_width("", 0), 1);
     }
 
     #[test]

@@ -82,6 +82,10 @@ jobs:
             ),
         ),
         (".github/workflows/gitsm-gate.yml".to_string(), gate_workflow()),
+        (
+            ".github/workflows/gitsm-status-page.yml".to_string(),
+            status_page_workflow(),
+        ),
     ];
     for folder in ["incidents", "problems", "requests", "changes"] {
         files.push((format!("{folder}/.gitkeep"), String::new()));
@@ -156,6 +160,55 @@ jobs:
         run: |
           gitsm gate --base "$BASE_SHA" --head "$HEAD_SHA" --author "$PR_AUTHOR" \
             --github "$REPO" --pr "$PR_NUMBER"
+"#
+    )
+}
+
+/// The GitHub Pages workflow: publishes the status page on every push to main
+/// and once a day, so the uptime bars roll forward on quiet days too.
+pub fn status_page_workflow() -> String {
+    format!(
+        r#"# Publishes the public status page to GitHub Pages.
+# Runs on every push to main and once a day, so the 90-day uptime bars roll
+# forward even when nothing changes. Enable Pages with "Source: GitHub Actions"
+# in the repository settings.
+name: gitsm status page
+on:
+  push:
+    branches: [main]
+  schedule:
+    - cron: "7 0 * * *"
+  workflow_dispatch:
+permissions:
+  contents: read
+concurrency:
+  group: gitsm-status-page
+  cancel-in-progress: false
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Install gitsm
+        run: {INSTALL_CMD}
+      - name: Build the status page
+        run: gitsm status-page --out site
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: site
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    permissions:
+      pages: write
+      id-token: write
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    steps:
+      - name: Deploy to GitHub Pages
+        id: deployment
+        uses: actions/deploy-pages@v4
 "#
     )
 }

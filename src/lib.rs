@@ -4,13 +4,21 @@
 //! and rendering; it never prints. The `gitsm` binary parses arguments, calls
 //! into it and chooses how to print.
 
+pub mod author;
+pub mod availability;
+pub mod calendar;
 pub mod diag;
+pub mod edit;
 pub mod fsutil;
 pub mod gate;
+pub mod history;
 pub mod init;
 pub mod model;
 pub mod repo;
+pub mod report;
 pub mod schema;
+pub mod sla;
+pub mod status;
 pub mod validate;
 pub mod workflow;
 pub mod yaml;

@@ -17,6 +17,7 @@ pub const CONFIG_FILE: &str = "gitsm.yaml";
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub path: String,
+    /// Size when the source knows it cheaply (git objects), else 0.
     pub size: u64,
     pub symlink: bool,
 }
@@ -110,10 +111,10 @@ impl Source for WorkTree {
                     }
                     stack.push((ent.path(), path));
                 } else if is_yaml_name(&name) {
-                    let meta = std::fs::symlink_metadata(ent.path())?;
+                    // No stat per file: `read` enforces the size limit itself.
                     out.push(Entry {
                         path,
-                        size: meta.len(),
+                        size: 0,
                         symlink: ft.is_symlink(),
                     });
                 }
@@ -123,8 +124,15 @@ impl Source for WorkTree {
         Ok(out)
     }
 
+    /// Reads at most one byte more than the record size limit, so a huge
+    /// file costs no more than a small one.
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
-        std::fs::read(self.root.join(path))
+        use std::io::Read;
+        let mut buf = Vec::with_capacity(4096);
+        std::fs::File::open(self.root.join(path))?
+            .take(yaml::MAX_FILE_BYTES + 1)
+            .read_to_end(&mut buf)?;
+        Ok(buf)
     }
 }
 

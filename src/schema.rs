@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 /// Base URL the schemas are published under (their `$id`).
 pub const SCHEMA_BASE: &str = "https://gitsm.dev/schemas/v1/";
 
-fn generate<T: schemars::JsonSchema>() -> Value {
+pub(crate) fn generate<T: schemars::JsonSchema>() -> Value {
     let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
         s.inline_subschemas = true;
     });
@@ -20,7 +20,7 @@ fn generate<T: schemars::JsonSchema>() -> Value {
 
 /// Optional fields need no `null` branch: writing `field: ~` is an error,
 /// which keeps errors pointed (an enum error, not an `anyOf` error).
-fn strip_null(v: &mut Value) {
+pub(crate) fn strip_null(v: &mut Value) {
     match v {
         Value::Object(map) => {
             if let Some(Value::Array(branches)) = map.get("anyOf") {

@@ -90,7 +90,9 @@ enum Frame {
         pos: Pos,
         entries: Vec<(Key, Node)>,
         pending: Option<Key>,
-        seen: HashSet<String>,
+        /// Key index for duplicate detection; built only for large mappings,
+        /// a linear scan is faster for the usual handful of keys.
+        seen: Option<HashSet<String>>,
     },
 }
 
@@ -147,13 +149,32 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
             Event::Scalar(text, style, anchor, tag) => {
                 check_node_props(anchor, tag.is_some(), &span)?;
                 // A scalar in key position becomes the pending key.
-                if let Some(Frame::Map { pending, seen, .. }) = stack.last_mut() {
+                if let Some(Frame::Map {
+                    pending,
+                    seen,
+                    entries,
+                    ..
+                }) = stack.last_mut()
+                {
                     if pending.is_none() {
                         if style == ScalarStyle::Plain && text == "<<" {
                             return Err(YamlError::new(Code::MergeKey, &span, "YAML merge key `<<`")
                                 .hint("write the fields out in full; merge keys are refused"));
                         }
-                        if !seen.insert(text.to_string()) {
+                        let duplicate = match seen {
+                            Some(set) => !set.insert(text.to_string()),
+                            None => {
+                                let dup = entries.iter().any(|(k, _)| k.name == text);
+                                if entries.len() >= 16 {
+                                    let mut set: HashSet<String> =
+                                        entries.iter().map(|(k, _)| k.name.clone()).collect();
+                                    set.insert(text.to_string());
+                                    *seen = Some(set);
+                                }
+                                dup
+                            }
+                        };
+                        if duplicate {
                             return Err(YamlError::new(
                                 Code::DuplicateKey,
                                 &span,
@@ -204,7 +225,7 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
                         pos,
                         entries: Vec::new(),
                         pending: None,
-                        seen: HashSet::new(),
+                        seen: None,
                     },
                 });
             }
@@ -260,6 +281,12 @@ fn push_value(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
             entries.push((key, node));
         }
     }
+}
+
+/// Whether `text`, written as a plain (unquoted) scalar, reads back as that
+/// same string under the core schema (so `true`, `3` or `null` do not).
+pub fn plain_is_string(text: &str) -> bool {
+    matches!(resolve_scalar(text, ScalarStyle::Plain), Value::Str(_))
 }
 
 /// YAML 1.2 core schema resolution for plain scalars; everything else is a string.
@@ -448,6 +475,16 @@ mod tests {
             code(&format!("{}{}", "[".repeat(100), "]".repeat(100))),
             Code::TooDeep
         );
+    }
+
+    #[test]
+    fn duplicate_keys_in_large_mappings() {
+        let mut s: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        assert!(parse(&s).is_ok());
+        s.push_str("k3: again\n");
+        let e = parse(&s).unwrap_err();
+        assert_eq!(e.code, Code::DuplicateKey);
+        assert_eq!(e.pos.line, 41);
     }
 
     #[test]

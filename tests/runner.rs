@@ -3,7 +3,13 @@
 
 mod common;
 
+mod authoring;
 mod cli;
+mod corpus;
 mod gate;
 mod gate_github;
+mod loading;
+mod report;
 mod schemas;
+mod sla;
+mod status_page;

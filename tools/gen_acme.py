@@ -956,6 +956,66 @@ def rmin(lo, hi):
     return timedelta(minutes=rng.randint(lo, hi))
 
 
+def office(t, prio):
+    """P3/P4 work happens in office hours (Mon-Fri 07:00-16:00Z); P2 around the clock."""
+    if prio == "P2":
+        return t
+    while t.weekday() >= 5 or not (7 <= t.hour < 16):
+        if t.weekday() < 5 and t.hour < 7:
+            t = t.replace(hour=7, minute=0) + rmin(0, 150)
+        else:
+            t = (t + timedelta(days=1)).replace(hour=7, minute=0) + rmin(0, 150)
+    return t
+
+
+def filler_timeline(at, prio, shape, reporter, assignee, ci, notes, public, x, scale):
+    ack_r, inv_r, res_r, close_r = [(int(lo * scale), int(hi * scale)) for lo, hi in DURATIONS[prio]]
+    evs = [(at, reporter, "new", None, False)]
+    if shape == "skip":
+        t_res = office(at + rmin(*res_r), prio)
+        evs.append((t_res, assignee, "resolved", notes[0], False))
+    else:
+        ack_by = "ivan" if prio == "P2" and assignee != "ivan" and rng.random() < 0.5 else assignee
+        t_ack = office(at + rmin(*ack_r), prio)
+        t_inv = office(t_ack + rmin(*inv_r), prio)
+        evs.append((t_ack, ack_by, "acknowledged", None, False))
+        evs.append((t_inv, assignee, "investigating", None, False))
+        t = t_inv
+        if public and ci != "none":
+            t = t + rmin(8, 25)
+            evs.append((t, "erin" if prio == "P2" else "mallory-free", None, public, True))
+        step = max(timedelta(minutes=30), (rmin(*res_r)) / (len(notes) + 1))
+        if shape == "onhold":
+            t = office(t + step, prio)
+            evs.append((t, assignee, None, notes[0], False))
+            t = office(t + rmin(30, 120), prio)
+            evs.append((t, assignee, "on_hold", x["hold"], False))
+            t = office(t + timedelta(hours=rng.randint(20, 80)), prio)
+            evs.append((t, assignee, "investigating",
+                        notes[1] if len(notes) > 1 else "Vendor confirmed the fix, verifying.", False))
+            t_res = office(t + rmin(120, 600), prio)
+        else:
+            for n in notes:
+                t = office(t + step, prio)
+                evs.append((t, assignee, None, n, False))
+            t_res = office(t + step, prio)
+        res_note, res_public = None, False
+        if public and ci != "none":
+            res_note, res_public = "This issue has been resolved. Thank you for your patience.", True
+        evs.append((t_res, assignee, "resolved", res_note, res_public))
+        if shape == "reopen":
+            t_reopen = office(t_res + rmin(360, 2880), prio)
+            evs.append((t_reopen, assignee, "investigating", x["reopen"], False))
+            t_res = office(t_reopen + rmin(240, 1440), prio)
+            evs.append((t_res, assignee, "resolved", None, False))
+    t_close = office(t_res + rmin(*close_r), "P3")
+    if t_close <= NOW:
+        closer = rng.choice(["mallory-free", "mallory-free", reporter])
+        evs.append((t_close, closer, "closed",
+                    "Confirmed with the reporter." if closer == "mallory-free" else None, False))
+    return t_res, evs
+
+
 def filler_incidents():
     for (key, day, service, title, impact, urgency, ci, reporter, assignee, shape, notes, public,
          resolution, x) in FILLERS:
@@ -964,64 +1024,16 @@ def filler_incidents():
         else:
             # business hours in Berlin, 06:00-15:00Z
             at = T(day + " 06:00") + timedelta(minutes=rng.randint(0, 9 * 60) // 5 * 5)
-        prio = MATRIX[(impact, urgency)]
-        if x.get("priority"):
-            prio = x["priority"]
-        ack_r, inv_r, res_r, close_r = DURATIONS[prio if prio != "P1" else "P2"]
-        t_ack = rmin(*ack_r)
-        t_inv = t_ack + rmin(*inv_r)
-        t_res = max(rmin(*res_r), t_inv + timedelta(hours=1))
-        # squeeze recent ones so they are resolved before "now"
-        limit = NOW - timedelta(hours=20) - at
-        if t_res > limit:
-            f = limit / t_res
-            t_ack, t_inv, t_res = t_ack * f, t_inv * f, t_res * f
-        rnd = lambda td: timedelta(minutes=int(td.total_seconds() // 60))
-        t_ack, t_inv, t_res = rnd(t_ack), rnd(t_inv), rnd(t_res)
-        t_close = t_res + rmin(*close_r)
-
-        evs = []
-        evs.append((at, reporter, "new", None, False))
-        if shape == "skip":
-            evs.append((at + t_res, assignee, "resolved", notes[0], False))
-        else:
-            ack_by = "ivan" if prio == "P2" and assignee != "ivan" and rng.random() < 0.5 else assignee
-            evs.append((at + t_ack, ack_by, "acknowledged", None, False))
-            evs.append((at + t_inv, assignee, "investigating", None, False))
-            span = t_res - t_inv
-            if public and ci != "none":
-                evs.append((at + t_inv + min(span / 6, timedelta(minutes=20)),
-                            "erin" if prio == "P2" else "mallory-free", None, public, True))
-            if shape == "onhold":
-                hold_at = t_inv + span / 5
-                hold_len = timedelta(hours=rng.randint(20, 80))
-                evs.append((at + t_inv + span / 8, assignee, None, notes[0], False))
-                evs.append((at + hold_at, assignee, "on_hold", x["hold"], False))
-                back = hold_at + hold_len
-                evs.append((at + back, assignee, "investigating",
-                            notes[1] if len(notes) > 1 else "Vendor confirmed the fix, verifying.", False))
-                t_res = back + rmin(240, 1440)
-            else:
-                for i, n in enumerate(notes):
-                    evs.append((at + t_inv + span * (i + 1) / (len(notes) + 1), assignee, None, n, False))
-            res_note = None
-            res_public = False
-            if public and ci != "none":
-                res_note, res_public = "This issue has been resolved. Thank you for your patience.", True
-            evs.append((at + t_res, assignee, "resolved", res_note, res_public))
-            if shape == "reopen":
-                t_reopen = t_res + rmin(360, 2880)
-                evs.append((at + t_reopen, assignee, "investigating", x["reopen"], False))
-                t_res = t_reopen + rmin(240, 1440)
-                evs.append((at + t_res, assignee, "resolved", None, False))
-            t_close = t_res + rmin(*close_r)
-        if at + t_close <= NOW:
-            closer = rng.choice(["mallory-free", "mallory-free", reporter])
-            evs.append((at + t_close, closer, "closed",
-                        "Confirmed with the reporter." if closer == "mallory-free" else None, False))
-        # round every time to the minute; keep construction order for equal times
+        prio = x.get("priority") or MATRIX[(impact, urgency)]
+        scale = 1.0
+        while True:
+            t_res, evs = filler_timeline(at, prio, shape, reporter, assignee, ci, notes, public, x, scale)
+            if t_res <= NOW - timedelta(hours=12):
+                break
+            scale /= 2
         evs = [(e[0].replace(second=0, microsecond=0),) + e[1:] for e in evs]
-        evs.sort(key=lambda e: e[0])
+        for a, b in zip(evs, evs[1:]):
+            assert a[0] <= b[0], (key, a, b)
         for e in evs:
             assert e[0] <= NOW, (key, e)
         INCIDENTS.append(dict(
@@ -2014,6 +2026,346 @@ def main():
             f.write(text)
     print("wrote %d files to %s" % (len(FILES), os.path.relpath(ROOT)))
 
+# --------------------------------------------------------------------------
+# self-check of the written files (needs PyYAML; the generator itself does not)
+
+FIELDS = {
+    "Config": {"id_prefixes", "id_digits", "timezone", "priority_matrix", "status_page", "output"},
+    "Service": {"name", "owner", "tier", "sla", "depends_on", "paths", "public", "description"},
+    "Calendar": {"timezone", "hours", "holidays"},
+    "SLA": {"name", "calendar", "targets", "request_fulfillment", "availability", "pause_on", "warn_at"},
+    "ChangePolicy": {"cab", "ecab", "rules", "lead_time", "freeze", "conflicts", "policy_change",
+                     "ungoverned_paths"},
+    "Incident": {"title", "service", "impact", "urgency", "priority", "priority_override_reason", "status",
+                 "reported_at", "reported_by", "assignee", "customer_impact", "affected_services", "problem",
+                 "related", "resolution", "timeline"},
+    "Problem": {"title", "services", "status", "root_cause", "workaround", "incidents", "timeline"},
+    "Request": {"title", "service", "requested_by", "status", "timeline"},
+    "Change": {"title", "status", "type", "risk", "services", "requested_by", "implementer", "description",
+               "plan", "rollback_plan", "test_plan", "window", "maintenance", "outcome", "review",
+               "approvals", "timeline"},
+}
+FOLDER_KIND = {"catalog": {"Service"}, "slas": {"SLA", "Calendar"}, "policies": {"ChangePolicy"},
+               "incidents": {"Incident"}, "problems": {"Problem"}, "requests": {"Request"},
+               "changes": {"Change"}}
+CHAINS = {
+    "Incident": ["new", "acknowledged", "investigating", "resolved", "closed"],
+    "Problem": ["new", "investigating", "known_error", "resolved", "closed"],
+    "Request": ["submitted", "approved", "fulfilling", "fulfilled", "closed"],
+    "Change": ["draft", "submitted", "approved", "scheduled", "implementing", "completed", "closed"],
+}
+EXTRA_MOVES = {
+    "Incident": {("resolved", "investigating")},
+    "Problem": set(),
+    "Request": {("submitted", "rejected"), ("approved", "rejected")},
+    "Change": {("submitted", "rejected")} | {(s, "cancelled") for s in
+                                              ("draft", "submitted", "approved", "scheduled")},
+}
+TERMINAL = {"closed", "rejected", "cancelled"}
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def parse_ts(v, errs, where):
+    if not isinstance(v, str) or not RFC3339.match(v):
+        errs.append("%s: not an RFC 3339 timestamp with offset: %r" % (where, v))
+        return None
+    return datetime.fromisoformat(v.replace("Z", "+00:00"))
+
+
+def check():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+    # keep timestamps and dates as strings so we check their exact spelling
+    Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+    errs = []
+    recs = {}
+    by_kind = {}
+    for dirpath, _, files in os.walk(ROOT):
+        for fn in sorted(files):
+            path = os.path.join(dirpath, fn)
+            rel = os.path.relpath(path, ROOT)
+            text = open(path, encoding="utf-8").read()
+            first = text.split("\n", 1)[0]
+            for tok in yaml.scan(text):
+                if isinstance(tok, (yaml.AnchorToken, yaml.AliasToken, yaml.TagToken,
+                                    yaml.DocumentStartToken)):
+                    errs.append("%s: forbidden token %s" % (rel, type(tok).__name__))
+            if "<<:" in text:
+                errs.append("%s: merge key" % rel)
+            docs = list(yaml.load_all(text, Loader=Loader))
+            if len(docs) != 1:
+                errs.append("%s: %d documents" % (rel, len(docs)))
+            d = docs[0]
+            kind = d.get("kind")
+            depth = rel.count(os.sep)
+            want = "# yaml-language-server: $schema=%sschemas/%s.json" % (
+                "../" * (depth + 2), str(kind).lower())
+            if first != want:
+                errs.append("%s: first line %r, want %r" % (rel, first, want))
+            if d.get("apiVersion") != "gitsm/v1" or not d.get("id"):
+                errs.append("%s: apiVersion/id" % rel)
+            unknown = set(d) - FIELDS[kind] - {"apiVersion", "kind", "id", "extra"}
+            if unknown:
+                errs.append("%s: unknown fields %s" % (rel, sorted(unknown)))
+            folder = rel.split(os.sep)[0] if depth else None
+            if folder and kind not in FOLDER_KIND[folder]:
+                errs.append("%s: kind %s in %s/" % (rel, kind, folder))
+            if folder and os.path.splitext(fn)[0] != d["id"]:
+                errs.append("%s: file name does not match id %s" % (rel, d["id"]))
+            if (kind, d["id"]) in recs:
+                errs.append("%s: duplicate id" % rel)
+            d["_file"] = rel
+            recs[(kind, d["id"])] = d
+            by_kind.setdefault(kind, []).append(d)
+
+    def E(rec, msg):
+        errs.append("%s: %s" % (rec["_file"], msg))
+
+    ids = lambda k: {r["id"] for r in by_kind.get(k, [])}
+    services = {r["id"]: r for r in by_kind["Service"]}
+    slas = ids("SLA")
+    calendars = ids("Calendar") | {"24x7"}
+
+    # catalog
+    for s in services.values():
+        if s["sla"] not in slas:
+            E(s, "unknown sla %s" % s["sla"])
+        for dep in s.get("depends_on", []):
+            if dep not in services:
+                E(s, "unknown dependency %s" % dep)
+        if not 1 <= s["tier"] <= 4 or not isinstance(s["public"], bool):
+            E(s, "tier/public")
+    state = {}
+
+    def visit(n, stack):
+        if state.get(n) == 1:
+            errs.append("dependency cycle: %s" % " -> ".join(stack + [n]))
+            return
+        if state.get(n) == 2:
+            return
+        state[n] = 1
+        for m in services[n].get("depends_on", []):
+            if m in services:
+                visit(m, stack + [n])
+        state[n] = 2
+    for n in services:
+        visit(n, [])
+    for s in by_kind["SLA"]:
+        if s["calendar"] not in calendars:
+            E(s, "unknown calendar")
+        if sorted(s["targets"]) != ["P1", "P2", "P3", "P4"] or not isinstance(s["availability"], float):
+            E(s, "targets/availability")
+    for c in by_kind["Calendar"]:
+        for h in c.get("holidays", []):
+            if not re.match(r"^\d{4}-\d\d-\d\d$", h["date"]):
+                E(c, "holiday date %r" % h["date"])
+
+    # timelines
+    def timeline(rec, kind):
+        tl = rec["timeline"]
+        prev_t = None
+        prev_s = None
+        hold_from = None
+        statuses = []
+        for i, e in enumerate(tl):
+            if set(e) - {"at", "by", "status", "note", "public"}:
+                E(rec, "event fields %s" % sorted(e))
+            t = parse_ts(e["at"], errs, rec["_file"])
+            if t and prev_t and t < prev_t:
+                E(rec, "timeline out of order at event %d" % i)
+            if t and t > NOW:
+                E(rec, "event after now: %s" % e["at"])
+            prev_t = t or prev_t
+            st = e.get("status")
+            if "public" in e and e["public"] is not True:
+                E(rec, "public must be true when present")
+            if i == 0 and st != CHAINS[kind][0]:
+                E(rec, "first event status %s" % st)
+            if st is None:
+                continue
+            if prev_s is not None:
+                chain = CHAINS[kind]
+                ok = False
+                if st == "on_hold":
+                    ok = prev_s not in TERMINAL and prev_s != "on_hold"
+                    hold_from = prev_s
+                elif prev_s == "on_hold":
+                    ok = st in chain and chain.index(st) >= chain.index(hold_from)
+                elif (prev_s, st) in EXTRA_MOVES[kind]:
+                    ok = True
+                elif prev_s in chain and st in chain:
+                    step = chain.index(st) - chain.index(prev_s)
+                    ok = step == 1 or (kind == "Incident" and step > 1)
+                if not ok:
+                    E(rec, "illegal move %s -> %s" % (prev_s, st))
+            prev_s = st
+            statuses.append((t, st))
+        if rec["status"] != prev_s:
+            E(rec, "status %s but last timeline status %s" % (rec["status"], prev_s))
+        return statuses
+
+    # incidents
+    incidents = {r["id"]: r for r in by_kind["Incident"]}
+    problems = {r["id"]: r for r in by_kind["Problem"]}
+    changes = {r["id"]: r for r in by_kind["Change"]}
+    all_ids = set(incidents) | set(problems) | set(changes) | ids("Request")
+    prev = None
+    for iid in sorted(incidents):
+        r = incidents[iid]
+        timeline(r, "Incident")
+        t = parse_ts(r["reported_at"], errs, r["_file"])
+        if parse_ts(r["timeline"][0]["at"], errs, r["_file"]) != t:
+            E(r, "reported_at differs from the first event")
+        if prev and t < prev:
+            E(r, "ids not in reported_at order")
+        if not (T("2026-09-01 00:00") <= t < T("2026-11-25 00:00")):
+            E(r, "reported_at outside 2026-09-01..2026-11-24")
+        prev = t
+        want = MATRIX[(r["impact"], r["urgency"])]
+        if r["priority"] != want and not r.get("priority_override_reason"):
+            E(r, "priority %s, matrix says %s" % (r["priority"], want))
+        if r["priority"] == want and r.get("priority_override_reason"):
+            E(r, "override reason without override")
+        if r["service"] not in services or r["service"] not in r["affected_services"]:
+            E(r, "service/affected_services")
+        for s in r["affected_services"]:
+            if s not in services:
+                E(r, "unknown affected service %s" % s)
+        if r.get("problem") and iid not in problems.get(r["problem"], {}).get("incidents", []):
+            E(r, "problem %s does not link back" % r.get("problem"))
+        for x in r.get("related", []):
+            if x not in all_ids or x == iid:
+                E(r, "bad related %s" % x)
+        if (r["status"] in ("resolved", "closed")) != bool(r.get("resolution")):
+            E(r, "resolution only and always for resolved/closed")
+        if r["customer_impact"] not in ("none", "degraded_performance", "partial_outage", "major_outage"):
+            E(r, "customer_impact")
+    for r in problems.values():
+        timeline(r, "Problem")
+        for x in r["incidents"]:
+            if incidents.get(x, {}).get("problem") != r["id"]:
+                E(r, "incident %s does not link back" % x)
+        for s in r["services"]:
+            if s not in services:
+                E(r, "unknown service %s" % s)
+    for r in by_kind["Request"]:
+        timeline(r, "Request")
+        if r["service"] not in services:
+            E(r, "unknown service")
+
+    # changes
+    cab, ecab = {"alice", "bob", "dave"}, {"alice", "erin"}
+    freezes = [(T("2026-11-26 00:00"), T("2026-12-01 00:00")),
+               (T("2026-12-20 23:00"), T("2027-01-03 23:00"))]
+    later = ["approved", "scheduled", "implementing", "completed", "closed"]
+    windows = []
+    for r in changes.values():
+        sts = timeline(r, "Change")
+        seen = [s for _, s in sts]
+        when = {s: t for t, s in sts}
+        for s in r["services"]:
+            if s not in services:
+                E(r, "unknown service %s" % s)
+        if r["type"] != "standard" and not (r.get("plan") and r.get("rollback_plan")):
+            E(r, "plan and rollback_plan required")
+        w = r.get("window")
+        if any(s in seen for s in ("scheduled",)) and not w:
+            E(r, "window required from scheduled on")
+        if w:
+            ws, we = parse_ts(w["start"], errs, r["_file"]), parse_ts(w["end"], errs, r["_file"])
+            if not ws < we:
+                E(r, "window start >= end")
+            if we > NOW and r["status"] not in ("scheduled", "implementing"):
+                E(r, "future window on a %s change" % r["status"])
+            if r["type"] != "emergency":
+                for fs, fe in freezes:
+                    if ws < fe and fs < we:
+                        E(r, "window inside a freeze")
+            if r["type"] == "normal" and ws - when["submitted"] < timedelta(days=2):
+                E(r, "lead time: window starts %s after submission" % (ws - when["submitted"]))
+            if "implementing" in when and not ws <= when["implementing"] <= we:
+                E(r, "implementing outside the window")
+            if r["status"] not in ("cancelled", "rejected"):
+                windows.append((r, ws, we))
+        if r["status"] in ("completed", "closed") and not r.get("outcome"):
+            E(r, "outcome required")
+        if r.get("outcome") and r["status"] not in ("completed", "closed"):
+            E(r, "outcome before completion")
+        if r["status"] == "closed" and (r["type"] == "emergency" or r["outcome"] != "successful") \
+                and not r.get("review"):
+            E(r, "review required")
+        if r.get("maintenance") is not None and r["maintenance"] is not True:
+            E(r, "maintenance written only when true")
+        apps = r.get("approvals", [])
+        if any(s in seen for s in later):
+            if r["type"] == "standard":
+                need, group, owners = 0, set(), False
+            elif r["type"] == "emergency":
+                need, group, owners = 1, ecab, False
+            elif r["risk"] == "high":
+                need, group, owners = 2, cab, True
+            else:
+                need, group, owners = 1, cab, False
+            good = {a["by"] for a in apps if a["by"] in group and a["by"] != r["requested_by"]}
+            if len(good) < need:
+                E(r, "needs %d approvals from the group, has %s" % (need, sorted(good)))
+            if owners:
+                for s in r["services"]:
+                    o = services[s]["owner"]
+                    if o not in {a["by"] for a in apps} or o == r["requested_by"]:
+                        E(r, "owner %s of %s has not approved" % (o, s))
+            for a in apps:
+                t = parse_ts(a["at"], errs, r["_file"])
+                if not (when["submitted"] <= t <= when["approved"]):
+                    E(r, "approval by %s outside submitted..approved" % a["by"])
+        elif apps:
+            E(r, "approvals on a change that was never approved")
+    for i, (a, as_, ae) in enumerate(windows):
+        for b, bs, be in windows[i + 1:]:
+            if set(a["services"]) & set(b["services"]) and as_ < be and bs < ae:
+                errs.append("overlapping windows %s and %s" % (a["id"], b["id"]))
+
+    # the mix asked for
+    inc = list(incidents.values())
+    chg = list(changes.values())
+    count = lambda xs, f: sum(1 for x in xs if f(x))
+    stats = {
+        "incidents": len(inc),
+        "P1": count(inc, lambda r: r["priority"] == "P1"),
+        "overrides": count(inc, lambda r: r.get("priority_override_reason")),
+        "with on_hold": count(inc, lambda r: any(e.get("status") == "on_hold" for e in r["timeline"])),
+        "reopened": count(inc, lambda r: any(a.get("status") == "resolved" and b.get("status") == "investigating"
+                                              for a, b in zip([e for e in r["timeline"] if e.get("status")],
+                                                              [e for e in r["timeline"] if e.get("status")][1:]))),
+        "open": count(inc, lambda r: r["status"] not in ("resolved", "closed")),
+        "problems": len(problems),
+        "requests": len(by_kind["Request"]),
+        "changes": len(chg),
+        "emergency": count(chg, lambda r: r["type"] == "emergency"),
+        "standard": count(chg, lambda r: r["type"] == "standard"),
+        "maintenance": count(chg, lambda r: r.get("maintenance")),
+        "failed/rolled_back": count(chg, lambda r: r.get("outcome") in ("failed", "rolled_back")),
+    }
+    for k in ("Incident", "Problem", "Request", "Change"):
+        dist = {}
+        for r in by_kind[k]:
+            dist[r["status"]] = dist.get(r["status"], 0) + 1
+        stats[k + " statuses"] = dist
+    for k, v in stats.items():
+        print("  %-20s %s" % (k, v))
+    for e in errs:
+        print("ERROR", e)
+    print("%d files checked, %d problems" % (len(recs), len(errs)))
+    return not errs
+
 
 if __name__ == "__main__":
+    import sys
+    if "--check" in sys.argv:
+        sys.exit(0 if check() else 1)
     main()

@@ -3,7 +3,13 @@
 mod completions;
 mod gate;
 mod init;
+mod log;
+mod new;
+mod report;
 mod schema;
+mod sla;
+mod status_page;
+mod transition;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -24,17 +30,17 @@ pub const ERROR: i32 = 2;
     long_about = "gitsm keeps a service catalog, SLAs, change policy, incidents, problems, \
 service requests and changes as YAML in a Git repo, and checks them.\n\n\
 Exit codes: 0 success, 1 the check found problems, 2 usage or runtime error.",
-    after_help = "Examples:\n  gitsm init my-itsm\n  gitsm --repo examples/acme validate\n  gitsm validate --format github"
+    after_help = "Examples:\n  gitsm init my-itsm\n  gitsm --repo examples/acme validate\n  gitsm validate --format github\n  gitsm new incident --title \"Checkout returns 502\" --service checkout --impact high --urgency high\n  gitsm transition INC-0001 acknowledged --note \"Looking into it\"\n  gitsm log INC-0001"
 )]
 pub struct Cli {
     /// The ITSM repo (default: the nearest folder upwards holding gitsm.yaml)
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = "Global options")]
     pub repo: Option<PathBuf>,
     /// Fix the clock for reproducible output (RFC 3339 with offset)
-    #[arg(long, global = true, value_name = "RFC3339")]
+    #[arg(long, global = true, value_name = "RFC3339", help_heading = "Global options")]
     pub now: Option<String>,
     /// When to use colors
-    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, help_heading = "Global options")]
     pub color: Color,
     #[command(subcommand)]
     pub command: Command,
@@ -53,6 +59,12 @@ pub enum Command {
     Validate(validate::Args),
     Gate(gate::Args),
     Schema(schema::Args),
+    New(new::Args),
+    Transition(transition::Args),
+    Sla(sla::Args),
+    Report(report::Args),
+    Log(log::Args),
+    StatusPage(status_page::Args),
     Completions(completions::Args),
 }
 
@@ -115,6 +127,12 @@ pub fn run() -> i32 {
         Command::Validate(a) => validate::run(&g, a),
         Command::Gate(a) => gate::run(&g, a),
         Command::Schema(a) => schema::run(&g, a),
+        Command::New(a) => new::run(&g, a),
+        Command::Transition(a) => transition::run(&g, a),
+        Command::Sla(a) => sla::run(&g, a),
+        Command::Report(a) => report::run(&g, a),
+        Command::Log(a) => log::run(&g, a),
+        Command::StatusPage(a) => status_page::run(&g, a),
         Command::Completions(a) => completions::run(a),
     };
     match result {

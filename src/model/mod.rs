@@ -867,6 +867,11 @@ impl Record {
     /// carries the JSON pointer of the offending value.
     pub fn from_json(kind: Kind, value: &serde_json::Value) -> Result<Record, (String, String)> {
         fn de<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, (String, String)> {
+            // Fast path without path tracking; on error, deserialize again
+            // with it to learn where the error is.
+            if let Ok(t) = T::deserialize(v) {
+                return Ok(t);
+            }
             serde_path_to_error::deserialize(v).map_err(|e| {
                 let mut pointer = String::new();
                 for seg in e.path().iter() {

@@ -42,7 +42,7 @@ fn request(n: usize) -> String {
 
 fn change(n: usize) -> String {
     // One in a hundred is scheduled (a window for the conflict check to read).
-    if n % 100 == 0 {
+    if n.is_multiple_of(100) {
         format!("apiVersion: gitsm/v1\nkind: Change\nid: CHG-{n:06}\ntitle: Planned work {n}\nstatus: scheduled\ntype: normal\nrisk: low\nservices: [svc-{:02}]\nrequested_by: carol\nplan: Do it.\nrollback_plan: Undo it.\nwindow: {{start: 2025-03-01T10:00:00Z, end: 2025-03-01T11:00:00Z}}\napprovals:\n  - {{by: alice, at: 2025-02-01T10:00:00Z}}\ntimeline:\n  - {{at: 2025-01-01T00:00:00Z, by: carol, status: draft}}\n  - {{at: 2025-01-02T00:00:00Z, by: carol, status: submitted}}\n  - {{at: 2025-02-01T10:00:00Z, by: carol, status: approved}}\n  - {{at: 2025-02-01T11:00:00Z, by: carol, status: scheduled}}\n", n % SERVICES)
     } else {
         format!("apiVersion: gitsm/v1\nkind: Change\nid: CHG-{n:06}\ntitle: Idea {n}\nstatus: draft\ntype: normal\nrisk: low\nservices: [svc-{:02}]\nrequested_by: carol\nplan: Do it.\nrollback_plan: Undo it.\ntimeline:\n  - {{at: 2025-01-01T00:00:00Z, by: carol, status: draft}}\n", n % SERVICES)

@@ -1,0 +1,252 @@
+//! Service availability from incidents, shared by reports and the status page.
+//!
+//! **What a service's state is at an instant**: the worst `customer_impact`
+//! among the incidents that list it in `affected_services` (default: their
+//! `service`) and are open at that instant; `none` without one.
+//!
+//! **When an incident has impact**: from its `reported_at` to the moment it
+//! last entered `resolved` (or `closed`, when `resolved` was skipped). A
+//! reopen (`resolved → investigating`) extends the interval to the next
+//! resolution, and the time between the first resolution and the reopen
+//! counts too: the fix did not hold, so customers were most likely still
+//! affected. An incident that is still open has impact until `now`.
+//!
+//! **Planned maintenance**: time inside the window of a change with
+//! `maintenance: true` on the service, that reached `scheduled` (a
+//! `scheduled` timeline event) at or before its window began, and was not
+//! cancelled or rejected. Such time is flagged `planned`: shown, but not
+//! counted against the SLA availability target. Impact after the window's
+//! end (an overrun) is unplanned.
+//!
+//! **How impact counts against availability** (the convention of Atlassian
+//! Statuspage's uptime display, "Display historical uptime of components"):
+//! `major_outage` counts as full downtime, `partial_outage` as 30 % of its
+//! duration, `degraded_performance` and `none` not at all.
+//!
+//! `availability % = 100 × (1 − weighted unplanned downtime / measured time)`,
+//! where measured time is the whole period up to `now` (planned maintenance
+//! stays in the denominator: it is time the service was promised for, just
+//! not held against it).
+
+use crate::model::*;
+use crate::repo::Loaded;
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// Share of a partial outage's duration that counts as downtime.
+pub const PARTIAL_OUTAGE_WEIGHT: f64 = 0.3;
+
+/// Share of an impact's duration that counts as downtime.
+pub fn weight(impact: CustomerImpact) -> f64 {
+    match impact {
+        CustomerImpact::MajorOutage => 1.0,
+        CustomerImpact::PartialOutage => PARTIAL_OUTAGE_WEIGHT,
+        CustomerImpact::DegradedPerformance | CustomerImpact::None => 0.0,
+    }
+}
+
+/// A stretch of time with one state. Consecutive segments of a result touch
+/// and cover the requested range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// The worst customer impact of the incidents open in this stretch.
+    pub impact: CustomerImpact,
+    /// Inside a planned maintenance window of the service.
+    pub planned: bool,
+}
+
+impl Segment {
+    pub fn secs(&self) -> i64 {
+        self.end.as_second() - self.start.as_second()
+    }
+}
+
+/// The interval in which an incident affects customers, as of `now`, or
+/// `None` when it has no customer impact (or was reported after `now`).
+pub fn impact_interval(inc: &Incident, now: Timestamp) -> Option<(Timestamp, Timestamp)> {
+    if inc.impact_on_customers() == CustomerImpact::None {
+        return None;
+    }
+    let start = inc.reported_at.as_jiff();
+    if start > now {
+        return None;
+    }
+    let mut end: Option<Timestamp> = None;
+    for e in &inc.timeline {
+        let at = e.at.as_jiff();
+        if at > now {
+            break;
+        }
+        match e.status {
+            Some(IncidentStatus::Resolved | IncidentStatus::Closed) => {
+                end.get_or_insert(at);
+            }
+            Some(_) => end = None,
+            None => {}
+        }
+    }
+    let end = end.unwrap_or(now).max(start);
+    Some((start, end))
+}
+
+/// Planned maintenance windows of a service: `(start, end, change id)`.
+pub fn maintenance_windows<'a>(records: &'a [Loaded], service: &str) -> Vec<(Timestamp, Timestamp, &'a Id)> {
+    let mut out = Vec::new();
+    for l in records {
+        let Record::Change(c) = &l.record else { continue };
+        if !c.maintenance || !c.services.iter().any(|s| s.as_str() == service) {
+            continue;
+        }
+        if matches!(c.status, ChangeStatus::Cancelled | ChangeStatus::Rejected) {
+            continue;
+        }
+        let Some(w) = &c.window else { continue };
+        let (ws, we) = (w.start.as_jiff(), w.end.as_jiff());
+        let announced = c
+            .timeline
+            .iter()
+            .any(|e| e.status == Some(ChangeStatus::Scheduled) && e.at.as_jiff() <= ws);
+        if announced && ws < we {
+            out.push((ws, we, &c.id));
+        }
+    }
+    out.sort_by_key(|w| (w.0, w.1));
+    out
+}
+
+/// The states of one service over `[from, to)`, as of `now`: contiguous
+/// segments covering the range, adjacent equal segments merged. Empty when
+/// `to <= from`.
+pub fn service_states(
+    records: &[Loaded],
+    service: &str,
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+) -> Vec<Segment> {
+    if to <= from {
+        return Vec::new();
+    }
+    // Sweep: (instant, delta, what). what 0..=3 = impact level, 4 = maintenance.
+    let mut events: Vec<(Timestamp, i32, usize)> = Vec::new();
+    for l in records {
+        let Record::Incident(inc) = &l.record else {
+            continue;
+        };
+        let affects = match &inc.affected_services {
+            Some(v) => v.iter().any(|s| s.as_str() == service),
+            None => inc.service.as_str() == service,
+        };
+        if !affects {
+            continue;
+        }
+        if let Some((a, b)) = impact_interval(inc, now) {
+            let (a, b) = (a.max(from), b.min(to));
+            if a < b {
+                let lvl = level(inc.impact_on_customers());
+                events.push((a, 1, lvl));
+                events.push((b, -1, lvl));
+            }
+        }
+    }
+    for (a, b, _) in maintenance_windows(records, service) {
+        let (a, b) = (a.max(from), b.min(to));
+        if a < b {
+            events.push((a, 1, 4));
+            events.push((b, -1, 4));
+        }
+    }
+    events.sort_by_key(|e| (e.0, e.1));
+    let mut counts = [0i32; 5];
+    let mut out: Vec<Segment> = Vec::new();
+    let mut cursor = from;
+    let mut i = 0;
+    loop {
+        let next = events.get(i).map(|e| e.0).unwrap_or(to).min(to);
+        if next > cursor {
+            let impact = (1..4)
+                .rev()
+                .find(|&k| counts[k] > 0)
+                .map(|k| CustomerImpact::ALL[k])
+                .unwrap_or(CustomerImpact::None);
+            let seg = Segment {
+                start: cursor,
+                end: next,
+                impact,
+                planned: counts[4] > 0,
+            };
+            match out.last_mut() {
+                Some(last) if last.impact == seg.impact && last.planned == seg.planned => last.end = next,
+                _ => out.push(seg),
+            }
+            cursor = next;
+        }
+        if i >= events.len() || cursor >= to {
+            break;
+        }
+        while i < events.len() && events[i].0 == next {
+            counts[events[i].2] += events[i].1;
+            i += 1;
+        }
+    }
+    out
+}
+
+fn level(i: CustomerImpact) -> usize {
+    CustomerImpact::ALL.iter().position(|x| *x == i).unwrap_or(0)
+}
+
+/// Time per kind of state over a list of segments, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Measured time (the sum of all segments).
+    pub measured: i64,
+    /// Unplanned time per impact.
+    pub major_outage: i64,
+    pub partial_outage: i64,
+    pub degraded_performance: i64,
+    /// Time with impact inside planned maintenance (not counted).
+    pub planned_impact: i64,
+    /// All time inside planned maintenance windows.
+    pub maintenance: i64,
+    /// Unplanned downtime after weighting (see the module docs).
+    pub weighted_downtime: f64,
+    /// `100 × (1 − weighted_downtime / measured)`; 100 when nothing was measured.
+    pub percent: f64,
+}
+
+/// Sums segments into a [`Summary`].
+pub fn summarize(segments: &[Segment]) -> Summary {
+    let mut s = Summary::default();
+    for seg in segments {
+        let d = seg.secs();
+        s.measured += d;
+        if seg.planned {
+            s.maintenance += d;
+            if seg.impact != CustomerImpact::None {
+                s.planned_impact += d;
+            }
+            continue;
+        }
+        match seg.impact {
+            CustomerImpact::MajorOutage => s.major_outage += d,
+            CustomerImpact::PartialOutage => s.partial_outage += d,
+            CustomerImpact::DegradedPerformance => s.degraded_performance += d,
+            CustomerImpact::None => {}
+        }
+        s.weighted_downtime += weight(seg.impact) * d as f64;
+    }
+    s.percent = if s.measured > 0 {
+        100.0 * (1.0 - s.weighted_downtime / s.measured as f64)
+    } else {
+        100.0
+    };
+    s
+}
+
+/// Availability in percent over segments (see [`summarize`]).
+pub fn percent(segments: &[Segment]) -> f64 {
+    summarize(segments).percent
+}

@@ -1,0 +1,125 @@
+use super::{Globals, ERROR, OK};
+use clap::ValueEnum;
+use gitsm::report::{self, Format as RFormat, Period};
+use std::path::PathBuf;
+
+/// Render a service report for a period: availability, incidents, SLA compliance, changes, problems
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "The period is a month (--period, default: the last full month) or a range of dates \
+(--from/--to, both included), in the repo's time zone. Templates `templates/report.md.j2` and \
+`templates/report.html.j2` in the ITSM repo replace the built-in ones.\n\n\
+Examples:\n  gitsm report --period 2026-10\n  gitsm report --period 2026-10 --format html --out report.html\n  gitsm report --from 2026-10-01 --to 2026-10-15 --service checkout --format json"
+)]
+pub struct Args {
+    /// A calendar month, YYYY-MM
+    #[arg(long, value_name = "YYYY-MM", conflicts_with_all = ["from", "to"])]
+    period: Option<String>,
+    /// First day of the period, YYYY-MM-DD
+    #[arg(long, value_name = "DATE", requires = "to")]
+    from: Option<String>,
+    /// Last day of the period (included), YYYY-MM-DD
+    #[arg(long, value_name = "DATE", requires = "from")]
+    to: Option<String>,
+    /// Only this service
+    #[arg(long, value_name = "SERVICE")]
+    service: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Md)]
+    format: Format,
+    /// Write to this file instead of stdout
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Md,
+    Html,
+    Json,
+}
+
+/// Tells the user on stderr when the repo has errors: figures may be off.
+pub fn warn_findings(v: &gitsm::validate::Validation) {
+    if v.has_errors() {
+        let n = v
+            .findings
+            .iter()
+            .filter(|f| f.severity == gitsm::diag::Severity::Error)
+            .count();
+        eprintln!("warning: the repo has {n} validation errors; records that fail are left out (run `gitsm validate`)");
+    }
+}
+
+/// The repo's time zone (`timezone` in gitsm.yaml), UTC by default.
+pub fn repo_timezone(s: &gitsm::repo::Snapshot) -> String {
+    s.config()
+        .and_then(|c| c.timezone.clone())
+        .filter(|tz| jiff::tz::db().get(tz).is_ok())
+        .unwrap_or_else(|| "UTC".into())
+}
+
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let root = g.root()?;
+    let v = gitsm::validate::validate(&gitsm::repo::WorkTree::new(&root))?;
+    warn_findings(&v);
+    let now = g.now.unwrap_or_else(jiff::Timestamp::now);
+    let tz = repo_timezone(&v.snapshot);
+    let period = match (&a.period, &a.from, &a.to) {
+        (Some(p), _, _) => Period::month(p, &tz),
+        (None, Some(f), Some(t)) => Period::days(f, t, &tz),
+        _ => {
+            // The last full month before `now`, in the repo's zone.
+            let zone = jiff::tz::db().get(&tz).unwrap_or(jiff::tz::TimeZone::UTC);
+            let today = zone.to_datetime(now).date();
+            let prev = today.first_of_month().yesterday().unwrap_or(today);
+            Period::month(&prev.strftime("%Y-%m").to_string(), &tz)
+        }
+    };
+    let period = match period {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ERROR);
+        }
+    };
+    let rep = match report::build(
+        &v.snapshot.records,
+        report::Options {
+            period,
+            service: a.service.as_deref(),
+            now,
+        },
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ERROR);
+        }
+    };
+    let format = match a.format {
+        Format::Md => RFormat::Md,
+        Format::Html => RFormat::Html,
+        Format::Json => RFormat::Json,
+    };
+    let custom = match format.template_name() {
+        Some(name) => {
+            let p = root.join("templates").join(name);
+            match std::fs::read_to_string(&p) {
+                Ok(s) => Some(s),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => anyhow::bail!("{}: {e}", p.display()),
+            }
+        }
+        None => None,
+    };
+    let text = report::render(&rep, format, custom.as_deref()).map_err(anyhow::Error::msg)?;
+    match a.out {
+        Some(path) => {
+            gitsm::fsutil::write_atomic(&path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(OK)
+}

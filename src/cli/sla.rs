@@ -1,0 +1,146 @@
+use super::{Globals, OK};
+use clap::ValueEnum;
+use gitsm::sla::{fmt_secs, Clock, Phase, SlaContext, TicketClocks};
+
+/// Show the SLA clocks of open tickets, the next to breach first
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Clocks run in business time (the SLA's calendar, holidays and time zone) and stop in the \
+SLA's pause_on statuses. State: ok, warning (past warn_at of the target) or breached.\n\n\
+Examples:\n  gitsm sla\n  gitsm sla --service checkout\n  gitsm --now 2026-11-24T12:00:00Z sla --format json"
+)]
+pub struct Args {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Only tickets of this service
+    #[arg(long, value_name = "SERVICE")]
+    service: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let root = g.root()?;
+    let v = gitsm::validate::validate(&gitsm::repo::WorkTree::new(&root))?;
+    super::report::warn_findings(&v);
+    let records = &v.snapshot.records;
+    let now = g.now.unwrap_or_else(jiff::Timestamp::now);
+    let ctx = SlaContext::new(records);
+    if let Some(s) = &a.service {
+        if ctx.service(s).is_none() {
+            anyhow::bail!("--service {s}: no such service in the catalog");
+        }
+    }
+    let tickets = ctx.open_tickets(records, now, a.service.as_deref());
+    let tz_name = super::report::repo_timezone(&v.snapshot);
+    match a.format {
+        Format::Json => {
+            let doc = serde_json::json!({ "now": now, "timezone": tz_name, "tickets": tickets });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        Format::Human => print!("{}", human(&tickets, &tz_name)),
+    }
+    Ok(OK)
+}
+
+fn clock_key(c: &Clock) -> (u8, i64) {
+    match (c.target, c.due, c.remaining) {
+        (None, _, _) => (3, 0),
+        (_, Some(d), _) => (0, d.as_second()),
+        (_, None, Some(r)) => (1, r),
+        _ => (2, 0),
+    }
+}
+
+fn human(tickets: &[TicketClocks], tz_name: &str) -> String {
+    let tz = jiff::tz::db().get(tz_name).unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut rows: Vec<(&TicketClocks, &Clock)> = tickets
+        .iter()
+        .flat_map(|t| {
+            t.clocks
+                .iter()
+                .filter(|c| c.phase != Phase::Stopped)
+                .map(move |c| (t, c))
+        })
+        .collect();
+    rows.sort_by(|a, b| clock_key(a.1).cmp(&clock_key(b.1)).then(a.0.id.cmp(&b.0.id)));
+    if rows.is_empty() {
+        return "no open tickets with running SLA clocks\n".into();
+    }
+    let mut table: Vec<[String; 9]> = vec![[
+        "TICKET".into(),
+        "SERVICE".into(),
+        "PRIO".into(),
+        "CLOCK".into(),
+        "STATE".into(),
+        "ELAPSED".into(),
+        "REMAINING".into(),
+        format!("DUE ({tz_name})"),
+        "TITLE".into(),
+    ]];
+    for (t, c) in rows {
+        let state = match (c.state, c.phase) {
+            (None, _) => "no target".to_string(),
+            (Some(s), Phase::Paused) => format!("{} (paused)", s.as_str()),
+            (Some(s), _) => s.as_str().to_string(),
+        };
+        let remaining = match c.remaining {
+            None => "-".into(),
+            Some(r) if r < 0 => format!("{} over", fmt_secs(-r)),
+            Some(r) => fmt_secs(r),
+        };
+        let due = c
+            .due
+            .map(|d| tz.to_datetime(d).strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| {
+                if c.phase == Phase::Paused {
+                    "paused".into()
+                } else {
+                    "-".into()
+                }
+            });
+        let mut title: String = t.title.chars().take(48).collect();
+        if t.title.chars().count() > 48 {
+            title.push('…');
+        }
+        table.push([
+            t.id.to_string(),
+            t.service
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            t.priority
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "-".into()),
+            c.kind.as_str().into(),
+            state,
+            fmt_secs(c.elapsed),
+            remaining,
+            due,
+            title,
+        ]);
+    }
+    let widths: Vec<usize> = (0..9)
+        .map(|i| table.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &table {
+        let mut line = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            if i == 8 {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

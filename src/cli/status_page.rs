@@ -1,0 +1,77 @@
+use super::{Globals, OK};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Write the public status page: a static site with status.json and an Atom feed
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Only public services, incidents on them and timeline notes marked `public: true` are shown.\n\
+The folder is replaced on every run; gitsm refuses a non-empty folder it did not write.\n\n\
+Examples:\n  gitsm status-page --out site\n  gitsm --now 2026-11-24T12:00:00Z status-page --out site   # reproducible output"
+)]
+pub struct Args {
+    /// Folder to write the site into (replaced as a whole)
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let root = g.root()?;
+    let now = g.now.unwrap_or_else(jiff::Timestamp::now);
+    // GITSM_TIMINGS=1 prints how long each step took (for the benchmark).
+    let timing = std::env::var_os("GITSM_TIMINGS").is_some();
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64());
+        }
+    };
+    let source = gitsm::repo::WorkTree::new(&root);
+    let snap = gitsm::repo::load(&source)?;
+    lap("load");
+    let built = gitsm::status::build(&snap, now);
+    lap("build");
+    let templates =
+        gitsm::status::render::Templates::new(Some(&root.join("templates").join("status")), &built.tz)?;
+    let files = gitsm::status::render::render(&built, &templates)?;
+    lap("render");
+    let written = gitsm::status::site::write(&a.out, &files)?;
+    lap("write");
+
+    // Records the loader could not read are not on the page; say so.
+    let mut findings: Vec<_> = snap
+        .findings
+        .iter()
+        .filter(|f| f.severity == gitsm::diag::Severity::Error)
+        .cloned()
+        .collect();
+    let skipped = findings.len();
+    findings.extend(built.findings.iter().cloned());
+    if !findings.is_empty() {
+        let mut sources: HashMap<String, String> = HashMap::new();
+        for f in &findings {
+            if !sources.contains_key(&f.file) {
+                if let Ok(t) = std::fs::read_to_string(root.join(&f.file)) {
+                    sources.insert(f.file.clone(), t);
+                }
+            }
+        }
+        eprint!("{}", gitsm::diag::render_human(&findings, &sources, g.color));
+        if skipped > 0 {
+            eprintln!(
+                "warning: {skipped} problem(s) in records; records that could not be read are not on the status page (run `gitsm validate`)"
+            );
+        }
+    }
+    let d = &built.doc;
+    println!(
+        "wrote {} files to {}: {} ({} services, {} incidents, {} maintenance)",
+        files.len() + 1,
+        written.display(),
+        d.status.description,
+        d.services.len(),
+        d.incidents.len(),
+        d.maintenances.len()
+    );
+    Ok(OK)
+}

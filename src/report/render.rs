@@ -1,0 +1,99 @@
+//! Rendering a [`Report`] with minijinja templates.
+//!
+//! The built-in templates are compiled into the binary; an ITSM repo may
+//! override them with files of the same name under `templates/`. HTML
+//! templates are auto-escaped. Filters available to templates:
+//!
+//! - `duration`: seconds → `26h 30m` (`—` for none);
+//! - `pct(digits=2)`: a percentage → `99.95 %` (`—` for none);
+//! - `dt`: an RFC 3339 instant → `2026-10-05 12:35` in the report's time zone;
+//! - `md`: escapes text for a Markdown table cell (`|`, newlines).
+
+use super::Report;
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment};
+
+/// The built-in Markdown template.
+pub const TEMPLATE_MD: &str = include_str!("../../templates/report.md.j2");
+/// The built-in HTML template.
+pub const TEMPLATE_HTML: &str = include_str!("../../templates/report.html.j2");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Md,
+    Html,
+    Json,
+}
+
+impl Format {
+    /// The template file name (also the override's name under `templates/`).
+    pub fn template_name(self) -> Option<&'static str> {
+        match self {
+            Format::Md => Some("report.md.j2"),
+            Format::Html => Some("report.html.j2"),
+            Format::Json => None,
+        }
+    }
+}
+
+/// Renders a report. `override_template` replaces the built-in template of
+/// the format (the CLI reads it from the repo's `templates/`).
+pub fn render(report: &Report, format: Format, override_template: Option<&str>) -> Result<String, String> {
+    let Some(name) = format.template_name() else {
+        let mut s = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
+        s.push('\n');
+        return Ok(s);
+    };
+    let source = override_template.unwrap_or(match format {
+        Format::Md => TEMPLATE_MD,
+        _ => TEMPLATE_HTML,
+    });
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html.j2") || name.ends_with(".html") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("duration", |v: Value| -> String {
+        match i64::try_from(v) {
+            Ok(s) => super::duration(s),
+            Err(_) => "—".into(),
+        }
+    });
+    env.add_filter("pct", |v: Value, digits: Option<usize>| -> String {
+        match f64::try_from(v) {
+            Ok(p) => format!("{:.*} %", digits.unwrap_or(2), p),
+            Err(_) => "—".into(),
+        }
+    });
+    let tz = jiff::tz::db()
+        .get(&report.period.timezone)
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    env.add_filter("dt", move |v: String| -> String {
+        match v.parse::<jiff::Timestamp>() {
+            Ok(t) => tz.to_datetime(t).strftime("%Y-%m-%d %H:%M").to_string(),
+            Err(_) => v,
+        }
+    });
+    env.add_filter("md", |v: String| -> String {
+        v.replace('\\', "\\\\")
+            .replace('|', "\\|")
+            .replace(['\r', '\n'], " ")
+    });
+    env.add_template_owned(name.to_string(), source.to_string())
+        .map_err(|e| format!("template {name}: {e:#}"))?;
+    let t = env
+        .get_template(name)
+        .map_err(|e| format!("template {name}: {e:#}"))?;
+    let mut out = t
+        .render(Value::from(minijinja::value::Serde(report)))
+        .map_err(|e| format!("template {name}: {e:#}"))?;
+    // minijinja drops the template's final newline; files should end with one.
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}

@@ -1,0 +1,618 @@
+//! Rendering the public document into the files of a static site.
+//!
+//! Every template — built in or overridden from the ITSM repo's
+//! `templates/status/` — is rendered with HTML auto-escaping, whatever its
+//! name (the Atom feed too: HTML escaping is valid XML escaping). Record text
+//! only reaches the output through escaped expressions; links come from
+//! [`super::safe_link`] only.
+
+use super::doc::{IncidentDoc, MaintenanceDoc, ServiceStatus, StatusDoc};
+use super::uptime::State;
+use super::Built;
+use minijinja::value::Serde;
+use minijinja::{context, AutoEscape, Environment, Value};
+
+fn val<T: Serialize>(v: T) -> Value {
+    Value::from(Serde(v))
+}
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One file of the site: a path relative to the site root (`/`-separated,
+/// made only of fixed names and valid ids) and its bytes.
+#[derive(Debug, Clone)]
+pub struct SiteFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The built-in templates, by the name an override uses.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "base.html.j2",
+        include_str!("../../templates/status/base.html.j2"),
+    ),
+    (
+        "macros.html.j2",
+        include_str!("../../templates/status/macros.html.j2"),
+    ),
+    (
+        "index.html.j2",
+        include_str!("../../templates/status/index.html.j2"),
+    ),
+    (
+        "history.html.j2",
+        include_str!("../../templates/status/history.html.j2"),
+    ),
+    (
+        "incident.html.j2",
+        include_str!("../../templates/status/incident.html.j2"),
+    ),
+    (
+        "maintenance.html.j2",
+        include_str!("../../templates/status/maintenance.html.j2"),
+    ),
+    (
+        "feed.atom.j2",
+        include_str!("../../templates/status/feed.atom.j2"),
+    ),
+];
+
+/// The built-in stylesheet (override: `templates/status/style.css`).
+pub const STYLESHEET: &str = include_str!("../../templates/status/style.css");
+
+/// Largest override file read.
+const MAX_TEMPLATE: u64 = 1 << 20;
+
+/// How many entries the Atom feed holds.
+const FEED_ENTRIES: usize = 50;
+
+/// Days of incidents shown on the index page.
+const RECENT_DAYS: i64 = 7;
+
+/// The template environment and stylesheet.
+pub struct Templates {
+    env: Environment<'static>,
+    css: String,
+}
+
+fn parse_ts(s: &str) -> Option<jiff::Timestamp> {
+    s.parse().ok()
+}
+
+/// Words for a state, an impact or a phase.
+pub fn label(s: &str) -> String {
+    if let Some(st) = State::ALL.iter().find(|x| x.as_str() == s) {
+        return st.label().into();
+    }
+    match s {
+        "none" => "No impact",
+        "investigating" => "Investigating",
+        "on_hold" => "On hold",
+        "resolved" => "Resolved",
+        "scheduled" => "Scheduled",
+        "in_progress" => "In progress",
+        "implementing" => "In progress",
+        "completed" | "closed" => "Completed",
+        "update" => "Update",
+        other => return other.replace('_', " "),
+    }
+    .into()
+}
+
+/// `2h 14m`, `3d 2h`, `45m`, `under a minute`.
+pub fn human_duration(secs: i64) -> String {
+    if secs < 60 {
+        return "under a minute".into();
+    }
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    match (d, h, m) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// `Dec 8, 2026, 02:00 – 05:00 CET`, or both dates in full when they differ.
+pub fn time_range(a: jiff::Timestamp, b: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    let (za, zb) = (a.to_zoned_datetime(tz.clone()), b.to_zoned_datetime(tz.clone()));
+    if za.date() == zb.date() && za.offset() == zb.offset() {
+        format!(
+            "{} – {}",
+            za.strftime("%b %-d, %Y, %H:%M"),
+            zb.strftime("%H:%M %Z")
+        )
+    } else {
+        format!(
+            "{} – {}",
+            za.strftime("%b %-d, %Y, %H:%M %Z"),
+            zb.strftime("%b %-d, %Y, %H:%M %Z")
+        )
+    }
+}
+
+/// A piece of note text: plain, or an https link.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+}
+
+/// Splits text into plain pieces and `https://` links. Nothing else becomes
+/// a link (`javascript:`, `http:`, `data:` stay text).
+pub fn linkify(text: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("https://") {
+        let end = rest[i..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`'))
+            .map_or(rest.len(), |e| i + e);
+        let mut url = &rest[i..end];
+        // Trailing punctuation belongs to the sentence.
+        url = url.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+        let url_end = i + url.len();
+        if i > 0 {
+            out.push(Segment {
+                text: rest[..i].to_string(),
+                href: None,
+            });
+        }
+        match super::safe_link(url) {
+            Some(u) if u.len() > "https://".len() => out.push(Segment {
+                text: u.to_string(),
+                href: Some(u.to_string()),
+            }),
+            _ => out.push(Segment {
+                text: url.to_string(),
+                href: None,
+            }),
+        }
+        rest = &rest[url_end..];
+        if url.is_empty() {
+            // Cannot happen ("https://" is not trimmed), but never loop forever.
+            out.push(Segment {
+                text: rest.to_string(),
+                href: None,
+            });
+            rest = "";
+        }
+    }
+    if !rest.is_empty() {
+        out.push(Segment {
+            text: rest.to_string(),
+            href: None,
+        });
+    }
+    out
+}
+
+impl Templates {
+    /// The built-in templates, with same-named files from `overrides` (the
+    /// ITSM repo's `templates/status/`) taking their place.
+    pub fn new(overrides: Option<&Path>, tz: &jiff::tz::TimeZone) -> anyhow::Result<Templates> {
+        let mut env = Environment::new();
+        // Every template is escaped as HTML, whatever its name.
+        env.set_auto_escape_callback(|_| AutoEscape::Html);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .build()
+                .expect("default delimiters"),
+        );
+        let mut sources: HashMap<String, String> = TEMPLATES
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect();
+        let mut css = STYLESHEET.to_string();
+        if let Some(dir) = overrides.filter(|d| d.is_dir()) {
+            for ent in std::fs::read_dir(dir)? {
+                let ent = ent?;
+                let name = ent.file_name().to_string_lossy().into_owned();
+                let is_template = name.ends_with(".j2");
+                if !(is_template || name == "style.css") || !ent.file_type()?.is_file() {
+                    continue;
+                }
+                if ent.metadata()?.len() > MAX_TEMPLATE {
+                    anyhow::bail!("{}: template larger than 1 MiB", ent.path().display());
+                }
+                let text = std::fs::read_to_string(ent.path())
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", ent.path().display()))?;
+                if is_template {
+                    sources.insert(name, text);
+                } else {
+                    css = text;
+                }
+            }
+        }
+        for (name, src) in sources {
+            env.add_template_owned(name.clone(), src)
+                .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
+        }
+        let tz1 = tz.clone();
+        env.add_filter("datetime", move |s: &str| -> String {
+            match parse_ts(s) {
+                Some(t) => t
+                    .to_zoned_datetime(tz1.clone())
+                    .strftime("%b %-d, %Y, %H:%M %Z")
+                    .to_string(),
+                None => s.to_string(),
+            }
+        });
+        let tz2 = tz.clone();
+        env.add_filter("date", move |s: &str| -> String {
+            let d = match parse_ts(s) {
+                Some(t) => Some(t.to_zoned_datetime(tz2.clone()).date()),
+                None => s.parse::<jiff::civil::Date>().ok(),
+            };
+            d.map_or_else(|| s.to_string(), |d| d.strftime("%b %-d, %Y").to_string())
+        });
+        let tz3 = tz.clone();
+        env.add_filter("time", move |s: &str| -> String {
+            match parse_ts(s) {
+                Some(t) => t.to_zoned_datetime(tz3.clone()).strftime("%H:%M %Z").to_string(),
+                None => s.to_string(),
+            }
+        });
+        let tz4 = tz.clone();
+        env.add_filter("until", move |start: &str, end: &str| -> String {
+            match (parse_ts(start), parse_ts(end)) {
+                (Some(a), Some(b)) => time_range(a, b, &tz4),
+                _ => format!("{start} – {end}"),
+            }
+        });
+        env.add_filter("duration", |secs: i64| human_duration(secs));
+        env.add_filter("label", |s: &str| label(s));
+        env.add_filter("linkify", |s: &str| val(linkify(s)));
+        env.add_filter("percent", |p: f64| {
+            // Truncated, so any downtime at all never shows as 100.00.
+            format!("{:.2}", (p * 100.0).floor() / 100.0)
+        });
+        Ok(Templates { env, css })
+    }
+
+    fn render(&self, name: &str, ctx: Value) -> anyhow::Result<String> {
+        let t = self
+            .env
+            .get_template(name)
+            .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
+        t.render(ctx)
+            .map_err(|e| anyhow::anyhow!("rendering {name}: {e}"))
+    }
+}
+
+#[derive(Serialize)]
+struct Group<'a> {
+    name: Option<&'a str>,
+    services: Vec<&'a ServiceStatus>,
+}
+
+#[derive(Serialize)]
+struct DayOfIncidents<'a> {
+    date: String,
+    incidents: Vec<&'a IncidentDoc>,
+}
+
+#[derive(Serialize)]
+struct Month<'a> {
+    label: String,
+    incidents: Vec<&'a IncidentDoc>,
+}
+
+#[derive(Serialize)]
+struct FeedEntry<'a> {
+    kind: &'static str,
+    id: &'a str,
+    title: &'a str,
+    url: &'a str,
+    published: String,
+    updated: String,
+    status: &'a str,
+    summary: &'a str,
+    /// Maintenance window (start, end).
+    window: Option<(String, String)>,
+}
+
+fn names<'a>(ids: &[crate::model::Id], by_id: &HashMap<&str, &'a str>) -> Vec<&'a str> {
+    ids.iter()
+        .filter_map(|i| by_id.get(i.as_str()).copied())
+        .collect()
+}
+
+/// Renders every file of the site.
+pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
+    let doc: &StatusDoc = &built.doc;
+    let page = val(&doc.page);
+    let overall = val(&doc.status);
+    let generated_at = doc.generated_at.to_string();
+    let by_id: HashMap<&str, &str> = doc
+        .services
+        .iter()
+        .map(|s| (s.id.as_str(), s.name.as_str()))
+        .collect();
+
+    let mut groups: Vec<Group> = Vec::new();
+    for s in &doc.services {
+        let name = s.group.as_deref();
+        match groups.iter_mut().find(|g| g.name == name) {
+            Some(g) => g.services.push(s),
+            None => groups.push(Group {
+                name,
+                services: vec![s],
+            }),
+        }
+    }
+    let now = doc.generated_at.as_jiff();
+    let active: Vec<&IncidentDoc> = doc.incidents.iter().filter(|i| i.resolved_at.is_none()).collect();
+    let in_progress: Vec<&MaintenanceDoc> = doc
+        .maintenances
+        .iter()
+        .filter(|m| m.status == super::doc::MaintenancePhase::InProgress)
+        .collect();
+    let upcoming: Vec<&MaintenanceDoc> = doc
+        .maintenances
+        .iter()
+        .filter(|m| m.status == super::doc::MaintenancePhase::Scheduled)
+        .collect();
+    let today = super::uptime::date_of(now, &built.tz);
+    let mut recent: Vec<DayOfIncidents> = (0..RECENT_DAYS)
+        .filter_map(|k| today.checked_sub(jiff::Span::new().days(k)).ok())
+        .map(|d| DayOfIncidents {
+            date: d.to_string(),
+            incidents: Vec::new(),
+        })
+        .collect();
+    let mut months: Vec<Month> = Vec::new();
+    for inc in &doc.incidents {
+        let d = super::uptime::date_of(inc.started_at.as_jiff(), &built.tz);
+        if let Some(day) = recent.iter_mut().find(|x| x.date == d.to_string()) {
+            day.incidents.push(inc);
+        }
+        let label = d.strftime("%B %Y").to_string();
+        match months.last_mut() {
+            Some(m) if m.label == label => m.incidents.push(inc),
+            _ => months.push(Month {
+                label,
+                incidents: vec![inc],
+            }),
+        }
+    }
+
+    let base =
+        context! { page => page.clone(), overall => overall.clone(), generated_at => generated_at.clone() };
+    // Incident pages in parallel with everything else: both cores stay busy.
+    let (incident_pages, rest) = rayon::join(
+        || {
+            doc.incidents
+                .par_iter()
+                .map(|inc| {
+                    let html = t.render(
+                        "incident.html.j2",
+                        context! { root => "../", incident => val(inc),
+                        affected => val(names(&inc.services, &by_id)), ..base.clone() },
+                    )?;
+                    Ok(SiteFile {
+                        path: inc.url.clone(),
+                        bytes: html.into_bytes(),
+                    })
+                })
+                .collect::<anyhow::Result<Vec<SiteFile>>>()
+        },
+        || -> anyhow::Result<Vec<SiteFile>> {
+            Ok(vec![
+                SiteFile {
+                    path: "index.html".into(),
+                    bytes: t
+                        .render(
+                            "index.html.j2",
+                            context! { root => "", groups => val(&groups),
+                            active => val(&active),
+                            in_progress => val(&in_progress),
+                            upcoming => val(&upcoming),
+                            recent => val(&recent),
+                            names => val(&by_id), ..base.clone() },
+                        )?
+                        .into_bytes(),
+                },
+                SiteFile {
+                    path: "history.html".into(),
+                    bytes: t
+                        .render(
+                            "history.html.j2",
+                            context! { root => "", months => val(&months),
+                            maintenances => val(&doc.maintenances),
+                            names => val(&by_id), ..base.clone() },
+                        )?
+                        .into_bytes(),
+                },
+                SiteFile {
+                    path: "assets/style.css".into(),
+                    bytes: t.css.clone().into_bytes(),
+                },
+                SiteFile {
+                    path: "status.json".into(),
+                    bytes: (serde_json::to_string_pretty(doc)? + "\n").into_bytes(),
+                },
+            ])
+        },
+    );
+    let mut files = rest?;
+    files.extend(incident_pages?);
+
+    for m in &doc.maintenances {
+        let html = t.render(
+            "maintenance.html.j2",
+            context! { root => "../", maintenance => val(m),
+            affected => val(names(&m.services, &by_id)), ..base.clone() },
+        )?;
+        files.push(SiteFile {
+            path: m.url.clone(),
+            bytes: html.into_bytes(),
+        });
+    }
+
+    use crate::model::Timestamp;
+    let latest = |ts: &[Option<Timestamp>]| ts.iter().flatten().max().copied();
+    let mut entries: Vec<FeedEntry> = doc
+        .incidents
+        .iter()
+        .map(|i| FeedEntry {
+            kind: "incident",
+            id: i.id.as_str(),
+            title: &i.title,
+            url: &i.url,
+            published: i.started_at.to_string(),
+            updated: latest(&[Some(i.started_at), i.updates.last().map(|u| u.at), i.resolved_at])
+                .unwrap_or(i.started_at)
+                .to_string(),
+            status: i.updates.last().map_or("investigating", |u| u.status.as_str()),
+            summary: i.updates.last().map_or("", |u| u.text.as_str()),
+            window: None,
+        })
+        .chain(doc.maintenances.iter().map(|m| {
+            use super::doc::MaintenancePhase as P;
+            let now_ts = Timestamp(now);
+            let started = matches!(m.status, P::InProgress | P::Completed).then_some(m.starts_at.min(now_ts));
+            let ended = (m.status == P::Completed).then_some(m.ends_at.min(now_ts));
+            FeedEntry {
+                kind: "maintenance",
+                id: m.id.as_str(),
+                title: &m.title,
+                url: &m.url,
+                published: m.announced_at.to_string(),
+                updated: latest(&[
+                    Some(m.announced_at),
+                    m.updates.last().map(|u| u.at),
+                    started,
+                    ended,
+                ])
+                .unwrap_or(m.announced_at)
+                .to_string(),
+                status: match m.status {
+                    P::Scheduled => "scheduled",
+                    P::InProgress => "in_progress",
+                    P::Completed => "completed",
+                },
+                summary: m.updates.last().map_or("", |u| u.text.as_str()),
+                window: Some((m.starts_at.to_string(), m.ends_at.to_string())),
+            }
+        }))
+        .collect();
+    entries.sort_by(|a, b| b.updated.cmp(&a.updated).then(a.id.cmp(b.id)));
+    entries.truncate(FEED_ENTRIES);
+    let feed_updated = entries
+        .first()
+        .map_or(generated_at.clone(), |e| e.updated.clone());
+    files.push(SiteFile {
+        path: "feed.atom".into(),
+        bytes: t
+            .render(
+                "feed.atom.j2",
+                context! { entries => val(&entries), updated => feed_updated, ..base },
+            )?
+            .into_bytes(),
+    });
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_becomes_a_link() {
+        let segs = linkify("see https://example.com/a?b=1. and javascript:alert(1) or http://x.y");
+        let links: Vec<_> = segs.iter().filter_map(|s| s.href.clone()).collect();
+        assert_eq!(links, vec!["https://example.com/a?b=1".to_string()]);
+        let joined: String = segs.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(
+            joined,
+            "see https://example.com/a?b=1. and javascript:alert(1) or http://x.y"
+        );
+        assert!(linkify("https://").iter().all(|s| s.href.is_none()));
+        assert!(linkify("https://user@evil.com").iter().all(|s| s.href.is_none()));
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(30), "under a minute");
+        assert_eq!(human_duration(45 * 60), "45m");
+        assert_eq!(human_duration(2 * 3600 + 14 * 60), "2h 14m");
+        assert_eq!(human_duration(3 * 86_400 + 2 * 3600 + 5), "3d 2h");
+    }
+}
+
+#[cfg(test)]
+mod contrast {
+    //! States are shown as coloured text on cards and as white (or dark) text
+    //! on coloured banners; both must meet WCAG AA (4.5:1) in both themes.
+
+    fn vars(block: &str) -> std::collections::HashMap<String, (f64, f64, f64)> {
+        block
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim().trim_end_matches(';');
+                let (k, v) = l.split_once(':')?;
+                let hex = v.trim().strip_prefix('#')?;
+                if hex.len() != 6 {
+                    return None;
+                }
+                let c = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap() as f64 / 255.0;
+                Some((k.trim().to_string(), (c(0), c(2), c(4))))
+            })
+            .collect()
+    }
+
+    fn luminance((r, g, b): (f64, f64, f64)) -> f64 {
+        let lin = |c: f64| {
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    }
+
+    fn ratio(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn state_colours_meet_wcag_aa_in_both_themes() {
+        let css = super::STYLESHEET;
+        let light_start = css.find(":root {").unwrap();
+        let dark_start = css.find("@media (prefers-color-scheme: dark)").unwrap();
+        let light = vars(&css[light_start..dark_start]);
+        let dark_end = dark_start + css[dark_start..].find("\n}\n").unwrap();
+        let dark = vars(&css[dark_start..dark_end]);
+        for (theme, v) in [("light", &light), ("dark", &dark)] {
+            for text in [
+                "--text",
+                "--muted",
+                "--link",
+                "--ok",
+                "--maint",
+                "--degraded",
+                "--partial",
+                "--major",
+            ] {
+                for bg in ["--card", "--bg"] {
+                    let r = ratio(v[text], v[bg]);
+                    assert!(r >= 4.5, "{theme}: {text} on {bg} is {r:.2}:1");
+                }
+            }
+            // Banners: text in --on-banner on the state colour.
+            for state in ["--ok", "--maint", "--degraded", "--partial", "--major"] {
+                let r = ratio(v["--on-banner"], v[state]);
+                assert!(r >= 4.5, "{theme}: banner text on {state} is {r:.2}:1");
+            }
+        }
+    }
+}

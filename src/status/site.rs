@@ -1,0 +1,239 @@
+//! Writing the site: into a fresh folder next to `--out`, then swapped in, so
+//! a page that is no longer public (a service turned private, say) never
+//! lingers from an earlier run, and readers never see half a site.
+//!
+//! Every file path is checked component by component and joined under the
+//! canonicalized folder; nothing is written anywhere else.
+
+use super::render::SiteFile;
+use std::path::{Component, Path, PathBuf};
+
+/// Marks a folder as written by `gitsm status-page`; only such a folder (or
+/// an empty one) is replaced.
+pub const MARKER: &str = ".gitsm-status-page";
+
+/// Errors writing the site.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("--out {0}: the folder holds files gitsm did not write; choose an empty or new folder")]
+    NotOurs(PathBuf),
+    #[error("--out {0}: not a usable folder name")]
+    BadOut(PathBuf),
+    #[error("refusing to write `{0}`: the path is not a plain relative path inside --out")]
+    UnsafePath(String),
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+}
+
+fn io(p: &Path) -> impl FnOnce(std::io::Error) -> SiteError + '_ {
+    move |e| SiteError::Io(p.to_path_buf(), e)
+}
+
+/// Checks a site-relative path: `/`-separated components of letters, digits,
+/// `.`, `_`, `-`, none empty, `.` or `..`, none starting with a dot.
+pub fn checked_relative(rel: &str) -> Result<PathBuf, SiteError> {
+    let bad = || SiteError::UnsafePath(rel.to_string());
+    let mut p = PathBuf::new();
+    for comp in rel.split('/') {
+        let ok = !comp.is_empty()
+            && !comp.starts_with('.')
+            && comp
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !ok {
+            return Err(bad());
+        }
+        p.push(comp);
+    }
+    if p.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(bad());
+    }
+    Ok(p)
+}
+
+/// The absolute, symlink-free path `--out` names (its parent is created).
+pub fn resolve_out(out: &Path) -> Result<PathBuf, SiteError> {
+    if out.exists() {
+        let c = std::fs::canonicalize(out).map_err(io(out))?;
+        if !c.is_dir() {
+            return Err(SiteError::BadOut(out.to_path_buf()));
+        }
+        return Ok(c);
+    }
+    let name = match out.components().next_back() {
+        Some(Component::Normal(n)) => n.to_owned(),
+        _ => return Err(SiteError::BadOut(out.to_path_buf())),
+    };
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    Ok(std::fs::canonicalize(parent).map_err(io(parent))?.join(name))
+}
+
+/// Removes a folder tree we wrote, unlinking files in parallel (10k incident
+/// pages take a while one by one). Symlinks are removed, never followed.
+/// Best effort: whatever is left is removed by the caller's `TempDir`.
+fn remove_tree(dir: &Path) {
+    use rayon::prelude::*;
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < dirs.len() {
+        if let Ok(rd) = std::fs::read_dir(&dirs[i]) {
+            for e in rd.flatten() {
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => dirs.push(e.path()),
+                    _ => files.push(e.path()),
+                }
+            }
+        }
+        i += 1;
+    }
+    files.par_iter().for_each(|f| {
+        let _ = std::fs::remove_file(f);
+    });
+    for d in dirs.iter().rev() {
+        let _ = std::fs::remove_dir(d);
+    }
+}
+
+/// Writes `files` as the new content of `out`. Returns the folder written.
+pub fn write(out: &Path, files: &[SiteFile]) -> Result<PathBuf, SiteError> {
+    use rayon::prelude::*;
+    let target = resolve_out(out)?;
+    if target.is_dir() {
+        let mut entries = std::fs::read_dir(&target).map_err(io(&target))?;
+        let empty = entries.next().is_none();
+        if !empty && !target.join(MARKER).is_file() {
+            return Err(SiteError::NotOurs(target));
+        }
+    }
+    let parent = target
+        .parent()
+        .ok_or_else(|| SiteError::BadOut(out.to_path_buf()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".gitsm-status-new-")
+        .tempdir_in(parent)
+        .map_err(io(parent))?;
+    let root = staging.path().to_path_buf();
+    let mut planned = Vec::with_capacity(files.len());
+    for f in files {
+        let rel = checked_relative(&f.path)?;
+        let full = root.join(&rel);
+        if !full.starts_with(&root) {
+            return Err(SiteError::UnsafePath(f.path.clone()));
+        }
+        planned.push((full, &f.bytes));
+    }
+    let mut dirs: Vec<&Path> = planned.iter().filter_map(|(p, _)| p.parent()).collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in dirs {
+        std::fs::create_dir_all(d).map_err(io(d))?;
+    }
+    planned
+        .par_iter()
+        .try_for_each(|(p, bytes)| std::fs::write(p, bytes).map_err(io(p)))?;
+    std::fs::write(
+        root.join(MARKER),
+        "This folder is written by `gitsm status-page` and replaced on every run.\n",
+    )
+    .map_err(io(&root))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).map_err(io(&root))?;
+    }
+    let root = staging.keep();
+    if target.exists() {
+        let old = tempfile::Builder::new()
+            .prefix(".gitsm-status-old-")
+            .tempdir_in(parent)
+            .map_err(io(parent))?;
+        let old_site = old.path().join("site");
+        std::fs::rename(&target, &old_site).map_err(io(&target))?;
+        if let Err(e) = std::fs::rename(&root, &target) {
+            let _ = std::fs::rename(&old_site, &target);
+            let _ = std::fs::remove_dir_all(&root);
+            return Err(SiteError::Io(target, e));
+        }
+        remove_tree(&old_site);
+        // `old` is removed with anything left in it when dropped.
+    } else if let Err(e) = std::fs::rename(&root, &target) {
+        let _ = std::fs::remove_dir_all(&root);
+        return Err(SiteError::Io(target, e));
+    }
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_relative_paths() {
+        assert!(checked_relative("incidents/INC-0001.html").is_ok());
+        for bad in [
+            "../x",
+            "../../x.html",
+            "/etc/passwd",
+            "a//b",
+            "a/./b",
+            ".hidden",
+            "a\\..\\b",
+            "incidents/..",
+            "",
+        ] {
+            assert!(checked_relative(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn refuses_a_folder_it_did_not_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("precious.txt"), "x").unwrap();
+        let files = vec![SiteFile {
+            path: "index.html".into(),
+            bytes: b"hi".to_vec(),
+        }];
+        assert!(matches!(write(tmp.path(), &files), Err(SiteError::NotOurs(_))));
+        assert!(tmp.path().join("precious.txt").is_file());
+    }
+
+    #[test]
+    fn replaces_its_own_folder_and_drops_stale_pages() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("site");
+        let a = vec![
+            SiteFile {
+                path: "index.html".into(),
+                bytes: b"1".to_vec(),
+            },
+            SiteFile {
+                path: "incidents/INC-1.html".into(),
+                bytes: b"old".to_vec(),
+            },
+        ];
+        write(&out, &a).unwrap();
+        let b = vec![SiteFile {
+            path: "index.html".into(),
+            bytes: b"2".to_vec(),
+        }];
+        write(&out, &b).unwrap();
+        assert_eq!(std::fs::read(out.join("index.html")).unwrap(), b"2");
+        assert!(!out.join("incidents/INC-1.html").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from("site")]);
+        let bad = vec![SiteFile {
+            path: "../../x.html".into(),
+            bytes: b"x".to_vec(),
+        }];
+        assert!(matches!(write(&out, &bad), Err(SiteError::UnsafePath(_))));
+        assert!(!tmp.path().join("x.html").exists());
+    }
+}
