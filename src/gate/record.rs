@@ -25,17 +25,25 @@ pub fn insert_approvals(text: &str, add: &[(String, String)]) -> anyhow::Result<
     };
     match (root.key("approvals"), root.get("approvals")) {
         (Some(key), Some(node)) => match &node.value {
-            Value::Seq(items) if node.pos.line != key.pos.line || !items.is_empty() => {
-                let first = items
-                    .first()
-                    .ok_or_else(|| anyhow::anyhow!("`approvals` is empty in an unexpected layout"))?;
-                if first.pos.line == key.pos.line {
-                    anyhow::bail!("`approvals` is written in flow style (`[...]`); write it as a block list to use --record");
-                }
-                // Items start after "- "; the dash sits two columns left.
-                let indent = " ".repeat(first.pos.column.saturating_sub(3));
-                let at = key.pos.line; // insert right after the key line, before the first item
-                lines.insert(at, entry(&indent));
+            Value::Seq(items) if !items.is_empty() => {
+                // A list with entries: append with the shared, checked editor
+                // (it follows the list's own style, block or flow).
+                let edits = crate::edit::Edits {
+                    set: Vec::new(),
+                    append: add
+                        .iter()
+                        .map(|(by, at)| {
+                            (
+                                "approvals".to_string(),
+                                vec![
+                                    ("by".to_string(), serde_json::Value::String(by.clone())),
+                                    ("at".to_string(), serde_json::Value::String(at.clone())),
+                                ],
+                            )
+                        })
+                        .collect(),
+                };
+                return crate::edit::apply(text, &edits).map_err(|e| anyhow::anyhow!("{}", e.0));
             }
             Value::Seq(_) | Value::Null => {
                 // `approvals: []` or `approvals:` with nothing: rewrite that line.
@@ -160,12 +168,16 @@ mod tests {
     fn appends_to_existing_block_list() {
         let t = "id: x\napprovals:\n    # CAB\n    - by: bob\n      at: 2026-11-20T11:00:00Z\ntimeline: []\n";
         let out = insert_approvals(t, &[("alice".into(), "2026-11-21T11:00:00Z".into())]).unwrap();
-        assert!(
-            out.contains(
-                "approvals:\n    - by: alice\n      at: 2026-11-21T11:00:00Z\n    # CAB\n    - by: bob\n"
-            ),
-            "{out}"
+        assert_eq!(
+            out,
+            "id: x\napprovals:\n    # CAB\n    - by: bob\n      at: 2026-11-20T11:00:00Z\n    - by: alice\n      at: 2026-11-21T11:00:00Z\ntimeline: []\n"
         );
+        // A flow list keeps its style.
+        let t = "id: x\napprovals: [{by: bob, at: 2026-11-20T11:00:00Z}]\ntimeline: []\n";
+        let out = insert_approvals(t, &[("alice".into(), "2026-11-21T11:00:00Z".into())]).unwrap();
+        let v = crate::yaml::parse(&out).unwrap().unwrap().to_json();
+        assert_eq!(v["approvals"][1]["by"], "alice", "{out}");
+        assert!(out.ends_with("\ntimeline: []\n"), "{out}");
     }
 
     #[test]
