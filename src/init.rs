@@ -81,6 +81,7 @@ jobs:
 "#
             ),
         ),
+        (".github/workflows/gitsm-gate.yml".to_string(), gate_workflow()),
         (
             ".github/workflows/gitsm-status-page.yml".to_string(),
             status_page_workflow(),
@@ -94,6 +95,73 @@ jobs:
         files.push((format!("schemas/{}", kind.schema_file()), body));
     }
     files
+}
+
+/// The change gate's workflow (see docs/gate.md). It must not be replaceable
+/// by the pull request it judges:
+///
+/// * `pull_request_target` runs this file as it is on the base branch, with
+///   the base checked out; the PR head is fetched as git objects only and
+///   never checked out, built or run;
+/// * gitsm is installed from a pinned release, never built from the PR;
+/// * PR data reaches the shell only through environment variables, never
+///   through `${{ }}` interpolation inside `run:`;
+/// * `permissions:` grants only what the gate writes.
+pub fn gate_workflow() -> String {
+    format!(
+        r#"# The change gate: CAB approval, freezes, lead times, conflicts (docs/gate.md).
+#
+# SECURITY: this runs on `pull_request_target`, i.e. the copy of this file on
+# the BASE branch, with a token that can write checks and comments. Never
+# check out, build or run the pull request's files here. The PR head is
+# fetched as git objects only; gitsm reads it with git, not from disk.
+name: gitsm gate
+on:
+  pull_request_target:
+    types: [opened, synchronize, reopened, edited, ready_for_review]
+  pull_request_review:
+    types: [submitted, edited, dismissed]
+permissions:
+  contents: read        # read the base checkout and fetch the PR head
+  pull-requests: write  # upsert the one gate comment
+  checks: write         # the `gitsm gate: <base>` check run
+  statuses: write       # fallback when check runs cannot be created
+concurrency:
+  group: gitsm-gate-${{{{ github.event.pull_request.number }}}}
+  cancel-in-progress: true
+jobs:
+  gate:
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    steps:
+      - name: Check out the base revision (trusted)
+        uses: actions/checkout@v4
+        with:
+          ref: ${{{{ github.event.pull_request.base.sha }}}}
+          fetch-depth: 0
+      - name: Fetch the PR head as objects only
+        env:
+          PR_NUMBER: ${{{{ github.event.pull_request.number }}}}
+          HEAD_SHA: ${{{{ github.event.pull_request.head.sha }}}}
+        run: |
+          git fetch --no-tags origin "+refs/pull/${{PR_NUMBER}}/head:refs/remotes/pr/head"
+          git cat-file -e "${{HEAD_SHA}}^{{commit}}"
+      - name: Install gitsm (pinned release, not built from the PR)
+        run: {INSTALL_CMD}
+      - name: Gate
+        env:
+          GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
+          REPO: ${{{{ github.repository }}}}
+          PR_NUMBER: ${{{{ github.event.pull_request.number }}}}
+          PR_AUTHOR: ${{{{ github.event.pull_request.user.login }}}}
+          BASE_SHA: ${{{{ github.event.pull_request.base.sha }}}}
+          HEAD_SHA: ${{{{ github.event.pull_request.head.sha }}}}
+          GITSM_GITHUB_API_URL: ${{{{ github.api_url }}}}
+        run: |
+          gitsm gate --base "$BASE_SHA" --head "$HEAD_SHA" --author "$PR_AUTHOR" \
+            --github "$REPO" --pr "$PR_NUMBER"
+"#
+    )
 }
 
 /// The GitHub Pages workflow: publishes the status page on every push to main

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod diag;
 pub mod edit;
 pub mod fsutil;
+pub mod gate;
 pub mod history;
 pub mod init;
 pub mod model;

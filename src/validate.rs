@@ -33,6 +33,9 @@ struct Pending {
 struct Rules<'a> {
     out: Vec<Pending>,
     snap: &'a Snapshot,
+    /// Ids that exist although their records were not loaded (the gate loads
+    /// only the records a pull request touches).
+    known: &'a HashSet<(Kind, String)>,
 }
 
 impl<'a> Rules<'a> {
@@ -65,11 +68,22 @@ impl<'a> Rules<'a> {
 
 /// Loads and validates every record of a source.
 pub fn validate(source: &dyn Source) -> anyhow::Result<Validation> {
+    validate_with_known(source, &HashSet::new())
+}
+
+/// Validates the records a source offers, counting `known` ids as existing
+/// for references. The gate uses it to validate only the records a pull
+/// request touches (plus the small catalog, SLAs, calendars and policy).
+pub fn validate_with_known(
+    source: &dyn Source,
+    known: &HashSet<(Kind, String)>,
+) -> anyhow::Result<Validation> {
     let snapshot = repo::load(source)?;
     let mut findings = snapshot.findings.clone();
     let mut rules = Rules {
         out: Vec::new(),
         snap: &snapshot,
+        known,
     };
     check(&mut rules);
     let pending = std::mem::take(&mut rules.out);
@@ -184,7 +198,11 @@ fn check(r: &mut Rules<'_>) {
             }
         }
     }
-    let has = |k: Kind, id: &Id| ids.contains_key(&(k, id.as_str()));
+    let known = r.known;
+    let has = |k: Kind, id: &Id| {
+        ids.contains_key(&(k, id.as_str())) || known.contains(&(k, id.as_str().to_string()))
+    };
+    all_ids.extend(known.iter().map(|(_, id)| id.as_str()));
     let has_calendar = |id: &Id| id.as_str() == "24x7" || ids.contains_key(&(Kind::Calendar, id.as_str()));
 
     let services: Vec<&Service> = snap

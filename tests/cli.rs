@@ -14,6 +14,31 @@ fn init_scaffold_validates_clean() {
     assert!(dir.path().join("schemas/incident.json").is_file());
     let wf = std::fs::read_to_string(dir.path().join(".github/workflows/gitsm-validate.yml")).unwrap();
     assert!(wf.contains("gitsm validate --format github"));
+    let gate = std::fs::read_to_string(dir.path().join(".github/workflows/gitsm-gate.yml")).unwrap();
+    assert!(gate.contains("pull_request_target:") && gate.contains("pull_request_review:"));
+    assert!(gate.contains("ref: ${{ github.event.pull_request.base.sha }}"));
+    // PR text never interpolated into a script: only env references in `run:`.
+    for line in gate.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        if line.contains("${{") {
+            let key = line.trim_start();
+            assert!(
+                key.starts_with("ref:")
+                    || key.starts_with("group:")
+                    || key
+                        .split(':')
+                        .next()
+                        .unwrap()
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c == '_'),
+                "interpolation outside env: {line}"
+            );
+        }
+    }
+    assert!(
+        !gate.contains("pull_request.title")
+            && !gate.contains("pull_request.body")
+            && !gate.contains("head.ref")
+    );
 }
 
 #[test]

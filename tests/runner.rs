@@ -6,6 +6,8 @@ mod common;
 mod authoring;
 mod cli;
 mod corpus;
+mod gate;
+mod gate_github;
 mod loading;
 mod report;
 mod schemas;

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. One module per subcommand.
 
 mod completions;
+mod gate;
 mod init;
 mod log;
 mod new;
@@ -56,6 +57,7 @@ pub enum Color {
 pub enum Command {
     Init(init::Args),
     Validate(validate::Args),
+    Gate(gate::Args),
     Schema(schema::Args),
     New(new::Args),
     Transition(transition::Args),
@@ -123,6 +125,7 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Init(a) => init::run(&g, a),
         Command::Validate(a) => validate::run(&g, a),
+        Command::Gate(a) => gate::run(&g, a),
         Command::Schema(a) => schema::run(&g, a),
         Command::New(a) => new::run(&g, a),
         Command::Transition(a) => transition::run(&g, a),

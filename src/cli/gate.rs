@@ -1,0 +1,189 @@
+use super::{Globals, ERROR};
+use clap::ValueEnum;
+use gitsm::gate::{self, git, render};
+use std::path::PathBuf;
+
+/// Decide whether a pull request may merge under the change policy (CAB gate)
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Revisions are resolved exactly: a full ref (refs/heads/main, refs/remotes/origin/main) or a full commit sha.\n\n\
+Exit codes: 0 allowed, 1 denied, 2 could not decide (bad input, unreachable API).\n\n\
+Examples:\n  gitsm gate --base refs/heads/main --head refs/heads/feature --author carol --reviews reviews.json\n  \
+GITHUB_TOKEN=... gitsm gate --base $BASE_SHA --head $HEAD_SHA --author $AUTHOR --github acme/itsm --pr 42"
+)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["reviews", "github"])))]
+pub struct Args {
+    /// The base revision (full ref or sha): policy, catalog and CAB come from here
+    #[arg(long, value_name = "REV")]
+    base: String,
+    /// The head revision of the pull request (full ref or sha)
+    #[arg(long, value_name = "REV")]
+    head: String,
+    /// The PR author's login (with --github, taken from the PR when omitted)
+    #[arg(long, value_name = "LOGIN")]
+    author: Option<String>,
+    /// Reviews as JSON, exactly as GitHub's "list reviews for a pull request" returns them
+    #[arg(long, value_name = "FILE")]
+    reviews: Option<PathBuf>,
+    /// Read the PR and reviews from GitHub and publish the verdict (token from GITHUB_TOKEN)
+    #[arg(long, value_name = "OWNER/REPO", requires = "pr")]
+    github: Option<String>,
+    /// The pull request number (with --github)
+    #[arg(long, value_name = "N")]
+    pr: Option<u64>,
+    /// GitHub API base URL (GitHub Enterprise: https://HOST/api/v3)
+    #[arg(long, value_name = "URL", env = "GITSM_GITHUB_API_URL")]
+    api_url: Option<String>,
+    /// A login that authored or pushed a commit of the PR (counts like the author)
+    #[arg(long, value_name = "LOGIN")]
+    contributor: Vec<String>,
+    /// The PR body, for `Change: CHG-0042` references (with --github, read from the PR)
+    #[arg(long, value_name = "FILE")]
+    pr_body: Option<PathBuf>,
+    /// Write backed approvals into the changes' `approvals` lists in the work tree
+    #[arg(long)]
+    record: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Markdown,
+}
+
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let root = g.root()?;
+    let now = g.now.unwrap_or_else(jiff::Timestamp::now);
+    let mut body = match &a.pr_body {
+        Some(p) => {
+            std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("--pr-body {}: {e}", p.display()))?
+        }
+        None => String::new(),
+    };
+    let mut contributors = a.contributor.clone();
+    let mut teams = std::collections::HashMap::new();
+    let mut author = a.author.clone();
+    let mut publish = None;
+    let reviews = if let Some(file) = &a.reviews {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("--reviews {}: {e}", file.display()))?;
+        match gate::parse_reviews(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ERROR);
+            }
+        }
+    } else {
+        let repo = a.github.clone().expect("clap requires --reviews or --github");
+        let pr = a.pr.expect("clap requires --pr with --github");
+        let client = match gate::github::Client::from_env(&repo, a.api_url.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ERROR);
+            }
+        };
+        let data = match client.fetch(pr) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ERROR);
+            }
+        };
+        match &author {
+            None => author = Some(data.author.clone()),
+            // A different --author than GitHub's: both count as authors.
+            Some(a) if !a.eq_ignore_ascii_case(&data.author) => contributors.push(data.author.clone()),
+            Some(_) => {}
+        }
+        if a.pr_body.is_none() {
+            body = data.body.clone();
+        }
+        contributors.extend(data.contributors.iter().cloned());
+        let reviews = data.reviews.clone();
+        publish = Some((client, data));
+        reviews
+    };
+    let Some(author) = author else {
+        eprintln!("error: --author LOGIN is required with --reviews");
+        return Ok(ERROR);
+    };
+    let revs = git::Revs {
+        base: a.base.clone(),
+        head: a.head.clone(),
+    };
+    let side = match git::read(&root, &revs, &reviews, &body) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ERROR);
+        }
+    };
+    let mut input = side.input;
+    if let Some((client, _)) = &publish {
+        let wanted = gate::rules::team_entries(&input);
+        match client.resolve_teams(&wanted) {
+            Ok(t) => teams = t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ERROR);
+            }
+        }
+    }
+    input.author = author;
+    input.contributors = contributors;
+    input.teams = teams;
+    input.now = now;
+    let verdict = gate::decide(&input);
+    let base_branch = publish
+        .as_ref()
+        .map(|(_, d)| d.base_ref.clone())
+        .unwrap_or_else(|| branch_name(&a.base));
+    let out = match a.format {
+        Format::Human => render::human(&verdict, g.color),
+        Format::Json => render::json(&verdict),
+        Format::Markdown => render::markdown(&verdict, &base_branch),
+    };
+    print!("{out}");
+    if a.record {
+        let written = gate::record::write(&root, &verdict.to_record)?;
+        for f in &written {
+            eprintln!("recorded approvals in {f}");
+        }
+    }
+    if let Some((client, data)) = publish {
+        let md = render::markdown(&verdict, &base_branch);
+        if data.head_sha != side.head_sha {
+            // The verdict is about the commit we read; never post it on another.
+            eprintln!(
+                "warning: the PR's head is now {} but the gate judged {}; the result is posted on {}",
+                data.head_sha, side.head_sha, side.head_sha
+            );
+        }
+        match client.publish(&data, &side.head_sha, &verdict, &md, &base_branch) {
+            Ok(p) => eprintln!(
+                "published the verdict as a {} and {} the PR comment",
+                p.via.replace('_', " "),
+                p.comment
+            ),
+            Err(e) => {
+                eprintln!("error: publishing the verdict: {e}");
+                return Ok(ERROR);
+            }
+        }
+    }
+    Ok(verdict.decision.exit_code())
+}
+
+/// `refs/heads/main` → `main`; a sha stays as it is.
+fn branch_name(rev: &str) -> String {
+    rev.strip_prefix("refs/heads/")
+        .or_else(|| rev.strip_prefix("refs/remotes/origin/"))
+        .unwrap_or(rev)
+        .to_string()
+}

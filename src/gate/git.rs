@@ -1,0 +1,310 @@
+//! The git adapter: reads base, head, the merge base and reviewed commits
+//! as git objects (never the work tree) and fills the gate's [`Input`].
+
+use super::{FileChange, Files, GateError, Input, Review};
+use crate::model::API_VERSION;
+use crate::repo::{self, is_yaml_name};
+use git2::{Commit, ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Folders read whole at base and head: small, and needed for every decision.
+const CONTEXT_FOLDERS: [&str; 3] = ["catalog", "slas", "policies"];
+const TICKET_FOLDERS: [&str; 4] = ["incidents", "problems", "requests", "changes"];
+
+/// The revisions of one gate run.
+pub struct Revs {
+    pub base: String,
+    pub head: String,
+}
+
+/// What the git side contributes to an [`Input`].
+pub struct GitSide {
+    pub input: Input,
+    pub head_sha: String,
+}
+
+/// Resolves a revision exactly: a full ref (`refs/...`) or a full 40-hex
+/// sha. Short names are refused, so a tag named like a branch cannot stand
+/// in for it.
+pub fn resolve<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>, GateError> {
+    if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let oid = Oid::from_str(rev).map_err(|e| GateError::Revision(format!("{rev}: {e}")))?;
+        return repo.find_commit(oid).map_err(|_| {
+            GateError::Revision(format!(
+                "unknown revision {rev}: no such commit in this repository (fetch it first)"
+            ))
+        });
+    }
+    if rev.starts_with("refs/") {
+        let r = repo
+            .find_reference(rev)
+            .map_err(|_| GateError::Revision(format!("unknown revision {rev}: no such ref")))?;
+        return r
+            .peel_to_commit()
+            .map_err(|e| GateError::Revision(format!("{rev} does not point at a commit: {e}")));
+    }
+    let mut candidates = Vec::new();
+    for prefix in ["refs/heads/", "refs/remotes/origin/", "refs/tags/"] {
+        let full = format!("{prefix}{rev}");
+        if repo.find_reference(&full).is_ok() {
+            candidates.push(full);
+        }
+    }
+    let hint = if candidates.is_empty() {
+        "pass a full ref (refs/heads/main, refs/remotes/origin/main) or a full commit sha".to_string()
+    } else {
+        format!("did you mean {}?", candidates.join(" or "))
+    };
+    Err(GateError::Revision(format!(
+        "revision `{rev}` is not exact; the gate resolves only full refs and full shas so that a tag or branch with the same name cannot stand in for it: {hint}"
+    )))
+}
+
+/// The ITSM root's tree at a commit (`prefix` is the ITSM root inside the git repo).
+fn itsm_tree<'r>(
+    repo: &'r Repository,
+    commit: &Commit<'r>,
+    prefix: &str,
+) -> Result<Option<Tree<'r>>, GateError> {
+    let tree = commit.tree()?;
+    if prefix.is_empty() {
+        return Ok(Some(tree));
+    }
+    match tree.get_path(Path::new(prefix)) {
+        Ok(e) => Ok(e.to_object(repo)?.into_tree().ok()),
+        Err(_) => Ok(None),
+    }
+}
+
+fn blob_at(repo: &Repository, tree: &Tree<'_>, path: &str) -> Option<Vec<u8>> {
+    let e = tree.get_path(Path::new(path)).ok()?;
+    if e.kind() != Some(ObjectType::Blob) || e.filemode() == 0o120000 {
+        return None;
+    }
+    repo.find_blob(e.id()).ok().map(|b| b.content().to_vec())
+}
+
+/// Every blob under `folder` (recursively): (path, oid).
+fn blobs_under(repo: &Repository, tree: &Tree<'_>, folder: &str) -> Vec<(String, Oid)> {
+    let Ok(e) = tree.get_path(Path::new(folder)) else {
+        return Vec::new();
+    };
+    let Ok(sub) = e.to_object(repo).and_then(|o| o.peel_to_tree()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let _ = sub.walk(TreeWalkMode::PreOrder, |dir, e| {
+        let name = e.name().unwrap_or("");
+        if name.starts_with('.') {
+            return TreeWalkResult::Skip;
+        }
+        if e.kind() == Some(ObjectType::Blob) && is_yaml_name(name) {
+            out.push((format!("{folder}/{dir}{name}"), e.id()));
+        }
+        TreeWalkResult::Ok
+    });
+    out
+}
+
+/// `gitsm.yaml` and the context folders, as bytes.
+fn context(repo: &Repository, tree: &Tree<'_>) -> Files {
+    let mut files = Files::new();
+    if let Some(b) = blob_at(repo, tree, repo::CONFIG_FILE) {
+        files.insert(repo::CONFIG_FILE.to_string(), b);
+    }
+    for f in CONTEXT_FOLDERS {
+        for (p, oid) in blobs_under(repo, tree, f) {
+            if let Ok(b) = repo.find_blob(oid) {
+                files.insert(p, b.content().to_vec());
+            }
+        }
+    }
+    files
+}
+
+fn ticket_paths(repo: &Repository, tree: &Tree<'_>) -> Vec<String> {
+    TICKET_FOLDERS
+        .iter()
+        .flat_map(|f| blobs_under(repo, tree, f).into_iter().map(|(p, _)| p))
+        .collect()
+}
+
+/// Whether a change file may hold a window that matters for conflicts. A
+/// cheap text test first; the decision parses what passes.
+fn maybe_active(text: &[u8]) -> bool {
+    let Ok(t) = std::str::from_utf8(text) else {
+        return true;
+    };
+    t.lines().any(|l| {
+        let l = l.trim_end();
+        if let Some(v) = l.strip_prefix("status:") {
+            let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+            matches!(v, "approved" | "scheduled" | "implementing")
+        } else {
+            false
+        }
+    })
+}
+
+fn is_hidden_or_skipped(path: &str, skip: &[String]) -> bool {
+    let first = path.split('/').next().unwrap_or("");
+    path.split('/').any(|c| c.starts_with('.')) || first == "templates" || skip.iter().any(|s| s == first)
+}
+
+fn mentions_gitsm(b: Option<&Vec<u8>>) -> bool {
+    b.is_some_and(|b| b.windows(API_VERSION.len()).any(|w| w == API_VERSION.as_bytes()))
+}
+
+/// Reads everything the decision needs from git.
+pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Result<GitSide, GateError> {
+    let repo = Repository::discover(root)?;
+    let prefix = match repo.workdir() {
+        Some(wd) => {
+            let wd = wd.canonicalize().unwrap_or_else(|_| wd.to_path_buf());
+            let r = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+            r.strip_prefix(&wd)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default()
+        }
+        None => String::new(),
+    };
+    let base = resolve(&repo, &revs.base)?;
+    let head = resolve(&repo, &revs.head)?;
+    let mb = repo
+        .merge_base(base.id(), head.id())
+        .map_err(|e| GateError::NoMergeBase {
+            base: revs.base.clone(),
+            head: revs.head.clone(),
+            why: format!(
+                "{} (a shallow clone? fetch the full history, e.g. `actions/checkout` with `fetch-depth: 0`)",
+                e.message()
+            ),
+        })?;
+    let mb = repo.find_commit(mb)?;
+    let missing =
+        |what: &str| GateError::Revision(format!("the ITSM root `{prefix}` does not exist at {what}"));
+    let base_tree = itsm_tree(&repo, &base, &prefix)?.ok_or_else(|| missing("base"))?;
+    let head_tree = itsm_tree(&repo, &head, &prefix)?.ok_or_else(|| missing("head"))?;
+    let mb_tree = itsm_tree(&repo, &mb, &prefix)?;
+
+    let mut input = Input {
+        base_context: context(&repo, &base_tree),
+        base_ticket_paths: ticket_paths(&repo, &base_tree),
+        head_context: context(&repo, &head_tree),
+        head_ticket_paths: ticket_paths(&repo, &head_tree),
+        pr_body: pr_body.to_string(),
+        reviews: reviews.to_vec(),
+        ..Default::default()
+    };
+    for (p, oid) in blobs_under(&repo, &base_tree, "changes") {
+        if let Ok(b) = repo.find_blob(oid) {
+            if maybe_active(b.content()) {
+                input.base_active_changes.insert(p, b.content().to_vec());
+            }
+        }
+    }
+    let skip = input
+        .head_context
+        .get(repo::CONFIG_FILE)
+        .map(|b| repo::output_folders_from(&String::from_utf8_lossy(b)))
+        .unwrap_or_default();
+
+    // The diff, merge base → head, without rename detection: a rename is a
+    // delete plus an add.
+    let mut opts = git2::DiffOptions::new();
+    opts.include_typechange(true);
+    let diff = repo.diff_tree_to_tree(mb_tree.as_ref(), Some(&head_tree), Some(&mut opts))?;
+    let read_side = |f: git2::DiffFile<'_>| -> Option<Vec<u8>> {
+        if f.id().is_zero() || f.mode() == git2::FileMode::Link || f.mode() == git2::FileMode::Commit {
+            return None;
+        }
+        repo.find_blob(f.id()).ok().map(|b| b.content().to_vec())
+    };
+    let mut by_path: HashMap<String, FileChange> = HashMap::new();
+    for d in diff.deltas() {
+        let old = read_side(d.old_file());
+        let new = read_side(d.new_file());
+        let path = d
+            .new_file()
+            .path()
+            .or(d.old_file().path())
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let e = by_path.entry(path.clone()).or_insert_with(|| FileChange {
+            path,
+            ..Default::default()
+        });
+        if old.is_some() {
+            e.old = old;
+        }
+        if new.is_some() {
+            e.new = new;
+        }
+    }
+    let mut changes: Vec<FileChange> = by_path.into_values().collect();
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    for fc in changes {
+        let name = fc.path.rsplit('/').next().unwrap_or("");
+        let record_like = is_yaml_name(name)
+            && !is_hidden_or_skipped(&fc.path, &skip)
+            && (super::rules::is_record_path(&fc.path)
+                || mentions_gitsm(fc.old.as_ref())
+                || mentions_gitsm(fc.new.as_ref()));
+        if record_like {
+            input.diff.push(fc);
+        } else {
+            input.code_paths.push(fc.path.clone());
+            if super::rules::is_ci_path(&fc.path) {
+                // Judged like a policy edit; its bytes are compared across reviews.
+                input.diff.push(fc);
+            }
+        }
+    }
+
+    // Changes the PR body references, at head.
+    for id in super::rules::referenced_changes(pr_body) {
+        for ext in ["yaml", "yml"] {
+            let p = format!("changes/{id}.{ext}");
+            if let Some(b) = blob_at(&repo, &head_tree, &p) {
+                input.referenced.insert(p, b);
+            }
+        }
+    }
+
+    // Reviewed commits: the changed record files and the policy files as they were.
+    let mut wanted: Vec<String> = input.diff.iter().map(|f| f.path.clone()).collect();
+    wanted.extend(
+        input
+            .head_context
+            .keys()
+            .filter(|p| p.starts_with("policies/"))
+            .cloned(),
+    );
+    for sha in reviews.iter().filter_map(|r| r.commit_id.as_deref()) {
+        if input.reviewed.contains_key(sha) {
+            continue;
+        }
+        let Ok(oid) = Oid::from_str(sha) else { continue };
+        if sha.len() != 40 {
+            continue;
+        }
+        let Ok(commit) = repo.find_commit(oid) else {
+            continue;
+        };
+        let Some(tree) = itsm_tree(&repo, &commit, &prefix)? else {
+            continue;
+        };
+        let mut files = Files::new();
+        for p in &wanted {
+            if let Some(b) = blob_at(&repo, &tree, p) {
+                files.insert(p.clone(), b);
+            }
+        }
+        input.reviewed.insert(sha.to_string(), files);
+    }
+    Ok(GitSide {
+        input,
+        head_sha: head.id().to_string(),
+    })
+}

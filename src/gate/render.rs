@@ -1,0 +1,182 @@
+//! Renders a [`Verdict`] as human text, JSON or Markdown. Strings only; the
+//! binary prints.
+
+use super::{Check, Decision, Outcome, Verdict};
+use std::fmt::Write as _;
+
+/// Hidden marker that identifies the gate's one PR comment.
+pub const COMMENT_MARKER: &str = "<!-- gitsm-gate -->";
+
+fn headline(v: &Verdict) -> &'static str {
+    match v.decision {
+        Decision::Allowed => "ALLOWED",
+        Decision::Denied => "DENIED",
+        Decision::Undecided => "COULD NOT DECIDE",
+    }
+}
+
+/// Checks in display order: blocking first, then warnings, then passes.
+fn ordered(v: &Verdict) -> Vec<&Check> {
+    let mut list: Vec<&Check> = v.checks.iter().collect();
+    list.sort_by_key(|c| {
+        let rank = match c.outcome {
+            Outcome::Undecided => 0,
+            Outcome::Fail => 1,
+            Outcome::Warn => 2,
+            Outcome::Pass => 3,
+        };
+        (rank, c.subject.clone(), c.rule)
+    });
+    list
+}
+
+/// A one-line summary, for check-run titles and commit statuses.
+pub fn summary_line(v: &Verdict) -> String {
+    let fails = v.checks.iter().filter(|c| c.outcome == Outcome::Fail).count();
+    let undecided = v
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Undecided)
+        .count();
+    let passes = v.checks.iter().filter(|c| c.outcome == Outcome::Pass).count();
+    match v.decision {
+        Decision::Allowed => format!("allowed: {passes} check(s) passed"),
+        Decision::Denied => format!("denied: {fails} check(s) failed"),
+        Decision::Undecided => format!("could not decide: {undecided} check(s) undecided"),
+    }
+}
+
+pub fn human(v: &Verdict, color: bool) -> String {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::new();
+    let head_color = match v.decision {
+        Decision::Allowed => "1;32",
+        Decision::Denied => "1;31",
+        Decision::Undecided => "1;33",
+    };
+    let _ = writeln!(
+        out,
+        "{} ({})\n",
+        paint(head_color, &format!("gitsm gate: {}", headline(v))),
+        summary_line(v)
+    );
+    for c in ordered(v) {
+        let (mark, col) = match c.outcome {
+            Outcome::Pass => ("ok  ", "32"),
+            Outcome::Warn => ("warn", "33"),
+            Outcome::Fail => ("FAIL", "31"),
+            Outcome::Undecided => ("????", "33"),
+        };
+        let _ = writeln!(
+            out,
+            "{} {} [{}]: {}",
+            paint(col, mark),
+            paint("1", &c.subject),
+            c.rule.label(),
+            c.message
+        );
+        if let Some(f) = &c.file {
+            let _ = writeln!(out, "     in {f}");
+        }
+        if c.outcome != Outcome::Pass {
+            if let Some(fix) = &c.fix {
+                let _ = writeln!(out, "     {} {fix}", paint("1;34", "fix:"));
+            }
+        }
+    }
+    if v.checks.is_empty() {
+        let _ = writeln!(out, "no records or governed paths changed");
+    }
+    if !v.to_record.is_empty() {
+        let names: Vec<String> = v
+            .to_record
+            .iter()
+            .map(|b| format!("{} by {}", b.change, b.by))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nbacked approvals not yet in `approvals`: {} (write them with --record)",
+            names.join(", ")
+        );
+    }
+    out
+}
+
+pub fn json(v: &Verdict) -> String {
+    let doc = serde_json::json!({
+        "decision": v.decision,
+        "exit_code": v.decision.exit_code(),
+        "summary": summary_line(v),
+        "checks": v.checks,
+        "to_record": v.to_record,
+    });
+    serde_json::to_string_pretty(&doc).expect("verdict serializes") + "\n"
+}
+
+/// Escapes text for a Markdown table cell; record text is untrusted.
+fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' => out.push('\''),
+            '@' => out.push_str("@\u{200b}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The PR comment / check-run summary. Starts with [`COMMENT_MARKER`].
+pub fn markdown(v: &Verdict, base_branch: &str) -> String {
+    let mut out = String::new();
+    let icon = match v.decision {
+        Decision::Allowed => "✅",
+        Decision::Denied => "❌",
+        Decision::Undecided => "⚠️",
+    };
+    let _ = writeln!(out, "{COMMENT_MARKER}");
+    let _ = writeln!(
+        out,
+        "### {icon} gitsm gate: {} — {}\n",
+        cell(base_branch),
+        headline(v)
+    );
+    let _ = writeln!(out, "{}\n", cell(&summary_line(v)));
+    if v.checks.is_empty() {
+        let _ = writeln!(out, "No records or governed paths changed.");
+        return out;
+    }
+    let _ = writeln!(out, "| | record | rule | result | fix |\n|---|---|---|---|---|");
+    for c in ordered(v) {
+        let mark = match c.outcome {
+            Outcome::Pass => "✅",
+            Outcome::Warn => "⚠️",
+            Outcome::Fail => "❌",
+            Outcome::Undecided => "❓",
+        };
+        let _ = writeln!(
+            out,
+            "| {mark} | {} | {} | {} | {} |",
+            cell(&c.subject),
+            cell(c.rule.label()),
+            cell(&c.message),
+            if c.outcome == Outcome::Pass {
+                String::new()
+            } else {
+                c.fix.as_deref().map(cell).unwrap_or_default()
+            }
+        );
+    }
+    out
+}

@@ -1,0 +1,1353 @@
+//! `gitsm gate` on real git histories: a base branch, reviewed commits,
+//! later pushes, a head. Each scenario asserts the verdict and its reason.
+
+use crate::common::{git, gitsm, run, write};
+use serde_json::Value;
+use std::path::Path;
+
+const NOW: &str = "2026-11-21T12:00:00Z";
+
+const CONFIG: &str = "apiVersion: gitsm/v1\nkind: Config\nid: scratch\n";
+
+pub const POLICY: &str = r#"apiVersion: gitsm/v1
+kind: ChangePolicy
+id: default
+cab: [alice, Bob, dave]
+ecab: [alice, erin, "@acme/ecab"]
+rules:
+  - match: {type: standard}
+    approvals: 0
+  - match: {type: normal, risk: high}
+    approvals: 2
+    from: cab
+    service_owner: true
+  - match: {type: normal}
+    approvals: 1
+    from: cab
+  - match: {type: emergency}
+    approvals: 1
+    from: ecab
+lead_time: {normal: 2d}
+freeze:
+  - {name: Black Friday, start: 2026-11-26T00:00:00Z, end: 2026-12-01T00:00:00Z, allow: [emergency]}
+  - {name: Berlin autumn, start: "2026-10-24T00:00:00+02:00", end: "2026-10-26T00:00:00+01:00"}
+conflicts: deny
+policy_change: {approvals: 2, from: cab}
+ungoverned_paths: deny
+"#;
+
+const WEB: &str =
+    "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Website\nowner: frank\npaths:\n  - deploy/web/**\n";
+const API: &str = "apiVersion: gitsm/v1\nkind: Service\nid: api\nname: API\nowner: \"@acme/api-team\"\npaths:\n  - deploy/api/**\n";
+
+/// A change record. `status` is reached through the legal path; `extra`
+/// holds more top-level YAML (window, approvals...).
+pub fn change(id: &str, status: &str, risk: &str, extra: &str) -> String {
+    change_full(id, status, "normal", risk, "web", "2026-11-10T09:05:00Z", extra)
+}
+
+pub fn change_full(
+    id: &str,
+    status: &str,
+    ty: &str,
+    risk: &str,
+    services: &str,
+    submitted: &str,
+    extra: &str,
+) -> String {
+    let path = [
+        "draft",
+        "submitted",
+        "approved",
+        "scheduled",
+        "implementing",
+        "completed",
+    ];
+    let upto = path.iter().position(|s| *s == status).expect("known status");
+    let mut tl = String::new();
+    for (i, s) in path[..=upto].iter().enumerate() {
+        // Events stay in time order whatever `submitted` is.
+        let at = if i <= 1 || submitted > "2026-11-20" {
+            submitted.to_string()
+        } else {
+            format!("2026-11-20T10:0{i}:00Z")
+        };
+        tl.push_str(&format!("  - {{at: {at}, by: carol, status: {s}}}\n"));
+    }
+    let mut extra = extra.to_string();
+    if status == "completed" {
+        extra.push_str("outcome: successful\n");
+    }
+    format!(
+        "apiVersion: gitsm/v1\nkind: Change\nid: {id}\ntitle: Upgrade the {services} stack\nstatus: {status}\ntype: {ty}\nrisk: {risk}\nservices: [{services}]\nrequested_by: carol\nplan: Roll out in two steps.\nrollback_plan: Redeploy the previous build.\n{extra}timeline:\n{tl}"
+    )
+}
+
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// A repo whose `main` holds config, catalog and policy; `feature` is checked out.
+    pub fn new() -> Scratch {
+        Scratch::with_base(&[
+            ("gitsm.yaml", CONFIG),
+            ("catalog/web.yaml", WEB),
+            ("catalog/api.yaml", API),
+            ("policies/default.yaml", POLICY),
+            ("deploy/web/app.conf", "workers = 4\n"),
+        ])
+    }
+
+    pub fn with_base(files: &[(&str, &str)]) -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        let s = Scratch { dir };
+        s.commit(files, "base");
+        git(s.path(), &["checkout", "-q", "-b", "feature"]);
+        s
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes files and commits them; returns the commit sha.
+    pub fn commit(&self, files: &[(&str, &str)], msg: &str) -> String {
+        for (p, body) in files {
+            write(self.path(), p, body);
+        }
+        git(self.path(), &["add", "-A"]);
+        git(self.path(), &["commit", "-q", "--allow-empty", "-m", msg]);
+        git(self.path(), &["rev-parse", "HEAD"])
+    }
+
+    pub fn rm(&self, path: &str) {
+        git(self.path(), &["rm", "-q", path]);
+    }
+
+    /// Commits on `main`, then returns to `feature`.
+    pub fn commit_on_main(&self, files: &[(&str, &str)], msg: &str) -> String {
+        git(self.path(), &["checkout", "-q", "main"]);
+        let sha = self.commit(files, msg);
+        git(self.path(), &["checkout", "-q", "feature"]);
+        sha
+    }
+
+    /// Runs the gate with reviews `(login, state, commit)`; returns (exit, JSON, stderr).
+    pub fn gate(&self, author: &str, reviews: &[(&str, &str, &str)], args: &[&str]) -> (i32, Value, String) {
+        let list: Vec<Value> = reviews
+            .iter()
+            .enumerate()
+            .map(|(i, (login, state, sha))| review(i as u64 + 1, login, state, sha))
+            .collect();
+        self.gate_raw(author, &Value::Array(list).to_string(), args)
+    }
+
+    pub fn gate_raw(&self, author: &str, reviews_json: &str, args: &[&str]) -> (i32, Value, String) {
+        let rf = self.path().join(".git/reviews.json");
+        std::fs::write(&rf, reviews_json).unwrap();
+        let mut c = gitsm(self.path());
+        c.args([
+            "--now",
+            NOW,
+            "gate",
+            "--base",
+            "refs/heads/main",
+            "--head",
+            "refs/heads/feature",
+        ])
+        .args(["--author", author, "--format", "json", "--reviews"])
+        .arg(&rf)
+        .args(args);
+        let (code, out, err) = run(c);
+        let json = serde_json::from_str(&out).unwrap_or(Value::Null);
+        (code, json, err)
+    }
+}
+
+pub fn review(id: u64, login: &str, state: &str, sha: &str) -> Value {
+    let (login, ty) = match login.strip_prefix("bot:") {
+        Some(l) => (l, "Bot"),
+        None => (login, "User"),
+    };
+    serde_json::json!({
+        "id": id,
+        "node_id": format!("PRR_{id}"),
+        "user": {"login": login, "id": 1000 + id, "type": ty, "site_admin": false},
+        "body": "",
+        "state": state,
+        "html_url": format!("https://github.com/acme/itsm/pull/1#pullrequestreview-{id}"),
+        "author_association": "MEMBER",
+        "submitted_at": format!("2026-11-20T{:02}:{:02}:00Z", 11 + id / 60, id % 60),
+        "commit_id": sha,
+    })
+}
+
+/// (rule, subject, message) of every check with this outcome.
+pub fn with_outcome(v: &Value, outcome: &str) -> Vec<(String, String, String)> {
+    v["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no checks in {v}"))
+        .iter()
+        .filter(|c| c["outcome"] == outcome)
+        .map(|c| {
+            (
+                c["rule"].as_str().unwrap().to_string(),
+                c["subject"].as_str().unwrap().to_string(),
+                c["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts a denial by `rule` on `subject` whose message contains `needle`.
+#[track_caller]
+pub fn assert_denied(res: &(i32, Value, String), rule: &str, subject: &str, needle: &str) {
+    let (code, v, err) = res;
+    assert_eq!(*code, 1, "expected denied (1): {v:#}\n{err}");
+    assert_eq!(v["decision"], "denied");
+    let fails = with_outcome(v, "fail");
+    // Every failure names the record, the rule and the fix.
+    for c in v["checks"].as_array().unwrap() {
+        if c["outcome"] == "fail" || c["outcome"] == "undecided" {
+            assert!(
+                c["fix"].as_str().is_some_and(|f| !f.is_empty()),
+                "failure without a fix: {c}"
+            );
+            assert!(
+                c["subject"].as_str().is_some_and(|f| !f.is_empty()),
+                "failure without a subject: {c}"
+            );
+        }
+    }
+    assert!(
+        fails
+            .iter()
+            .any(|(r, s, m)| r == rule && s == subject && m.contains(needle)),
+        "no failure {rule} on {subject} containing {needle:?}; failures: {fails:#?}"
+    );
+}
+
+#[track_caller]
+pub fn assert_allowed(res: &(i32, Value, String)) {
+    let (code, v, err) = res;
+    assert_eq!(*code, 0, "expected allowed: {v:#}\n{err}");
+    assert_eq!(v["decision"], "allowed");
+    assert!(with_outcome(v, "fail").is_empty());
+}
+
+const APPROVED_BY_ALICE: &str = "approvals:\n  - {by: alice, at: 2026-11-20T11:01:00Z}\n";
+
+/// A PR adding an approved normal/low change listing alice's approval.
+fn approved_change_pr(s: &Scratch) -> String {
+    s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", APPROVED_BY_ALICE),
+        )],
+        "add CHG-0001",
+    )
+}
+
+#[test]
+fn allowed_with_a_fresh_cab_approval() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_allowed(&res);
+    let passes = with_outcome(&res.1, "pass");
+    assert!(
+        passes
+            .iter()
+            .any(|(r, s, m)| r == "4-approvals" && s == "CHG-0001" && m.contains("approved by alice")),
+        "{passes:#?}"
+    );
+}
+
+#[test]
+fn self_approval_does_not_count() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let res = s.gate("alice", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0001", "alice is the PR author");
+    assert_denied(
+        &res,
+        "4-approvals",
+        "CHG-0001",
+        "lists alice but no fresh approving review",
+    );
+}
+
+#[test]
+fn approval_by_a_contributor_does_not_count() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha)],
+        &["--contributor", "ALICE"],
+    );
+    assert_denied(
+        &res,
+        "4-approvals",
+        "CHG-0001",
+        "alice authored or pushed a commit of this PR",
+    );
+}
+
+#[test]
+fn approval_by_a_bot_does_not_count() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    // A bot by type, although its login is on the CAB.
+    let res = s.gate("carol", &[("bot:alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0001", "alice is a bot");
+    // A bot by its [bot] suffix.
+    let res = s.gate("carol", &[("dave[bot]", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0001", "dave[bot] is a bot");
+}
+
+#[test]
+fn substantive_push_makes_an_approval_stale() {
+    let s = Scratch::new();
+    let reviewed = approved_change_pr(&s);
+    let body = change("CHG-0001", "approved", "low", APPROVED_BY_ALICE).replace("two steps", "one big step");
+    s.commit(&[("changes/CHG-0001.yaml", &body)], "change the plan");
+    let res = s.gate("carol", &[("alice", "APPROVED", &reviewed)], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0001", "alice's approval is stale");
+}
+
+#[test]
+fn bookkeeping_only_commit_keeps_an_approval() {
+    let s = Scratch::new();
+    let reviewed = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", ""),
+        )],
+        "add CHG-0001",
+    );
+    // Later: the approvals list and an approval note, nothing else; also a
+    // comment and reordered layout.
+    let mut body = format!(
+        "# CAB approved in review\n{}",
+        change("CHG-0001", "approved", "low", APPROVED_BY_ALICE)
+    );
+    body.push_str("  - {at: 2026-11-20T12:00:00Z, by: alice, note: Approved by alice in review}\n");
+    s.commit(&[("changes/CHG-0001.yaml", &body)], "record approvals");
+    let res = s.gate("carol", &[("alice", "APPROVED", &reviewed)], &[]);
+    assert_allowed(&res);
+}
+
+#[test]
+fn latest_decisive_review_wins() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("alice", "CHANGES_REQUESTED", &sha)],
+        &[],
+    );
+    assert_denied(&res, "4-approvals", "CHG-0001", "changes requested by alice");
+    let res = s.gate(
+        "carol",
+        &[("alice", "CHANGES_REQUESTED", &sha), ("alice", "APPROVED", &sha)],
+        &[],
+    );
+    assert_allowed(&res);
+    // A later COMMENTED review does not undo an approval.
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("alice", "COMMENTED", &sha)],
+        &[],
+    );
+    assert_allowed(&res);
+}
+
+#[test]
+fn changes_requested_by_a_cab_member_blocks() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("dave", "CHANGES_REQUESTED", &sha)],
+        &[],
+    );
+    assert_denied(
+        &res,
+        "4-approvals",
+        "CHG-0001",
+        "changes requested by dave block it",
+    );
+}
+
+#[test]
+fn dismissed_and_commented_reviews_are_ignored() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let res = s.gate(
+        "carol",
+        &[("alice", "DISMISSED", &sha), ("dave", "COMMENTED", &sha)],
+        &[],
+    );
+    assert_denied(&res, "4-approvals", "CHG-0001", "has 0 counted approval(s)");
+    // GitHub marks a dismissed approval DISMISSED: an earlier approval does not come back.
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("alice", "DISMISSED", &sha)],
+        &[],
+    );
+    assert_denied(&res, "4-approvals", "CHG-0001", "has 0 counted approval(s)");
+}
+
+#[test]
+fn logins_compare_case_insensitively_and_count_once() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "high", "approvals:\n  - {by: Bob, at: 2026-11-20T11:01:00Z}\n  - {by: frank, at: 2026-11-20T11:02:00Z}\n"),
+        )],
+        "add",
+    );
+    // "Bob" is in the CAB as `Bob`; "bob" and "Bob" are one person.
+    let res = s.gate(
+        "carol",
+        &[
+            ("Bob", "APPROVED", &sha),
+            ("bob", "APPROVED", &sha),
+            ("frank", "APPROVED", &sha),
+        ],
+        &[],
+    );
+    assert_denied(&res, "4-approvals", "CHG-0001", "has 1 counted approval(s) (bob)");
+    let res = s.gate(
+        "carol",
+        &[
+            ("bob", "APPROVED", &sha),
+            ("ALICE", "APPROVED", &sha),
+            ("Frank", "APPROVED", &sha),
+        ],
+        &[],
+    );
+    assert_allowed(&res);
+}
+
+#[test]
+fn high_risk_needs_the_service_owner() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "high", "approvals:\n  - {by: alice, at: 2026-11-20T11:01:00Z}\n  - {by: bob, at: 2026-11-20T11:02:00Z}\n"),
+        )],
+        "add",
+    );
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("bob", "APPROVED", &sha)],
+        &[],
+    );
+    assert_denied(
+        &res,
+        "4-approvals",
+        "CHG-0001",
+        "no approval from the owner of web (owner frank)",
+    );
+}
+
+#[test]
+fn a_pr_that_lowers_the_policy_is_judged_by_the_base_policy() {
+    let s = Scratch::new();
+    let lowered = POLICY.replace("approvals: 1\n    from: cab", "approvals: 0");
+    let sha = s.commit(
+        &[
+            ("policies/default.yaml", &lowered),
+            (
+                "changes/CHG-0001.yaml",
+                &change("CHG-0001", "approved", "low", ""),
+            ),
+        ],
+        "lower the bar",
+    );
+    let res = s.gate("carol", &[("erin", "APPROVED", &sha)], &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "policy default",
+        "needs 2 `policy_change` approval(s)",
+    );
+    assert_denied(&res, "4-approvals", "CHG-0001", "1 approval(s) from cab");
+}
+
+#[test]
+fn a_policy_change_needs_policy_change_approvals() {
+    let s = Scratch::new();
+    let stricter = POLICY.replace("lead_time: {normal: 2d}", "lead_time: {normal: 3d}");
+    let sha = s.commit(&[("policies/default.yaml", &stricter)], "longer lead time");
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "1-policy-from-base", "policy default", "has 1 (alice)");
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("dave", "APPROVED", &sha)],
+        &[],
+    );
+    assert_allowed(&res);
+}
+
+#[test]
+fn a_cab_member_removed_at_base_no_longer_counts() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let dave_only = change(
+        "CHG-0001",
+        "approved",
+        "low",
+        "approvals:\n  - {by: dave, at: 2026-11-20T11:01:00Z}\n",
+    );
+    let sha2 = s.commit(&[("changes/CHG-0001.yaml", &dave_only)], "dave approved");
+    let _ = sha;
+    s.commit_on_main(
+        &[(
+            "policies/default.yaml",
+            &POLICY.replace("cab: [alice, Bob, dave]", "cab: [alice, Bob]"),
+        )],
+        "dave leaves the CAB",
+    );
+    let res = s.gate("carol", &[("dave", "APPROVED", &sha2)], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0001", "dave is not in `cab`");
+}
+
+#[test]
+fn an_unbacked_approvals_claim_fails() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", "approvals:\n  - {by: alice, at: 2026-11-20T11:01:00Z}\n  - {by: dave, at: 2026-11-20T11:02:00Z}\n"),
+        )],
+        "add",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(
+        &res,
+        "4-approvals",
+        "CHG-0001",
+        "`approvals` lists dave but no fresh approving review by dave backs it",
+    );
+}
+
+#[test]
+fn a_deleted_record_is_denied() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
+    ]);
+    s.rm("changes/CHG-0001.yaml");
+    s.commit(&[], "drop it");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "3-history",
+        "CHG-0001",
+        "is deleted; records are never deleted",
+    );
+}
+
+#[test]
+fn a_renamed_record_is_denied() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
+    ]);
+    git(
+        s.path(),
+        &["mv", "changes/CHG-0001.yaml", "changes/CHG-0007.yaml"],
+    );
+    s.commit(&[], "move it");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "3-history",
+        "CHG-0001",
+        "is renamed from changes/CHG-0001.yaml to changes/CHG-0007.yaml",
+    );
+    // Renaming the id inside the file is refused too.
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
+    ]);
+    s.commit(
+        &[("changes/CHG-0001.yaml", &change("CHG-0009", "draft", "low", ""))],
+        "new id",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "3-history", "CHG-0001", "never renamed to another id");
+}
+
+#[test]
+fn a_rewritten_timeline_is_denied() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        (
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "submitted", "low", ""),
+        ),
+    ]);
+    let rewritten = change("CHG-0001", "submitted", "low", "")
+        .replace("by: carol, status: draft", "by: mallory, status: draft");
+    s.commit(&[("changes/CHG-0001.yaml", &rewritten)], "rewrite");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "3-history",
+        "CHG-0001",
+        "the timeline is rewritten: event 0",
+    );
+}
+
+#[test]
+fn an_id_collision_with_base_is_denied() {
+    let s = Scratch::new();
+    s.commit(
+        &[("changes/CHG-0002.yaml", &change("CHG-0002", "draft", "low", ""))],
+        "mine",
+    );
+    s.commit_on_main(
+        &[(
+            "changes/CHG-0002.yaml",
+            &change("CHG-0002", "submitted", "medium", ""),
+        )],
+        "theirs",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "3-history",
+        "CHG-0002",
+        "collides with changes/CHG-0002.yaml at base",
+    );
+    // Also under another file name.
+    let s = Scratch::new();
+    s.commit_on_main(
+        &[("changes/CHG-0002.yaml", &change("CHG-0002", "draft", "low", ""))],
+        "theirs",
+    );
+    s.commit(
+        &[("changes/CHG-0002-b.yaml", &change("CHG-0002", "draft", "low", ""))],
+        "mine",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "3-history",
+        "CHG-0002",
+        "collides with changes/CHG-0002.yaml",
+    );
+}
+
+#[test]
+fn an_illegal_status_jump_is_denied() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
+    ]);
+    let jumped = format!(
+        "{}  - {{at: 2026-11-20T10:00:00Z, by: carol, status: implementing}}\n",
+        change(
+            "CHG-0001",
+            "draft",
+            "low",
+            "window: {start: 2026-11-22T10:00:00Z, end: 2026-11-22T11:00:00Z}\n"
+        )
+        .replace("status: draft\ntype", "status: implementing\ntype")
+    );
+    s.commit(&[("changes/CHG-0001.yaml", &jumped)], "skip ahead");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "3-history",
+        "CHG-0001",
+        "illegal status move draft → implementing",
+    );
+}
+
+fn scheduled(id: &str, ty: &str, start: &str, end: &str, submitted: &str, approvers: &str) -> String {
+    change_full(
+        id,
+        "scheduled",
+        ty,
+        "low",
+        "web",
+        submitted,
+        &format!("window: {{start: \"{start}\", end: \"{end}\"}}\napprovals:\n{approvers}"),
+    )
+}
+
+const ALICE: &str = "  - {by: alice, at: 2026-11-20T11:01:00Z}\n";
+
+#[test]
+fn a_window_in_a_freeze_is_denied() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &scheduled(
+                "CHG-0001",
+                "normal",
+                "2026-11-27T10:00:00Z",
+                "2026-11-27T11:00:00Z",
+                "2026-11-10T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "schedule",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(
+        &res,
+        "5-schedule",
+        "CHG-0001",
+        "falls in the freeze `Black Friday`",
+    );
+}
+
+#[test]
+fn a_freeze_compares_instants_with_a_plus_14_offset() {
+    // 2026-12-01T13:00+14:00 is 2026-11-30T23:00Z: inside Black Friday.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &scheduled(
+                "CHG-0001",
+                "normal",
+                "2026-12-01T13:00:00+14:00",
+                "2026-12-01T15:00:00+14:00",
+                "2026-11-10T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "schedule",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "5-schedule", "CHG-0001", "Black Friday");
+    // 2026-12-01T14:00+14:00 is exactly the end of the freeze: allowed.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &scheduled(
+                "CHG-0001",
+                "normal",
+                "2026-12-01T14:00:00+14:00",
+                "2026-12-01T15:00:00+14:00",
+                "2026-11-10T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "schedule",
+    );
+    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+}
+
+#[test]
+fn a_freeze_across_a_dst_change() {
+    // Freeze from 2026-10-24 00:00 CEST (+02:00) to 2026-10-26 00:00 CET (+01:00);
+    // Berlin leaves DST on 2026-10-25 at 03:00.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &scheduled(
+                "CHG-0001",
+                "normal",
+                "2026-10-25T02:30:00+01:00",
+                "2026-10-25T03:30:00+01:00",
+                "2026-10-01T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "schedule",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "5-schedule", "CHG-0001", "Berlin autumn");
+    // 23:30Z on the 25th is 00:30 CET on the 26th: after the freeze.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &scheduled(
+                "CHG-0001",
+                "normal",
+                "2026-10-25T23:30:00Z",
+                "2026-10-26T01:00:00Z",
+                "2026-10-01T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "schedule",
+    );
+    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+}
+
+#[test]
+fn an_emergency_change_may_run_in_a_freeze() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &scheduled(
+                "CHG-0001",
+                "emergency",
+                "2026-11-27T10:00:00Z",
+                "2026-11-27T11:00:00Z",
+                "2026-11-27T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "hotfix",
+    );
+    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+}
+
+#[test]
+fn lead_time_is_enforced() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &scheduled(
+                "CHG-0001",
+                "normal",
+                "2026-11-21T09:00:00Z",
+                "2026-11-21T10:00:00Z",
+                "2026-11-20T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "too soon",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(
+        &res,
+        "5-schedule",
+        "CHG-0001",
+        "lead time: submitted 2026-11-20T09:05:00Z",
+    );
+    let fixes: Vec<String> = res.1["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["fix"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        fixes
+            .iter()
+            .any(|f| f.contains("start the window at 2026-11-22T09:05:00Z or later")),
+        "{fixes:?}"
+    );
+}
+
+#[test]
+fn conflicting_windows_on_a_shared_service() {
+    let s = Scratch::new();
+    s.commit_on_main(
+        &[(
+            "changes/CHG-0003.yaml",
+            &scheduled(
+                "CHG-0003",
+                "normal",
+                "2026-11-24T10:00:00Z",
+                "2026-11-24T12:00:00Z",
+                "2026-11-10T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "scheduled on main",
+    );
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0004.yaml",
+            &scheduled(
+                "CHG-0004",
+                "normal",
+                "2026-11-24T11:00:00Z",
+                "2026-11-24T13:00:00Z",
+                "2026-11-10T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "overlapping",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "5-schedule", "CHG-0004", "overlaps CHG-0003");
+    assert!(res.1["checks"].to_string().contains("on web"));
+}
+
+#[test]
+fn an_ungoverned_code_path_is_denied() {
+    let s = Scratch::new();
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "6-governed-paths",
+        "web",
+        "modifies deploy/web/app.conf, code of service web, with no covering change",
+    );
+    // Code no service claims is not governed.
+    let s = Scratch::new();
+    s.commit(&[("README.md", "hello\n")], "docs");
+    assert_allowed(&s.gate("carol", &[], &[]));
+}
+
+#[test]
+fn a_pr_body_change_reference_covers_code() {
+    let s = Scratch::new();
+    s.commit_on_main(
+        &[(
+            "changes/CHG-0005.yaml",
+            &change_full(
+                "CHG-0005",
+                "implementing",
+                "normal",
+                "low",
+                "web",
+                "2026-11-10T09:05:00Z",
+                &format!(
+                    "window: {{start: 2026-11-21T10:00:00Z, end: 2026-11-21T14:00:00Z}}\napprovals:\n{ALICE}"
+                ),
+            ),
+        )],
+        "approved and in its window",
+    );
+    git(s.path(), &["merge", "-q", "main"]);
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    let body = s.path().join(".git/body.md");
+    std::fs::write(&body, "More workers for the sale.\n\nChange: CHG-0005\n").unwrap();
+    let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+    assert_allowed(&res);
+    assert!(with_outcome(&res.1, "pass")
+        .iter()
+        .any(|(r, _, m)| r == "6-governed-paths"
+            && m.contains("covered by CHG-0005 (referenced from the PR body)")));
+    // Outside its window (now = 2026-11-21T12:00Z): a reference to a change
+    // whose window is over does not cover.
+    std::fs::write(&body, "Change: CHG-0404\n").unwrap();
+    let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+    assert_denied(
+        &res,
+        "6-governed-paths",
+        "web",
+        "references CHG-0404 but no such change exists",
+    );
+}
+
+#[test]
+fn raising_the_risk_of_an_approved_change_needs_fresh_stricter_approval() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        (
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", APPROVED_BY_ALICE),
+        ),
+    ]);
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "high", APPROVED_BY_ALICE),
+        )],
+        "actually high risk",
+    );
+    // alice's old approval (at base) does not carry over to the edit.
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "4-approvals",
+        "CHG-0001",
+        "was already `approved` at base and is edited: it needs fresh approval under rule {type: normal, risk: high} (2 approval(s) from cab + service owner)",
+    );
+    // One CAB approval is enough for the old rule, not for the new one.
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0001", "risk: high");
+    // Two CAB members and the owner approve; recording them is bookkeeping.
+    let all = "approvals:\n  - {by: alice, at: 2026-11-20T11:01:00Z}\n  - {by: bob, at: 2026-11-20T11:02:00Z}\n  - {by: frank, at: 2026-11-20T11:03:00Z}\n";
+    s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "high", all),
+        )],
+        "record",
+    );
+    let res = s.gate(
+        "carol",
+        &[
+            ("alice", "APPROVED", &sha),
+            ("bob", "APPROVED", &sha),
+            ("frank", "APPROVED", &sha),
+        ],
+        &[],
+    );
+    assert_allowed(&res);
+}
+
+#[test]
+fn approvals_of_one_change_survive_edits_to_another() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[
+            (
+                "changes/CHG-0001.yaml",
+                &change("CHG-0001", "approved", "low", APPROVED_BY_ALICE),
+            ),
+            (
+                "changes/CHG-0002.yaml",
+                &change("CHG-0002", "submitted", "low", ""),
+            ),
+        ],
+        "two changes",
+    );
+    s.commit(
+        &[(
+            "changes/CHG-0002.yaml",
+            &change("CHG-0002", "submitted", "medium", ""),
+        )],
+        "edit the other",
+    );
+    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+}
+
+#[test]
+fn an_approval_of_a_commit_not_in_the_repo_is_stale() {
+    let s = Scratch::new();
+    approved_change_pr(&s);
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", "0123456789abcdef0123456789abcdef01234567")],
+        &[],
+    );
+    assert_denied(&res, "4-approvals", "CHG-0001", "not in this repository");
+}
+
+#[test]
+fn an_unresolved_team_cannot_be_decided_offline() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change_full(
+                "CHG-0001",
+                "approved",
+                "emergency",
+                "low",
+                "web",
+                "2026-11-20T09:05:00Z",
+                "approvals:\n  - {by: zoe, at: 2026-11-20T11:01:00Z}\n",
+            ),
+        )],
+        "emergency",
+    );
+    let (code, v, _) = s.gate("carol", &[("zoe", "APPROVED", &sha)], &[]);
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(v["decision"], "undecided");
+    assert!(with_outcome(&v, "undecided")
+        .iter()
+        .any(|(_, _, m)| m.contains("team @acme/ecab could not be resolved")));
+}
+
+#[test]
+fn reviews_with_a_null_user_or_commit_are_ignored() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let mut list = vec![review(1, "alice", "APPROVED", &sha)];
+    list[0]["user"] = Value::Null;
+    list.push(review(2, "alice", "APPROVED", &sha));
+    list[1]["commit_id"] = Value::Null;
+    let res = s.gate_raw("carol", &Value::Array(list).to_string(), &[]);
+    assert_denied(&res, "4-approvals", "CHG-0001", "has 0 counted approval(s)");
+}
+
+#[test]
+fn a_missing_merge_base_is_exit_2() {
+    let s = Scratch::new();
+    git(s.path(), &["checkout", "-q", "--orphan", "orphan"]);
+    s.commit(
+        &[("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", ""))],
+        "unrelated",
+    );
+    git(s.path(), &["branch", "-q", "-f", "feature", "orphan"]);
+    let (code, _, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no merge base"), "{err}");
+    assert!(err.contains("shallow clone"), "{err}");
+}
+
+#[test]
+fn an_unknown_review_state_is_exit_2() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let (code, _, err) = s.gate("carol", &[("alice", "APPROVED_WITH_SUGGESTIONS", &sha)], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown review state \"APPROVED_WITH_SUGGESTIONS\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_base_policy_is_exit_2() {
+    let s = Scratch::with_base(&[("gitsm.yaml", CONFIG), ("catalog/web.yaml", WEB)]);
+    s.commit(&[("policies/default.yaml", POLICY)], "add a policy in the PR");
+    let (code, v, _) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{v:#}");
+    assert!(with_outcome(&v, "undecided")
+        .iter()
+        .any(|(r, _, m)| r == "0-fail-closed" && m.contains("the base revision has no ChangePolicy")));
+    // A broken base policy too.
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        (
+            "policies/default.yaml",
+            "apiVersion: gitsm/v1\nkind: ChangePolicy\nid: default\nrules: {}\n",
+        ),
+    ]);
+    let (code, v, _) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{v:#}");
+    assert!(with_outcome(&v, "undecided")
+        .iter()
+        .any(|(_, _, m)| m.contains("the base policy cannot be read")));
+}
+
+#[test]
+fn a_change_no_rule_matches_is_exit_2() {
+    let only_standard = "apiVersion: gitsm/v1\nkind: ChangePolicy\nid: default\ncab: [alice]\nrules:\n  - match: {type: standard}\n    approvals: 0\n";
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", only_standard),
+    ]);
+    let sha = approved_change_pr(&s);
+    let (code, v, _) = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_eq!(code, 2, "{v:#}");
+    assert!(with_outcome(&v, "undecided")
+        .iter()
+        .any(|(_, _, m)| m.contains("no rule of the base policy matches a normal change with low risk")));
+}
+
+#[test]
+fn revisions_resolve_exactly() {
+    let s = Scratch::new();
+    approved_change_pr(&s);
+    // A tag named like the base branch must not stand in for it.
+    git(s.path(), &["tag", "main", "feature"]);
+    let rf = s.path().join(".git/empty.json");
+    std::fs::write(&rf, "[]").unwrap();
+    let mut c = gitsm(s.path());
+    c.args([
+        "gate",
+        "--base",
+        "main",
+        "--head",
+        "refs/heads/feature",
+        "--author",
+        "carol",
+        "--reviews",
+    ])
+    .arg(&rf);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not exact"), "{err}");
+    assert!(err.contains("refs/heads/main"), "{err}");
+    let mut c = gitsm(s.path());
+    c.args([
+        "gate",
+        "--base",
+        "refs/heads/main",
+        "--head",
+        "refs/heads/nope",
+        "--author",
+        "carol",
+        "--reviews",
+    ])
+    .arg(&rf);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown revision refs/heads/nope"), "{err}");
+}
+
+#[test]
+fn an_invalid_head_record_is_denied() {
+    let s = Scratch::new();
+    let bad = change("CHG-0001", "submitted", "low", "").replace("risk: low", "risk: no");
+    s.commit(&[("changes/CHG-0001.yaml", &bad)], "bad risk");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "2-records-validate", "CHG-0001", "E0104");
+}
+
+#[test]
+fn human_output_says_why_and_what_would_allow_it() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let rf = s.path().join(".git/r.json");
+    std::fs::write(
+        &rf,
+        serde_json::json!([review(1, "carol", "APPROVED", &sha)]).to_string(),
+    )
+    .unwrap();
+    let mut c = gitsm(s.path());
+    c.args([
+        "--now",
+        NOW,
+        "gate",
+        "--base",
+        "refs/heads/main",
+        "--head",
+        "refs/heads/feature",
+        "--author",
+        "carol",
+        "--reviews",
+    ])
+    .arg(&rf);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("gitsm gate: DENIED"), "{out}");
+    assert!(
+        out.contains("FAIL CHG-0001 [rule 4 (approvals)]: CHG-0001 enters `approved`"),
+        "{out}"
+    );
+    assert!(out.contains("carol is the PR author"), "{out}");
+    assert!(out.contains("fix: get 1 more approval(s) from `cab`"), "{out}");
+    // Markdown carries the hidden marker for the PR comment.
+    let mut c = gitsm(s.path());
+    c.args([
+        "--now",
+        NOW,
+        "gate",
+        "--base",
+        "refs/heads/main",
+        "--head",
+        "refs/heads/feature",
+        "--author",
+        "carol",
+        "--format",
+        "markdown",
+        "--reviews",
+    ])
+    .arg(&rf);
+    let (_, md, _) = run(c);
+    assert!(
+        md.starts_with("<!-- gitsm-gate -->\n### ❌ gitsm gate: main — DENIED"),
+        "{md}"
+    );
+}
+
+#[test]
+fn record_writes_backed_approvals_that_stay_fresh() {
+    let s = Scratch::new();
+    let body = format!(
+        "# Reviewed by the CAB on Tuesdays.\n{}",
+        change("CHG-0001", "approved", "low", "")
+    );
+    let sha = s.commit(&[("changes/CHG-0001.yaml", &body)], "add");
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &["--record"]);
+    // Denied before recording: the record lacks its approvals list.
+    assert_denied(&res, "2-records-validate", "CHG-0001", "E0505");
+    let text = std::fs::read_to_string(s.path().join("changes/CHG-0001.yaml")).unwrap();
+    assert!(text.starts_with("# Reviewed by the CAB on Tuesdays.\n"), "{text}");
+    assert!(
+        text.contains("approvals:\n  - by: alice\n    at: 2026-11-20T11:01:00Z\ntimeline:"),
+        "{text}"
+    );
+    s.commit(&[], "record approvals");
+    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+}
+
+#[test]
+fn editing_the_gate_workflow_is_a_policy_change() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            ".github/workflows/gitsm-gate.yml",
+            "name: gitsm gate\non: pull_request\njobs: {}\n",
+        )],
+        "replace the gate",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "policy default",
+        "edits .github/workflows/gitsm-gate.yml",
+    );
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("bob", "APPROVED", &sha)],
+        &[],
+    );
+    assert_allowed(&res);
+    // A push after the reviews makes them stale.
+    s.commit(
+        &[(
+            ".github/workflows/gitsm-gate.yml",
+            "name: gitsm gate\non: pull_request\njobs: {x: 1}\n",
+        )],
+        "sneak",
+    );
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("bob", "APPROVED", &sha)],
+        &[],
+    );
+    assert_denied(&res, "1-policy-from-base", "policy default", "approval is stale");
+}
+
+#[test]
+fn fixing_a_record_that_was_broken_at_base_is_not_a_collision() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        (
+            "changes/CHG-0001.yaml",
+            "apiVersion: gitsm/v1\nkind: Change\nid: CHG-0001\ntitle: [unclosed\n",
+        ),
+    ]);
+    s.commit(
+        &[("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", ""))],
+        "fix it",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_allowed(&res);
+}
+
+#[test]
+fn a_catalog_edit_in_the_pr_does_not_ungovern_code() {
+    // Removing the service's `paths` in the PR does not help: the catalog comes from base.
+    let s = Scratch::new();
+    s.commit(
+        &[
+            (
+                "catalog/web.yaml",
+                "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Website\nowner: frank\n",
+            ),
+            ("deploy/web/app.conf", "workers = 64\n"),
+        ],
+        "ungovern",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "6-governed-paths", "web", "deploy/web/app.conf");
+}
