@@ -110,6 +110,11 @@ fn compiled(kind: Kind) -> &'static Compiled {
     })
 }
 
+/// Whether a record's JSON satisfies its kind's schema (no error details).
+pub fn is_valid(kind: Kind, value: &Value) -> bool {
+    compiled(kind).validator.is_valid(value)
+}
+
 /// Validates one record's JSON against its kind's schema. Findings are placed
 /// on the YAML node each error points at.
 pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Finding> {

@@ -381,6 +381,29 @@ impl Node {
         }
     }
 
+    /// Converts to JSON, moving the strings instead of copying them (the
+    /// loader's fast path; it re-parses for positions only when needed).
+    pub fn into_json(self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(b),
+            Value::Int(i) => J::from(i),
+            Value::Float(f) => serde_json::Number::from_f64(f)
+                .map(J::Number)
+                .unwrap_or_else(|| J::String(f.to_string())),
+            Value::Str(s) => J::String(s),
+            Value::Seq(items) => J::Array(items.into_iter().map(Node::into_json).collect()),
+            Value::Map(entries) => {
+                let mut m = serde_json::Map::with_capacity(entries.len());
+                for (k, v) in entries {
+                    m.insert(k.name, v.into_json());
+                }
+                J::Object(m)
+            }
+        }
+    }
+
     /// The value under `key` when this node is a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {

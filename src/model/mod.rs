@@ -863,6 +863,25 @@ impl Record {
         }
     }
 
+    /// Deserializes an owned JSON value, moving its strings into the record.
+    /// `None` on any error; call [`Record::from_json`] to learn where.
+    pub fn from_json_owned(kind: Kind, value: serde_json::Value) -> Option<Record> {
+        fn de<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Option<T> {
+            T::deserialize(v).ok()
+        }
+        Some(match kind {
+            Kind::Config => Record::Config(de(value)?),
+            Kind::Service => Record::Service(de(value)?),
+            Kind::Calendar => Record::Calendar(de(value)?),
+            Kind::Sla => Record::Sla(de(value)?),
+            Kind::ChangePolicy => Record::ChangePolicy(de(value)?),
+            Kind::Incident => Record::Incident(de(value)?),
+            Kind::Problem => Record::Problem(de(value)?),
+            Kind::Request => Record::Request(de(value)?),
+            Kind::Change => Record::Change(de(value)?),
+        })
+    }
+
     /// Deserializes a schema-valid JSON value of the given kind. The error
     /// carries the JSON pointer of the offending value.
     pub fn from_json(kind: Kind, value: &serde_json::Value) -> Result<Record, (String, String)> {
