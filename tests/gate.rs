@@ -1351,3 +1351,26 @@ fn a_catalog_edit_in_the_pr_does_not_ungovern_code() {
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "6-governed-paths", "web", "deploy/web/app.conf");
 }
+
+// ---- Security review: fail-open regressions -------------------------------
+
+#[test]
+fn output_folders_set_at_head_do_not_hide_records_from_the_gate() {
+    // The PR declares `changes/` an output folder in gitsm.yaml and, in the
+    // same PR, adds an approved change no review backs. The loader at head
+    // skips output folders, but after a later PR drops the setting the
+    // change is a live, "approved" record: the gate must judge it now.
+    let s = Scratch::new();
+    s.commit(
+        &[
+            ("gitsm.yaml", &format!("{CONFIG}output: {{reports: changes}}\n")),
+            (
+                "changes/CHG-0009.yaml",
+                &change("CHG-0009", "approved", "low", APPROVED_BY_ALICE),
+            ),
+        ],
+        "hide a change",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0009", "enters `approved`");
+}

@@ -204,11 +204,21 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
             }
         }
     }
-    let skip = input
-        .head_context
-        .get(repo::CONFIG_FILE)
-        .map(|b| repo::output_folders_from(&String::from_utf8_lossy(b)))
-        .unwrap_or_default();
+    // Output folders are skipped like the loader skips them, but only those
+    // that are output folders at base *and* at head, and never a record
+    // folder: otherwise a PR could declare `changes/` an output folder in
+    // its own gitsm.yaml, slip records past the gate, and drop the setting
+    // in a later PR, turning them live unjudged.
+    let outputs = |ctx: &Files| {
+        ctx.get(repo::CONFIG_FILE)
+            .map(|b| repo::output_folders_from(&String::from_utf8_lossy(b)))
+            .unwrap_or_default()
+    };
+    let base_outputs = outputs(&input.base_context);
+    let skip: Vec<String> = outputs(&input.head_context)
+        .into_iter()
+        .filter(|f| base_outputs.contains(f) && !crate::model::RECORD_FOLDERS.contains(&f.as_str()))
+        .collect();
 
     // The diff, merge base → head, without rename detection: a rename is a
     // delete plus an add.
