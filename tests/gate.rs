@@ -1374,3 +1374,15 @@ fn output_folders_set_at_head_do_not_hide_records_from_the_gate() {
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "4-approvals", "CHG-0009", "enters `approved`");
 }
+
+#[test]
+fn an_escaped_api_version_outside_the_record_folders_is_still_a_record() {
+    // `"gitsm\x2Fv1"` is `gitsm/v1` to the YAML loader but not to a byte
+    // search: the file is a record and must be judged like one.
+    let s = Scratch::new();
+    let body = change("CHG-0009", "approved", "low", APPROVED_BY_ALICE)
+        .replace("apiVersion: gitsm/v1", "apiVersion: \"gitsm\\x2Fv1\"");
+    s.commit(&[("docs/CHG-0009.yaml", &body)], "smuggle a change");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0009", "enters `approved`");
+}

@@ -153,7 +153,24 @@ fn is_hidden_or_skipped(path: &str, skip: &[String]) -> bool {
 }
 
 fn mentions_gitsm(b: Option<&Vec<u8>>) -> bool {
-    b.is_some_and(|b| b.windows(API_VERSION.len()).any(|w| w == API_VERSION.as_bytes()))
+    b.is_some_and(|b| b.windows(API_VERSION.len()).any(|w| w == API_VERSION.as_bytes()) || declares_gitsm(b))
+}
+
+/// Whether the loader would read `apiVersion: gitsm/v1` from these bytes even
+/// though they do not spell it literally: YAML escapes (`"gitsm\x2Fv1"`,
+/// `"gitsm\/v1"`, a line continuation) decode to it. Without this a record
+/// outside the record folders passed as code, unjudged. Same limits as the
+/// loader: too large or not UTF-8 is never a record.
+fn declares_gitsm(b: &[u8]) -> bool {
+    if b.len() as u64 > crate::yaml::MAX_FILE_BYTES {
+        return false;
+    }
+    let Ok(t) = std::str::from_utf8(b) else {
+        return false;
+    };
+    let t = t.strip_prefix('\u{feff}').unwrap_or(t);
+    matches!(crate::yaml::parse(t), Ok(Some(n))
+        if n.get("apiVersion").and_then(crate::yaml::Node::as_str) == Some(API_VERSION))
 }
 
 /// Reads everything the decision needs from git.
