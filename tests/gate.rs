@@ -1386,3 +1386,43 @@ fn an_escaped_api_version_outside_the_record_folders_is_still_a_record() {
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "4-approvals", "CHG-0009", "enters `approved`");
 }
+
+#[test]
+fn a_pr_body_reference_is_judged_as_the_base_tip_has_it() {
+    // CHG-0005 was implementing when the PR branched; main has closed it
+    // since. The PR's stale copy must not cover new code.
+    let s = Scratch::new();
+    let open = change_full(
+        "CHG-0005",
+        "implementing",
+        "normal",
+        "low",
+        "web",
+        "2026-11-10T09:05:00Z",
+        &format!("window: {{start: 2026-11-21T10:00:00Z, end: 2026-11-21T14:00:00Z}}\napprovals:\n{ALICE}"),
+    );
+    s.commit_on_main(&[("changes/CHG-0005.yaml", &open)], "in its window");
+    git(s.path(), &["merge", "-q", "main"]);
+    let closed = change_full(
+        "CHG-0005",
+        "completed",
+        "normal",
+        "low",
+        "web",
+        "2026-11-10T09:05:00Z",
+        &format!("window: {{start: 2026-11-21T10:00:00Z, end: 2026-11-21T14:00:00Z}}\napprovals:\n{ALICE}"),
+    )
+    .replace("status: completed\n", "status: closed\n")
+        + "  - {at: 2026-11-21T11:30:00Z, by: carol, status: closed}\n";
+    s.commit_on_main(&[("changes/CHG-0005.yaml", &closed)], "closed on main");
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    let body = s.path().join(".git/body.md");
+    std::fs::write(&body, "Change: CHG-0005\n").unwrap();
+    let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+    assert_denied(
+        &res,
+        "6-governed-paths",
+        "web",
+        "CHG-0005 (referenced from the PR body) is `closed`",
+    );
+}

@@ -289,11 +289,15 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         }
     }
 
-    // Changes the PR body references, at head.
+    // Changes the PR body references, at the base tip. A change the PR does
+    // not edit merges as the base tip has it, and the head copy may be stale:
+    // a change closed or cancelled on main since the PR branched must not
+    // cover the PR's code. A change the PR does edit is judged from the diff
+    // (rule 4), and its head version is the candidate there.
     for id in super::rules::referenced_changes(pr_body) {
         for ext in ["yaml", "yml"] {
             let p = format!("changes/{id}.{ext}");
-            if let Some(b) = blob_at(&repo, &head_tree, &p) {
+            if let Some(b) = blob_at(&repo, &base_tree, &p) {
                 input.referenced.insert(p, b);
             }
         }

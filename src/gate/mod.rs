@@ -162,7 +162,9 @@ pub struct Input {
     pub diff: Vec<FileChange>,
     /// Other files the PR changed (code), for service `paths`.
     pub code_paths: Vec<String>,
-    /// Head bytes of the changes the PR body references (`Change: CHG-0042`).
+    /// Base-tip bytes of the changes the PR body references (`Change: CHG-0042`):
+    /// what they are after the merge unless the PR edits them (then the
+    /// diff has them).
     pub referenced: Files,
     pub reviews: Vec<Review>,
     /// For each reviewed commit present in the repo: the bytes, at that commit,
