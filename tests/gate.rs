@@ -1426,3 +1426,35 @@ fn a_pr_body_reference_is_judged_as_the_base_tip_has_it() {
         "CHG-0005 (referenced from the PR body) is `closed`",
     );
 }
+
+#[test]
+fn changes_requested_by_a_possible_team_member_is_undecided_offline() {
+    // zoe may be in @acme/ecab; offline nobody knows. Her CHANGES_REQUESTED
+    // would block if she is, so the gate cannot allow on alice's approval.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change_full(
+                "CHG-0001",
+                "approved",
+                "emergency",
+                "low",
+                "web",
+                "2026-11-20T09:05:00Z",
+                APPROVED_BY_ALICE,
+            ),
+        )],
+        "emergency",
+    );
+    let (code, v, _) = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("zoe", "CHANGES_REQUESTED", &sha)],
+        &[],
+    );
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(v["decision"], "undecided");
+    assert!(with_outcome(&v, "undecided")
+        .iter()
+        .any(|(_, _, m)| m.contains("zoe") && m.contains("@acme/ecab")));
+}

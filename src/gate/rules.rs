@@ -488,6 +488,7 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
     let mut notes = Vec::new();
     let mut unknown = None;
     let mut blocked = Vec::new();
+    let mut maybe_blocked = Vec::new();
     for l in latest {
         let m = if rule.from.is_some() {
             member(group, &l.login, &input.teams)
@@ -497,6 +498,9 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
         if l.review.state == ReviewState::ChangesRequested {
             if m == Member::Yes && !l.review.bot {
                 blocked.push(l.login.clone());
+            } else if let (Member::Unknown(team), false) = (&m, l.review.bot) {
+                // May be a member through an unresolved team: may block.
+                maybe_blocked.push(format!("{} (maybe in {team})", l.login));
             }
             continue;
         }
@@ -550,6 +554,18 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
             Outcome::Fail,
             format!("changes requested by {} on a policy edit", blocked.join(", ")),
             Some("address the requested changes and ask them to approve".into()),
+        );
+    } else if counted.len() >= need && !maybe_blocked.is_empty() {
+        cx.push(
+            &subject,
+            Some(&file),
+            Rule::PolicyFromBase,
+            Outcome::Undecided,
+            format!(
+                "changes requested on a policy edit by {}, whose membership could not be resolved (run with --github to resolve teams)",
+                maybe_blocked.join(", ")
+            ),
+            Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".into()),
         );
     } else if counted.len() >= need {
         cx.push(
@@ -863,6 +879,9 @@ struct Tally {
     /// Fresh, eligible approvers per service id, when owners must approve.
     owners_missing: Vec<String>,
     blocked: Vec<String>,
+    /// CHANGES_REQUESTED by reviewers who may be in the group or own a
+    /// service only through a team that could not be resolved: (login, team).
+    maybe_blocked: Vec<(String, String)>,
     notes: Vec<String>,
     unknown_team: Option<String>,
     /// Everyone whose approval counts for something (group or owner), with when.
@@ -901,6 +920,7 @@ fn tally(
         group: Vec::new(),
         owners_missing: Vec::new(),
         blocked: Vec::new(),
+        maybe_blocked: Vec::new(),
         notes: Vec::new(),
         unknown_team: None,
         backing: Vec::new(),
@@ -919,6 +939,21 @@ fn tally(
         if l.review.state == ReviewState::ChangesRequested {
             if (in_group == Member::Yes || !owner_of.is_empty()) && !l.review.bot {
                 t.blocked.push(l.login.clone());
+            } else if !l.review.bot {
+                // Membership only through an unresolved team: the request
+                // may block, so it must not be silently ignored.
+                let team = match &in_group {
+                    Member::Unknown(team) => Some(team.clone()),
+                    _ => owners
+                        .iter()
+                        .find_map(|(_, o)| match member(o, &l.login, &input.teams) {
+                            Member::Unknown(team) => Some(team),
+                            _ => None,
+                        }),
+                };
+                if let Some(team) = team {
+                    t.maybe_blocked.push((l.login.clone(), team));
+                }
             }
             continue;
         }
@@ -1118,6 +1153,25 @@ fn check_approvals(
             continue;
         }
         let enough = t.group.len() >= need && t.owners_missing.is_empty();
+        if enough && !t.maybe_blocked.is_empty() {
+            let who: Vec<String> = t
+                .maybe_blocked
+                .iter()
+                .map(|(l, team)| format!("{l} (maybe in {team})"))
+                .collect();
+            cx.push(
+                &id,
+                Some(path),
+                Rule::Approvals,
+                Outcome::Undecided,
+                format!(
+                    "{why}; changes requested by {}, whose membership could not be resolved (run with --github to resolve teams)",
+                    who.join(", ")
+                ),
+                Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".into()),
+            );
+            continue;
+        }
         if enough {
             cx.push(
                 &id,
