@@ -1458,3 +1458,39 @@ fn changes_requested_by_a_possible_team_member_is_undecided_offline() {
         .iter()
         .any(|(_, _, m)| m.contains("zoe") && m.contains("@acme/ecab")));
 }
+
+#[test]
+fn a_scheduled_change_at_base_written_with_a_quoted_key_still_conflicts() {
+    // `"status": scheduled # booked` is the same YAML as `status: scheduled`;
+    // the cheap pre-filter must not drop it from the conflict check.
+    let s = Scratch::new();
+    let base = scheduled(
+        "CHG-0003",
+        "normal",
+        "2026-11-24T10:00:00Z",
+        "2026-11-24T12:00:00Z",
+        "2026-11-10T09:05:00Z",
+        ALICE,
+    )
+    .replace(
+        "\nstatus: scheduled\n",
+        "\n\"status\": scheduled # booked with ops\n",
+    );
+    s.commit_on_main(&[("changes/CHG-0003.yaml", &base)], "scheduled on main");
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0004.yaml",
+            &scheduled(
+                "CHG-0004",
+                "normal",
+                "2026-11-24T11:00:00Z",
+                "2026-11-24T13:00:00Z",
+                "2026-11-10T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "overlapping",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "5-schedule", "CHG-0004", "overlaps CHG-0003");
+}

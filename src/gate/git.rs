@@ -131,20 +131,39 @@ fn ticket_paths(repo: &Repository, tree: &Tree<'_>) -> Vec<String> {
 }
 
 /// Whether a change file may hold a window that matters for conflicts. A
-/// cheap text test first; the decision parses what passes.
+/// cheap text test first; the decision parses what passes. It must never
+/// drop an active change (a missed conflict is a pass), so it answers `false`
+/// only for exactly one top-level `status:` line with a plain inactive value;
+/// a quoted key (`"status": scheduled`), a trailing comment, an escape or no
+/// such line at all lets the parser decide.
 fn maybe_active(text: &[u8]) -> bool {
     let Ok(t) = std::str::from_utf8(text) else {
         return true;
     };
-    t.lines().any(|l| {
-        let l = l.trim_end();
-        if let Some(v) = l.strip_prefix("status:") {
-            let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
-            matches!(v, "approved" | "scheduled" | "implementing")
-        } else {
-            false
+    let mut verdicts = t.lines().filter_map(|l| {
+        let (key, value) = l.split_once(':')?;
+        let key = key.trim_end().trim_matches(|c| c == '"' || c == '\'');
+        if key != "status" || l.starts_with(char::is_whitespace) {
+            return None;
         }
-    })
+        // `# comment` after a space ends a plain value.
+        let value = value.split(" #").next().unwrap_or("").trim();
+        let plain = value.trim_matches(|c| c == '"' || c == '\'');
+        Some(match plain {
+            "approved" | "scheduled" | "implementing" => true,
+            _ if !value.contains('\\')
+                && plain.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                && !plain.is_empty() =>
+            {
+                false
+            }
+            _ => true, // escapes, block scalars, anything unusual: parse it
+        })
+    });
+    match (verdicts.next(), verdicts.next()) {
+        (Some(v), None) => v,
+        _ => true,
+    }
 }
 
 fn is_hidden_or_skipped(path: &str, skip: &[String]) -> bool {
