@@ -1494,3 +1494,20 @@ fn a_scheduled_change_at_base_written_with_a_quoted_key_still_conflicts() {
     let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_denied(&res, "5-schedule", "CHG-0004", "overlaps CHG-0003");
 }
+
+#[test]
+fn a_symlink_in_a_record_folder_at_head_is_denied() {
+    // The loader refuses symlinks (`gitsm validate` fails at head), so the
+    // gate must not pass a PR that adds one where records live.
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.path().join("changes")).unwrap();
+    std::os::unix::fs::symlink("../deploy/web/app.conf", s.path().join("changes/CHG-0009.yaml")).unwrap();
+    s.commit(&[], "link");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "2-records-validate",
+        "changes/CHG-0009.yaml",
+        "symbolic link",
+    );
+}

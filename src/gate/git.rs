@@ -287,6 +287,10 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         if new.is_some() {
             e.new = new;
         }
+        let nf = d.new_file();
+        if !nf.id().is_zero() && matches!(nf.mode(), git2::FileMode::Link | git2::FileMode::Commit) {
+            e.new_not_a_file = true;
+        }
     }
     let mut changes: Vec<FileChange> = by_path.into_values().collect();
     changes.sort_by(|a, b| a.path.cmp(&b.path));

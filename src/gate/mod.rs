@@ -141,6 +141,9 @@ pub struct FileChange {
     pub path: String,
     pub old: Option<Vec<u8>>,
     pub new: Option<Vec<u8>>,
+    /// At head the path is a symlink or a submodule, not a file (`new` is
+    /// then `None`): the loader refuses it, so the gate must not skip it.
+    pub new_not_a_file: bool,
 }
 
 /// Everything the decision depends on.

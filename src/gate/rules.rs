@@ -666,6 +666,22 @@ fn check_validation(cx: &mut Ctx<'_>, files: &[(FileChange, Option<Parsed>, Opti
         }
     };
     for (fc, _, new) in files {
+        if fc.new.is_none() && fc.new_not_a_file && is_record_path(&fc.path) {
+            // A symlink or submodule in a record folder: `gitsm validate`
+            // refuses it at head, so it must not pass here unjudged.
+            cx.push(
+                &fc.path,
+                Some(&fc.path),
+                Rule::Validate,
+                Outcome::Fail,
+                format!(
+                    "{} is a symbolic link or submodule at head, not a record file",
+                    fc.path
+                ),
+                Some("replace it with the file itself; gitsm does not follow symlinks".into()),
+            );
+            continue;
+        }
         let Some(new) = new else { continue };
         if new.kind_id().is_none() && !is_record_path(&fc.path) {
             continue; // e.g. a CI workflow: judged by rule 1, not a record
@@ -1683,6 +1699,7 @@ mod tests {
                 path,
                 old: None,
                 new: Some(CHANGE.as_bytes().to_vec()),
+                new_not_a_file: false,
             }],
             reviews,
             reviewed: HashMap::from([("a".repeat(40), at_review)]),
