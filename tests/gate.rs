@@ -1511,3 +1511,56 @@ fn a_symlink_in_a_record_folder_at_head_is_denied() {
         "symbolic link",
     );
 }
+
+#[test]
+fn a_draft_standard_change_does_not_cover_code() {
+    // Anyone can write a draft change and call it `standard`; it covers code
+    // only once it is approved under its rule (free when that asks for 0).
+    let s = Scratch::new();
+    s.commit(
+        &[
+            (
+                "changes/CHG-0009.yaml",
+                &change_full(
+                    "CHG-0009",
+                    "draft",
+                    "standard",
+                    "high",
+                    "web",
+                    "2026-11-20T09:05:00Z",
+                    "",
+                ),
+            ),
+            ("deploy/web/app.conf", "workers = 64\n"),
+        ],
+        "standard, says who",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "6-governed-paths",
+        "web",
+        "CHG-0009 (in this PR) is `draft`, not approved",
+    );
+    // Approved under the standard rule (0 approvals), it covers.
+    let s = Scratch::new();
+    s.commit(
+        &[
+            (
+                "changes/CHG-0009.yaml",
+                &change_full(
+                    "CHG-0009",
+                    "approved",
+                    "standard",
+                    "high",
+                    "web",
+                    "2026-11-20T09:05:00Z",
+                    "",
+                ),
+            ),
+            ("deploy/web/app.conf", "workers = 64\n"),
+        ],
+        "standard",
+    );
+    assert_allowed(&s.gate("carol", &[], &[]));
+}

@@ -1543,12 +1543,16 @@ fn check_paths(
                 reasons.push(format!("{} ({how}) is `{}`", c.id, c.status));
                 return false;
             }
-            if c.change_type == ChangeType::Standard {
-                return true;
-            }
+            // A standard change needs no window, but it must still have
+            // been approved under its rule (free when the rule asks for 0
+            // approvals): a draft "standard" change is an unreviewed claim
+            // anyone can write, and covered code without any approval.
             if !c.status.is_approved_or_later() {
                 reasons.push(format!("{} ({how}) is `{}`, not approved", c.id, c.status));
                 return false;
+            }
+            if c.change_type == ChangeType::Standard {
+                return true;
             }
             match &c.window {
                 Some(w) if w.start.as_jiff() <= now && now <= w.end.as_jiff() => true,
