@@ -1564,3 +1564,35 @@ fn a_draft_standard_change_does_not_cover_code() {
     );
     assert_allowed(&s.gate("carol", &[], &[]));
 }
+
+#[test]
+fn implementing_a_change_whose_window_is_in_a_freeze_is_denied() {
+    // CHG-0001 was scheduled into Black Friday before the freeze existed
+    // (written on main here). Moving it to `implementing` in a PR is
+    // "implemented in this PR": the freeze applies, CAB approval or not.
+    let extra = format!(
+        "window: {{start: \"2026-11-27T10:00:00Z\", end: \"2026-11-27T11:00:00Z\"}}\napprovals:\n{ALICE}"
+    );
+    let at = |status: &str| {
+        change_full(
+            "CHG-0001",
+            status,
+            "normal",
+            "low",
+            "web",
+            "2026-11-10T09:05:00Z",
+            &extra,
+        )
+    };
+    let s = Scratch::new();
+    s.commit_on_main(&[("changes/CHG-0001.yaml", &at("scheduled"))], "scheduled");
+    git(s.path(), &["merge", "-q", "main"]);
+    let sha = s.commit(&[("changes/CHG-0001.yaml", &at("implementing"))], "go");
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(
+        &res,
+        "5-schedule",
+        "CHG-0001",
+        "falls in the freeze `Black Friday`",
+    );
+}

@@ -1316,7 +1316,15 @@ fn check_schedule(
     {
         return;
     }
-    let entered = base.is_none_or(|b| !scheduled_like(b.status) || b.window != c.window);
+    // "Scheduled or implemented in this PR": entering `scheduled`, moving
+    // the window, or starting to implement. The last matters when a freeze
+    // was declared after the change was scheduled: implementing it inside
+    // the freeze passed unchecked.
+    let entered = base.is_none_or(|b| {
+        !scheduled_like(b.status)
+            || b.window != c.window
+            || (c.status == ChangeStatus::Implementing && b.status != ChangeStatus::Implementing)
+    });
     if !entered {
         return;
     }
