@@ -1596,3 +1596,47 @@ fn implementing_a_change_whose_window_is_in_a_freeze_is_denied() {
         "falls in the freeze `Black Friday`",
     );
 }
+
+#[test]
+fn a_record_changed_on_base_since_the_pr_branched_is_judged_against_the_base_tip() {
+    // CHG-0005 was implementing when the PR branched; main closed it since.
+    // The PR only adds a comment to it (no substantive edit, so no approval
+    // needed) and the PR's stale copy then "covers" new code. Git merges the
+    // two edits cleanly, so the merged change is closed: the gate must not
+    // judge the file against the merge base alone.
+    let s = Scratch::new();
+    let window =
+        format!("window: {{start: 2026-11-21T10:00:00Z, end: 2026-11-21T14:00:00Z}}\napprovals:\n{ALICE}");
+    let open = change_full(
+        "CHG-0005",
+        "implementing",
+        "normal",
+        "low",
+        "web",
+        "2026-11-10T09:05:00Z",
+        &window,
+    );
+    s.commit_on_main(&[("changes/CHG-0005.yaml", &open)], "in its window");
+    git(s.path(), &["merge", "-q", "main"]);
+    let closed = change_full(
+        "CHG-0005",
+        "completed",
+        "normal",
+        "low",
+        "web",
+        "2026-11-10T09:05:00Z",
+        &window,
+    )
+    .replace("status: completed\n", "status: closed\n")
+        + "  - {at: 2026-11-21T11:30:00Z, by: carol, status: closed}\n";
+    s.commit_on_main(&[("changes/CHG-0005.yaml", &closed)], "closed on main");
+    s.commit(
+        &[
+            ("changes/CHG-0005.yaml", &format!("# touched\n{open}")),
+            ("deploy/web/app.conf", "workers = 8\n"),
+        ],
+        "more workers",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "3-history", "CHG-0005", "changed on the base branch");
+}

@@ -302,6 +302,15 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
                 || mentions_gitsm(fc.old.as_ref())
                 || mentions_gitsm(fc.new.as_ref()));
         if record_like {
+            // Rules 3 and 4 compare head with the merge base. When the base
+            // tip has changed the file since, that comparison is not what
+            // merges (a clean merge could combine a harmless-looking edit
+            // with, say, the change being closed on main), so flag it.
+            let p = Path::new(&fc.path);
+            let oid_at = |t: &Tree<'_>| t.get_path(p).ok().map(|e| e.id());
+            let moved = mb_tree.as_ref().and_then(oid_at) != oid_at(&base_tree);
+            let mut fc = fc;
+            fc.base_moved = moved;
             input.diff.push(fc);
         } else {
             input.code_paths.push(fc.path.clone());

@@ -144,6 +144,9 @@ pub struct FileChange {
     /// At head the path is a symlink or a submodule, not a file (`new` is
     /// then `None`): the loader refuses it, so the gate must not skip it.
     pub new_not_a_file: bool,
+    /// The base tip holds something else at this path than the merge base:
+    /// the base branch changed the file after the PR branched.
+    pub base_moved: bool,
 }
 
 /// Everything the decision depends on.

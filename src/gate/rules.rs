@@ -748,6 +748,19 @@ fn check_history(
     let path = fc.path.as_str();
     let old_ki = old.and_then(Parsed::kind_id);
     let new_ki = new.and_then(Parsed::kind_id);
+    if fc.base_moved && (old_ki.is_some() || new_ki.is_some()) {
+        // Everything below compares head with the merge base; that is only
+        // what merges when the base branch left the file alone meanwhile.
+        let subject = subject_of(fc, new.or(old));
+        cx.push(
+            &subject,
+            Some(path),
+            Rule::History,
+            Outcome::Fail,
+            format!("{path} was changed on the base branch since this PR branched; the PR is judged against a stale copy"),
+            Some("merge the base branch into the PR (or rebase it) and push, so the gate sees what will merge".into()),
+        );
+    }
     match (&old_ki, &new_ki) {
         (Some((_, old_id)), None) => {
             let renamed = added_ids.get(&lc(old_id)).filter(|p| p.as_str() != path);
@@ -1712,6 +1725,7 @@ mod tests {
                 old: None,
                 new: Some(CHANGE.as_bytes().to_vec()),
                 new_not_a_file: false,
+                base_moved: false,
             }],
             reviews,
             reviewed: HashMap::from([("a".repeat(40), at_review)]),
