@@ -1640,3 +1640,15 @@ fn a_record_changed_on_base_since_the_pr_branched_is_judged_against_the_base_tip
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "3-history", "CHG-0005", "changed on the base branch");
 }
+
+#[test]
+fn editing_docs_codeowners_is_a_policy_change() {
+    // GitHub reads CODEOWNERS from .github/, the root or docs/; the one in
+    // docs/ guards the workflow as much as the others.
+    let s = Scratch::new();
+    s.commit_on_main(&[("docs/CODEOWNERS", "/.github/ @acme/cab\n")], "owners");
+    git(s.path(), &["merge", "-q", "main"]);
+    s.commit(&[("docs/CODEOWNERS", "# nobody\n")], "drop the owners");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "1-policy-from-base", "policy default", "docs/CODEOWNERS");
+}

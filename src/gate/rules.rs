@@ -1647,9 +1647,13 @@ fn check_paths(
 }
 
 /// Files that decide how the gate itself runs: editing them is a policy
-/// change (a PR could otherwise replace the gate's workflow).
+/// change (a PR could otherwise replace the gate's workflow). GitHub reads
+/// CODEOWNERS from `.github/`, the root and `docs/`, so all three count.
 pub fn is_ci_path(path: &str) -> bool {
-    path.starts_with(".github/workflows/") || path == ".github/CODEOWNERS" || path == "CODEOWNERS"
+    path.starts_with(".github/workflows/")
+        || path == ".github/CODEOWNERS"
+        || path == "CODEOWNERS"
+        || path == "docs/CODEOWNERS"
 }
 
 /// Folders holding records (for adapters deciding what a path is).
