@@ -1652,3 +1652,25 @@ fn editing_docs_codeowners_is_a_policy_change() {
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "1-policy-from-base", "policy default", "docs/CODEOWNERS");
 }
+
+#[test]
+fn governed_yaml_that_mentions_gitsm_is_still_governed_code() {
+    // A comment naming `gitsm/v1` made a deploy manifest "record-like", and
+    // record-like files were kept out of rule 6: governed code merged with
+    // no covering change.
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "deploy/web/values.yaml",
+            "# rendered for gitsm/v1 dashboards\nreplicas: 40\n",
+        )],
+        "scale up",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "6-governed-paths",
+        "web",
+        "modifies deploy/web/values.yaml, code of service web",
+    );
+}

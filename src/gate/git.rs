@@ -311,6 +311,12 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
             let moved = mb_tree.as_ref().and_then(oid_at) != oid_at(&base_tree);
             let mut fc = fc;
             fc.base_moved = moved;
+            // Outside the record folders a YAML file can be a record *and*
+            // a service's code (a manifest that merely mentions gitsm/v1):
+            // rule 6 must still see it.
+            if !super::rules::is_record_path(&fc.path) {
+                input.code_paths.push(fc.path.clone());
+            }
             input.diff.push(fc);
         } else {
             input.code_paths.push(fc.path.clone());

@@ -166,7 +166,8 @@ pub struct Input {
     pub head_ticket_paths: Vec<String>,
     /// Record files (YAML that is or may be a record) changed by the PR.
     pub diff: Vec<FileChange>,
-    /// Other files the PR changed (code), for service `paths`.
+    /// Files the PR changed outside the record folders (code, and YAML
+    /// there that is or may be a record too), for service `paths`.
     pub code_paths: Vec<String>,
     /// Base-tip bytes of the changes the PR body references (`Change: CHG-0042`):
     /// what they are after the merge unless the PR edits them (then the
