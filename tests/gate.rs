@@ -1674,3 +1674,23 @@ fn governed_yaml_that_mentions_gitsm_is_still_governed_code() {
         "modifies deploy/web/values.yaml, code of service web",
     );
 }
+
+#[test]
+fn a_broken_record_outside_the_record_folders_is_not_skipped() {
+    // The loader reports a broken YAML file that mentions gitsm/v1 wherever
+    // it is (`gitsm validate` fails at head); the gate must not pass it.
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "docs/CHG-0009.yaml",
+            "apiVersion: gitsm/v1\nkind: Change\nid: CHG-0009\ntitle: [unclosed\n",
+        )],
+        "broken",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "2-records-validate", "docs/CHG-0009.yaml", "error");
+    // A plain YAML file that merely mentions gitsm/v1 is still no record.
+    let s = Scratch::new();
+    s.commit(&[("docs/notes.yaml", "# about gitsm/v1\nfoo: bar\n")], "notes");
+    assert_allowed(&s.gate("carol", &[], &[]));
+}

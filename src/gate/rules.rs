@@ -683,11 +683,14 @@ fn check_validation(cx: &mut Ctx<'_>, files: &[(FileChange, Option<Parsed>, Opti
             continue;
         }
         let Some(new) = new else { continue };
-        if new.kind_id().is_none() && !is_record_path(&fc.path) {
-            continue; // e.g. a CI workflow: judged by rule 1, not a record
+        let mine: Vec<&crate::diag::Finding> = v.findings.iter().filter(|f| f.file == fc.path).collect();
+        // Not a record (e.g. a CI workflow, judged by rule 1) — unless the
+        // loader has findings for it: a broken file that mentions gitsm/v1
+        // is a finding for `gitsm validate` too, never silently skipped.
+        if new.kind_id().is_none() && !is_record_path(&fc.path) && (mine.is_empty() || is_ci_path(&fc.path)) {
+            continue;
         }
         let subject = subject_of(fc, Some(new));
-        let mine: Vec<&crate::diag::Finding> = v.findings.iter().filter(|f| f.file == fc.path).collect();
         let errors = mine.iter().filter(|f| f.severity == Severity::Error).count();
         for f in &mine {
             let outcome = match f.severity {
