@@ -1694,3 +1694,32 @@ fn a_broken_record_outside_the_record_folders_is_not_skipped() {
     s.commit(&[("docs/notes.yaml", "# about gitsm/v1\nfoo: bar\n")], "notes");
     assert_allowed(&s.gate("carol", &[], &[]));
 }
+
+#[test]
+fn changes_requested_on_a_policy_edit_by_a_possible_team_member_is_undecided() {
+    let policy = POLICY.replace(
+        "cab: [alice, Bob, dave]",
+        "cab: [alice, Bob, dave, \"@acme/cab\"]",
+    );
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("catalog/api.yaml", API),
+        ("policies/default.yaml", &policy),
+    ]);
+    let stricter = policy.replace("lead_time: {normal: 2d}", "lead_time: {normal: 3d}");
+    let sha = s.commit(&[("policies/default.yaml", &stricter)], "longer lead time");
+    let (code, v, _) = s.gate(
+        "carol",
+        &[
+            ("alice", "APPROVED", &sha),
+            ("dave", "APPROVED", &sha),
+            ("zoe", "CHANGES_REQUESTED", &sha),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{v:#}");
+    assert!(with_outcome(&v, "undecided")
+        .iter()
+        .any(|(r, _, m)| r == "1-policy-from-base" && m.contains("zoe (maybe in @acme/cab)")));
+}
