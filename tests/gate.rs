@@ -1723,3 +1723,30 @@ fn changes_requested_on_a_policy_edit_by_a_possible_team_member_is_undecided() {
         .iter()
         .any(|(r, _, m)| r == "1-policy-from-base" && m.contains("zoe (maybe in @acme/cab)")));
 }
+
+#[test]
+fn records_outside_the_folders_the_gate_reads_are_denied() {
+    // Conflicts only see changes in changes/, rule 6 only services in
+    // catalog/: a scheduled change in ops/ would never conflict with a later
+    // one, a service in services/ would govern no code.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "ops/CHG-0009.yaml",
+            &change("CHG-0009", "approved", "low", APPROVED_BY_ALICE),
+        )],
+        "a change elsewhere",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "3-history", "CHG-0009", "outside `changes/`");
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "services/shop.yaml",
+            "apiVersion: gitsm/v1\nkind: Service\nid: shop\nname: Shop\nowner: frank\npaths:\n  - deploy/shop/**\n",
+        )],
+        "a service elsewhere",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "3-history", "shop", "outside `catalog/`");
+}

@@ -420,6 +420,9 @@ fn run(cx: &mut Ctx<'_>) {
         .filter_map(|(fc, _, new)| new.as_ref()?.kind_id().map(|(_, id)| (lc(&id), fc.path.clone())))
         .collect();
     let mut new_ids_seen: HashMap<String, String> = HashMap::new();
+    for (fc, _, new) in &files {
+        check_folder(cx, fc, new.as_ref());
+    }
     for (fc, old, new) in &files {
         check_history(
             cx,
@@ -735,6 +738,35 @@ fn check_validation(cx: &mut Ctx<'_>, files: &[(FileChange, Option<Parsed>, Opti
             );
         }
     }
+}
+
+/// The gate finds base records by folder, not by kind: services (for
+/// `paths` and owners) only in `catalog/`, active changes (for conflicts)
+/// only in `changes/`, ticket ids (for collisions) only in the ticket
+/// folders. A record of those kinds written elsewhere would be invisible to
+/// every later gate run (a scheduled change in `ops/` never conflicts, a
+/// service in `services/` governs no code), so it may not enter elsewhere.
+fn check_folder(cx: &mut Ctx<'_>, fc: &FileChange, new: Option<&Parsed>) {
+    let Some((kind, id)) = new.and_then(Parsed::kind_id) else {
+        return;
+    };
+    let Some(k) = Kind::from_name(&kind) else { return };
+    let folder = k.folder();
+    if folder.is_empty() || fc.path.split('/').next() == Some(folder) {
+        return;
+    }
+    let name = fc.path.rsplit('/').next().unwrap_or("");
+    cx.push(
+        if id.is_empty() { &fc.path } else { &id },
+        Some(&fc.path),
+        Rule::History,
+        Outcome::Fail,
+        format!(
+            "{kind} {id} is in {}, outside `{folder}/`: the gate reads {kind} records only from `{folder}/`, so every later check would miss it",
+            fc.path
+        ),
+        Some(format!("move it to {folder}/{name}")),
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
