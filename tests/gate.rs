@@ -1351,3 +1351,402 @@ fn a_catalog_edit_in_the_pr_does_not_ungovern_code() {
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "6-governed-paths", "web", "deploy/web/app.conf");
 }
+
+// ---- Security review: fail-open regressions -------------------------------
+
+#[test]
+fn output_folders_set_at_head_do_not_hide_records_from_the_gate() {
+    // The PR declares `changes/` an output folder in gitsm.yaml and, in the
+    // same PR, adds an approved change no review backs. The loader at head
+    // skips output folders, but after a later PR drops the setting the
+    // change is a live, "approved" record: the gate must judge it now.
+    let s = Scratch::new();
+    s.commit(
+        &[
+            ("gitsm.yaml", &format!("{CONFIG}output: {{reports: changes}}\n")),
+            (
+                "changes/CHG-0009.yaml",
+                &change("CHG-0009", "approved", "low", APPROVED_BY_ALICE),
+            ),
+        ],
+        "hide a change",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0009", "enters `approved`");
+}
+
+#[test]
+fn an_escaped_api_version_outside_the_record_folders_is_still_a_record() {
+    // `"gitsm\x2Fv1"` is `gitsm/v1` to the YAML loader but not to a byte
+    // search: the file is a record and must be judged like one.
+    let s = Scratch::new();
+    let body = change("CHG-0009", "approved", "low", APPROVED_BY_ALICE)
+        .replace("apiVersion: gitsm/v1", "apiVersion: \"gitsm\\x2Fv1\"");
+    s.commit(&[("docs/CHG-0009.yaml", &body)], "smuggle a change");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0009", "enters `approved`");
+}
+
+#[test]
+fn a_pr_body_reference_is_judged_as_the_base_tip_has_it() {
+    // CHG-0005 was implementing when the PR branched; main has closed it
+    // since. The PR's stale copy must not cover new code.
+    let s = Scratch::new();
+    let open = change_full(
+        "CHG-0005",
+        "implementing",
+        "normal",
+        "low",
+        "web",
+        "2026-11-10T09:05:00Z",
+        &format!("window: {{start: 2026-11-21T10:00:00Z, end: 2026-11-21T14:00:00Z}}\napprovals:\n{ALICE}"),
+    );
+    s.commit_on_main(&[("changes/CHG-0005.yaml", &open)], "in its window");
+    git(s.path(), &["merge", "-q", "main"]);
+    let closed = change_full(
+        "CHG-0005",
+        "completed",
+        "normal",
+        "low",
+        "web",
+        "2026-11-10T09:05:00Z",
+        &format!("window: {{start: 2026-11-21T10:00:00Z, end: 2026-11-21T14:00:00Z}}\napprovals:\n{ALICE}"),
+    )
+    .replace("status: completed\n", "status: closed\n")
+        + "  - {at: 2026-11-21T11:30:00Z, by: carol, status: closed}\n";
+    s.commit_on_main(&[("changes/CHG-0005.yaml", &closed)], "closed on main");
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    let body = s.path().join(".git/body.md");
+    std::fs::write(&body, "Change: CHG-0005\n").unwrap();
+    let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+    assert_denied(
+        &res,
+        "6-governed-paths",
+        "web",
+        "CHG-0005 (referenced from the PR body) is `closed`",
+    );
+}
+
+#[test]
+fn changes_requested_by_a_possible_team_member_is_undecided_offline() {
+    // zoe may be in @acme/ecab; offline nobody knows. Her CHANGES_REQUESTED
+    // would block if she is, so the gate cannot allow on alice's approval.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change_full(
+                "CHG-0001",
+                "approved",
+                "emergency",
+                "low",
+                "web",
+                "2026-11-20T09:05:00Z",
+                APPROVED_BY_ALICE,
+            ),
+        )],
+        "emergency",
+    );
+    let (code, v, _) = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("zoe", "CHANGES_REQUESTED", &sha)],
+        &[],
+    );
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(v["decision"], "undecided");
+    assert!(with_outcome(&v, "undecided")
+        .iter()
+        .any(|(_, _, m)| m.contains("zoe") && m.contains("@acme/ecab")));
+}
+
+#[test]
+fn a_scheduled_change_at_base_written_with_a_quoted_key_still_conflicts() {
+    // `"status": scheduled # booked` is the same YAML as `status: scheduled`;
+    // the cheap pre-filter must not drop it from the conflict check.
+    let s = Scratch::new();
+    let base = scheduled(
+        "CHG-0003",
+        "normal",
+        "2026-11-24T10:00:00Z",
+        "2026-11-24T12:00:00Z",
+        "2026-11-10T09:05:00Z",
+        ALICE,
+    )
+    .replace(
+        "\nstatus: scheduled\n",
+        "\n\"status\": scheduled # booked with ops\n",
+    );
+    s.commit_on_main(&[("changes/CHG-0003.yaml", &base)], "scheduled on main");
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0004.yaml",
+            &scheduled(
+                "CHG-0004",
+                "normal",
+                "2026-11-24T11:00:00Z",
+                "2026-11-24T13:00:00Z",
+                "2026-11-10T09:05:00Z",
+                ALICE,
+            ),
+        )],
+        "overlapping",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "5-schedule", "CHG-0004", "overlaps CHG-0003");
+}
+
+#[test]
+fn a_symlink_in_a_record_folder_at_head_is_denied() {
+    // The loader refuses symlinks (`gitsm validate` fails at head), so the
+    // gate must not pass a PR that adds one where records live.
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.path().join("changes")).unwrap();
+    std::os::unix::fs::symlink("../deploy/web/app.conf", s.path().join("changes/CHG-0009.yaml")).unwrap();
+    s.commit(&[], "link");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "2-records-validate",
+        "changes/CHG-0009.yaml",
+        "symbolic link",
+    );
+}
+
+#[test]
+fn a_draft_standard_change_does_not_cover_code() {
+    // Anyone can write a draft change and call it `standard`; it covers code
+    // only once it is approved under its rule (free when that asks for 0).
+    let s = Scratch::new();
+    s.commit(
+        &[
+            (
+                "changes/CHG-0009.yaml",
+                &change_full(
+                    "CHG-0009",
+                    "draft",
+                    "standard",
+                    "high",
+                    "web",
+                    "2026-11-20T09:05:00Z",
+                    "",
+                ),
+            ),
+            ("deploy/web/app.conf", "workers = 64\n"),
+        ],
+        "standard, says who",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "6-governed-paths",
+        "web",
+        "CHG-0009 (in this PR) is `draft`, not approved",
+    );
+    // Approved under the standard rule (0 approvals), it covers.
+    let s = Scratch::new();
+    s.commit(
+        &[
+            (
+                "changes/CHG-0009.yaml",
+                &change_full(
+                    "CHG-0009",
+                    "approved",
+                    "standard",
+                    "high",
+                    "web",
+                    "2026-11-20T09:05:00Z",
+                    "",
+                ),
+            ),
+            ("deploy/web/app.conf", "workers = 64\n"),
+        ],
+        "standard",
+    );
+    assert_allowed(&s.gate("carol", &[], &[]));
+}
+
+#[test]
+fn implementing_a_change_whose_window_is_in_a_freeze_is_denied() {
+    // CHG-0001 was scheduled into Black Friday before the freeze existed
+    // (written on main here). Moving it to `implementing` in a PR is
+    // "implemented in this PR": the freeze applies, CAB approval or not.
+    let extra = format!(
+        "window: {{start: \"2026-11-27T10:00:00Z\", end: \"2026-11-27T11:00:00Z\"}}\napprovals:\n{ALICE}"
+    );
+    let at = |status: &str| {
+        change_full(
+            "CHG-0001",
+            status,
+            "normal",
+            "low",
+            "web",
+            "2026-11-10T09:05:00Z",
+            &extra,
+        )
+    };
+    let s = Scratch::new();
+    s.commit_on_main(&[("changes/CHG-0001.yaml", &at("scheduled"))], "scheduled");
+    git(s.path(), &["merge", "-q", "main"]);
+    let sha = s.commit(&[("changes/CHG-0001.yaml", &at("implementing"))], "go");
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(
+        &res,
+        "5-schedule",
+        "CHG-0001",
+        "falls in the freeze `Black Friday`",
+    );
+}
+
+#[test]
+fn a_record_changed_on_base_since_the_pr_branched_is_judged_against_the_base_tip() {
+    // CHG-0005 was implementing when the PR branched; main closed it since.
+    // The PR only adds a comment to it (no substantive edit, so no approval
+    // needed) and the PR's stale copy then "covers" new code. Git merges the
+    // two edits cleanly, so the merged change is closed: the gate must not
+    // judge the file against the merge base alone.
+    let s = Scratch::new();
+    let window =
+        format!("window: {{start: 2026-11-21T10:00:00Z, end: 2026-11-21T14:00:00Z}}\napprovals:\n{ALICE}");
+    let open = change_full(
+        "CHG-0005",
+        "implementing",
+        "normal",
+        "low",
+        "web",
+        "2026-11-10T09:05:00Z",
+        &window,
+    );
+    s.commit_on_main(&[("changes/CHG-0005.yaml", &open)], "in its window");
+    git(s.path(), &["merge", "-q", "main"]);
+    let closed = change_full(
+        "CHG-0005",
+        "completed",
+        "normal",
+        "low",
+        "web",
+        "2026-11-10T09:05:00Z",
+        &window,
+    )
+    .replace("status: completed\n", "status: closed\n")
+        + "  - {at: 2026-11-21T11:30:00Z, by: carol, status: closed}\n";
+    s.commit_on_main(&[("changes/CHG-0005.yaml", &closed)], "closed on main");
+    s.commit(
+        &[
+            ("changes/CHG-0005.yaml", &format!("# touched\n{open}")),
+            ("deploy/web/app.conf", "workers = 8\n"),
+        ],
+        "more workers",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "3-history", "CHG-0005", "changed on the base branch");
+}
+
+#[test]
+fn editing_docs_codeowners_is_a_policy_change() {
+    // GitHub reads CODEOWNERS from .github/, the root or docs/; the one in
+    // docs/ guards the workflow as much as the others.
+    let s = Scratch::new();
+    s.commit_on_main(&[("docs/CODEOWNERS", "/.github/ @acme/cab\n")], "owners");
+    git(s.path(), &["merge", "-q", "main"]);
+    s.commit(&[("docs/CODEOWNERS", "# nobody\n")], "drop the owners");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "1-policy-from-base", "policy default", "docs/CODEOWNERS");
+}
+
+#[test]
+fn governed_yaml_that_mentions_gitsm_is_still_governed_code() {
+    // A comment naming `gitsm/v1` made a deploy manifest "record-like", and
+    // record-like files were kept out of rule 6: governed code merged with
+    // no covering change.
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "deploy/web/values.yaml",
+            "# rendered for gitsm/v1 dashboards\nreplicas: 40\n",
+        )],
+        "scale up",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "6-governed-paths",
+        "web",
+        "modifies deploy/web/values.yaml, code of service web",
+    );
+}
+
+#[test]
+fn a_broken_record_outside_the_record_folders_is_not_skipped() {
+    // The loader reports a broken YAML file that mentions gitsm/v1 wherever
+    // it is (`gitsm validate` fails at head); the gate must not pass it.
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "docs/CHG-0009.yaml",
+            "apiVersion: gitsm/v1\nkind: Change\nid: CHG-0009\ntitle: [unclosed\n",
+        )],
+        "broken",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "2-records-validate", "docs/CHG-0009.yaml", "error");
+    // A plain YAML file that merely mentions gitsm/v1 is still no record.
+    let s = Scratch::new();
+    s.commit(&[("docs/notes.yaml", "# about gitsm/v1\nfoo: bar\n")], "notes");
+    assert_allowed(&s.gate("carol", &[], &[]));
+}
+
+#[test]
+fn changes_requested_on_a_policy_edit_by_a_possible_team_member_is_undecided() {
+    let policy = POLICY.replace(
+        "cab: [alice, Bob, dave]",
+        "cab: [alice, Bob, dave, \"@acme/cab\"]",
+    );
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("catalog/api.yaml", API),
+        ("policies/default.yaml", &policy),
+    ]);
+    let stricter = policy.replace("lead_time: {normal: 2d}", "lead_time: {normal: 3d}");
+    let sha = s.commit(&[("policies/default.yaml", &stricter)], "longer lead time");
+    let (code, v, _) = s.gate(
+        "carol",
+        &[
+            ("alice", "APPROVED", &sha),
+            ("dave", "APPROVED", &sha),
+            ("zoe", "CHANGES_REQUESTED", &sha),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{v:#}");
+    assert!(with_outcome(&v, "undecided")
+        .iter()
+        .any(|(r, _, m)| r == "1-policy-from-base" && m.contains("zoe (maybe in @acme/cab)")));
+}
+
+#[test]
+fn records_outside_the_folders_the_gate_reads_are_denied() {
+    // Conflicts only see changes in changes/, rule 6 only services in
+    // catalog/: a scheduled change in ops/ would never conflict with a later
+    // one, a service in services/ would govern no code.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "ops/CHG-0009.yaml",
+            &change("CHG-0009", "approved", "low", APPROVED_BY_ALICE),
+        )],
+        "a change elsewhere",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "3-history", "CHG-0009", "outside `changes/`");
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "services/shop.yaml",
+            "apiVersion: gitsm/v1\nkind: Service\nid: shop\nname: Shop\nowner: frank\npaths:\n  - deploy/shop/**\n",
+        )],
+        "a service elsewhere",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "3-history", "shop", "outside `catalog/`");
+}

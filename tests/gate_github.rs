@@ -22,7 +22,7 @@ fn pr_json(head_sha: &str, body: &str) -> Value {
                  "user": {"login": "acme", "id": 1, "type": "Organization"}},
         "base": {"label": "acme:main", "ref": "main", "sha": "0000000000000000000000000000000000000000",
                  "user": {"login": "acme", "id": 1, "type": "Organization"}},
-        "draft": false, "merged": false
+        "draft": false, "merged": false, "commits": 1
     })
 }
 
@@ -383,4 +383,44 @@ async fn a_missing_token_is_exit_2() {
     let (code, _, err) = run(c);
     assert_eq!(code, 2);
     assert!(err.contains("GITHUB_TOKEN is not set"), "{err}");
+}
+
+#[tokio::test]
+async fn a_pr_with_more_commits_than_github_lists_is_undecided() {
+    // GitHub's PR commits endpoint stops at 250: the authors of later
+    // commits would be unknown and could approve as non-contributors.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", APPROVALS),
+        )],
+        "add",
+    );
+    let server = MockServer::start().await;
+    let mut pr = pr_json(&sha, "Adds CHG-0001.");
+    pr["commits"] = json!(251);
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/pulls/1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pr))
+        .mount(&server)
+        .await;
+    let listed: Vec<Value> = (0..250).map(|_| commit_json(&sha, "carol")).collect();
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/pulls/1/commits")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(Value::Array(listed)))
+        .mount(&server)
+        .await;
+    mount_reviews(&server, vec![review(1, "alice", "APPROVED", &sha)]).await;
+    for team in ["ecab", "api-team"] {
+        Mock::given(method("GET"))
+            .and(path(format!("/orgs/acme/teams/{team}/members")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .mount(&server)
+            .await;
+    }
+    mount_publish_ok(&server).await;
+    let (code, out, err) = run_gate(&s, &server, &[]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("251 commits"), "{err}");
 }

@@ -131,20 +131,39 @@ fn ticket_paths(repo: &Repository, tree: &Tree<'_>) -> Vec<String> {
 }
 
 /// Whether a change file may hold a window that matters for conflicts. A
-/// cheap text test first; the decision parses what passes.
+/// cheap text test first; the decision parses what passes. It must never
+/// drop an active change (a missed conflict is a pass), so it answers `false`
+/// only for exactly one top-level `status:` line with a plain inactive value;
+/// a quoted key (`"status": scheduled`), a trailing comment, an escape or no
+/// such line at all lets the parser decide.
 fn maybe_active(text: &[u8]) -> bool {
     let Ok(t) = std::str::from_utf8(text) else {
         return true;
     };
-    t.lines().any(|l| {
-        let l = l.trim_end();
-        if let Some(v) = l.strip_prefix("status:") {
-            let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
-            matches!(v, "approved" | "scheduled" | "implementing")
-        } else {
-            false
+    let mut verdicts = t.lines().filter_map(|l| {
+        let (key, value) = l.split_once(':')?;
+        let key = key.trim_end().trim_matches(|c| c == '"' || c == '\'');
+        if key != "status" || l.starts_with(char::is_whitespace) {
+            return None;
         }
-    })
+        // `# comment` after a space ends a plain value.
+        let value = value.split(" #").next().unwrap_or("").trim();
+        let plain = value.trim_matches(|c| c == '"' || c == '\'');
+        Some(match plain {
+            "approved" | "scheduled" | "implementing" => true,
+            _ if !value.contains('\\')
+                && plain.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                && !plain.is_empty() =>
+            {
+                false
+            }
+            _ => true, // escapes, block scalars, anything unusual: parse it
+        })
+    });
+    match (verdicts.next(), verdicts.next()) {
+        (Some(v), None) => v,
+        _ => true,
+    }
 }
 
 fn is_hidden_or_skipped(path: &str, skip: &[String]) -> bool {
@@ -153,7 +172,24 @@ fn is_hidden_or_skipped(path: &str, skip: &[String]) -> bool {
 }
 
 fn mentions_gitsm(b: Option<&Vec<u8>>) -> bool {
-    b.is_some_and(|b| b.windows(API_VERSION.len()).any(|w| w == API_VERSION.as_bytes()))
+    b.is_some_and(|b| b.windows(API_VERSION.len()).any(|w| w == API_VERSION.as_bytes()) || declares_gitsm(b))
+}
+
+/// Whether the loader would read `apiVersion: gitsm/v1` from these bytes even
+/// though they do not spell it literally: YAML escapes (`"gitsm\x2Fv1"`,
+/// `"gitsm\/v1"`, a line continuation) decode to it. Without this a record
+/// outside the record folders passed as code, unjudged. Same limits as the
+/// loader: too large or not UTF-8 is never a record.
+fn declares_gitsm(b: &[u8]) -> bool {
+    if b.len() as u64 > crate::yaml::MAX_FILE_BYTES {
+        return false;
+    }
+    let Ok(t) = std::str::from_utf8(b) else {
+        return false;
+    };
+    let t = t.strip_prefix('\u{feff}').unwrap_or(t);
+    matches!(crate::yaml::parse(t), Ok(Some(n))
+        if n.get("apiVersion").and_then(crate::yaml::Node::as_str) == Some(API_VERSION))
 }
 
 /// Reads everything the decision needs from git.
@@ -204,11 +240,21 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
             }
         }
     }
-    let skip = input
-        .head_context
-        .get(repo::CONFIG_FILE)
-        .map(|b| repo::output_folders_from(&String::from_utf8_lossy(b)))
-        .unwrap_or_default();
+    // Output folders are skipped like the loader skips them, but only those
+    // that are output folders at base *and* at head, and never a record
+    // folder: otherwise a PR could declare `changes/` an output folder in
+    // its own gitsm.yaml, slip records past the gate, and drop the setting
+    // in a later PR, turning them live unjudged.
+    let outputs = |ctx: &Files| {
+        ctx.get(repo::CONFIG_FILE)
+            .map(|b| repo::output_folders_from(&String::from_utf8_lossy(b)))
+            .unwrap_or_default()
+    };
+    let base_outputs = outputs(&input.base_context);
+    let skip: Vec<String> = outputs(&input.head_context)
+        .into_iter()
+        .filter(|f| base_outputs.contains(f) && !crate::model::RECORD_FOLDERS.contains(&f.as_str()))
+        .collect();
 
     // The diff, merge base → head, without rename detection: a rename is a
     // delete plus an add.
@@ -241,6 +287,10 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         if new.is_some() {
             e.new = new;
         }
+        let nf = d.new_file();
+        if !nf.id().is_zero() && matches!(nf.mode(), git2::FileMode::Link | git2::FileMode::Commit) {
+            e.new_not_a_file = true;
+        }
     }
     let mut changes: Vec<FileChange> = by_path.into_values().collect();
     changes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -252,6 +302,21 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
                 || mentions_gitsm(fc.old.as_ref())
                 || mentions_gitsm(fc.new.as_ref()));
         if record_like {
+            // Rules 3 and 4 compare head with the merge base. When the base
+            // tip has changed the file since, that comparison is not what
+            // merges (a clean merge could combine a harmless-looking edit
+            // with, say, the change being closed on main), so flag it.
+            let p = Path::new(&fc.path);
+            let oid_at = |t: &Tree<'_>| t.get_path(p).ok().map(|e| e.id());
+            let moved = mb_tree.as_ref().and_then(oid_at) != oid_at(&base_tree);
+            let mut fc = fc;
+            fc.base_moved = moved;
+            // Outside the record folders a YAML file can be a record *and*
+            // a service's code (a manifest that merely mentions gitsm/v1):
+            // rule 6 must still see it.
+            if !super::rules::is_record_path(&fc.path) {
+                input.code_paths.push(fc.path.clone());
+            }
             input.diff.push(fc);
         } else {
             input.code_paths.push(fc.path.clone());
@@ -262,11 +327,15 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         }
     }
 
-    // Changes the PR body references, at head.
+    // Changes the PR body references, at the base tip. A change the PR does
+    // not edit merges as the base tip has it, and the head copy may be stale:
+    // a change closed or cancelled on main since the PR branched must not
+    // cover the PR's code. A change the PR does edit is judged from the diff
+    // (rule 4), and its head version is the candidate there.
     for id in super::rules::referenced_changes(pr_body) {
         for ext in ["yaml", "yml"] {
             let p = format!("changes/{id}.{ext}");
-            if let Some(b) = blob_at(&repo, &head_tree, &p) {
+            if let Some(b) = blob_at(&repo, &base_tree, &p) {
                 input.referenced.insert(p, b);
             }
         }

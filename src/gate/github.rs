@@ -207,6 +207,18 @@ impl Client {
                     "commits",
                 )
                 .await?;
+            // GitHub lists at most 250 commits of a pull request. Authors of
+            // the commits it leaves out would be unknown, and could approve
+            // as if they had not contributed: refuse to decide instead.
+            let total = pr.get("commits").and_then(|n| n.as_u64()).ok_or_else(|| {
+                gh("pull request: no `commits` count, so its contributors cannot be known")
+            })?;
+            if total > commits.len() as u64 {
+                return Err(gh(format!(
+                    "the pull request has {total} commits but GitHub lists only {} (its limit is 250), so not every contributor is known; squash or split the PR",
+                    commits.len()
+                )));
+            }
             let mut contributors = Vec::new();
             for c in &commits {
                 for who in ["/author/login", "/committer/login"] {

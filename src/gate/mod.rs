@@ -141,6 +141,12 @@ pub struct FileChange {
     pub path: String,
     pub old: Option<Vec<u8>>,
     pub new: Option<Vec<u8>>,
+    /// At head the path is a symlink or a submodule, not a file (`new` is
+    /// then `None`): the loader refuses it, so the gate must not skip it.
+    pub new_not_a_file: bool,
+    /// The base tip holds something else at this path than the merge base:
+    /// the base branch changed the file after the PR branched.
+    pub base_moved: bool,
 }
 
 /// Everything the decision depends on.
@@ -160,9 +166,12 @@ pub struct Input {
     pub head_ticket_paths: Vec<String>,
     /// Record files (YAML that is or may be a record) changed by the PR.
     pub diff: Vec<FileChange>,
-    /// Other files the PR changed (code), for service `paths`.
+    /// Files the PR changed outside the record folders (code, and YAML
+    /// there that is or may be a record too), for service `paths`.
     pub code_paths: Vec<String>,
-    /// Head bytes of the changes the PR body references (`Change: CHG-0042`).
+    /// Base-tip bytes of the changes the PR body references (`Change: CHG-0042`):
+    /// what they are after the merge unless the PR edits them (then the
+    /// diff has them).
     pub referenced: Files,
     pub reviews: Vec<Review>,
     /// For each reviewed commit present in the repo: the bytes, at that commit,

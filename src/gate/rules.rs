@@ -420,6 +420,9 @@ fn run(cx: &mut Ctx<'_>) {
         .filter_map(|(fc, _, new)| new.as_ref()?.kind_id().map(|(_, id)| (lc(&id), fc.path.clone())))
         .collect();
     let mut new_ids_seen: HashMap<String, String> = HashMap::new();
+    for (fc, _, new) in &files {
+        check_folder(cx, fc, new.as_ref());
+    }
     for (fc, old, new) in &files {
         check_history(
             cx,
@@ -488,6 +491,7 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
     let mut notes = Vec::new();
     let mut unknown = None;
     let mut blocked = Vec::new();
+    let mut maybe_blocked = Vec::new();
     for l in latest {
         let m = if rule.from.is_some() {
             member(group, &l.login, &input.teams)
@@ -497,6 +501,9 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
         if l.review.state == ReviewState::ChangesRequested {
             if m == Member::Yes && !l.review.bot {
                 blocked.push(l.login.clone());
+            } else if let (Member::Unknown(team), false) = (&m, l.review.bot) {
+                // May be a member through an unresolved team: may block.
+                maybe_blocked.push(format!("{} (maybe in {team})", l.login));
             }
             continue;
         }
@@ -550,6 +557,18 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
             Outcome::Fail,
             format!("changes requested by {} on a policy edit", blocked.join(", ")),
             Some("address the requested changes and ask them to approve".into()),
+        );
+    } else if counted.len() >= need && !maybe_blocked.is_empty() {
+        cx.push(
+            &subject,
+            Some(&file),
+            Rule::PolicyFromBase,
+            Outcome::Undecided,
+            format!(
+                "changes requested on a policy edit by {}, whose membership could not be resolved (run with --github to resolve teams)",
+                maybe_blocked.join(", ")
+            ),
+            Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".into()),
         );
     } else if counted.len() >= need {
         cx.push(
@@ -650,12 +669,31 @@ fn check_validation(cx: &mut Ctx<'_>, files: &[(FileChange, Option<Parsed>, Opti
         }
     };
     for (fc, _, new) in files {
+        if fc.new.is_none() && fc.new_not_a_file && is_record_path(&fc.path) {
+            // A symlink or submodule in a record folder: `gitsm validate`
+            // refuses it at head, so it must not pass here unjudged.
+            cx.push(
+                &fc.path,
+                Some(&fc.path),
+                Rule::Validate,
+                Outcome::Fail,
+                format!(
+                    "{} is a symbolic link or submodule at head, not a record file",
+                    fc.path
+                ),
+                Some("replace it with the file itself; gitsm does not follow symlinks".into()),
+            );
+            continue;
+        }
         let Some(new) = new else { continue };
-        if new.kind_id().is_none() && !is_record_path(&fc.path) {
-            continue; // e.g. a CI workflow: judged by rule 1, not a record
+        let mine: Vec<&crate::diag::Finding> = v.findings.iter().filter(|f| f.file == fc.path).collect();
+        // Not a record (e.g. a CI workflow, judged by rule 1) — unless the
+        // loader has findings for it: a broken file that mentions gitsm/v1
+        // is a finding for `gitsm validate` too, never silently skipped.
+        if new.kind_id().is_none() && !is_record_path(&fc.path) && (mine.is_empty() || is_ci_path(&fc.path)) {
+            continue;
         }
         let subject = subject_of(fc, Some(new));
-        let mine: Vec<&crate::diag::Finding> = v.findings.iter().filter(|f| f.file == fc.path).collect();
         let errors = mine.iter().filter(|f| f.severity == Severity::Error).count();
         for f in &mine {
             let outcome = match f.severity {
@@ -702,6 +740,35 @@ fn check_validation(cx: &mut Ctx<'_>, files: &[(FileChange, Option<Parsed>, Opti
     }
 }
 
+/// The gate finds base records by folder, not by kind: services (for
+/// `paths` and owners) only in `catalog/`, active changes (for conflicts)
+/// only in `changes/`, ticket ids (for collisions) only in the ticket
+/// folders. A record of those kinds written elsewhere would be invisible to
+/// every later gate run (a scheduled change in `ops/` never conflicts, a
+/// service in `services/` governs no code), so it may not enter elsewhere.
+fn check_folder(cx: &mut Ctx<'_>, fc: &FileChange, new: Option<&Parsed>) {
+    let Some((kind, id)) = new.and_then(Parsed::kind_id) else {
+        return;
+    };
+    let Some(k) = Kind::from_name(&kind) else { return };
+    let folder = k.folder();
+    if folder.is_empty() || fc.path.split('/').next() == Some(folder) {
+        return;
+    }
+    let name = fc.path.rsplit('/').next().unwrap_or("");
+    cx.push(
+        if id.is_empty() { &fc.path } else { &id },
+        Some(&fc.path),
+        Rule::History,
+        Outcome::Fail,
+        format!(
+            "{kind} {id} is in {}, outside `{folder}/`: the gate reads {kind} records only from `{folder}/`, so every later check would miss it",
+            fc.path
+        ),
+        Some(format!("move it to {folder}/{name}")),
+    );
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_history(
     cx: &mut Ctx<'_>,
@@ -716,6 +783,19 @@ fn check_history(
     let path = fc.path.as_str();
     let old_ki = old.and_then(Parsed::kind_id);
     let new_ki = new.and_then(Parsed::kind_id);
+    if fc.base_moved && (old_ki.is_some() || new_ki.is_some()) {
+        // Everything below compares head with the merge base; that is only
+        // what merges when the base branch left the file alone meanwhile.
+        let subject = subject_of(fc, new.or(old));
+        cx.push(
+            &subject,
+            Some(path),
+            Rule::History,
+            Outcome::Fail,
+            format!("{path} was changed on the base branch since this PR branched; the PR is judged against a stale copy"),
+            Some("merge the base branch into the PR (or rebase it) and push, so the gate sees what will merge".into()),
+        );
+    }
     match (&old_ki, &new_ki) {
         (Some((_, old_id)), None) => {
             let renamed = added_ids.get(&lc(old_id)).filter(|p| p.as_str() != path);
@@ -863,6 +943,9 @@ struct Tally {
     /// Fresh, eligible approvers per service id, when owners must approve.
     owners_missing: Vec<String>,
     blocked: Vec<String>,
+    /// CHANGES_REQUESTED by reviewers who may be in the group or own a
+    /// service only through a team that could not be resolved: (login, team).
+    maybe_blocked: Vec<(String, String)>,
     notes: Vec<String>,
     unknown_team: Option<String>,
     /// Everyone whose approval counts for something (group or owner), with when.
@@ -901,6 +984,7 @@ fn tally(
         group: Vec::new(),
         owners_missing: Vec::new(),
         blocked: Vec::new(),
+        maybe_blocked: Vec::new(),
         notes: Vec::new(),
         unknown_team: None,
         backing: Vec::new(),
@@ -919,6 +1003,21 @@ fn tally(
         if l.review.state == ReviewState::ChangesRequested {
             if (in_group == Member::Yes || !owner_of.is_empty()) && !l.review.bot {
                 t.blocked.push(l.login.clone());
+            } else if !l.review.bot {
+                // Membership only through an unresolved team: the request
+                // may block, so it must not be silently ignored.
+                let team = match &in_group {
+                    Member::Unknown(team) => Some(team.clone()),
+                    _ => owners
+                        .iter()
+                        .find_map(|(_, o)| match member(o, &l.login, &input.teams) {
+                            Member::Unknown(team) => Some(team),
+                            _ => None,
+                        }),
+                };
+                if let Some(team) = team {
+                    t.maybe_blocked.push((l.login.clone(), team));
+                }
             }
             continue;
         }
@@ -1118,6 +1217,25 @@ fn check_approvals(
             continue;
         }
         let enough = t.group.len() >= need && t.owners_missing.is_empty();
+        if enough && !t.maybe_blocked.is_empty() {
+            let who: Vec<String> = t
+                .maybe_blocked
+                .iter()
+                .map(|(l, team)| format!("{l} (maybe in {team})"))
+                .collect();
+            cx.push(
+                &id,
+                Some(path),
+                Rule::Approvals,
+                Outcome::Undecided,
+                format!(
+                    "{why}; changes requested by {}, whose membership could not be resolved (run with --github to resolve teams)",
+                    who.join(", ")
+                ),
+                Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".into()),
+            );
+            continue;
+        }
         if enough {
             cx.push(
                 &id,
@@ -1246,7 +1364,15 @@ fn check_schedule(
     {
         return;
     }
-    let entered = base.is_none_or(|b| !scheduled_like(b.status) || b.window != c.window);
+    // "Scheduled or implemented in this PR": entering `scheduled`, moving
+    // the window, or starting to implement. The last matters when a freeze
+    // was declared after the change was scheduled: implementing it inside
+    // the freeze passed unchecked.
+    let entered = base.is_none_or(|b| {
+        !scheduled_like(b.status)
+            || b.window != c.window
+            || (c.status == ChangeStatus::Implementing && b.status != ChangeStatus::Implementing)
+    });
     if !entered {
         return;
     }
@@ -1473,12 +1599,16 @@ fn check_paths(
                 reasons.push(format!("{} ({how}) is `{}`", c.id, c.status));
                 return false;
             }
-            if c.change_type == ChangeType::Standard {
-                return true;
-            }
+            // A standard change needs no window, but it must still have
+            // been approved under its rule (free when the rule asks for 0
+            // approvals): a draft "standard" change is an unreviewed claim
+            // anyone can write, and covered code without any approval.
             if !c.status.is_approved_or_later() {
                 reasons.push(format!("{} ({how}) is `{}`, not approved", c.id, c.status));
                 return false;
+            }
+            if c.change_type == ChangeType::Standard {
+                return true;
             }
             match &c.window {
                 Some(w) if w.start.as_jiff() <= now && now <= w.end.as_jiff() => true,
@@ -1552,9 +1682,13 @@ fn check_paths(
 }
 
 /// Files that decide how the gate itself runs: editing them is a policy
-/// change (a PR could otherwise replace the gate's workflow).
+/// change (a PR could otherwise replace the gate's workflow). GitHub reads
+/// CODEOWNERS from `.github/`, the root and `docs/`, so all three count.
 pub fn is_ci_path(path: &str) -> bool {
-    path.starts_with(".github/workflows/") || path == ".github/CODEOWNERS" || path == "CODEOWNERS"
+    path.starts_with(".github/workflows/")
+        || path == ".github/CODEOWNERS"
+        || path == "CODEOWNERS"
+        || path == "docs/CODEOWNERS"
 }
 
 /// Folders holding records (for adapters deciding what a path is).
@@ -1629,6 +1763,8 @@ mod tests {
                 path,
                 old: None,
                 new: Some(CHANGE.as_bytes().to_vec()),
+                new_not_a_file: false,
+                base_moved: false,
             }],
             reviews,
             reviewed: HashMap::from([("a".repeat(40), at_review)]),
