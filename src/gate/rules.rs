@@ -405,7 +405,7 @@ fn run(cx: &mut Ctx<'_>) {
     for g in catalog_governance_changes(&files) {
         let paths: Vec<&str> = g.files.iter().map(String::as_str).collect();
         let what = format!(
-            "changes the governance of service {}: {}",
+            "changes the governance of service {} ({})",
             g.id,
             g.details.join("; ")
         );
