@@ -1750,3 +1750,280 @@ fn records_outside_the_folders_the_gate_reads_are_denied() {
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "3-history", "shop", "outside `catalog/`");
 }
+
+// ---- Catalog governance: `paths`, `owner` and `sla` are a policy change ----
+
+const WEB_NO_PATHS: &str = "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Website\nowner: frank\n";
+
+/// (rule, subject) of every check, whatever its outcome.
+fn subjects(v: &Value) -> Vec<(String, String)> {
+    v["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no checks in {v}"))
+        .iter()
+        .map(|c| {
+            (
+                c["rule"].as_str().unwrap().to_string(),
+                c["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn removing_a_service_s_paths_without_approvals_is_denied() {
+    let s = Scratch::new();
+    let sha = s.commit(&[("catalog/web.yaml", WEB_NO_PATHS)], "ungovern web later");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service web",
+        "`paths` removed: deploy/web/**",
+    );
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service web",
+        "needs 2 `policy_change` approval(s)",
+    );
+    // One CAB approval is not two.
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "1-policy-from-base", "service web", "has 1 (alice)");
+    // Adding paths is a governance change too.
+    s.commit(
+        &[(
+            "catalog/web.yaml",
+            &WEB.replace("deploy/web/**", "deploy/web/**\n  - deploy/shared/**"),
+        )],
+        "widen web",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service web",
+        "`paths` added: deploy/shared/**",
+    );
+}
+
+#[test]
+fn making_the_author_the_service_owner_is_denied() {
+    let s = Scratch::new();
+    s.commit(
+        &[("catalog/web.yaml", &WEB.replace("owner: frank", "owner: carol"))],
+        "I own web now",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service web",
+        "`owner` frank -> carol",
+    );
+    // The new owner's own approval is the author's: it never counts.
+    let res = s.gate(
+        "dave",
+        &[("carol", "APPROVED", &git(s.path(), &["rev-parse", "HEAD"]))],
+        &[],
+    );
+    assert_denied(&res, "1-policy-from-base", "service web", "carol is not in `cab`");
+}
+
+#[test]
+fn a_catalog_governance_change_with_two_cab_approvals_is_allowed() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[
+            (
+                "catalog/web.yaml",
+                &WEB_NO_PATHS.replace("owner: frank", "owner: carol"),
+            ),
+            (
+                "catalog/api.yaml",
+                &API.replace("owner: \"@acme/api-team\"", "owner: dave"),
+            ),
+        ],
+        "hand over",
+    );
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("bob", "APPROVED", &sha)],
+        &[],
+    );
+    assert_allowed(&res);
+    let passes = with_outcome(&res.1, "pass");
+    for svc in ["service web", "service api"] {
+        assert!(
+            passes.iter().any(|(r, s, m)| r == "1-policy-from-base"
+                && s == svc
+                && m.contains("approved by alice, bob")),
+            "no policy_change pass for {svc}: {passes:#?}"
+        );
+    }
+    // A governance push after the reviews makes them stale for that service.
+    s.commit(
+        &[(
+            "catalog/api.yaml",
+            &API.replace("owner: \"@acme/api-team\"", "owner: carol"),
+        )],
+        "sneak",
+    );
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("bob", "APPROVED", &sha)],
+        &[],
+    );
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service api",
+        "alice's approval is stale",
+    );
+    assert!(
+        with_outcome(&res.1, "pass")
+            .iter()
+            .any(|(r, s, _)| r == "1-policy-from-base" && s == "service web"),
+        "web's approvals should survive an edit of api: {:#}",
+        res.1
+    );
+}
+
+#[test]
+fn a_cosmetic_catalog_edit_needs_no_approval() {
+    let s = Scratch::new();
+    // Description, name, extra, comments, key order, flow style, `paths`
+    // order and owner case: none of it changes who governs what.
+    s.commit(
+        &[(
+            "catalog/web.yaml",
+            "# The public website.\napiVersion: gitsm/v1\nkind: Service\nid: web\nowner: Frank  # still frank\npaths: [\"deploy/web/**\"]\nname: Public website\ndescription: Marketing pages and the shop front.\nextra: {team_channel: \"#web\"}\n",
+        )],
+        "describe web",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_allowed(&res);
+    assert!(
+        !subjects(&res.1)
+            .iter()
+            .any(|(r, s)| r == "1-policy-from-base" || s == "service web"),
+        "a cosmetic edit must not be a policy change: {:#}",
+        res.1
+    );
+    // Adding a service without `paths` governs nothing new either.
+    s.commit(
+        &[(
+            "catalog/docs.yaml",
+            "apiVersion: gitsm/v1\nkind: Service\nid: docs\nname: Docs\nowner: carol\n",
+        )],
+        "add docs",
+    );
+    assert_allowed(&s.gate("carol", &[], &[]));
+}
+
+#[test]
+fn adding_a_service_with_paths_or_deleting_one_is_a_policy_change() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "catalog/ops.yaml",
+            "apiVersion: gitsm/v1\nkind: Service\nid: ops\nname: Ops\nowner: carol\npaths: [deploy/**]\n",
+        )],
+        "carol claims deploy/",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service ops",
+        "a new service with `paths`: deploy/**",
+    );
+    let res = s.gate(
+        "carol",
+        &[("alice", "APPROVED", &sha), ("dave", "APPROVED", &sha)],
+        &[],
+    );
+    assert_allowed(&res);
+
+    let s = Scratch::new();
+    s.rm("catalog/api.yaml");
+    s.commit(&[], "drop api");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service api",
+        "the service is removed from catalog/api.yaml",
+    );
+    // Changing its kind or id removes it just the same.
+    let s = Scratch::new();
+    s.commit(
+        &[("catalog/api.yaml", &API.replace("id: api", "id: api2"))],
+        "rename api",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service api",
+        "the service is removed",
+    );
+}
+
+#[test]
+fn changing_a_service_s_sla_is_a_policy_change() {
+    let gold = "apiVersion: gitsm/v1\nkind: SLA\nid: gold\nname: Gold\ncalendar: 24x7\ntargets:\n  P1: {response: 15m, resolution: 4h}\n  P2: {response: 30m, resolution: 8h}\n  P3: {response: 2h, resolution: 3d}\n  P4: {response: 8h, resolution: 1w}\n";
+    let bronze = gold.replace("id: gold\nname: Gold", "id: bronze\nname: Bronze");
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", &format!("{WEB}sla: gold\n")),
+        ("slas/gold.yaml", gold),
+        ("slas/bronze.yaml", &bronze),
+        ("policies/default.yaml", POLICY),
+    ]);
+    s.commit(&[("catalog/web.yaml", &format!("{WEB}sla: bronze\n"))], "cheaper");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "1-policy-from-base", "service web", "`sla` gold -> bronze");
+}
+
+#[test]
+fn without_policy_change_a_catalog_governance_edit_fails_closed() {
+    let no_rule = POLICY.replace("policy_change: {approvals: 2, from: cab}\n", "");
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", &no_rule),
+    ]);
+    let sha = s.commit(&[("catalog/web.yaml", WEB_NO_PATHS)], "ungovern");
+    let res = s.gate(
+        "carol",
+        &[
+            ("alice", "APPROVED", &sha),
+            ("bob", "APPROVED", &sha),
+            ("dave", "APPROVED", &sha),
+        ],
+        &[],
+    );
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service web",
+        "no `policy_change` rule",
+    );
+}
+
+#[test]
+fn a_second_record_of_a_service_cannot_take_it_over() {
+    // A copy of `web` in a new file, owned by the author and without paths:
+    // the catalog would hold two `web`s. It is refused as an id collision.
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "catalog/web-copy.yaml",
+            &WEB_NO_PATHS.replace("owner: frank", "owner: carol"),
+        )],
+        "shadow web",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "3-history", "web", "collides with catalog/web.yaml at base");
+}

@@ -392,7 +392,24 @@ fn run(cx: &mut Ctx<'_>) {
         .map(|(fc, _, _)| fc.path.as_str())
         .collect();
     if !policy_paths.is_empty() {
-        check_policy_change(cx, &policy, &latest, &policy_paths);
+        let what = format!(
+            "edits {} (the change policy or the CI that enforces it)",
+            policy_paths.join(", ")
+        );
+        let subject = format!("policy {}", policy.id);
+        check_policy_change(cx, &policy, &latest, &subject, &what, &policy_paths);
+    }
+    // Rule 1: a PR that changes who governs what in the catalog (a service's
+    // `paths`, `owner` or `sla`, or the service itself) is a policy change
+    // too: later PRs are judged by the catalog this one merges.
+    for g in catalog_governance_changes(&files) {
+        let paths: Vec<&str> = g.files.iter().map(String::as_str).collect();
+        let what = format!(
+            "changes the governance of service {} ({})",
+            g.id,
+            g.details.join("; ")
+        );
+        check_policy_change(cx, &policy, &latest, &format!("service {}", g.id), &what, &paths);
     }
 
     // Rule 2: every changed record validates at head.
@@ -468,17 +485,132 @@ fn run(cx: &mut Ctx<'_>) {
     check_paths(cx, &policy, &services, &changes);
 }
 
-fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest<'_>], paths: &[&str]) {
+/// A service whose governance the PR changes (see [`catalog_governance_changes`]).
+#[derive(Debug)]
+struct Governance {
+    /// The service id as written.
+    id: String,
+    /// What changed, e.g. "`paths` removed: deploy/web/**".
+    details: Vec<String>,
+    /// The files holding the service at the merge base and at head.
+    files: Vec<String>,
+}
+
+/// Services whose governance fields differ between the merge base and head,
+/// compared as parsed data (comments, layout, key order, `paths` order and
+/// login case never matter): `paths`, `owner` and `sla` edited, a service
+/// deleted (or its kind, id or `apiVersion` changed), or a service added with
+/// `paths`. `name`, `description`, `extra` and the other fields are free.
+fn catalog_governance_changes(files: &[(FileChange, Option<Parsed>, Option<Parsed>)]) -> Vec<Governance> {
+    type Side<'a> = BTreeMap<String, (String, &'a str, &'a Value)>;
+    fn services<'a>(files: &'a [(FileChange, Option<Parsed>, Option<Parsed>)], new: bool) -> Side<'a> {
+        let mut out = Side::new();
+        for (fc, o, n) in files {
+            let Some(p) = (if new { n } else { o }) else {
+                continue;
+            };
+            let (Some((kind, id)), Some(json)) = (p.kind_id(), p.json.as_ref()) else {
+                continue;
+            };
+            if kind == Kind::Service.name() {
+                out.insert(lc(&id), (id, fc.path.as_str(), json));
+            }
+        }
+        out
+    }
+    fn paths(j: &Value) -> BTreeSet<String> {
+        match j.get("paths") {
+            None | Some(Value::Null) => BTreeSet::new(),
+            Some(Value::Array(a)) => a.iter().map(json_scalar).collect(),
+            Some(other) => BTreeSet::from([json_scalar(other)]),
+        }
+    }
+    fn field(j: &Value, key: &str) -> String {
+        j.get(key)
+            .filter(|v| !v.is_null())
+            .map(json_scalar)
+            .unwrap_or_default()
+    }
+    fn shown(s: &str) -> &str {
+        if s.is_empty() {
+            "(none)"
+        } else {
+            s
+        }
+    }
+    fn list(s: &BTreeSet<String>) -> String {
+        s.iter().cloned().collect::<Vec<_>>().join(", ")
+    }
+    let (old, new) = (services(files, false), services(files, true));
+    let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let mut out = Vec::new();
+    for key in ids {
+        let (id, details, files) = match (old.get(key), new.get(key)) {
+            (Some((id, path, _)), None) => (
+                id.clone(),
+                vec![format!("the service is removed from {path}")],
+                vec![path.to_string()],
+            ),
+            (None, Some((id, path, j))) => {
+                let p = paths(j);
+                if p.is_empty() {
+                    continue;
+                }
+                (
+                    id.clone(),
+                    vec![format!("a new service with `paths`: {}", list(&p))],
+                    vec![path.to_string()],
+                )
+            }
+            (Some((_, opath, o)), Some((id, npath, n))) => {
+                let mut d = Vec::new();
+                let (po, pn) = (paths(o), paths(n));
+                let removed: BTreeSet<String> = po.difference(&pn).cloned().collect();
+                let added: BTreeSet<String> = pn.difference(&po).cloned().collect();
+                if !removed.is_empty() {
+                    d.push(format!("`paths` removed: {}", list(&removed)));
+                }
+                if !added.is_empty() {
+                    d.push(format!("`paths` added: {}", list(&added)));
+                }
+                for key in ["owner", "sla"] {
+                    let (a, b) = (field(o, key), field(n, key));
+                    if lc(&a) != lc(&b) {
+                        d.push(format!("`{key}` {} -> {}", shown(&a), shown(&b)));
+                    }
+                }
+                if d.is_empty() {
+                    continue;
+                }
+                (id.clone(), d, dedup([opath.to_string(), npath.to_string()]))
+            }
+            (None, None) => continue,
+        };
+        out.push(Governance { id, details, files });
+    }
+    out
+}
+
+/// Rule 1: an edit of the policy, the CI that enforces it or the catalog's
+/// governance (`what`, naming the files) needs the base policy's
+/// `policy_change` approvals, fresh for every file in `paths`.
+fn check_policy_change(
+    cx: &mut Ctx<'_>,
+    policy: &ChangePolicy,
+    latest: &[Latest<'_>],
+    subject: &str,
+    what: &str,
+    paths: &[&str],
+) {
     let input = cx.input;
-    let subject = format!("policy {}", policy.id);
     let file = paths.join(", ");
     let Some(rule) = &policy.policy_change else {
         cx.push(
-            &subject,
+            subject,
             Some(&file),
             Rule::PolicyFromBase,
             Outcome::Fail,
-            "this PR edits the change policy or the CI that enforces it, and the base policy has no `policy_change` rule, so no review can approve it",
+            format!("this PR {what}, and the base policy has no `policy_change` rule, so no review can approve it"),
             Some("add `policy_change: {approvals: 2, from: cab}` to the base policy in its own reviewed PR first".into()),
         );
         return;
@@ -541,7 +673,7 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
         });
         if !fresh {
             notes.push(format!(
-                "{}'s approval is stale: the policy changed after the reviewed commit",
+                "{}'s approval is stale: {file} changed after the reviewed commit",
                 l.login
             ));
             continue;
@@ -551,33 +683,36 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
     let need = rule.approvals as usize;
     if !blocked.is_empty() {
         cx.push(
-            &subject,
+            subject,
             Some(&file),
             Rule::PolicyFromBase,
             Outcome::Fail,
-            format!("changes requested by {} on a policy edit", blocked.join(", ")),
+            format!(
+                "changes requested by {} on this PR, which {what}",
+                blocked.join(", ")
+            ),
             Some("address the requested changes and ask them to approve".into()),
         );
     } else if counted.len() >= need && !maybe_blocked.is_empty() {
         cx.push(
-            &subject,
+            subject,
             Some(&file),
             Rule::PolicyFromBase,
             Outcome::Undecided,
             format!(
-                "changes requested on a policy edit by {}, whose membership could not be resolved (run with --github to resolve teams)",
+                "changes requested on this PR (which {what}) by {}, whose membership could not be resolved (run with --github to resolve teams)",
                 maybe_blocked.join(", ")
             ),
             Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".into()),
         );
     } else if counted.len() >= need {
         cx.push(
-            &subject,
+            subject,
             Some(&file),
             Rule::PolicyFromBase,
             Outcome::Pass,
             format!(
-                "policy edit approved by {} ({} of {} needed, {}); judged by the base policy",
+                "this PR {what}; approved by {} ({} of {} `policy_change` approval(s) needed, {}); judged by the base policy",
                 counted.join(", "),
                 counted.len(),
                 need,
@@ -591,12 +726,15 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
         } else {
             Outcome::Fail
         };
-        let mut msg =
-            format!(
-            "this PR edits {file} (the change policy or the CI that enforces it): it needs {need} `policy_change` approval(s) from {}, has {}{}",
+        let mut msg = format!(
+            "this PR {what}: it needs {need} `policy_change` approval(s) from {}, has {}{}",
             group_name(rule.from),
             counted.len(),
-            if counted.is_empty() { String::new() } else { format!(" ({})", counted.join(", ")) }
+            if counted.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", counted.join(", "))
+            }
         );
         if !notes.is_empty() {
             msg.push_str(&format!("; not counted: {}", notes.join("; ")));
@@ -605,13 +743,13 @@ fn check_policy_change(cx: &mut Ctx<'_>, policy: &ChangePolicy, latest: &[Latest
             msg.push_str(&format!("; team {t} could not be resolved offline"));
         }
         cx.push(
-            &subject,
+            subject,
             Some(&file),
             Rule::PolicyFromBase,
             outcome,
             msg,
             Some(format!(
-                "ask {} more member(s) of {} to approve the latest commit; the PR is judged by the base policy, so loosening it here has no effect",
+                "ask {} more member(s) of {} to approve the latest commit (or undo the edit); the PR is judged by the base policy and catalog, so loosening them here has no effect",
                 need.saturating_sub(counted.len()),
                 group_name(rule.from)
             )),
