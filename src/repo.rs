@@ -86,18 +86,10 @@ pub fn output_folders_from(text: &str) -> Vec<String> {
         .collect()
 }
 
-impl WorkTree {
-    /// Lists one folder tree (depth first). Returns the YAML files found and,
-    /// at the top level only, the sub-folders to walk (so they can be walked
-    /// in parallel: record folders hold tens of thousands of files).
-    fn walk(
-        &self,
-        dir: PathBuf,
-        rel: String,
-        out: &mut Vec<Entry>,
-    ) -> anyhow::Result<Vec<(PathBuf, String)>> {
-        let mut stack = vec![(dir, rel)];
-        let mut top_dirs = Vec::new();
+impl Source for WorkTree {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        let mut stack = vec![(self.root.clone(), String::new())];
         while let Some((dir, rel)) = stack.pop() {
             let rd =
                 std::fs::read_dir(&dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
@@ -114,10 +106,7 @@ impl WorkTree {
                     format!("{rel}/{name}")
                 };
                 if ft.is_dir() {
-                    if rel.is_empty() {
-                        if !skipped_top(&name, &self.skip) {
-                            top_dirs.push((ent.path(), path));
-                        }
+                    if rel.is_empty() && skipped_top(&name, &self.skip) {
                         continue;
                     }
                     stack.push((ent.path(), path));
@@ -131,25 +120,7 @@ impl WorkTree {
                 }
             }
         }
-        Ok(top_dirs)
-    }
-}
-
-impl Source for WorkTree {
-    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
-        let mut out = Vec::new();
-        let top_dirs = self.walk(self.root.clone(), String::new(), &mut out)?;
-        let nested: Vec<anyhow::Result<Vec<Entry>>> = top_dirs
-            .into_par_iter()
-            .map(|(dir, rel)| {
-                let mut v = Vec::new();
-                self.walk(dir, rel, &mut v).map(|_| v)
-            })
-            .collect();
-        for v in nested {
-            out.extend(v?);
-        }
-        out.par_sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }
 
