@@ -2027,3 +2027,16 @@ fn a_second_record_of_a_service_cannot_take_it_over() {
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "3-history", "web", "collides with catalog/web.yaml at base");
 }
+
+#[test]
+fn an_oversized_record_at_head_is_denied_not_parsed() {
+    // A 2 MiB record is refused like `gitsm validate` refuses it (E0010),
+    // and the gate does not parse it for its own comparisons either.
+    let s = Scratch::new();
+    let mut big = String::from("apiVersion: gitsm/v1\nkind: Change\nid: CHG-0009\nnote: \"");
+    big.push_str(&"x".repeat(2 * 1024 * 1024));
+    big.push_str("\"\n");
+    s.commit(&[("changes/CHG-0009.yaml", &big)], "big");
+    let res = s.gate("carol", &[], &[]);
+    assert_denied(&res, "2-records-validate", "changes/CHG-0009.yaml", "E0010");
+}

@@ -99,8 +99,10 @@ pub fn parse_file(path: &str, bytes: &[u8]) -> Parsed {
         symlink: false,
     };
     let (loaded, findings) = repo::load_entry(&src, &entry);
-    let json = std::str::from_utf8(bytes)
-        .ok()
+    // The same size limit as the loader (which has reported an oversized file).
+    let json = (bytes.len() as u64 <= crate::yaml::MAX_FILE_BYTES)
+        .then(|| std::str::from_utf8(bytes).ok())
+        .flatten()
         .and_then(|t| {
             crate::yaml::parse(t.strip_prefix('\u{feff}').unwrap_or(t))
                 .ok()
