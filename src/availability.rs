@@ -101,20 +101,33 @@ pub fn announced(c: &Change) -> bool {
         .any(|e| e.status == Some(ChangeStatus::Scheduled) && e.at <= w.start)
 }
 
+/// The maintenance window of a change, when it counts as maintenance at all:
+/// `maintenance: true`, not cancelled or rejected, and a non-empty `window`.
+/// Whether it is *planned* is [`announced`]; see [`planned_window`].
+pub fn maintenance_window(c: &Change) -> Option<(Timestamp, Timestamp)> {
+    if !c.maintenance || matches!(c.status, ChangeStatus::Cancelled | ChangeStatus::Rejected) {
+        return None;
+    }
+    let w = c.window.as_ref()?;
+    let (ws, we) = (w.start.as_jiff(), w.end.as_jiff());
+    (ws < we).then_some((ws, we))
+}
+
+/// The window of a change as *planned* maintenance (not counted against
+/// availability): a [`maintenance_window`] that was [`announced`].
+pub fn planned_window(c: &Change) -> Option<(Timestamp, Timestamp)> {
+    maintenance_window(c).filter(|_| announced(c))
+}
+
 /// Planned maintenance windows of a service: `(start, end, change id)`.
 pub fn maintenance_windows<'a>(records: &'a [Loaded], service: &str) -> Vec<(Timestamp, Timestamp, &'a Id)> {
     let mut out = Vec::new();
     for l in records {
         let Record::Change(c) = &l.record else { continue };
-        if !c.maintenance || !c.services.iter().any(|s| s.as_str() == service) {
+        if !c.services.iter().any(|s| s.as_str() == service) {
             continue;
         }
-        if matches!(c.status, ChangeStatus::Cancelled | ChangeStatus::Rejected) {
-            continue;
-        }
-        let Some(w) = &c.window else { continue };
-        let (ws, we) = (w.start.as_jiff(), w.end.as_jiff());
-        if announced(c) && ws < we {
+        if let Some((ws, we)) = planned_window(c) {
             out.push((ws, we, &c.id));
         }
     }

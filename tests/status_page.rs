@@ -432,6 +432,8 @@ fn current_state_history_and_durations() {
     assert_eq!(today["status"], "major_outage");
     assert_eq!(today["downtime_seconds"], 3 * 3600);
     // INC-0003: open 10:00–11:00 and 12:00–12:30 on the 20th (UTC config).
+    // Its customer impact (`availability::impact_interval`) runs 10:00–12:30:
+    // the gap between the resolve and the reopen counts as downtime.
     let day20 = api["days"]
         .as_array()
         .unwrap()
@@ -440,7 +442,7 @@ fn current_state_history_and_durations() {
         .unwrap()
         .clone();
     assert_eq!(day20["status"], "partial_outage");
-    assert_eq!(day20["downtime_seconds"], 5400);
+    assert_eq!(day20["downtime_seconds"], 9000);
     assert_eq!(day20["events"][0]["id"], "INC-0003");
     let inc3 = doc["incidents"]
         .as_array()
@@ -449,6 +451,7 @@ fn current_state_history_and_durations() {
         .find(|i| i["id"] == "INC-0003")
         .unwrap()
         .clone();
+    // The page's duration is open time only (1 h + 30 min), not impact.
     assert_eq!(inc3["duration_seconds"], 5400);
     assert_eq!(inc3["resolved_at"], "2026-11-20T12:30:00Z");
     assert_eq!(inc3["status"], "resolved");
@@ -506,6 +509,40 @@ fn current_state_history_and_durations() {
     assert!(index.contains("Major outage"));
     assert!(index.contains("Under maintenance"));
     assert!(index.contains("API database upgrade"));
+}
+
+#[test]
+fn uptime_equals_the_availability_module_for_a_reopened_incident() {
+    let (dir, out, _) = built_fixture();
+    let doc = status_json(&out);
+    let api = doc["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "api")
+        .unwrap()
+        .clone();
+    let shown = api["uptime_percent"].as_f64().unwrap();
+    // The same 90-day window: the start of the first bar's day (UTC) to --now.
+    let first = api["days"][0]["date"].as_str().unwrap();
+    assert_eq!(first, "2026-08-27");
+    let from: jiff::Timestamp = format!("{first}T00:00:00Z").parse().unwrap();
+    let now: jiff::Timestamp = NOW.parse().unwrap();
+    let snap = gitsm::repo::load(&gitsm::repo::WorkTree::new(dir.path())).unwrap();
+    let segs = gitsm::availability::service_states(&snap.records, "api", from, now, now);
+    let pct = gitsm::availability::percent(&segs);
+    assert!(
+        (shown - (pct * 1000.0).floor() / 1000.0).abs() < 1e-9,
+        "status page {shown} vs availability {pct}"
+    );
+    // INC-0003 (partial outage, reopened) counts 10:00–12:30 = 9000 s at 30 %,
+    // the reopen gap included; the planned maintenance today counts nothing.
+    let total = 90.0 * 86400.0 - 12.0 * 3600.0;
+    let want = 100.0 * (1.0 - 0.3 * 9000.0 / total);
+    assert!((pct - want).abs() < 1e-9, "{pct} vs {want}");
+    // Open periods alone (1 h 30 min) would read higher: the definitions differ.
+    let open_only = 100.0 * (1.0 - 0.3 * 5400.0 / total);
+    assert!(shown < (open_only * 1000.0).floor() / 1000.0, "{shown}");
 }
 
 #[test]

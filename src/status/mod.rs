@@ -212,7 +212,12 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
     let mut maint: Vec<(&Change, MaintenanceDoc)> = Vec::new();
     for l in &snap.records {
         let Record::Change(ch) = &l.record else { continue };
-        if !ch.maintenance || !uptime::maintenance_counts(ch.status) {
+        // Which windows count is the availability module's definition; which of
+        // them customers are shown is ours (not before the change is scheduled).
+        let Some((start, end)) = crate::availability::maintenance_window(ch) else {
+            continue;
+        };
+        if !published(ch.status) {
             continue;
         }
         let Some(w) = &ch.window else { continue };
@@ -222,7 +227,7 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
             .filter(|s| public.contains(s.as_str()))
             .cloned()
             .collect();
-        if svcs.is_empty() || w.end <= w.start {
+        if svcs.is_empty() {
             continue;
         }
         let Some(url) = record_page("maintenance", ch.id.as_str()) else {
@@ -236,7 +241,6 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
             ));
             continue;
         };
-        let (start, end) = (w.start.as_jiff(), w.end.as_jiff());
         let status = if matches!(ch.status, ChangeStatus::Completed | ChangeStatus::Closed) || end <= now {
             MaintenancePhase::Completed
         } else if start <= now {
@@ -388,8 +392,19 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
     }
 }
 
+/// A maintenance change customers are shown: scheduled or later. (Cancelled
+/// and rejected ones never count; see `availability::maintenance_window`.)
+fn published(status: ChangeStatus) -> bool {
+    matches!(
+        status,
+        ChangeStatus::Scheduled | ChangeStatus::Implementing | ChangeStatus::Completed | ChangeStatus::Closed
+    )
+}
+
 fn incident_doc(inc: &Incident, services: Vec<Id>, url: String, now: jiff::Timestamp) -> IncidentDoc {
-    let intervals = uptime::incident_intervals(inc, now);
+    // Open periods, not the impact interval: the page's duration is how long
+    // the incident was open (see `uptime::open_periods`).
+    let intervals = uptime::open_periods(inc, now);
     let open = uptime::incident_is_open(uptime::status_at(inc, now));
     let started = inc.reported_at;
     let resolved_at = if open {

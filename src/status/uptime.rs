@@ -1,19 +1,17 @@
 //! Per-service impact over time: when an incident or a maintenance affected a
 //! service, the worst state of each calendar day, and the uptime percentage.
 //!
-//! Definitions (shared with reports; keep them in one place):
-//! - An incident impacts its affected services from `reported_at` until its
-//!   first `resolved` (or `closed`) event; a reopen starts a new span that ends
-//!   at the next `resolved`. A span still open is clipped to `now`. An incident
-//!   whose `customer_impact` is `none` has no span.
-//! - A maintenance change (`maintenance: true`) impacts its services during
-//!   its `window`, once it is `scheduled` or later (not `cancelled`/`rejected`).
-//!   It is *planned* when it reached `scheduled` before the window began.
+//! The definitions of *when* an incident or a maintenance affects a service
+//! are not here: they live in [`crate::availability`] (shared with the
+//! service report) — [`crate::availability::impact_interval`] for incidents,
+//! [`crate::availability::maintenance_window`] and
+//! [`crate::availability::announced`] for maintenance. This module only turns
+//! them into [`Span`]s and buckets them for the status page:
 //! - Downtime is time in `partial_outage` or `major_outage`, minus time inside
 //!   a planned maintenance window. Degraded performance is not downtime.
 //! - Days are calendar days in the config's time zone.
 
-use crate::model::{Change, ChangeStatus, CustomerImpact, Incident, IncidentStatus};
+use crate::model::{Change, CustomerImpact, Incident, IncidentStatus};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -104,10 +102,16 @@ pub fn status_at(inc: &Incident, now: Timestamp) -> IncidentStatus {
         .unwrap_or(IncidentStatus::New)
 }
 
-/// The intervals during which an incident was open: `reported_at` → first
-/// `resolved`/`closed`, then reopen → next `resolved`. A span still open ends
-/// at `now`. Spans that would start after `now` are dropped.
-pub fn incident_intervals(inc: &Incident, now: Timestamp) -> Vec<(Timestamp, Timestamp)> {
+/// The periods during which an incident was *open* (being worked on):
+/// `reported_at` → first `resolved`/`closed`, then reopen → next `resolved`. A
+/// period still open ends at `now`; events after `now` are ignored.
+///
+/// This is **not** the customer-impact interval
+/// ([`crate::availability::impact_interval`], which also counts the gap
+/// between a resolve and a reopen because the fix did not hold). It only
+/// feeds the *duration* shown on an incident's page ("how long the team had
+/// it open"); uptime and the day bars use the impact interval.
+pub fn open_periods(inc: &Incident, now: Timestamp) -> Vec<(Timestamp, Timestamp)> {
     let mut out = Vec::new();
     let mut open_since = Some(inc.reported_at.as_jiff());
     for ev in &inc.timeline {
@@ -136,14 +140,15 @@ pub fn incident_intervals(inc: &Incident, now: Timestamp) -> Vec<(Timestamp, Tim
     out
 }
 
-/// The impact spans of one incident (same for each affected service).
+/// The impact span of one incident (the same for each affected service):
+/// [`crate::availability::impact_interval`], at the incident's customer impact.
 pub fn incident_spans(inc: &Incident, now: Timestamp, source: usize) -> Vec<Span> {
     let state = State::from_impact(inc.impact_on_customers());
     if state == State::Operational {
         return Vec::new();
     }
-    incident_intervals(inc, now)
-        .into_iter()
+    crate::availability::impact_interval(inc, now)
+        .filter(|(start, end)| end > start)
         .map(|(start, end)| Span {
             start,
             end,
@@ -151,28 +156,15 @@ pub fn incident_spans(inc: &Incident, now: Timestamp, source: usize) -> Vec<Span
             planned: false,
             source,
         })
+        .into_iter()
         .collect()
 }
 
-/// A change that will be, is being or was carried out (so its window counts).
-pub fn maintenance_counts(status: ChangeStatus) -> bool {
-    matches!(
-        status,
-        ChangeStatus::Scheduled | ChangeStatus::Implementing | ChangeStatus::Completed | ChangeStatus::Closed
-    )
-}
-
-/// The maintenance span of a change: its window, when it is customer-visible
-/// maintenance that is scheduled or later.
+/// The maintenance span of a change:
+/// [`crate::availability::maintenance_window`], *planned* when
+/// [`crate::availability::announced`] — the service report's definitions.
 pub fn maintenance_span(ch: &Change, source: usize) -> Option<Span> {
-    if !ch.maintenance || !maintenance_counts(ch.status) {
-        return None;
-    }
-    let w = ch.window.as_ref()?;
-    let (start, end) = (w.start.as_jiff(), w.end.as_jiff());
-    if end <= start {
-        return None;
-    }
+    let (start, end) = crate::availability::maintenance_window(ch)?;
     Some(Span {
         start,
         end,
@@ -517,7 +509,7 @@ mod tests {
     }
 
     #[test]
-    fn incident_spans_follow_resolve_and_reopen() {
+    fn open_periods_skip_the_reopen_gap_but_impact_does_not() {
         let now = ts("2026-11-21T00:00:00Z");
         let inc = incident(
             "closed",
@@ -530,7 +522,7 @@ mod tests {
                 ("2026-11-20T13:00:00Z", Some("closed")),
             ],
         );
-        let iv = incident_intervals(&inc, now);
+        let iv = open_periods(&inc, now);
         assert_eq!(
             iv,
             vec![
@@ -540,10 +532,7 @@ mod tests {
         );
         // Still open: the span runs to `now`. Closed without resolving: ends at close.
         let open = incident("investigating", &[("2026-11-20T10:00:00Z", Some("new"))]);
-        assert_eq!(
-            incident_intervals(&open, now),
-            vec![(ts("2026-11-20T10:00:00Z"), now)]
-        );
+        assert_eq!(open_periods(&open, now), vec![(ts("2026-11-20T10:00:00Z"), now)]);
         let closed = incident(
             "closed",
             &[
@@ -552,8 +541,20 @@ mod tests {
             ],
         );
         assert_eq!(
-            incident_intervals(&closed, now),
+            open_periods(&closed, now),
             vec![(ts("2026-11-20T10:00:00Z"), ts("2026-11-20T10:20:00Z"))]
+        );
+        // The impact span is the availability module's: one interval from
+        // `reported_at` to the last resolution, the reopen gap included.
+        assert_eq!(
+            crate::availability::impact_interval(&inc, now),
+            Some((ts("2026-11-20T10:00:00Z"), ts("2026-11-20T12:30:00Z")))
+        );
+        let sp = incident_spans(&inc, now, 3);
+        assert_eq!(sp.len(), 1);
+        assert_eq!(
+            (sp[0].start, sp[0].end),
+            (ts("2026-11-20T10:00:00Z"), ts("2026-11-20T12:30:00Z"))
         );
         // No customer impact: no span at all.
         let mut quiet = open.clone();
