@@ -199,7 +199,7 @@ impl<'a> SlaContext<'a> {
         let priority = self.priority(inc);
         let target = sla.and_then(|s| s.targets.get(priority));
         let (pause, warn) = pause_and_warn(sla);
-        let events = status_events(&inc.timeline, now);
+        let events = status_events(&inc.timeline, now, IncidentStatus::as_str);
         let mut clocks = Vec::new();
         if !events.is_empty() {
             clocks.push(run_clock(
@@ -241,7 +241,7 @@ impl<'a> SlaContext<'a> {
         let sla = req.service.as_ref().and_then(|s| self.sla_of(s.as_str()));
         let cal = self.calendar_of(sla);
         let (pause, warn) = pause_and_warn(sla);
-        let events = status_events(&req.timeline, now);
+        let events = status_events(&req.timeline, now, RequestStatus::as_str);
         let mut clocks = Vec::new();
         if !events.is_empty() {
             clocks.push(run_clock(
@@ -330,9 +330,11 @@ fn pause_and_warn(sla: Option<&Sla>) -> (Vec<String>, f64) {
 
 /// The status-changing events up to `now`, as (instant, status). The first
 /// event of a timeline is the creation even if it carries no status.
-fn status_events<S: Copy + Into<&'static str>>(
+/// `name` is the status enum's `as_str`.
+fn status_events<S: Copy>(
     timeline: &[Event<S>],
     now: Timestamp,
+    name: fn(S) -> &'static str,
 ) -> Vec<(Timestamp, &'static str)> {
     let mut out = Vec::new();
     for (i, e) in timeline.iter().enumerate() {
@@ -341,7 +343,7 @@ fn status_events<S: Copy + Into<&'static str>>(
             break;
         }
         match e.status {
-            Some(s) => out.push((at, s.into())),
+            Some(s) => out.push((at, name(s))),
             None if i == 0 => out.push((at, "new")),
             None => {}
         }
@@ -352,15 +354,6 @@ fn status_events<S: Copy + Into<&'static str>>(
 fn last_status(events: &[(Timestamp, &'static str)]) -> Option<&'static str> {
     events.last().map(|e| e.1)
 }
-
-macro_rules! status_into_str {
-    ($($t:ty),*) => {$(
-        impl From<$t> for &'static str {
-            fn from(s: $t) -> &'static str { s.as_str() }
-        }
-    )*};
-}
-status_into_str!(IncidentStatus, RequestStatus, ProblemStatus, ChangeStatus);
 
 /// Runs one clock over a ticket's status history.
 #[allow(clippy::too_many_arguments)]
