@@ -98,6 +98,17 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// Sort key of a clock that has not stopped, most urgent first: by due
+    /// instant, then (paused) by remaining time; without a target, last.
+    pub fn urgency(&self) -> (u8, i64) {
+        match (self.target, self.due, self.remaining) {
+            (None, _, _) => (3, 0),
+            (_, Some(d), _) => (0, d.as_second()),
+            (_, None, Some(r)) => (1, r),
+            _ => (2, 0),
+        }
+    }
+
     /// Met: stopped within its target.
     pub fn met(&self) -> Option<bool> {
         let t = self.target?;
@@ -310,12 +321,7 @@ fn urgency_key(t: &TicketClocks) -> (u8, i64) {
         if c.phase == Phase::Stopped || c.target.is_none() {
             continue;
         }
-        let key = match (c.due, c.remaining) {
-            (Some(d), _) => (0, d.as_second()),
-            (None, Some(r)) => (1, r),
-            _ => (2, 0),
-        };
-        best = best.min(key);
+        best = best.min(c.urgency());
     }
     best
 }
