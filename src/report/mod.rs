@@ -476,7 +476,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
     let mut requests = RequestKpi::default();
     for l in records {
         if let Record::Request(r) = &l.record {
-            let Some(created) = r.timeline.first().map(|e| e.at.as_jiff()) else {
+            let Some(created) = created(&r.timeline) else {
                 continue;
             };
             if !period.contains(created)
@@ -601,6 +601,11 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
     })
 }
 
+/// When a record was created: its first timeline event.
+fn created<S>(timeline: &[Event<S>]) -> Option<Timestamp> {
+    timeline.first().map(|e| e.at.as_jiff())
+}
+
 /// Business seconds a clock ran, once it has stopped.
 fn stopped_after(t: &TicketClocks, kind: ClockKind) -> Option<i64> {
     t.clock(kind).filter(|c| c.stopped.is_some()).map(|c| c.elapsed)
@@ -614,7 +619,7 @@ fn change_kpi(records: &[Loaded], period: &Period, wanted: &dyn Fn(&str) -> bool
             .window
             .as_ref()
             .map(|w| w.start.as_jiff())
-            .or_else(|| c.timeline.first().map(|e| e.at.as_jiff()));
+            .or_else(|| created(&c.timeline));
         if !when.is_some_and(|t| period.contains(t)) || !c.services.iter().any(|s| wanted(s.as_str())) {
             continue;
         }
@@ -674,7 +679,7 @@ fn problem_kpi(
         if !listed {
             continue;
         }
-        let Some(opened) = p.timeline.first().map(|e| e.at.as_jiff()) else {
+        let Some(opened) = created(&p.timeline) else {
             continue;
         };
         if opened >= at {
