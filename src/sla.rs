@@ -98,6 +98,17 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// Sort key of a clock that has not stopped, most urgent first: by due
+    /// instant, then (paused) by remaining time; without a target, last.
+    pub fn urgency(&self) -> (u8, i64) {
+        match (self.target, self.due, self.remaining) {
+            (None, _, _) => (3, 0),
+            (_, Some(d), _) => (0, d.as_second()),
+            (_, None, Some(r)) => (1, r),
+            _ => (2, 0),
+        }
+    }
+
     /// Met: stopped within its target.
     pub fn met(&self) -> Option<bool> {
         let t = self.target?;
@@ -195,32 +206,20 @@ impl<'a> SlaContext<'a> {
     /// Response and resolution clocks of an incident.
     pub fn incident(&self, inc: &Incident, now: Timestamp) -> TicketClocks {
         let sla = self.sla_of(inc.service.as_str());
-        let cal = self.calendar_of(sla);
         let priority = self.priority(inc);
         let target = sla.and_then(|s| s.targets.get(priority));
-        let (pause, warn) = pause_and_warn(sla);
-        let events = status_events(&inc.timeline, now);
+        let run = self.run(sla, &inc.timeline, IncidentStatus::as_str, now);
         let mut clocks = Vec::new();
-        if !events.is_empty() {
-            clocks.push(run_clock(
+        if !run.events.is_empty() {
+            clocks.push(run.clock(
                 ClockKind::Response,
-                cal,
-                &events,
                 |s| s != "new",
-                &pause,
-                now,
                 target.and_then(|t| t.response).map(Duration::as_secs),
-                warn,
             ));
-            clocks.push(run_clock(
+            clocks.push(run.clock(
                 ClockKind::Resolution,
-                cal,
-                &events,
                 |s| s == "resolved" || s == "closed",
-                &pause,
-                now,
                 target.and_then(|t| t.resolution).map(Duration::as_secs),
-                warn,
             ));
         }
         TicketClocks {
@@ -229,9 +228,9 @@ impl<'a> SlaContext<'a> {
             title: inc.title.clone(),
             service: Some(inc.service.clone()),
             priority: Some(priority),
-            status: last_status(&events).unwrap_or(inc.status.as_str()).to_string(),
+            status: run.status(inc.status.as_str()),
             sla: sla.map(|s| s.id.clone()),
-            calendar: cal.id().to_string(),
+            calendar: run.cal.id().to_string(),
             clocks,
         }
     }
@@ -239,20 +238,13 @@ impl<'a> SlaContext<'a> {
     /// The fulfilment clock of a service request.
     pub fn request(&self, req: &Request, now: Timestamp) -> TicketClocks {
         let sla = req.service.as_ref().and_then(|s| self.sla_of(s.as_str()));
-        let cal = self.calendar_of(sla);
-        let (pause, warn) = pause_and_warn(sla);
-        let events = status_events(&req.timeline, now);
+        let run = self.run(sla, &req.timeline, RequestStatus::as_str, now);
         let mut clocks = Vec::new();
-        if !events.is_empty() {
-            clocks.push(run_clock(
+        if !run.events.is_empty() {
+            clocks.push(run.clock(
                 ClockKind::Fulfillment,
-                cal,
-                &events,
                 |s| matches!(s, "fulfilled" | "closed" | "rejected"),
-                &pause,
-                now,
                 sla.and_then(|s| s.request_fulfillment).map(Duration::as_secs),
-                warn,
             ));
         }
         TicketClocks {
@@ -261,10 +253,29 @@ impl<'a> SlaContext<'a> {
             title: req.title.clone(),
             service: req.service.clone(),
             priority: None,
-            status: last_status(&events).unwrap_or(req.status.as_str()).to_string(),
+            status: run.status(req.status.as_str()),
             sla: sla.map(|s| s.id.clone()),
-            calendar: cal.id().to_string(),
+            calendar: run.cal.id().to_string(),
             clocks,
+        }
+    }
+
+    /// What every clock of a ticket shares: its SLA's calendar, pause
+    /// statuses and warning fraction, and the ticket's status history.
+    fn run<S: Copy>(
+        &self,
+        sla: Option<&Sla>,
+        timeline: &[Event<S>],
+        name: fn(S) -> &'static str,
+        now: Timestamp,
+    ) -> Run<'_> {
+        let (pause, warn_at) = pause_and_warn(sla);
+        Run {
+            cal: self.calendar_of(sla),
+            events: status_events(timeline, now, name),
+            pause,
+            warn_at,
+            now,
         }
     }
 
@@ -310,12 +321,7 @@ fn urgency_key(t: &TicketClocks) -> (u8, i64) {
         if c.phase == Phase::Stopped || c.target.is_none() {
             continue;
         }
-        let key = match (c.due, c.remaining) {
-            (Some(d), _) => (0, d.as_second()),
-            (None, Some(r)) => (1, r),
-            _ => (2, 0),
-        };
-        best = best.min(key);
+        best = best.min(c.urgency());
     }
     best
 }
@@ -330,9 +336,11 @@ fn pause_and_warn(sla: Option<&Sla>) -> (Vec<String>, f64) {
 
 /// The status-changing events up to `now`, as (instant, status). The first
 /// event of a timeline is the creation even if it carries no status.
-fn status_events<S: Copy + Into<&'static str>>(
+/// `name` is the status enum's `as_str`.
+fn status_events<S: Copy>(
     timeline: &[Event<S>],
     now: Timestamp,
+    name: fn(S) -> &'static str,
 ) -> Vec<(Timestamp, &'static str)> {
     let mut out = Vec::new();
     for (i, e) in timeline.iter().enumerate() {
@@ -341,7 +349,7 @@ fn status_events<S: Copy + Into<&'static str>>(
             break;
         }
         match e.status {
-            Some(s) => out.push((at, s.into())),
+            Some(s) => out.push((at, name(s))),
             None if i == 0 => out.push((at, "new")),
             None => {}
         }
@@ -349,100 +357,100 @@ fn status_events<S: Copy + Into<&'static str>>(
     out
 }
 
-fn last_status(events: &[(Timestamp, &'static str)]) -> Option<&'static str> {
-    events.last().map(|e| e.1)
-}
-
-macro_rules! status_into_str {
-    ($($t:ty),*) => {$(
-        impl From<$t> for &'static str {
-            fn from(s: $t) -> &'static str { s.as_str() }
-        }
-    )*};
-}
-status_into_str!(IncidentStatus, RequestStatus, ProblemStatus, ChangeStatus);
-
-/// Runs one clock over a ticket's status history.
-#[allow(clippy::too_many_arguments)]
-fn run_clock(
-    kind: ClockKind,
-    cal: &BusinessCalendar,
-    events: &[(Timestamp, &'static str)],
-    stops: impl Fn(&str) -> bool,
-    pause: &[String],
-    now: Timestamp,
-    target: Option<i64>,
+/// The shared inputs of one ticket's clocks (see [`SlaContext::run`]).
+struct Run<'c> {
+    cal: &'c BusinessCalendar,
+    events: Vec<(Timestamp, &'static str)>,
+    pause: Vec<String>,
     warn_at: f64,
-) -> Clock {
-    let started = events[0].0;
-    let mut running: Vec<(Timestamp, Timestamp)> = Vec::new();
-    let mut stopped: Option<Timestamp> = None;
-    for (i, &(at, status)) in events.iter().enumerate() {
-        let end = events.get(i + 1).map(|e| e.0).unwrap_or(now).max(at);
-        if stops(status) {
-            stopped.get_or_insert(at);
-            continue;
-        }
-        stopped = None;
-        if !pause.iter().any(|p| p == status) && at < end {
-            running.push((at, end));
-        }
-    }
-    let last = events.last().map(|e| e.1).unwrap_or("new");
-    let phase = if stopped.is_some() {
-        Phase::Stopped
-    } else if pause.iter().any(|p| p == last) {
-        Phase::Paused
-    } else {
-        Phase::Running
-    };
-    let elapsed: i64 = running.iter().map(|&(a, b)| cal.between(a, b)).sum();
-    let end = stopped.unwrap_or(now).max(started);
-    let elapsed_wall = end.as_second() - started.as_second();
+    now: Timestamp,
+}
 
-    let mut due = None;
-    if let Some(t) = target {
-        // When did (or will) the running time reach the target?
-        let mut cum = 0i64;
-        for &(a, b) in &running {
-            let part = cal.between(a, b);
-            if cum + part >= t && t > 0 {
-                due = cal.add(a, t - cum);
-                break;
+impl Run<'_> {
+    /// The ticket's status as of `now`: its last event's, else `fallback`.
+    fn status(&self, fallback: &'static str) -> String {
+        self.events.last().map_or(fallback, |e| e.1).to_string()
+    }
+
+    /// Runs one clock over the ticket's status history.
+    fn clock(&self, kind: ClockKind, stops: impl Fn(&str) -> bool, target: Option<i64>) -> Clock {
+        let (cal, events, pause, now, warn_at) = (
+            self.cal,
+            &self.events[..],
+            &self.pause[..],
+            self.now,
+            self.warn_at,
+        );
+        let started = events[0].0;
+        let mut running: Vec<(Timestamp, Timestamp)> = Vec::new();
+        let mut stopped: Option<Timestamp> = None;
+        for (i, &(at, status)) in events.iter().enumerate() {
+            let end = events.get(i + 1).map(|e| e.0).unwrap_or(now).max(at);
+            if stops(status) {
+                stopped.get_or_insert(at);
+                continue;
             }
-            cum += part;
+            stopped = None;
+            if !pause.iter().any(|p| p == status) && at < end {
+                running.push((at, end));
+            }
         }
-        if due.is_none() && phase == Phase::Running {
-            due = cal.add(now, t - elapsed);
-        }
-        if t == 0 {
-            due = Some(started);
-        }
-    }
-    let state = target.map(|t| {
-        if elapsed > t {
-            ClockState::Breached
-        } else if phase != Phase::Stopped && (elapsed as f64) >= warn_at * t as f64 {
-            ClockState::Warning
+        let last = events.last().map(|e| e.1).unwrap_or("new");
+        let phase = if stopped.is_some() {
+            Phase::Stopped
+        } else if pause.iter().any(|p| p == last) {
+            Phase::Paused
         } else {
-            ClockState::Ok
+            Phase::Running
+        };
+        let elapsed: i64 = running.iter().map(|&(a, b)| cal.between(a, b)).sum();
+        let end = stopped.unwrap_or(now).max(started);
+        let elapsed_wall = end.as_second() - started.as_second();
+
+        let mut due = None;
+        if let Some(t) = target {
+            // When did (or will) the running time reach the target?
+            let mut cum = 0i64;
+            for &(a, b) in &running {
+                let part = cal.between(a, b);
+                if cum + part >= t && t > 0 {
+                    due = cal.add(a, t - cum);
+                    break;
+                }
+                cum += part;
+            }
+            if due.is_none() && phase == Phase::Running {
+                due = cal.add(now, t - elapsed);
+            }
+            if t == 0 {
+                due = Some(started);
+            }
         }
-    });
-    // A met clock has no deadline any more.
-    if phase == Phase::Stopped && state == Some(ClockState::Ok) {
-        due = None;
-    }
-    Clock {
-        kind,
-        target,
-        started,
-        stopped,
-        phase,
-        elapsed,
-        elapsed_wall,
-        remaining: target.map(|t| t - elapsed),
-        due,
-        state,
+        let state = target.map(|t| {
+            if elapsed > t {
+                ClockState::Breached
+            } else if phase != Phase::Stopped && (elapsed as f64) >= warn_at * t as f64 {
+                ClockState::Warning
+            } else {
+                ClockState::Ok
+            }
+        });
+        // A met clock has no deadline any more.
+        if phase == Phase::Stopped && state == Some(ClockState::Ok) {
+            due = None;
+        }
+        Clock {
+            kind,
+            target,
+            started,
+            stopped,
+            phase,
+            elapsed,
+            elapsed_wall,
+            remaining: target.map(|t| t - elapsed),
+            due,
+            state,
+        }
     }
 }
 

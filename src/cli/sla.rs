@@ -48,15 +48,6 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     Ok(OK)
 }
 
-fn clock_key(c: &Clock) -> (u8, i64) {
-    match (c.target, c.due, c.remaining) {
-        (None, _, _) => (3, 0),
-        (_, Some(d), _) => (0, d.as_second()),
-        (_, None, Some(r)) => (1, r),
-        _ => (2, 0),
-    }
-}
-
 fn human(tickets: &[TicketClocks], tz_name: &str) -> String {
     let tz = jiff::tz::db().get(tz_name).unwrap_or(jiff::tz::TimeZone::UTC);
     let mut rows: Vec<(&TicketClocks, &Clock)> = tickets
@@ -68,7 +59,7 @@ fn human(tickets: &[TicketClocks], tz_name: &str) -> String {
                 .map(move |c| (t, c))
         })
         .collect();
-    rows.sort_by(|a, b| clock_key(a.1).cmp(&clock_key(b.1)).then(a.0.id.cmp(&b.0.id)));
+    rows.sort_by(|a, b| a.1.urgency().cmp(&b.1.urgency()).then(a.0.id.cmp(&b.0.id)));
     if rows.is_empty() {
         return "no open tickets with running SLA clocks\n".into();
     }

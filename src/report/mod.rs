@@ -476,7 +476,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
     let mut requests = RequestKpi::default();
     for l in records {
         if let Record::Request(r) = &l.record {
-            let Some(created) = r.timeline.first().map(|e| e.at.as_jiff()) else {
+            let Some(created) = created(&r.timeline) else {
                 continue;
             };
             if !period.contains(created)
@@ -536,14 +536,8 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
             status: t.status.clone(),
             customer_impact: i.impact_on_customers(),
             reported_at: i.reported_at.as_jiff(),
-            time_to_acknowledge: t
-                .clock(ClockKind::Response)
-                .filter(|c| c.stopped.is_some())
-                .map(|c| c.elapsed),
-            time_to_resolve: t
-                .clock(ClockKind::Resolution)
-                .filter(|c| c.stopped.is_some())
-                .map(|c| c.elapsed),
+            time_to_acknowledge: stopped_after(t, ClockKind::Response),
+            time_to_resolve: stopped_after(t, ClockKind::Resolution),
             breached: t.clocks.iter().any(|c| c.met() == Some(false)),
         })
         .collect();
@@ -607,6 +601,16 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
     })
 }
 
+/// When a record was created: its first timeline event.
+fn created<S>(timeline: &[Event<S>]) -> Option<Timestamp> {
+    timeline.first().map(|e| e.at.as_jiff())
+}
+
+/// Business seconds a clock ran, once it has stopped.
+fn stopped_after(t: &TicketClocks, kind: ClockKind) -> Option<i64> {
+    t.clock(kind).filter(|c| c.stopped.is_some()).map(|c| c.elapsed)
+}
+
 fn change_kpi(records: &[Loaded], period: &Period, wanted: &dyn Fn(&str) -> bool) -> ChangeKpi {
     let mut k = ChangeKpi::default();
     for l in records {
@@ -615,7 +619,7 @@ fn change_kpi(records: &[Loaded], period: &Period, wanted: &dyn Fn(&str) -> bool
             .window
             .as_ref()
             .map(|w| w.start.as_jiff())
-            .or_else(|| c.timeline.first().map(|e| e.at.as_jiff()));
+            .or_else(|| created(&c.timeline));
         if !when.is_some_and(|t| period.contains(t)) || !c.services.iter().any(|s| wanted(s.as_str())) {
             continue;
         }
@@ -652,10 +656,9 @@ fn change_kpi(records: &[Loaded], period: &Period, wanted: &dyn Fn(&str) -> bool
         }
         k.all.push(row);
     }
-    k.all
-        .sort_by(|a, b| a.window_start.cmp(&b.window_start).then(a.id.cmp(&b.id)));
-    k.unsuccessful
-        .sort_by(|a, b| a.window_start.cmp(&b.window_start).then(a.id.cmp(&b.id)));
+    for rows in [&mut k.all, &mut k.unsuccessful] {
+        rows.sort_by(|a, b| a.window_start.cmp(&b.window_start).then(a.id.cmp(&b.id)));
+    }
     k.success_rate = (k.completed > 0).then(|| 100.0 * k.successful as f64 / k.completed as f64);
     k.emergency_share = (k.count > 0).then(|| 100.0 * k.emergency as f64 / k.count as f64);
     k
@@ -676,7 +679,7 @@ fn problem_kpi(
         if !listed {
             continue;
         }
-        let Some(opened) = p.timeline.first().map(|e| e.at.as_jiff()) else {
+        let Some(opened) = created(&p.timeline) else {
             continue;
         };
         if opened >= at {
@@ -806,7 +809,7 @@ impl Charts {
         } else {
             (lowest / 10.0).floor() * 10.0
         };
-        let scale = |p: f64| ((p - floor).max(0.0) / (100.0 - floor) * plot as f64 * 10.0).round() / 10.0;
+        let scale = |p: f64| round1((p - floor).max(0.0) / (100.0 - floor) * plot as f64);
         let rows = services
             .iter()
             .enumerate()
@@ -895,14 +898,14 @@ impl Charts {
                     bars.push(StackBar {
                         priority: Priority::ALL[p],
                         count: counts[p],
-                        y: (y * 10.0).round() / 10.0,
-                        height: (h * 10.0).round() / 10.0,
+                        y: round1(y),
+                        height: round1(h),
                     });
                 }
                 WeekColumn {
                     label: d.to_string(),
-                    x: ((cx0 as f64 + col * k as f64 + col * 0.15) * 10.0).round() / 10.0,
-                    width: (col * 0.7 * 10.0).round() / 10.0,
+                    x: round1(cx0 as f64 + col * k as f64 + col * 0.15),
+                    width: round1(col * 0.7),
                     total: counts.iter().sum(),
                     bars,
                 }
@@ -929,6 +932,11 @@ impl Charts {
             },
         }
     }
+}
+
+/// Rounds to one decimal, as chart coordinates are written.
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
 }
 
 fn trim_float(p: f64) -> String {
