@@ -285,17 +285,38 @@ fn folder_of(path: &str) -> (Option<&'static str>, bool) {
 /// Loads every record a source offers. Parsing and schema checks run in
 /// parallel; the result is in path order.
 pub fn load(source: &dyn Source) -> anyhow::Result<Snapshot> {
-    let entries = source.entries()?;
-    // Unzipped so the records are written once into their own vector, and
-    // collected in place (Option<Loaded> and Loaded share a layout): at 100k
-    // records each extra copy is ~50 MB of memory to touch.
-    let (records, findings): (Vec<Option<Loaded>>, Vec<Vec<Finding>>) =
-        entries.par_iter().map(|e| load_entry(source, e)).unzip();
+    let (records, findings, files) = load_map(source, |l| l)?;
     Ok(Snapshot {
-        files: entries.len(),
-        records: records.into_iter().flatten().collect(),
-        findings: findings.into_iter().flatten().collect(),
+        records,
+        findings,
+        files,
     })
+}
+
+/// Loads every record a source offers and hands each to `f` on the worker
+/// thread that read it, so a caller can keep less than the whole record.
+/// Returns `f`'s results and the loader's findings, both in path order, and
+/// the number of files considered.
+pub fn load_map<T: Send>(
+    source: &dyn Source,
+    f: impl Fn(Loaded) -> T + Sync + Send,
+) -> anyhow::Result<(Vec<T>, Vec<Finding>, usize)> {
+    let entries = source.entries()?;
+    // Unzipped so the results are written once into their own vector, and
+    // collected in place (`Option<T>` and `T` often share a layout): at 100k
+    // records each extra copy of a record vector is ~50 MB of memory to touch.
+    let (items, findings): (Vec<Option<T>>, Vec<Vec<Finding>>) = entries
+        .par_iter()
+        .map(|e| {
+            let (loaded, findings) = load_entry(source, e);
+            (loaded.map(&f), findings)
+        })
+        .unzip();
+    Ok((
+        items.into_iter().flatten().collect(),
+        findings.into_iter().flatten().collect(),
+        entries.len(),
+    ))
 }
 
 /// Loads a single file; used by the loader and by editing commands.

@@ -1,10 +1,24 @@
 //! `gitsm validate`: the schema layer (in [`crate::repo::load`]) plus the
 //! repo's own rules (SPEC §2), gathered into one list of findings.
+//!
+//! The rules run in two steps, so a large repo never has to be held in memory
+//! whole:
+//! - [`local`] checks one record on its own (timeline, change plan, calendar
+//!   hours, globs, …) and distils what the other step needs into [`Facts`];
+//!   it runs on the loader's worker threads.
+//! - [`global`] checks what spans records (unique ids, references, the
+//!   priority matrix, the policy's approvals, dependency cycles) from the
+//!   facts plus the few context records (config, services, policies).
+//!
+//! [`validate`] keeps every record for callers that go on to use them;
+//! [`validate_summary`] keeps only facts and context records, for the
+//! `validate` command on repos of 100k tickets.
 
 use crate::diag::{sort_findings, Code, Finding, Pos};
 use crate::model::*;
 use crate::repo::{self, Loaded, Snapshot, Source};
 use crate::workflow;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 /// The outcome of validating a repo.
@@ -16,37 +30,55 @@ pub struct Validation {
 
 impl Validation {
     pub fn has_errors(&self) -> bool {
-        self.findings
-            .iter()
-            .any(|f| f.severity == crate::diag::Severity::Error)
+        has_errors(&self.findings)
     }
+}
+
+/// The outcome of [`validate_summary`]: findings and counts, no records.
+#[derive(Debug)]
+pub struct Summary {
+    pub findings: Vec<Finding>,
+    /// Records that passed the schema layer.
+    pub records: usize,
+    /// YAML files considered.
+    pub files: usize,
+}
+
+impl Summary {
+    pub fn has_errors(&self) -> bool {
+        has_errors(&self.findings)
+    }
+}
+
+fn has_errors(findings: &[Finding]) -> bool {
+    findings
+        .iter()
+        .any(|f| f.severity == crate::diag::Severity::Error)
 }
 
 /// A rule finding whose position is resolved later from a JSON pointer, so
 /// the loader need not keep every YAML tree in memory.
-struct Pending {
+pub struct Pending {
     finding: Finding,
     pointer: String,
     key: bool,
 }
 
-struct Rules<'a> {
+/// Collects rule findings.
+#[derive(Default)]
+struct Rules {
     out: Vec<Pending>,
-    snap: &'a Snapshot,
-    /// Ids that exist although their records were not loaded (the gate loads
-    /// only the records a pull request touches).
-    known: &'a HashSet<(Kind, String)>,
 }
 
-impl<'a> Rules<'a> {
+impl Rules {
     fn at(
         &mut self,
         code: Code,
-        l: &Loaded,
+        file: &str,
         pointer: impl Into<String>,
         msg: impl Into<String>,
     ) -> &mut Finding {
-        self.push(code, &l.path, pointer, false, msg)
+        self.push(code, file, pointer, false, msg)
     }
 
     fn push(
@@ -66,7 +98,70 @@ impl<'a> Rules<'a> {
     }
 }
 
-/// Loads and validates every record of a source.
+/// What a reference must point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Service,
+    Sla,
+    /// A Calendar record or the built-in `24x7`.
+    Calendar,
+    Problem,
+    Incident,
+    /// Any record (`related`).
+    Any,
+}
+
+/// One id a record names, checked once every id is known. The pointer is
+/// kept as field + index and spelt out only for a finding.
+#[derive(Debug)]
+struct Ref {
+    field: &'static str,
+    index: Option<u32>,
+    to: Target,
+    id: Id,
+}
+
+impl Ref {
+    fn pointer(&self) -> String {
+        match self.index {
+            Some(i) => format!("/{}/{i}", self.field),
+            None => format!("/{}", self.field),
+        }
+    }
+}
+
+/// What the cross-record rules need of one record, a few dozen bytes
+/// instead of the whole record.
+#[derive(Debug)]
+pub struct Facts {
+    path: String,
+    kind: Kind,
+    id: Id,
+    refs: Vec<Ref>,
+    detail: Detail,
+}
+
+#[derive(Debug)]
+enum Detail {
+    None,
+    Incident {
+        impact: Level,
+        urgency: Level,
+        priority: Option<Priority>,
+        overridden: bool,
+    },
+    Change {
+        change_type: ChangeType,
+        risk: Risk,
+        status: ChangeStatus,
+        /// The last timeline status other than `on_hold` is approved or later.
+        approved: bool,
+        distinct_approvals: u32,
+        no_approvals: bool,
+    },
+}
+
+/// Loads and validates every record of a source, keeping the records.
 pub fn validate(source: &dyn Source) -> anyhow::Result<Validation> {
     validate_with_known(source, &HashSet::new())
 }
@@ -79,17 +174,50 @@ pub fn validate_with_known(
     known: &HashSet<(Kind, String)>,
 ) -> anyhow::Result<Validation> {
     let snapshot = repo::load(source)?;
+    let (facts, local_findings): (Vec<Facts>, Vec<Vec<Pending>>) =
+        snapshot.records.par_iter().map(local).unzip();
+    let context: Vec<&Loaded> = snapshot
+        .records
+        .iter()
+        .filter(|l| !l.record.kind().is_ticket())
+        .collect();
+    let mut pending: Vec<Pending> = local_findings.into_iter().flatten().collect();
+    pending.extend(global(&facts, &context, &snapshot.findings, known));
     let mut findings = snapshot.findings.clone();
-    let mut rules = Rules {
-        out: Vec::new(),
-        snap: &snapshot,
-        known,
-    };
-    check(&mut rules);
-    let pending = std::mem::take(&mut rules.out);
     findings.extend(resolve_positions(source, pending));
     sort_findings(&mut findings);
     Ok(Validation { snapshot, findings })
+}
+
+/// Validates every record of a source like [`validate`], but keeps only the
+/// context records and each ticket's [`Facts`]: the per-record rules run as
+/// each file is loaded, on all cores, and memory stays a small fraction of
+/// the repo's records.
+pub fn validate_summary(source: &dyn Source) -> anyhow::Result<Summary> {
+    let (items, loader_findings, files) = repo::load_map(source, |l| {
+        let (facts, pending) = local(&l);
+        let keep = (!l.record.kind().is_ticket()).then(|| Box::new(l));
+        (facts, pending, keep)
+    })?;
+    let records = items.len();
+    let mut facts = Vec::with_capacity(records);
+    let mut pending = Vec::new();
+    let mut kept = Vec::new();
+    for (f, p, k) in items {
+        facts.push(f);
+        pending.extend(p);
+        kept.extend(k);
+    }
+    let context: Vec<&Loaded> = kept.iter().map(|b| &**b).collect();
+    pending.extend(global(&facts, &context, &loader_findings, &HashSet::new()));
+    let mut findings = loader_findings;
+    findings.extend(resolve_positions(source, pending));
+    sort_findings(&mut findings);
+    Ok(Summary {
+        findings,
+        records,
+        files,
+    })
 }
 
 /// Places rule findings on their YAML nodes by re-reading only the files
@@ -120,14 +248,185 @@ fn resolve_positions(source: &dyn Source, pending: Vec<Pending>) -> Vec<Finding>
     out
 }
 
-fn check(r: &mut Rules<'_>) {
-    let snap = r.snap;
-    let config = snap.config();
+/// The rules that need nothing but the record itself, and the record's facts
+/// for [`global`].
+pub fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
+    let mut r = Rules::default();
+    let path = l.path.as_str();
+    let mut refs = Vec::new();
+    let mut refer = |field: &'static str, index: Option<usize>, to: Target, id: &Id| {
+        refs.push(Ref {
+            field,
+            index: index.map(|i| i as u32),
+            to,
+            id: id.clone(),
+        })
+    };
+    let mut detail = Detail::None;
+    match &l.record {
+        Record::Config(c) => {
+            if let Some(list) = c.status_page.as_ref().and_then(|s| s.services.as_ref()) {
+                for (i, s) in list.iter().enumerate() {
+                    refer("status_page/services", Some(i), Target::Service, s);
+                }
+            }
+            if let Some(tz) = c.timezone.as_deref() {
+                if jiff::tz::db().get(tz).is_err() {
+                    r.at(
+                        Code::BadTimeZone,
+                        path,
+                        "/timezone",
+                        format!("`{tz}` is not a known IANA time zone"),
+                    )
+                    .hint = Some("use a name such as `Europe/Berlin` or `UTC`".into());
+                }
+            }
+        }
+        Record::Service(s) => {
+            if let Some(sla) = &s.sla {
+                refer("sla", None, Target::Sla, sla);
+            }
+            for (i, d) in s.depends_on.iter().enumerate() {
+                refer("depends_on", Some(i), Target::Service, d);
+            }
+            for (i, p) in s.paths.iter().enumerate() {
+                if let Err(e) = globset::Glob::new(p) {
+                    r.at(
+                        Code::InvalidFormat,
+                        path,
+                        format!("/paths/{i}"),
+                        format!("`{p}` is not a valid glob: {e}"),
+                    );
+                }
+            }
+        }
+        Record::Calendar(c) => check_calendar(&mut r, path, c),
+        Record::Sla(s) => refer("calendar", None, Target::Calendar, &s.calendar),
+        Record::ChangePolicy(p) => {
+            for (i, f) in p.freeze.iter().enumerate() {
+                if f.start >= f.end {
+                    r.at(
+                        Code::WindowOrder,
+                        path,
+                        format!("/freeze/{i}/end"),
+                        format!("freeze `{}` ends before it starts", f.name),
+                    );
+                }
+            }
+        }
+        Record::Incident(inc) => {
+            refer("service", None, Target::Service, &inc.service);
+            for (i, s) in inc.affected_services.iter().flatten().enumerate() {
+                refer("affected_services", Some(i), Target::Service, s);
+            }
+            if let Some(p) = &inc.problem {
+                refer("problem", None, Target::Problem, p);
+            }
+            for (i, id) in inc.related.iter().enumerate() {
+                refer("related", Some(i), Target::Any, id);
+            }
+            detail = Detail::Incident {
+                impact: inc.impact,
+                urgency: inc.urgency,
+                priority: inc.priority,
+                overridden: inc
+                    .priority_override_reason
+                    .as_deref()
+                    .is_some_and(|s| !s.trim().is_empty()),
+            };
+            check_timeline(
+                &mut r,
+                path,
+                Kind::Incident,
+                inc.status.as_str(),
+                &statuses(&inc.timeline),
+                &times(&inc.timeline),
+            );
+        }
+        Record::Problem(p) => {
+            for (i, s) in p.services.iter().enumerate() {
+                refer("services", Some(i), Target::Service, s);
+            }
+            for (i, inc) in p.incidents.iter().enumerate() {
+                refer("incidents", Some(i), Target::Incident, inc);
+            }
+            check_timeline(
+                &mut r,
+                path,
+                Kind::Problem,
+                p.status.as_str(),
+                &statuses(&p.timeline),
+                &times(&p.timeline),
+            );
+        }
+        Record::Request(q) => {
+            if let Some(s) = &q.service {
+                refer("service", None, Target::Service, s);
+            }
+            check_timeline(
+                &mut r,
+                path,
+                Kind::Request,
+                q.status.as_str(),
+                &statuses(&q.timeline),
+                &times(&q.timeline),
+            );
+        }
+        Record::Change(c) => {
+            for (i, s) in c.services.iter().enumerate() {
+                refer("services", Some(i), Target::Service, s);
+            }
+            check_change(&mut r, path, c);
+            let st = statuses(&c.timeline);
+            let effective = last_real_status(&st).unwrap_or(c.status.as_str());
+            let distinct: HashSet<String> = c.approvals.iter().map(|a| a.by.to_lowercase()).collect();
+            detail = Detail::Change {
+                change_type: c.change_type,
+                risk: c.risk,
+                status: c.status,
+                approved: ChangeStatus::parse(effective).is_some_and(ChangeStatus::is_approved_or_later),
+                distinct_approvals: distinct.len() as u32,
+                no_approvals: c.approvals.is_empty(),
+            };
+            check_timeline(
+                &mut r,
+                path,
+                Kind::Change,
+                c.status.as_str(),
+                &st,
+                &times(&c.timeline),
+            );
+        }
+    }
+    let facts = Facts {
+        path: l.path.clone(),
+        kind: l.record.kind(),
+        id: l.record.id().clone(),
+        refs,
+        detail,
+    };
+    (facts, r.out)
+}
+
+/// The rules that span records. `context` holds the non-ticket records
+/// (config, services, calendars, SLAs, policies), `facts` every record's
+/// facts in path order, `loaded` the loader's findings.
+fn global(
+    facts: &[Facts],
+    context: &[&Loaded],
+    loaded: &[Finding],
+    known: &HashSet<(Kind, String)>,
+) -> Vec<Pending> {
+    let mut r = Rules::default();
+    let config = context.iter().find_map(|l| match &l.record {
+        Record::Config(c) if l.path == repo::CONFIG_FILE => Some(c),
+        _ => None,
+    });
     let matrix = config.and_then(|c| c.priority_matrix.clone()).unwrap_or_default();
     let prefixes = config.map(|c| c.id_prefixes.clone()).unwrap_or_default();
     let digits = config.map(|c| c.id_digits).unwrap_or(4) as usize;
 
-    if config.is_none() && !snap.findings.iter().any(|f| f.file == repo::CONFIG_FILE) {
+    if config.is_none() && !loaded.iter().any(|f| f.file == repo::CONFIG_FILE) {
         r.push(
             Code::NoConfig,
             repo::CONFIG_FILE,
@@ -137,46 +436,28 @@ fn check(r: &mut Rules<'_>) {
         )
         .hint = Some("run `gitsm init` or add a Config record named gitsm.yaml at the repo root".into());
     }
-    if let Some(tz) = config.and_then(|c| c.timezone.as_deref()) {
-        if jiff::tz::db().get(tz).is_err() {
-            let l = snap
-                .records
-                .iter()
-                .find(|l| l.record.kind() == Kind::Config)
-                .expect("config loaded");
-            r.at(
-                Code::BadTimeZone,
-                l,
-                "/timezone",
-                format!("`{tz}` is not a known IANA time zone"),
-            )
-            .hint = Some("use a name such as `Europe/Berlin` or `UTC`".into());
-        }
-    }
 
     // Ids: unique per kind, tickets well-formed.
-    let mut ids: HashMap<(Kind, &str), &Loaded> = HashMap::new();
-    let mut all_ids: HashSet<&str> = HashSet::new();
-    for l in &snap.records {
-        let kind = l.record.kind();
-        let id = l.record.id().as_str();
+    let mut ids: HashMap<(Kind, &str), &Facts> = HashMap::with_capacity(facts.len());
+    let mut all_ids: HashSet<&str> = HashSet::with_capacity(facts.len());
+    for f in facts {
+        let id = f.id.as_str();
         all_ids.insert(id);
-        if kind == Kind::Config {
+        if f.kind == Kind::Config {
             continue;
         }
-        if let Some(first) = ids.get(&(kind, id)) {
-            let first_path = first.path.clone();
+        if let Some(first) = ids.get(&(f.kind, id)) {
             r.at(
                 Code::DuplicateId,
-                l,
+                &f.path,
                 "/id",
-                format!("{} id `{id}` is already used by {first_path}", kind.name()),
+                format!("{} id `{id}` is already used by {}", f.kind.name(), first.path),
             )
             .hint = Some("give this record a new id (`gitsm new` allocates the next free one)".into());
         } else {
-            ids.insert((kind, id), l);
+            ids.insert((f.kind, id), f);
         }
-        if let Some(prefix) = prefixes.for_kind(kind) {
+        if let Some(prefix) = prefixes.for_kind(f.kind) {
             let ok = id
                 .strip_prefix(prefix)
                 .and_then(|rest| rest.strip_prefix('-'))
@@ -184,11 +465,11 @@ fn check(r: &mut Rules<'_>) {
             if !ok {
                 r.at(
                     Code::MalformedId,
-                    l,
+                    &f.path,
                     "/id",
                     format!(
                         "{} id `{id}` does not look like `{prefix}-{}`",
-                        kind.name(),
+                        f.kind.name(),
                         "0".repeat(digits.max(1))
                     ),
                 )
@@ -198,210 +479,129 @@ fn check(r: &mut Rules<'_>) {
             }
         }
     }
-    let known = r.known;
+    all_ids.extend(known.iter().map(|(_, id)| id.as_str()));
     let has = |k: Kind, id: &Id| {
         ids.contains_key(&(k, id.as_str())) || known.contains(&(k, id.as_str().to_string()))
     };
-    all_ids.extend(known.iter().map(|(_, id)| id.as_str()));
-    let has_calendar = |id: &Id| id.as_str() == "24x7" || ids.contains_key(&(Kind::Calendar, id.as_str()));
 
-    let services: Vec<&Service> = snap
-        .records
+    let services: Vec<(&str, &Service)> = context
         .iter()
         .filter_map(|l| match &l.record {
-            Record::Service(s) => Some(s),
+            Record::Service(s) => Some((l.path.as_str(), s)),
             _ => None,
         })
         .collect();
-    let service_ids: Vec<String> = services.iter().map(|s| s.id.to_string()).collect();
-    let unknown_service = |r: &mut Rules<'_>, l: &Loaded, pointer: String, id: &Id| {
-        let f = r.at(
-            Code::UnknownService,
-            l,
-            pointer,
-            format!("unknown service `{id}`"),
-        );
-        f.hint = Some(match crate::schema::did_you_mean(id.as_str(), &service_ids) {
-            Some(b) => format!("did you mean `{b}`?"),
-            None => "add it to catalog/ or fix the id".into(),
-        });
-    };
+    let service_ids: Vec<String> = services.iter().map(|(_, s)| s.id.to_string()).collect();
 
-    let mut policies = Vec::new();
-    for l in &snap.records {
-        match &l.record {
-            Record::Config(c) => {
-                if let Some(list) = c.status_page.as_ref().and_then(|s| s.services.as_ref()) {
-                    for (i, s) in list.iter().enumerate() {
-                        if !has(Kind::Service, s) {
-                            unknown_service(r, l, format!("/status_page/services/{i}"), s);
-                        }
-                    }
-                }
+    // References.
+    for f in facts {
+        for rf in &f.refs {
+            let id = &rf.id;
+            let ok = match rf.to {
+                Target::Service => has(Kind::Service, id),
+                Target::Sla => has(Kind::Sla, id),
+                Target::Calendar => id.as_str() == "24x7" || has(Kind::Calendar, id),
+                Target::Problem => has(Kind::Problem, id),
+                Target::Incident => has(Kind::Incident, id),
+                Target::Any => all_ids.contains(id.as_str()),
+            };
+            if ok {
+                continue;
             }
-            Record::Service(s) => {
-                if let Some(sla) = &s.sla {
-                    if !has(Kind::Sla, sla) {
-                        r.at(Code::UnknownSla, l, "/sla", format!("unknown SLA `{sla}`"))
-                            .hint = Some("add it under slas/ or fix the id".into());
-                    }
+            let pointer = rf.pointer();
+            match rf.to {
+                Target::Service => {
+                    r.at(
+                        Code::UnknownService,
+                        &f.path,
+                        pointer,
+                        format!("unknown service `{id}`"),
+                    )
+                    .hint = Some(match crate::schema::did_you_mean(id.as_str(), &service_ids) {
+                        Some(b) => format!("did you mean `{b}`?"),
+                        None => "add it to catalog/ or fix the id".into(),
+                    });
                 }
-                for (i, d) in s.depends_on.iter().enumerate() {
-                    if !has(Kind::Service, d) {
-                        unknown_service(r, l, format!("/depends_on/{i}"), d);
-                    }
+                Target::Sla => {
+                    r.at(Code::UnknownSla, &f.path, pointer, format!("unknown SLA `{id}`"))
+                        .hint = Some("add it under slas/ or fix the id".into());
                 }
-                for (i, p) in s.paths.iter().enumerate() {
-                    if let Err(e) = globset::Glob::new(p) {
-                        r.at(
-                            Code::InvalidFormat,
-                            l,
-                            format!("/paths/{i}"),
-                            format!("`{p}` is not a valid glob: {e}"),
-                        );
-                    }
-                }
-            }
-            Record::Calendar(c) => check_calendar(r, l, c),
-            Record::Sla(s) => {
-                if !has_calendar(&s.calendar) {
+                Target::Calendar => {
                     r.at(
                         Code::UnknownCalendar,
-                        l,
-                        "/calendar",
-                        format!("unknown calendar `{}`", s.calendar),
+                        &f.path,
+                        pointer,
+                        format!("unknown calendar `{id}`"),
                     )
                     .hint = Some("add a Calendar record or use the built-in `24x7`".into());
                 }
-            }
-            Record::ChangePolicy(p) => {
-                policies.push(l);
-                for (i, f) in p.freeze.iter().enumerate() {
-                    if f.start >= f.end {
-                        r.at(
-                            Code::WindowOrder,
-                            l,
-                            format!("/freeze/{i}/end"),
-                            format!("freeze `{}` ends before it starts", f.name),
-                        );
-                    }
+                Target::Problem => {
+                    r.at(
+                        Code::UnknownProblem,
+                        &f.path,
+                        pointer,
+                        format!("unknown problem `{id}`"),
+                    );
                 }
-            }
-            Record::Incident(inc) => {
-                if !has(Kind::Service, &inc.service) {
-                    unknown_service(r, l, "/service".into(), &inc.service);
+                Target::Incident => {
+                    r.at(
+                        Code::UnknownIncident,
+                        &f.path,
+                        pointer,
+                        format!("unknown incident `{id}`"),
+                    );
                 }
-                for (i, s) in inc.affected_services.iter().flatten().enumerate() {
-                    if !has(Kind::Service, s) {
-                        unknown_service(r, l, format!("/affected_services/{i}"), s);
-                    }
+                Target::Any => {
+                    r.at(
+                        Code::UnknownRelated,
+                        &f.path,
+                        pointer,
+                        format!("`related` names `{id}`, which is no record"),
+                    );
                 }
-                if let Some(p) = &inc.problem {
-                    if !has(Kind::Problem, p) {
-                        r.at(
-                            Code::UnknownProblem,
-                            l,
-                            "/problem",
-                            format!("unknown problem `{p}`"),
-                        );
-                    }
-                }
-                check_related(r, l, &inc.related, &all_ids);
-                let expected = matrix.priority(inc.impact, inc.urgency);
-                if let Some(p) = inc.priority {
-                    if p != expected
-                        && inc
-                            .priority_override_reason
-                            .as_deref()
-                            .is_none_or(|s| s.trim().is_empty())
-                    {
-                        r.at(
-                            Code::PriorityMismatch,
-                            l,
-                            "/priority",
-                            format!(
-                                "priority {p} contradicts the matrix: impact {} × urgency {} is {expected}",
-                                inc.impact, inc.urgency
-                            ),
-                        )
-                        .hint = Some(format!(
-                            "set `priority: {expected}`, remove it, or explain with `priority_override_reason:`"
-                        ));
-                    }
-                }
-                check_timeline(
-                    r,
-                    l,
-                    Kind::Incident,
-                    inc.status.as_str(),
-                    &statuses(&inc.timeline),
-                    &times(&inc.timeline),
-                );
-            }
-            Record::Problem(p) => {
-                for (i, s) in p.services.iter().enumerate() {
-                    if !has(Kind::Service, s) {
-                        unknown_service(r, l, format!("/services/{i}"), s);
-                    }
-                }
-                for (i, inc) in p.incidents.iter().enumerate() {
-                    if !has(Kind::Incident, inc) {
-                        r.at(
-                            Code::UnknownIncident,
-                            l,
-                            format!("/incidents/{i}"),
-                            format!("unknown incident `{inc}`"),
-                        );
-                    }
-                }
-                check_timeline(
-                    r,
-                    l,
-                    Kind::Problem,
-                    p.status.as_str(),
-                    &statuses(&p.timeline),
-                    &times(&p.timeline),
-                );
-            }
-            Record::Request(q) => {
-                if let Some(s) = &q.service {
-                    if !has(Kind::Service, s) {
-                        unknown_service(r, l, "/service".into(), s);
-                    }
-                }
-                check_timeline(
-                    r,
-                    l,
-                    Kind::Request,
-                    q.status.as_str(),
-                    &statuses(&q.timeline),
-                    &times(&q.timeline),
-                );
-            }
-            Record::Change(c) => {
-                for (i, s) in c.services.iter().enumerate() {
-                    if !has(Kind::Service, s) {
-                        unknown_service(r, l, format!("/services/{i}"), s);
-                    }
-                }
-                check_change(r, l, c);
-                check_timeline(
-                    r,
-                    l,
-                    Kind::Change,
-                    c.status.as_str(),
-                    &statuses(&c.timeline),
-                    &times(&c.timeline),
-                );
             }
         }
     }
 
-    check_cycles(r, &services);
+    // The priority matrix.
+    for f in facts {
+        let Detail::Incident {
+            impact,
+            urgency,
+            priority: Some(p),
+            overridden: false,
+        } = f.detail
+        else {
+            continue;
+        };
+        let expected = matrix.priority(impact, urgency);
+        if p != expected {
+            r.at(
+                Code::PriorityMismatch,
+                &f.path,
+                "/priority",
+                format!(
+                    "priority {p} contradicts the matrix: impact {impact} × urgency {urgency} is {expected}"
+                ),
+            )
+            .hint = Some(format!(
+                "set `priority: {expected}`, remove it, or explain with `priority_override_reason:`"
+            ));
+        }
+    }
 
+    check_cycles(&mut r, &services);
+
+    let policies: Vec<(&str, &ChangePolicy)> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::ChangePolicy(p) => Some((l.path.as_str(), p)),
+            _ => None,
+        })
+        .collect();
     match policies.len() {
         0 => {
-            if !snap.findings.iter().any(|f| f.file.starts_with("policies/")) {
+            if !loaded.iter().any(|f| f.file.starts_with("policies/")) {
                 r.push(
                     Code::NoPolicy,
                     "policies/",
@@ -414,11 +614,11 @@ fn check(r: &mut Rules<'_>) {
         }
         1 => {}
         _ => {
-            let first = policies[0].path.clone();
-            for l in &policies[1..] {
+            let first = policies[0].0;
+            for (path, _) in &policies[1..] {
                 r.at(
                     Code::ExtraPolicy,
-                    l,
+                    path,
                     "/kind",
                     format!("a second ChangePolicy; {first} is already one"),
                 )
@@ -426,54 +626,45 @@ fn check(r: &mut Rules<'_>) {
             }
         }
     }
-    if policies.len() == 1 {
-        let Record::ChangePolicy(policy) = &policies[0].record else {
-            unreachable!()
-        };
-        for l in &snap.records {
-            let Record::Change(c) = &l.record else { continue };
-            let st = statuses(&c.timeline);
-            let effective = last_real_status(&st).unwrap_or(c.status.as_str());
-            let Some(rule) = policy.rule_for(c.change_type, c.risk) else {
+    if let [(_, policy)] = policies[..] {
+        for f in facts {
+            let Detail::Change {
+                change_type,
+                risk,
+                status,
+                approved,
+                distinct_approvals,
+                no_approvals,
+            } = f.detail
+            else {
+                continue;
+            };
+            let Some(rule) = policy.rule_for(change_type, risk) else {
                 r.at(
                     Code::NoMatchingRule,
-                    l,
+                    &f.path,
                     "/type",
-                    format!(
-                        "no rule of the ChangePolicy matches a {} change with {} risk",
-                        c.change_type, c.risk
-                    ),
+                    format!("no rule of the ChangePolicy matches a {change_type} change with {risk} risk"),
                 )
                 .hint = Some("add a rule to the policy (the gate refuses such changes)".into());
                 continue;
             };
-            let approved = ChangeStatus::parse(effective).is_some_and(ChangeStatus::is_approved_or_later);
-            if approved {
-                let distinct: HashSet<String> = c.approvals.iter().map(|a| a.by.to_lowercase()).collect();
-                if (distinct.len() as u32) < rule.approvals {
-                    let from = rule.from.map(|g| format!(" from {g}")).unwrap_or_default();
-                    r.at(
-                        Code::TooFewApprovals,
-                        l,
-                        if c.approvals.is_empty() {
-                            "/status"
-                        } else {
-                            "/approvals"
-                        },
-                        format!(
-                            "{} change is `{}` with {} approval(s); its policy rule asks for {}{from}",
-                            c.change_type,
-                            c.status,
-                            distinct.len(),
-                            rule.approvals
-                        ),
-                    )
-                    .hint =
-                        Some("approvals are recorded from GitHub reviews by `gitsm gate --record`".into());
-                }
+            if approved && distinct_approvals < rule.approvals {
+                let from = rule.from.map(|g| format!(" from {g}")).unwrap_or_default();
+                r.at(
+                    Code::TooFewApprovals,
+                    &f.path,
+                    if no_approvals { "/status" } else { "/approvals" },
+                    format!(
+                        "{change_type} change is `{status}` with {distinct_approvals} approval(s); its policy rule asks for {}{from}",
+                        rule.approvals
+                    ),
+                )
+                .hint = Some("approvals are recorded from GitHub reviews by `gitsm gate --record`".into());
             }
         }
     }
+    r.out
 }
 
 fn statuses<S: Copy + std::fmt::Display>(tl: &[Event<S>]) -> Vec<Option<String>> {
@@ -492,29 +683,9 @@ fn last_real_status(st: &[Option<String>]) -> Option<&str> {
         .map(String::as_str)
 }
 
-fn check_related(r: &mut Rules<'_>, l: &Loaded, related: &[Id], all: &HashSet<&str>) {
-    for (i, id) in related.iter().enumerate() {
-        if !all.contains(id.as_str()) {
-            r.at(
-                Code::UnknownRelated,
-                l,
-                format!("/related/{i}"),
-                format!("`related` names `{id}`, which is no record"),
-            );
-        }
-    }
-}
-
 /// Timeline rules: starts with a creation in the initial status, is in time
 /// order, moves only legally, and ends in the record's status.
-fn check_timeline(
-    r: &mut Rules<'_>,
-    l: &Loaded,
-    kind: Kind,
-    status: &str,
-    st: &[Option<String>],
-    at: &[Timestamp],
-) {
+fn check_timeline(r: &mut Rules, l: &str, kind: Kind, status: &str, st: &[Option<String>], at: &[Timestamp]) {
     let initial = workflow::initial(kind).unwrap_or("");
     if st.is_empty() {
         r.at(
@@ -609,7 +780,7 @@ fn check_timeline(
     }
 }
 
-fn check_change(r: &mut Rules<'_>, l: &Loaded, c: &Change) {
+fn check_change(r: &mut Rules, l: &str, c: &Change) {
     if let Some(w) = &c.window {
         if w.start >= w.end {
             r.at(
@@ -711,7 +882,7 @@ pub fn parse_range(s: &str) -> Option<(u32, u32)> {
     (a < b).then_some((a, b))
 }
 
-fn check_calendar(r: &mut Rules<'_>, l: &Loaded, c: &Calendar) {
+fn check_calendar(r: &mut Rules, l: &str, c: &Calendar) {
     if jiff::tz::db().get(&c.timezone).is_err() {
         r.at(
             Code::BadTimeZone,
@@ -725,7 +896,7 @@ fn check_calendar(r: &mut Rules<'_>, l: &Loaded, c: &Calendar) {
         if parse_days(key).is_none() {
             r.push(
                 Code::BadHours,
-                &l.path,
+                l,
                 format!("/hours/{key}"),
                 true,
                 format!("`{key}` is not a weekday or a range of weekdays"),
@@ -750,11 +921,11 @@ fn check_calendar(r: &mut Rules<'_>, l: &Loaded, c: &Calendar) {
     }
 }
 
-fn check_cycles(r: &mut Rules<'_>, services: &[&Service]) {
+fn check_cycles(r: &mut Rules, services: &[(&str, &Service)]) {
     let index: HashMap<&str, usize> = services
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
+        .map(|(i, (_, s))| (s.id.as_str(), i))
         .collect();
     // 0 = unvisited, 1 = on stack, 2 = done. Iterative DFS: catalogs can be large.
     let mut state = vec![0u8; services.len()];
@@ -766,7 +937,7 @@ fn check_cycles(r: &mut Rules<'_>, services: &[&Service]) {
         let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
         state[start] = 1;
         while let Some((node, next)) = stack.last().copied() {
-            let deps = &services[node].depends_on;
+            let deps = &services[node].1.depends_on;
             if next < deps.len() {
                 stack.last_mut().expect("non-empty").1 += 1;
                 let Some(&child) = index.get(deps[next].as_str()) else {
@@ -781,23 +952,15 @@ fn check_cycles(r: &mut Rules<'_>, services: &[&Service]) {
                         let pos = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
                         let mut cycle: Vec<String> = stack[pos..]
                             .iter()
-                            .map(|(n, _)| services[*n].id.to_string())
+                            .map(|(n, _)| services[*n].1.id.to_string())
                             .collect();
                         let mut key = cycle.clone();
                         key.sort();
                         if reported.insert(key) {
-                            cycle.push(services[child].id.to_string());
-                            let from = services[node];
-                            let path = r
-                                .snap
-                                .records
-                                .iter()
-                                .find(|l| matches!(&l.record, Record::Service(s) if s.id == from.id))
-                                .map(|l| l.path.clone())
-                                .unwrap_or_default();
+                            cycle.push(services[child].1.id.to_string());
                             r.push(
                                 Code::DependencyCycle,
-                                &path,
+                                services[node].0,
                                 format!("/depends_on/{}", next),
                                 false,
                                 format!("services depend on each other in a cycle: {}", cycle.join(" → ")),

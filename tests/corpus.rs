@@ -661,3 +661,85 @@ fn no_config_at_all() {
     assert_eq!(code, 1);
     assert!(out.contains("E0501"), "{out}");
 }
+
+/// `gitsm validate` keeps only per-record facts (`validate_summary`); the
+/// gate and the reports keep every record (`validate`). Both must find the
+/// same thing, rule for rule, on a repo that breaks most rules at once.
+#[test]
+fn lean_and_full_validation_agree() {
+    let svc = |id: &str, dep: &str| {
+        format!("apiVersion: gitsm/v1\nkind: Service\nid: {id}\nname: {id}\nowner: alice\nsla: platinum\npaths: [\"src/[x\"]\ndepends_on:\n  - {dep}\n")
+    };
+    let dir = repo_with(&[]);
+    let policy = std::fs::read_to_string(dir.path().join("policies/default.yaml")).unwrap();
+    let files: Vec<(&str, String)> = vec![
+        ("catalog/a.yaml", svc("a", "b")),
+        ("catalog/b.yaml", svc("b", "a")),
+        ("policies/second.yaml", policy.replace("id: default", "id: second")),
+        (
+            "slas/gold.yaml",
+            "apiVersion: gitsm/v1\nkind: SLA\nid: gold\ncalendar: mars-time\ntargets:\n  P1: {response: 15m}\n".into(),
+        ),
+        (
+            "slas/office.yaml",
+            "apiVersion: gitsm/v1\nkind: Calendar\nid: office\ntimezone: Europe/Atlantis\nhours:\n  mon-fri: \"17:00-09:00\"\n  funday: \"09:00-10:00\"\n".into(),
+        ),
+        ("incidents/INC-0001.yaml", INCIDENT.into()),
+        ("incidents/INC-0002.yaml", INCIDENT.into()),
+        (
+            "incidents/INC-0003.yaml",
+            incident_with("id: INC-0001", "id: INC-3")
+                .replace("service: web", "service: wbe")
+                .replace("priority: P1", "priority: P3")
+                .replacen("status: resolved\n", "status: closed\n", 1)
+                .replace(
+                    "reported_by: alice\n",
+                    "reported_by: alice\nproblem: PRB-0404\nrelated: [CHG-0999]\n",
+                ),
+        ),
+        (
+            "changes/CHG-0001.yaml",
+            change_with("outcome: successful\n", "")
+                .replace("rollback_plan: restore snapshot\n", "")
+                .replace("end: 2026-11-22T23:00:00Z", "end: 2026-11-22T21:00:00Z")
+                .replace(
+                    "approvals:\n  - by: your-github-login\n    at: 2026-11-20T12:00:00Z\n",
+                    "",
+                ),
+        ),
+    ];
+    for (path, body) in &files {
+        write(dir.path(), path, body);
+    }
+    let source = gitsm::repo::WorkTree::new(dir.path());
+    let full = gitsm::validate::validate(&source).unwrap();
+    let lean = gitsm::validate::validate_summary(&source).unwrap();
+    let show = |fs: &[gitsm::diag::Finding]| -> Vec<String> {
+        fs.iter()
+            .map(|f| {
+                format!(
+                    "{} {}:{}:{} {}",
+                    f.code.as_str(),
+                    f.file,
+                    f.pos.line,
+                    f.pos.column,
+                    f.message
+                )
+            })
+            .collect()
+    };
+    assert_eq!(show(&full.findings), show(&lean.findings));
+    assert_eq!(full.snapshot.records.len(), lean.records);
+    assert_eq!(full.snapshot.files, lean.files);
+    let codes: std::collections::BTreeSet<String> = lean
+        .findings
+        .iter()
+        .map(|f| f.code.as_str().to_string())
+        .collect();
+    for code in [
+        "E0201", "E0202", "E0210", "E0211", "E0212", "E0213", "E0215", "E0220", "E0301", "E0401", "E0402",
+        "E0403", "E0406", "E0407", "E0408", "E0504",
+    ] {
+        assert!(codes.contains(code), "{code} missing from {codes:?}");
+    }
+}

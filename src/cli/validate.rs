@@ -25,7 +25,8 @@ enum Format {
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
     let source = gitsm::repo::WorkTree::new(&root);
-    let v = gitsm::validate::validate(&source)?;
+    // The summary keeps no records: memory stays small on repos of 100k tickets.
+    let v = gitsm::validate::validate_summary(&source)?;
     let out = match a.format {
         Format::Human => {
             // Read only the files that have findings, for their source lines.
@@ -39,15 +40,11 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             }
             let mut s = diag::render_human(&v.findings, &sources, g.color);
             if v.findings.is_empty() {
-                s = format!(
-                    "ok: {} records in {} files, no findings\n",
-                    v.snapshot.records.len(),
-                    v.snapshot.files
-                );
+                s = format!("ok: {} records in {} files, no findings\n", v.records, v.files);
             }
             s
         }
-        Format::Json => diag::render_json(&v.findings, v.snapshot.records.len()),
+        Format::Json => diag::render_json(&v.findings, v.records),
         Format::Github => diag::render_github(&v.findings),
         Format::Sarif => diag::render_sarif(&v.findings),
     };
