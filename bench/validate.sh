@@ -17,15 +17,19 @@ for n in 10000 100000; do
   [ -d "$DIR/r$n" ] || python3 bench/gen_synthetic.py "$n" "$DIR/r$n"
 done
 
-timed() { # label, command...: wall seconds and max RSS via GNU time, best of 3
+RUNS=${RUNS:-5}
+timed() { # label, command...: median and best wall seconds and max RSS over $RUNS warm runs
   local label=$1; shift
-  local best="" rss=""
-  for _ in 1 2 3; do
+  "$@" >/dev/null 2>&1 || true # warm the page cache
+  local rows=""
+  for _ in $(seq "$RUNS"); do
     /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >/dev/null 2>&1 || true
-    read -r t m < "$DIR/time.txt"
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+    rows+="$(cat "$DIR/time.txt")"$'\n'
   done
-  printf "%-40s %6.2f s  %7.1f MB RSS\n" "$label" "$best" "$(awk "BEGIN{print $rss/1024}")"
+  printf '%s' "$rows" | sort -n | awk -v label="$label" -v runs="$RUNS" '
+    { t[NR] = $1; if ($2 > rss) rss = $2 }
+    END { printf "%-44s median %5.2f s  best %5.2f s  worst %5.2f s  %6.1f MB RSS  (%d runs)\n",
+                 label, t[int((NR + 1) / 2)], t[1], t[NR], rss / 1024, runs }'
 }
 
 echo "machine: $(nproc) cores, $(uname -m); gitsm $($BIN --version)"
@@ -57,7 +61,8 @@ if command -v check-jsonschema >/dev/null 2>&1; then
     check-jsonschema --schemafile schemas/service.json "$R"/catalog/*.yaml >/dev/null 2>&1 || true
   }
   export -f cj_all; export R
-  timed "check-jsonschema (10000 records, schema only)" bash -c cj_all
+  # Tens of seconds a run: timed once after the warm-up.
+  RUNS=1 timed "check-jsonschema (10000 records, schema only)" bash -c cj_all
 else
   echo "check-jsonschema not installed (pip install check-jsonschema): skipped"
 fi
