@@ -18,6 +18,7 @@
 
 use crate::diag::{Code, Pos};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// Deepest nesting of mappings and sequences accepted in a record.
@@ -189,7 +190,7 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
                         continue;
                     }
                 }
-                let value = resolve_scalar(&text, style);
+                let value = resolve_scalar(text, style);
                 push_value(
                     &mut stack,
                     &mut root,
@@ -286,20 +287,25 @@ fn push_value(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
 /// Whether `text`, written as a plain (unquoted) scalar, reads back as that
 /// same string under the core schema (so `true`, `3` or `null` do not).
 pub fn plain_is_string(text: &str) -> bool {
-    matches!(resolve_scalar(text, ScalarStyle::Plain), Value::Str(_))
+    matches!(
+        resolve_scalar(Cow::Borrowed(text), ScalarStyle::Plain),
+        Value::Str(_)
+    )
 }
 
-/// YAML 1.2 core schema resolution for plain scalars; everything else is a string.
-fn resolve_scalar(text: &str, style: ScalarStyle) -> Value {
+/// YAML 1.2 core schema resolution for plain scalars; everything else is a
+/// string. Takes the parser's text by value so a string is moved, not copied.
+fn resolve_scalar(cow: Cow<'_, str>, style: ScalarStyle) -> Value {
     if style != ScalarStyle::Plain {
-        return Value::Str(text.to_string());
+        return Value::Str(cow.into_owned());
     }
+    let text: &str = &cow;
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan"
-        | ".NaN" | ".NAN" => return Value::Str(text.to_string()),
+        | ".NaN" | ".NAN" => return Value::Str(cow.into_owned()),
         _ => {}
     }
     let bytes = text.as_bytes();
@@ -333,7 +339,7 @@ fn resolve_scalar(text: &str, style: ScalarStyle) -> Value {
             return Value::Float(f);
         }
     }
-    Value::Str(text.to_string())
+    Value::Str(cow.into_owned())
 }
 
 fn is_core_float(s: &str) -> bool {
