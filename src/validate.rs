@@ -58,7 +58,7 @@ fn has_errors(findings: &[Finding]) -> bool {
 
 /// A rule finding whose position is resolved later from a JSON pointer, so
 /// the loader need not keep every YAML tree in memory.
-pub struct Pending {
+struct Pending {
     finding: Finding,
     pointer: String,
     key: bool,
@@ -133,7 +133,7 @@ impl Ref {
 /// What the cross-record rules need of one record, a few dozen bytes
 /// instead of the whole record.
 #[derive(Debug)]
-pub struct Facts {
+struct Facts {
     path: String,
     kind: Kind,
     id: Id,
@@ -174,18 +174,21 @@ pub fn validate_with_known(
     known: &HashSet<(Kind, String)>,
 ) -> anyhow::Result<Validation> {
     let snapshot = repo::load(source)?;
-    let (facts, local_findings): (Vec<Facts>, Vec<Vec<Pending>>) =
-        snapshot.records.par_iter().map(local).unzip();
+    let (facts, per_record): (Vec<Facts>, Vec<Vec<Pending>>) = snapshot.records.par_iter().map(local).unzip();
     let context: Vec<&Loaded> = snapshot
         .records
         .iter()
-        .filter(|l| !l.record.kind().is_ticket())
+        .filter(|l| is_context(l.record.kind()))
         .collect();
-    let mut pending: Vec<Pending> = local_findings.into_iter().flatten().collect();
-    pending.extend(global(&facts, &context, &snapshot.findings, known));
-    let mut findings = snapshot.findings.clone();
-    findings.extend(resolve_positions(source, pending));
-    sort_findings(&mut findings);
+    let pending = per_record.into_iter().flatten().collect();
+    let findings = finish(
+        source,
+        snapshot.findings.clone(),
+        pending,
+        &facts,
+        &context,
+        known,
+    );
     Ok(Validation { snapshot, findings })
 }
 
@@ -196,7 +199,7 @@ pub fn validate_with_known(
 pub fn validate_summary(source: &dyn Source) -> anyhow::Result<Summary> {
     let (items, loader_findings, files) = repo::load_map(source, |l| {
         let (facts, pending) = local(&l);
-        let keep = (!l.record.kind().is_ticket()).then(|| Box::new(l));
+        let keep = is_context(l.record.kind()).then(|| Box::new(l));
         (facts, pending, keep)
     })?;
     let records = items.len();
@@ -209,15 +212,41 @@ pub fn validate_summary(source: &dyn Source) -> anyhow::Result<Summary> {
         kept.extend(k);
     }
     let context: Vec<&Loaded> = kept.iter().map(|b| &**b).collect();
-    pending.extend(global(&facts, &context, &loader_findings, &HashSet::new()));
-    let mut findings = loader_findings;
-    findings.extend(resolve_positions(source, pending));
-    sort_findings(&mut findings);
+    let findings = finish(
+        source,
+        loader_findings,
+        pending,
+        &facts,
+        &context,
+        &HashSet::new(),
+    );
     Ok(Summary {
         findings,
         records,
         files,
     })
+}
+
+/// Records the cross-record rules read whole: config, catalog, calendars,
+/// SLAs and policies (few, small); tickets are known by their [`Facts`].
+fn is_context(kind: Kind) -> bool {
+    !kind.is_ticket()
+}
+
+/// The common end of both validations: the cross-record rules, positions for
+/// every rule finding, and one sorted list with the loader's findings.
+fn finish(
+    source: &dyn Source,
+    mut findings: Vec<Finding>,
+    mut pending: Vec<Pending>,
+    facts: &[Facts],
+    context: &[&Loaded],
+    known: &HashSet<(Kind, String)>,
+) -> Vec<Finding> {
+    pending.extend(global(facts, context, &findings, known));
+    findings.extend(resolve_positions(source, pending));
+    sort_findings(&mut findings);
+    findings
 }
 
 /// Places rule findings on their YAML nodes by re-reading only the files
@@ -250,7 +279,7 @@ fn resolve_positions(source: &dyn Source, pending: Vec<Pending>) -> Vec<Finding>
 
 /// The rules that need nothing but the record itself, and the record's facts
 /// for [`global`].
-pub fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
+fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
     let mut r = Rules::default();
     let path = l.path.as_str();
     let mut refs = Vec::new();
