@@ -110,6 +110,11 @@ fn compiled(kind: Kind) -> &'static Compiled {
     })
 }
 
+/// Unknown fields reported one by one per mapping; the rest are counted.
+const MAX_UNKNOWN_FIELDS: usize = 20;
+/// Schema findings reported per file; a file with more is summarised.
+const MAX_SCHEMA_FINDINGS: usize = 100;
+
 /// Whether a record's JSON satisfies its kind's schema (no error details).
 pub fn is_valid(kind: Kind, value: &Value) -> bool {
     compiled(kind).validator.is_valid(value)
@@ -123,7 +128,17 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
         return Vec::new();
     }
     let mut out = Vec::new();
+    let mut skipped = 0usize;
+    // (mapping pointer, field) pairs an unknown field's "did you mean" names,
+    // and where each missing-field finding sits: a typo (`ownr:`) is one
+    // mistake, reported once as the unknown field with the fix.
+    let mut suggested: Vec<(String, String)> = Vec::new();
+    let mut missing: Vec<(usize, String, String)> = Vec::new();
     for err in c.validator.iter_errors(value) {
+        if out.len() >= MAX_SCHEMA_FINDINGS {
+            skipped += 1;
+            continue;
+        }
         let pointer = err.instance_path().as_str().to_string();
         let field = pointer.rsplit('/').next().unwrap_or("").to_string();
         let field_label = if field.is_empty() || field.parse::<usize>().is_ok() {
@@ -136,9 +151,11 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
         use jsonschema::error::ValidationErrorKind as K;
         let finding = match err.kind() {
             K::AdditionalProperties { unexpected } => {
-                for name in unexpected {
+                // Known once per mapping, and a bounded number of findings:
+                // a file with 90k made-up keys must not cost 90k lookups each.
+                let known = known_properties(&c.schema, &pointer);
+                for name in unexpected.iter().take(MAX_UNKNOWN_FIELDS) {
                     let child = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
-                    let known = known_properties(&c.schema, &pointer);
                     let mut f = Finding::new(
                         Code::UnknownField,
                         file,
@@ -146,6 +163,7 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
                         format!("unknown field `{name}` in {}", where_label(kind, &pointer)),
                     );
                     if let Some(best) = did_you_mean(name, &known) {
+                        suggested.push((pointer.clone(), best.clone()));
                         f = f.with_hint(format!("did you mean `{best}`?"));
                     } else if !known.is_empty() {
                         f = f.with_hint(format!(
@@ -155,10 +173,23 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
                     }
                     out.push(f);
                 }
+                if unexpected.len() > MAX_UNKNOWN_FIELDS {
+                    out.push(Finding::new(
+                        Code::UnknownField,
+                        file,
+                        node.locate(&pointer, false),
+                        format!(
+                            "{} more unknown fields in {}",
+                            unexpected.len() - MAX_UNKNOWN_FIELDS,
+                            where_label(kind, &pointer)
+                        ),
+                    ));
+                }
                 continue;
             }
             K::Required { property } => {
                 let name = property.as_str().unwrap_or("?");
+                missing.push((out.len(), pointer.clone(), name.to_string()));
                 Finding::new(
                     Code::MissingField,
                     file,
@@ -244,6 +275,22 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
             ),
         };
         out.push(finding);
+    }
+    for (i, pointer, name) in missing.into_iter().rev() {
+        if suggested.iter().any(|(p, n)| *p == pointer && *n == name) {
+            out.remove(i);
+        }
+    }
+    if skipped > 0 {
+        out.push(
+            Finding::new(
+                Code::SchemaViolation,
+                file,
+                node.pos,
+                format!("{skipped} more schema errors in this file"),
+            )
+            .with_hint("fix the errors above first; gitsm reports at most 100 per file"),
+        );
     }
     out
 }
