@@ -56,7 +56,7 @@ codes! {
     NotText = "E0011", Error, "the file is binary or not UTF-8";
     NotARecord = "E0012", Error, "a YAML file in a record folder does not declare `apiVersion: gitsm/v1`";
     UnknownKind = "E0013", Error, "the record's `kind` is not a gitsm kind";
-    Symlink = "E0014", Error, "a YAML file is a symbolic link; records must be regular files";
+    Symlink = "E0014", Error, "a YAML file or a record folder is a symbolic link; records must be regular files";
     UnreadableFile = "E0015", Error, "the file could not be read";
     NotAMapping = "E0016", Error, "the document is not a mapping";
     // E01xx: the schema layer

@@ -46,14 +46,27 @@ pub struct WorkTree {
     pub root: PathBuf,
     /// Output folders from the config, skipped by the walk.
     pub skip: Vec<String>,
+    /// YAML names the walk found that are neither files nor folders (FIFOs,
+    /// sockets, devices): `read` refuses them instead of blocking on a FIFO.
+    special: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl WorkTree {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
         let skip = output_folders(&root);
-        WorkTree { root, skip }
+        WorkTree {
+            root,
+            skip,
+            special: Default::default(),
+        }
     }
+}
+
+/// Whether a symlink is worth a finding: it has a YAML name, or the name of a
+/// record folder (in any case), so records behind it would be missed.
+fn suspicious_link(name: &str) -> bool {
+    is_yaml_name(name) || RECORD_FOLDERS.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
 /// Reads `output:` folders from `gitsm.yaml` without the full loader, so the
@@ -110,12 +123,26 @@ impl Source for WorkTree {
                         continue;
                     }
                     stack.push((ent.path(), path));
+                } else if ft.is_symlink() {
+                    if suspicious_link(&name) {
+                        out.push(Entry {
+                            path,
+                            size: 0,
+                            symlink: true,
+                        });
+                    }
                 } else if is_yaml_name(&name) {
+                    if !ft.is_file() {
+                        self.special
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(path.clone());
+                    }
                     // No stat per file: `read` enforces the size limit itself.
                     out.push(Entry {
                         path,
                         size: 0,
-                        symlink: ft.is_symlink(),
+                        symlink: false,
                     });
                 }
             }
@@ -128,6 +155,17 @@ impl Source for WorkTree {
     /// file costs no more than a small one.
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
         use std::io::Read;
+        if self
+            .special
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(path)
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, socket or device)",
+            ));
+        }
         let mut buf = Vec::with_capacity(4096);
         std::fs::File::open(self.root.join(path))?
             .take(yaml::MAX_FILE_BYTES + 1)
@@ -174,7 +212,10 @@ impl GitTree {
                 }
                 return git2::TreeWalkResult::Ok;
             }
-            if e.kind() == Some(git2::ObjectType::Commit) || !is_yaml_name(name) {
+            let link = e.filemode() == 0o120000;
+            if e.kind() == Some(git2::ObjectType::Commit)
+                || !(is_yaml_name(name) || (link && suspicious_link(name)))
+            {
                 return git2::TreeWalkResult::Ok;
             }
             let size = match odb.read_header(e.id()) {
@@ -188,7 +229,7 @@ impl GitTree {
                 Entry {
                     path: format!("{dir}{name}"),
                     size,
-                    symlink: e.filemode() == 0o120000,
+                    symlink: link,
                 },
                 e.id(),
             ));
@@ -332,23 +373,24 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
                 Pos::START,
                 format!("`{}` is a symbolic link", e.path),
             )
-            .with_hint("gitsm does not follow symlinks; replace it with the file itself")],
+            .with_hint("gitsm does not follow symlinks; replace it with the file or folder itself")],
         );
     }
+    // The size is known up front for git objects, and after a bounded read
+    // (at most one byte over the limit) for files.
+    let too_large = || {
+        vec![finding(
+            Code::FileTooLarge,
+            Pos::START,
+            format!(
+                "file is larger than {} bytes (1 MiB), the most gitsm reads",
+                yaml::MAX_FILE_BYTES
+            ),
+        )
+        .with_hint("records are small; split the data or move it out of the ITSM repo")]
+    };
     if e.size > yaml::MAX_FILE_BYTES {
-        return (
-            None,
-            vec![finding(
-                Code::FileTooLarge,
-                Pos::START,
-                format!(
-                    "file is {} bytes; gitsm reads at most {} bytes",
-                    e.size,
-                    yaml::MAX_FILE_BYTES
-                ),
-            )
-            .with_hint("records are small; split the data or move it out of the ITSM repo")],
-        );
+        return (None, too_large());
     }
     let bytes = match source.read(&e.path) {
         Ok(b) => b,
@@ -364,14 +406,7 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
         }
     };
     if bytes.len() as u64 > yaml::MAX_FILE_BYTES {
-        return (
-            None,
-            vec![finding(
-                Code::FileTooLarge,
-                Pos::START,
-                format!("file is {} bytes", bytes.len()),
-            )],
-        );
+        return (None, too_large());
     }
     // memchr's SIMD search: this runs over every byte of every record.
     let text = match std::str::from_utf8(&bytes) {
