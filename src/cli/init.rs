@@ -3,14 +3,19 @@ use std::path::PathBuf;
 
 /// Scaffold a new ITSM repo that validates clean
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  gitsm init my-itsm && cd my-itsm && gitsm validate")]
+#[command(
+    after_help = "Examples:\n  gitsm init my-itsm && cd my-itsm && gitsm validate\n  gitsm --repo my-itsm init     # the same folder, given as --repo"
+)]
 pub struct Args {
-    /// Folder to create the repo in (default: the current folder)
+    /// Folder to create the repo in (default: --repo, else the current folder)
     dir: Option<PathBuf>,
 }
 
-pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let dir = a.dir.unwrap_or_else(|| PathBuf::from("."));
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let dir = a
+        .dir
+        .or_else(|| g.repo.clone())
+        .unwrap_or_else(|| PathBuf::from("."));
     let name = std::fs::canonicalize(&dir)
         .ok()
         .or_else(|| Some(dir.clone()))
@@ -37,6 +42,10 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
         dir.display(),
         files.len()
     );
-    println!("next: cd {} && gitsm validate", dir.display());
+    if dir == std::path::Path::new(".") {
+        println!("next: gitsm validate");
+    } else {
+        println!("next: cd {} && gitsm validate", dir.display());
+    }
     Ok(OK)
 }
