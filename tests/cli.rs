@@ -64,10 +64,25 @@ fn a_bad_edit_is_explained_with_file_line_and_fix() {
     assert!(out.contains("error[E0102]: unknown field `ownr`"), "{out}");
     assert!(out.contains("--> catalog/web.yaml:"), "{out}");
     assert!(out.contains("did you mean `owner`?"), "{out}");
+    // The typo is one mistake: not also reported as a missing `owner`.
+    assert!(!out.contains("E0103"), "{out}");
+    assert_eq!(out.matches("error[").count(), 1, "{out}");
+}
+
+#[test]
+fn init_honours_repo_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("fresh");
+    let mut c = gitsm(dir.path());
+    c.args(["--repo", "fresh", "init"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(target.join("gitsm.yaml").is_file(), "{out}");
     assert!(
-        out.contains("error[E0103]: missing required field `owner`"),
-        "{out}"
+        !dir.path().join("gitsm.yaml").exists(),
+        "wrote into the current folder"
     );
+    assert!(out.contains("next: cd fresh && gitsm validate"), "{out}");
 }
 
 #[test]

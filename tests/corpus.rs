@@ -664,18 +664,17 @@ fn no_config_at_all() {
 
 /// `gitsm validate` keeps only per-record facts (`validate_summary`); the
 /// gate and the reports keep every record (`validate`). Both must find the
-/// same thing, rule for rule, on a repo that breaks most rules at once.
+/// same thing, rule for rule, on a repo that breaks most rules at once
+/// (one policy, so the approval rule runs too).
 #[test]
 fn lean_and_full_validation_agree() {
     let svc = |id: &str, dep: &str| {
         format!("apiVersion: gitsm/v1\nkind: Service\nid: {id}\nname: {id}\nowner: alice\nsla: platinum\npaths: [\"src/[x\"]\ndepends_on:\n  - {dep}\n")
     };
     let dir = repo_with(&[]);
-    let policy = std::fs::read_to_string(dir.path().join("policies/default.yaml")).unwrap();
     let files: Vec<(&str, String)> = vec![
         ("catalog/a.yaml", svc("a", "b")),
         ("catalog/b.yaml", svc("b", "a")),
-        ("policies/second.yaml", policy.replace("id: default", "id: second")),
         (
             "slas/gold.yaml",
             "apiVersion: gitsm/v1\nkind: SLA\nid: gold\ncalendar: mars-time\ntargets:\n  P1: {response: 15m}\n".into(),
@@ -738,8 +737,130 @@ fn lean_and_full_validation_agree() {
         .collect();
     for code in [
         "E0201", "E0202", "E0210", "E0211", "E0212", "E0213", "E0215", "E0220", "E0301", "E0401", "E0402",
-        "E0403", "E0406", "E0407", "E0408", "E0504",
+        "E0403", "E0406", "E0407", "E0408", "E0505",
     ] {
         assert!(codes.contains(code), "{code} missing from {codes:?}");
     }
+}
+
+// --- codes not covered above, and inputs that must not stall ---
+
+#[test]
+fn complex_mapping_key() {
+    case(
+        "incidents/INC-0001.yaml",
+        "apiVersion: gitsm/v1\n? [a, b]\n: c\n",
+        "E0008",
+        2,
+    );
+}
+
+#[test]
+fn value_out_of_range() {
+    case(
+        "catalog/api.yaml",
+        "apiVersion: gitsm/v1\nkind: Service\nid: api\nname: API\nowner: alice\ntier: 9\n",
+        "E0106",
+        6,
+    );
+}
+
+#[test]
+fn dangling_incident_in_problem() {
+    case(
+        "problems/PRB-0001.yaml",
+        "apiVersion: gitsm/v1\nkind: Problem\nid: PRB-0001\ntitle: Pool exhaustion\nstatus: new\nincidents:\n  - INC-0404\ntimeline:\n  - {at: 2026-11-20T09:00:00Z, by: alice, status: new}\n",
+        "E0214",
+        7,
+    );
+}
+
+#[test]
+fn no_change_policy() {
+    let dir = repo_with(&[]);
+    std::fs::remove_file(dir.path().join("policies/default.yaml")).unwrap();
+    expect(dir.path(), "E0503", "policies/", 1);
+}
+
+#[test]
+fn change_no_policy_rule_matches() {
+    let dir = repo_with(&[("changes/CHG-0001.yaml", CHANGE.as_bytes())]);
+    let policy = std::fs::read_to_string(dir.path().join("policies/default.yaml")).unwrap();
+    let rule = "  - match: {type: normal}\n    approvals: 1\n    from: cab\n";
+    assert!(policy.contains(rule), "scaffold policy changed: {policy}");
+    write(dir.path(), "policies/default.yaml", policy.replace(rule, ""));
+    expect(dir.path(), "E0506", "changes/CHG-0001.yaml", 6);
+}
+
+#[test]
+fn file_name_differs_from_id_is_a_warning() {
+    let dir = repo_with(&[("incidents/INC-0002.yaml", INCIDENT.as_bytes())]);
+    expect(dir.path(), "W0003", "incidents/INC-0002.yaml", 3);
+    let (code, _) = validate_json(dir.path());
+    assert_eq!(code, 0, "a warning alone does not fail validation");
+}
+
+#[test]
+fn thousands_of_unknown_fields_are_summarised() {
+    let mut body = String::from("apiVersion: gitsm/v1\nkind: Service\nid: api\nname: API\nowner: alice\n");
+    for i in 0..20_000 {
+        body.push_str(&format!("made_up_{i}: x\n"));
+    }
+    let dir = repo_with(&[("catalog/api.yaml", body.as_bytes())]);
+    let (code, findings) = validate_json(dir.path());
+    assert_eq!(code, 1);
+    let unknown: Vec<_> = findings.iter().filter(|f| f["code"] == "E0102").collect();
+    assert_eq!(unknown.len(), 21, "20 named, then one summary");
+    let first = unknown
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("`made_up_0`"))
+        .expect("the first unknown field is named");
+    assert_eq!(first["line"], 6);
+    assert!(
+        unknown.iter().any(|f| f["message"]
+            .as_str()
+            .unwrap()
+            .contains("19980 more unknown fields")),
+        "{:?}",
+        unknown.last()
+    );
+}
+
+#[test]
+fn fifo_is_refused_not_waited_on() {
+    let dir = repo_with(&[]);
+    let fifo = dir.path().join("changes/CHG-0001.yaml");
+    std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    // Nobody ever writes to the FIFO: opening it for reading would block forever.
+    expect(dir.path(), "E0015", "changes/CHG-0001.yaml", 1);
+}
+
+#[test]
+fn symlinked_record_folder() {
+    let dir = repo_with(&[("elsewhere/CHG-0001.yaml", CHANGE.as_bytes())]);
+    std::os::unix::fs::symlink(dir.path().join("elsewhere"), dir.path().join("Changes")).unwrap();
+    expect(dir.path(), "E0014", "Changes", 1);
+}
+
+#[test]
+fn symlinked_record_folder_in_git() {
+    let dir = repo_with(&[("elsewhere/CHG-0001.yaml", CHANGE.as_bytes())]);
+    let _ = std::fs::remove_dir_all(dir.path().join("changes"));
+    std::os::unix::fs::symlink("elsewhere", dir.path().join("changes")).unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    let repo = git2::Repository::open(dir.path()).unwrap();
+    let tree = repo.head().unwrap().peel_to_tree().unwrap();
+    let source = gitsm::repo::GitTree::new(&repo, &tree).unwrap();
+    let v = gitsm::validate::validate(&source).unwrap();
+    assert!(
+        v.findings
+            .iter()
+            .any(|f| f.code.as_str() == "E0014" && f.file == "changes"),
+        "{:#?}",
+        v.findings
+    );
 }
