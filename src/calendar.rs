@@ -16,7 +16,6 @@
 //! hours, whatever the calendar (see `docs/sla.md`).
 
 use crate::model::{self, Id};
-use crate::validate::{parse_days, parse_range};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -268,6 +267,41 @@ pub fn all_calendars<'a>(
     }
     map.insert(ALWAYS.parse().expect("valid id"), BusinessCalendar::always());
     map
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Parses a weekday key (`mon`, `mon-fri`, `sat-sun`) into day indexes 0..7.
+pub fn parse_days(key: &str) -> Option<Vec<usize>> {
+    let idx = |d: &str| DAYS.iter().position(|x| x.eq_ignore_ascii_case(d.trim()));
+    match key.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (idx(a)?, idx(b)?);
+            if a > b {
+                return None;
+            }
+            Some((a..=b).collect())
+        }
+        None => idx(key).map(|i| vec![i]),
+    }
+}
+
+/// Parses `HH:MM-HH:MM` into minutes since midnight; `24:00` ends a day.
+pub fn parse_range(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.trim().split_once('-')?;
+    let hm = |t: &str| -> Option<u32> {
+        let (h, m) = t.trim().split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        if m > 59 || h > 24 || (h == 24 && m != 0) {
+            return None;
+        }
+        Some(h * 60 + m)
+    };
+    let (a, b) = (hm(a)?, hm(b)?);
+    (a < b).then_some((a, b))
 }
 
 #[cfg(test)]

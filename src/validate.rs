@@ -14,6 +14,7 @@
 //! [`validate_summary`] keeps only facts and context records, for the
 //! `validate` command on repos of 100k tickets.
 
+use crate::calendar::{parse_days, parse_range};
 use crate::diag::{sort_findings, Code, Finding, Pos};
 use crate::model::*;
 use crate::repo::{self, Loaded, Snapshot, Source};
@@ -300,15 +301,7 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
                 }
             }
             if let Some(tz) = c.timezone.as_deref() {
-                if jiff::tz::db().get(tz).is_err() {
-                    r.at(
-                        Code::BadTimeZone,
-                        path,
-                        "/timezone",
-                        format!("`{tz}` is not a known IANA time zone"),
-                    )
-                    .hint = Some("use a name such as `Europe/Berlin` or `UTC`".into());
-                }
+                check_time_zone(&mut r, path, tz);
             }
         }
         Record::Service(s) => {
@@ -363,14 +356,7 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
                     .as_deref()
                     .is_some_and(|s| !s.trim().is_empty()),
             };
-            check_timeline(
-                &mut r,
-                path,
-                Kind::Incident,
-                inc.status.as_str(),
-                &statuses(&inc.timeline),
-                &times(&inc.timeline),
-            );
+            check_events(&mut r, path, Kind::Incident, inc.status.as_str(), &inc.timeline);
         }
         Record::Problem(p) => {
             for (i, s) in p.services.iter().enumerate() {
@@ -379,41 +365,30 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
             for (i, inc) in p.incidents.iter().enumerate() {
                 refer("incidents", Some(i), Target::Incident, inc);
             }
-            check_timeline(
-                &mut r,
-                path,
-                Kind::Problem,
-                p.status.as_str(),
-                &statuses(&p.timeline),
-                &times(&p.timeline),
-            );
+            check_events(&mut r, path, Kind::Problem, p.status.as_str(), &p.timeline);
         }
         Record::Request(q) => {
             if let Some(s) = &q.service {
                 refer("service", None, Target::Service, s);
             }
-            check_timeline(
-                &mut r,
-                path,
-                Kind::Request,
-                q.status.as_str(),
-                &statuses(&q.timeline),
-                &times(&q.timeline),
-            );
+            check_events(&mut r, path, Kind::Request, q.status.as_str(), &q.timeline);
         }
         Record::Change(c) => {
             for (i, s) in c.services.iter().enumerate() {
                 refer("services", Some(i), Target::Service, s);
             }
-            check_change(&mut r, path, c);
+            // The status that counts is the timeline's last real one (not on_hold).
             let st = statuses(&c.timeline);
-            let effective = last_real_status(&st).unwrap_or(c.status.as_str());
+            let effective = last_real_status(&st)
+                .and_then(ChangeStatus::parse)
+                .unwrap_or(c.status);
+            check_change(&mut r, path, c, effective);
             let distinct: HashSet<String> = c.approvals.iter().map(|a| a.by.to_lowercase()).collect();
             detail = Detail::Change {
                 change_type: c.change_type,
                 risk: c.risk,
                 status: c.status,
-                approved: ChangeStatus::parse(effective).is_some_and(ChangeStatus::is_approved_or_later),
+                approved: effective.is_approved_or_later(),
                 distinct_approvals: distinct.len() as u32,
                 no_approvals: c.approvals.is_empty(),
             };
@@ -537,58 +512,34 @@ fn global(
             if ok {
                 continue;
             }
-            let pointer = rf.pointer();
-            match rf.to {
-                Target::Service => {
-                    r.at(
-                        Code::UnknownService,
-                        &f.path,
-                        pointer,
-                        format!("unknown service `{id}`"),
-                    )
-                    .hint = Some(match crate::schema::did_you_mean(id.as_str(), &service_ids) {
+            let (code, msg, hint) = match rf.to {
+                Target::Service => (
+                    Code::UnknownService,
+                    format!("unknown service `{id}`"),
+                    Some(match crate::schema::did_you_mean(id.as_str(), &service_ids) {
                         Some(b) => format!("did you mean `{b}`?"),
                         None => "add it to catalog/ or fix the id".into(),
-                    });
-                }
-                Target::Sla => {
-                    r.at(Code::UnknownSla, &f.path, pointer, format!("unknown SLA `{id}`"))
-                        .hint = Some("add it under slas/ or fix the id".into());
-                }
-                Target::Calendar => {
-                    r.at(
-                        Code::UnknownCalendar,
-                        &f.path,
-                        pointer,
-                        format!("unknown calendar `{id}`"),
-                    )
-                    .hint = Some("add a Calendar record or use the built-in `24x7`".into());
-                }
-                Target::Problem => {
-                    r.at(
-                        Code::UnknownProblem,
-                        &f.path,
-                        pointer,
-                        format!("unknown problem `{id}`"),
-                    );
-                }
-                Target::Incident => {
-                    r.at(
-                        Code::UnknownIncident,
-                        &f.path,
-                        pointer,
-                        format!("unknown incident `{id}`"),
-                    );
-                }
-                Target::Any => {
-                    r.at(
-                        Code::UnknownRelated,
-                        &f.path,
-                        pointer,
-                        format!("`related` names `{id}`, which is no record"),
-                    );
-                }
-            }
+                    }),
+                ),
+                Target::Sla => (
+                    Code::UnknownSla,
+                    format!("unknown SLA `{id}`"),
+                    Some("add it under slas/ or fix the id".into()),
+                ),
+                Target::Calendar => (
+                    Code::UnknownCalendar,
+                    format!("unknown calendar `{id}`"),
+                    Some("add a Calendar record or use the built-in `24x7`".into()),
+                ),
+                Target::Problem => (Code::UnknownProblem, format!("unknown problem `{id}`"), None),
+                Target::Incident => (Code::UnknownIncident, format!("unknown incident `{id}`"), None),
+                Target::Any => (
+                    Code::UnknownRelated,
+                    format!("`related` names `{id}`, which is no record"),
+                    None,
+                ),
+            };
+            r.at(code, &f.path, rf.pointer(), msg).hint = hint;
         }
     }
 
@@ -712,6 +663,17 @@ fn last_real_status(st: &[Option<String>]) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// [`check_timeline`] for a typed timeline.
+fn check_events<S: Copy + std::fmt::Display>(
+    r: &mut Rules,
+    path: &str,
+    kind: Kind,
+    status: &str,
+    tl: &[Event<S>],
+) {
+    check_timeline(r, path, kind, status, &statuses(tl), &times(tl));
+}
+
 /// Timeline rules: starts with a creation in the initial status, is in time
 /// order, moves only legally, and ends in the record's status.
 fn check_timeline(r: &mut Rules, l: &str, kind: Kind, status: &str, st: &[Option<String>], at: &[Timestamp]) {
@@ -809,7 +771,8 @@ fn check_timeline(r: &mut Rules, l: &str, kind: Kind, status: &str, st: &[Option
     }
 }
 
-fn check_change(r: &mut Rules, l: &str, c: &Change) {
+/// Change rules; `effective` is the timeline's last status other than `on_hold`.
+fn check_change(r: &mut Rules, l: &str, c: &Change, effective: ChangeStatus) {
     if let Some(w) = &c.window {
         if w.start >= w.end {
             r.at(
@@ -822,10 +785,6 @@ fn check_change(r: &mut Rules, l: &str, c: &Change) {
         }
     }
     use ChangeStatus::*;
-    let st = statuses(&c.timeline);
-    let effective = last_real_status(&st)
-        .and_then(ChangeStatus::parse)
-        .unwrap_or(c.status);
     if matches!(effective, Completed | Closed) && c.outcome.is_none() {
         r.at(
             Code::MissingOutcome,
@@ -876,51 +835,21 @@ fn check_change(r: &mut Rules, l: &str, c: &Change) {
     }
 }
 
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
-/// Parses a weekday key (`mon`, `mon-fri`, `sat-sun`) into day indexes 0..7.
-pub fn parse_days(key: &str) -> Option<Vec<usize>> {
-    let idx = |d: &str| DAYS.iter().position(|x| x.eq_ignore_ascii_case(d.trim()));
-    match key.split_once('-') {
-        Some((a, b)) => {
-            let (a, b) = (idx(a)?, idx(b)?);
-            if a > b {
-                return None;
-            }
-            Some((a..=b).collect())
-        }
-        None => idx(key).map(|i| vec![i]),
-    }
-}
-
-/// Parses `HH:MM-HH:MM` into minutes since midnight; `24:00` ends a day.
-pub fn parse_range(s: &str) -> Option<(u32, u32)> {
-    let (a, b) = s.trim().split_once('-')?;
-    let hm = |t: &str| -> Option<u32> {
-        let (h, m) = t.trim().split_once(':')?;
-        if h.len() != 2 || m.len() != 2 {
-            return None;
-        }
-        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-        if m > 59 || h > 24 || (h == 24 && m != 0) {
-            return None;
-        }
-        Some(h * 60 + m)
-    };
-    let (a, b) = (hm(a)?, hm(b)?);
-    (a < b).then_some((a, b))
-}
-
-fn check_calendar(r: &mut Rules, l: &str, c: &Calendar) {
-    if jiff::tz::db().get(&c.timezone).is_err() {
+/// A `timezone` field (config or calendar) names a zone of the bundled tz database.
+fn check_time_zone(r: &mut Rules, path: &str, tz: &str) {
+    if jiff::tz::db().get(tz).is_err() {
         r.at(
             Code::BadTimeZone,
-            l,
+            path,
             "/timezone",
-            format!("`{}` is not a known IANA time zone", c.timezone),
+            format!("`{tz}` is not a known IANA time zone"),
         )
         .hint = Some("use a name such as `Europe/Berlin` or `UTC`".into());
     }
+}
+
+fn check_calendar(r: &mut Rules, l: &str, c: &Calendar) {
+    check_time_zone(r, l, &c.timezone);
     for (key, hours) in &c.hours {
         if parse_days(key).is_none() {
             r.push(
