@@ -13,6 +13,16 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// The word every format uses: `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 macro_rules! codes {
     ($( $name:ident = $code:literal, $sev:ident, $desc:literal; )*) => {
         /// Every finding code gitsm can emit. Codes are stable: never renumber one.
@@ -208,9 +218,10 @@ pub fn render_human(findings: &[Finding], sources: &dyn SourceLookup, color: boo
     let p = Paint { on: color };
     let mut out = String::new();
     for f in findings {
-        let (label, col) = match f.severity {
-            Severity::Error => ("error", "1;31"),
-            Severity::Warning => ("warning", "1;33"),
+        let label = f.severity.as_str();
+        let col = match f.severity {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
         };
         let _ = writeln!(
             out,
@@ -333,10 +344,7 @@ fn gh_escape_prop(s: &str) -> String {
 pub fn render_github(findings: &[Finding]) -> String {
     let mut out = String::new();
     for f in findings {
-        let level = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        let level = f.severity.as_str();
         let mut msg = f.message.clone();
         if let Some(h) = &f.hint {
             msg.push_str("\nhelp: ");
@@ -364,7 +372,7 @@ pub fn render_sarif(findings: &[Finding]) -> String {
                 "id": c.as_str(),
                 "name": format!("{c:?}"),
                 "shortDescription": {"text": c.description()},
-                "helpUri": format!("https://github.com/gitsm/gitsm/blob/main/docs/codes.md#{}", c.as_str().to_lowercase()),
+                "helpUri": "https://github.com/gitsm/gitsm/blob/main/docs/codes.md",
             })
         })
         .collect();
@@ -379,7 +387,7 @@ pub fn render_sarif(findings: &[Finding]) -> String {
             }
             serde_json::json!({
                 "ruleId": f.code.as_str(),
-                "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "level": f.severity.as_str(),
                 "message": {"text": text},
                 "locations": [{
                     "physicalLocation": {
@@ -410,10 +418,7 @@ pub fn render_sarif(findings: &[Finding]) -> String {
 pub fn codes_markdown() -> String {
     let mut out = String::from("| code | severity | meaning |\n|---|---|---|\n");
     for c in Code::ALL {
-        let sev = match c.severity() {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        let sev = c.severity().as_str();
         let _ = writeln!(out, "| {} | {sev} | {} |", c.as_str(), c.description());
     }
     out
