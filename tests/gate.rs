@@ -2040,3 +2040,55 @@ fn an_oversized_record_at_head_is_denied_not_parsed() {
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "2-records-validate", "changes/CHG-0009.yaml", "E0010");
 }
+
+#[test]
+fn a_broken_service_record_at_base_is_exit_2() {
+    // `web` misses its `name`: it does not load, and without the fix it
+    // would drop out of the catalog, leaving deploy/web/** ungoverned.
+    let broken_web =
+        "apiVersion: gitsm/v1\nkind: Service\nid: web\nowner: frank\npaths:\n  - deploy/web/**\n";
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", broken_web),
+        ("policies/default.yaml", POLICY),
+        ("deploy/web/app.conf", "workers = 4\n"),
+    ]);
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    let (code, v, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{v:#}\n{err}");
+    assert_eq!(v["decision"], "undecided");
+    assert!(
+        with_outcome(&v, "undecided")
+            .iter()
+            .any(|(r, subj, m)| r == "0-fail-closed"
+                && subj == "catalog"
+                && m.contains("the base catalog cannot be read: catalog/web.yaml: ")),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn an_invalid_glob_at_base_is_exit_2() {
+    let bad_glob =
+        "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Website\nowner: frank\npaths:\n  - deploy/web/[oops\n";
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", bad_glob),
+        ("policies/default.yaml", POLICY),
+        ("deploy/web/app.conf", "workers = 4\n"),
+    ]);
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    let (code, v, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{v:#}\n{err}");
+    assert_eq!(v["decision"], "undecided");
+    assert!(
+        with_outcome(&v, "undecided")
+            .iter()
+            .any(|(r, subj, m)| r == "6-governed-paths"
+                && subj == "web"
+                && m.contains("service web")
+                && m.contains("`deploy/web/[oops`")
+                && m.contains("not a valid glob")),
+        "{v:#}"
+    );
+}

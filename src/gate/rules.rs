@@ -356,6 +356,31 @@ fn run(cx: &mut Ctx<'_>) {
             return;
         }
     };
+    // A service record that does not load at base would drop out of the
+    // catalog, and rule 6 would never see its `paths`: its code would go
+    // unchecked. Fail closed instead.
+    if let Some(f) = base
+        .findings
+        .iter()
+        .find(|f| f.severity == Severity::Error && f.file.starts_with("catalog/"))
+    {
+        cx.push(
+            "catalog",
+            Some(&f.file),
+            Rule::FailClosed,
+            Outcome::Undecided,
+            format!(
+                "the base catalog cannot be read: {}: {} ({} at {}:{})",
+                f.file,
+                f.message,
+                f.code.as_str(),
+                f.pos.line,
+                f.pos.column
+            ),
+            Some("fix the service record on the base branch first; the gate never judges by a catalog it cannot read".into()),
+        );
+        return;
+    }
     let services: HashMap<String, Service> = base
         .records
         .iter()
@@ -1712,13 +1737,45 @@ fn check_paths(
         if svc.paths.is_empty() {
             continue;
         }
+        // A glob that does not compile would leave its code unchecked:
+        // cannot decide.
         let mut b = globset::GlobSetBuilder::new();
+        let mut bad = false;
         for p in &svc.paths {
-            if let Ok(g) = globset::GlobBuilder::new(p).literal_separator(true).build() {
-                b.add(g);
+            match globset::GlobBuilder::new(p).literal_separator(true).build() {
+                Ok(g) => {
+                    b.add(g);
+                }
+                Err(e) => {
+                    bad = true;
+                    cx.push(
+                        sid,
+                        None,
+                        Rule::Paths,
+                        Outcome::Undecided,
+                        format!("service {sid} at base has path `{p}`, which is not a valid glob ({e}), so the gate cannot tell which code it governs"),
+                        Some("fix the service's `paths` on the base branch first".into()),
+                    );
+                }
             }
         }
-        let Ok(set) = b.build() else { continue };
+        let set = match b.build() {
+            Ok(set) => set,
+            Err(e) => {
+                cx.push(
+                    sid,
+                    None,
+                    Rule::Paths,
+                    Outcome::Undecided,
+                    format!("service {sid}'s paths at base do not compile ({e}), so the gate cannot tell which code it governs"),
+                    Some("fix the service's `paths` on the base branch first".into()),
+                );
+                continue;
+            }
+        };
+        if bad {
+            continue;
+        }
         let touched: Vec<&String> = input
             .code_paths
             .iter()
