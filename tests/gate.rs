@@ -2092,3 +2092,74 @@ fn an_invalid_glob_at_base_is_exit_2() {
         "{v:#}"
     );
 }
+
+/// Deletes the loose object `rev` (e.g. `main:catalog/web.yaml`) names.
+fn delete_object(s: &Scratch, rev: &str) {
+    let oid = git(s.path(), &["rev-parse", rev]);
+    let file = s.path().join(".git/objects").join(&oid[..2]).join(&oid[2..]);
+    std::fs::remove_file(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+}
+
+#[test]
+fn a_missing_git_object_is_exit_2_not_a_pass() {
+    // The base catalog's blob for web: without it web would drop out, and
+    // the ungoverned code change would pass.
+    let s = Scratch::new();
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    delete_object(&s, "main:catalog/web.yaml");
+    let (code, v, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{v:#}\n{err}");
+    assert_eq!(v, Value::Null, "no verdict when the objects cannot be read");
+    assert!(
+        err.contains("error: git: ") && err.contains("object not found"),
+        "{err}"
+    );
+
+    // The whole catalog tree at base.
+    let s = Scratch::new();
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    delete_object(&s, "main:catalog");
+    let (code, _, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error: git: "), "{err}");
+
+    // A changed record's blob at head: the record must not vanish from the diff.
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", APPROVED_BY_ALICE),
+        )],
+        "add CHG-0001",
+    );
+    delete_object(&s, "feature:changes/CHG-0001.yaml");
+    let (code, _, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error: git: "), "{err}");
+
+    // A reviewed commit's copy of the record.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", APPROVED_BY_ALICE),
+        )],
+        "add CHG-0001",
+    );
+    s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change(
+                "CHG-0001",
+                "approved",
+                "low",
+                &format!("{APPROVED_BY_ALICE}summary: more\n"),
+            ),
+        )],
+        "edit CHG-0001",
+    );
+    delete_object(&s, &format!("{sha}:changes/CHG-0001.yaml"));
+    let (code, _, err) = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error: git: "), "{err}");
+}
