@@ -2163,3 +2163,34 @@ fn a_missing_git_object_is_exit_2_not_a_pass() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("error: git: "), "{err}");
 }
+
+#[test]
+fn a_bad_commit_id_in_the_reviews_is_exit_2_not_a_panic() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let multibyte = format!("a{}", "é".repeat(6));
+    let long = format!("{sha}0");
+    for bad in [
+        Value::from("abc"),
+        Value::from(multibyte.as_str()),
+        Value::from(long.as_str()),
+        Value::from(&sha[..39]),
+        Value::from(sha.replace(|_: char| true, "g").as_str()),
+        Value::from(12345),
+    ] {
+        let mut r = review(1, "alice", "APPROVED", &sha);
+        r["commit_id"] = bad.clone();
+        let (code, v, err) = s.gate_raw("carol", &Value::Array(vec![r]).to_string(), &[]);
+        assert_eq!(code, 2, "{bad}: {v:#}\n{err}");
+        assert!(!err.contains("panicked"), "{bad}: {err}");
+        assert!(
+            err.contains("error: reviews: review #0: bad commit_id"),
+            "{bad}: {err}"
+        );
+    }
+    // null still means "a review on a vanished commit": ignored, not an error.
+    let mut r = review(1, "alice", "APPROVED", &sha);
+    r["commit_id"] = Value::Null;
+    let (code, v, err) = s.gate_raw("carol", &Value::Array(vec![r]).to_string(), &[]);
+    assert_eq!(code, 1, "{v:#}\n{err}");
+}

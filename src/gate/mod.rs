@@ -120,12 +120,21 @@ pub fn review_from_json(v: &serde_json::Value) -> Result<Review, String> {
         ),
         None => None,
     };
+    // `null` (a review on a vanished commit) is ignored later; anything
+    // else must be a full sha, or it could not name a commit at all.
+    let commit_id = match v.get("commit_id") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(c)) if c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(c.clone())
+        }
+        Some(other) => return Err(format!("bad commit_id {other} (expected 40 hex digits or null)")),
+    };
     Ok(Review {
         id: v.get("id").and_then(|i| i.as_u64()).unwrap_or(0),
         login,
         bot,
         state,
-        commit_id: v.get("commit_id").and_then(|c| c.as_str()).map(str::to_string),
+        commit_id,
         submitted_at,
     })
 }

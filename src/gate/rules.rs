@@ -1245,8 +1245,9 @@ fn tally(
     t
 }
 
+/// The first 10 characters of a sha; never panics, whatever the string.
 fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(10)]
+    sha.get(..10).unwrap_or(sha)
 }
 
 fn rule_text(rule: &PolicyRule) -> String {
@@ -2031,5 +2032,15 @@ mod tests {
             ),
             vec!["CHG-0042".to_string(), "CHG-7".to_string()]
         );
+    }
+
+    #[test]
+    fn short_never_panics() {
+        assert_eq!(short("0123456789abcdef"), "0123456789");
+        assert_eq!(short("abc"), "abc");
+        // Byte 10 falls inside a two-byte character.
+        let odd = format!("a{}", "é".repeat(6));
+        assert_eq!(short(&odd), odd);
+        assert_eq!(short(""), "");
     }
 }
