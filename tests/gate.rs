@@ -2194,3 +2194,27 @@ fn a_bad_commit_id_in_the_reviews_is_exit_2_not_a_panic() {
     let (code, v, err) = s.gate_raw("carol", &Value::Array(vec![r]).to_string(), &[]);
     assert_eq!(code, 1, "{v:#}\n{err}");
 }
+
+#[test]
+fn paginated_reviews_are_concatenated_arrays() {
+    // `gh api .../reviews --paginate` prints one array per page.
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let page1 = Value::Array(vec![review(1, "bob", "COMMENTED", &sha)]);
+    let page2 = Value::Array(vec![review(2, "alice", "APPROVED", &sha)]);
+    let res = s.gate_raw("carol", &format!("{page1}{page2}"), &[]);
+    assert_allowed(&res);
+    assert!(with_outcome(&res.1, "pass")
+        .iter()
+        .any(|(r, _, m)| r == "4-approvals" && m.contains("alice")));
+    // With newlines between pages, and a later page that requests changes.
+    let page3 = Value::Array(vec![review(3, "alice", "CHANGES_REQUESTED", &sha)]);
+    let res = s.gate_raw("carol", &format!("{page1}\n{page2}\n{page3}\n"), &[]);
+    assert_eq!(res.0, 1, "{:#}", res.1);
+    // Anything but arrays, or nothing at all, is still exit 2.
+    for bad in [format!("{page1}{{}}"), String::new(), format!("{page1}[")] {
+        let (code, _, err) = s.gate_raw("carol", &bad, &[]);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(err.contains("error: reviews: "), "{bad:?}: {err}");
+    }
+}

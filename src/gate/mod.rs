@@ -83,14 +83,26 @@ pub struct Review {
     pub submitted_at: Option<jiff::Timestamp>,
 }
 
-/// Parses the JSON array GitHub's "list reviews for a pull request" returns.
-/// An unknown `state` is an error: the gate cannot know what it means.
+/// Parses the JSON array GitHub's "list reviews for a pull request" returns,
+/// or several such arrays one after the other (`gh api --paginate` prints
+/// one per page: `[...][...]`). An unknown `state` is an error: the gate
+/// cannot know what it means.
 pub fn parse_reviews(json: &str) -> Result<Vec<Review>, GateError> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| GateError::Reviews(format!("not JSON: {e}")))?;
-    let list = value
-        .as_array()
-        .ok_or_else(|| GateError::Reviews("expected a JSON array of reviews".into()))?;
+    let mut list = Vec::new();
+    let mut pages = 0;
+    for value in serde_json::Deserializer::from_str(json).into_iter::<serde_json::Value>() {
+        let value = value.map_err(|e| GateError::Reviews(format!("not JSON: {e}")))?;
+        match value {
+            serde_json::Value::Array(page) => list.extend(page),
+            _ => return Err(GateError::Reviews("expected a JSON array of reviews".into())),
+        }
+        pages += 1;
+    }
+    if pages == 0 {
+        return Err(GateError::Reviews(
+            "expected a JSON array of reviews, found nothing".into(),
+        ));
+    }
     list.iter()
         .enumerate()
         .map(|(i, v)| review_from_json(v).map_err(|e| GateError::Reviews(format!("review #{i}: {e}"))))
