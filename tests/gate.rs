@@ -2218,3 +2218,37 @@ fn paginated_reviews_are_concatenated_arrays() {
         assert!(err.contains("error: reviews: "), "{bad:?}: {err}");
     }
 }
+
+#[test]
+fn a_codeowners_edit_after_approval_makes_it_stale() {
+    // CODEOWNERS is not YAML: it compares byte for byte. Parsed as YAML, the
+    // two lines and the joined line are the same plain scalar, though the
+    // joined line gives /.github/ different owners.
+    let s = Scratch::new();
+    s.commit_on_main(&[("CODEOWNERS", "/.github/ @acme/cab\n")], "owners");
+    git(s.path(), &["merge", "-q", "main"]);
+    let sha = s.commit(
+        &[("CODEOWNERS", "/.github/ @acme/cab\n/policies/ @acme/cab\n")],
+        "own the policies too",
+    );
+    let approvals = [
+        ("alice", "APPROVED", sha.as_str()),
+        ("dave", "APPROVED", sha.as_str()),
+    ];
+    let res = s.gate("carol", &approvals, &[]);
+    assert_allowed(&res);
+    assert!(with_outcome(&res.1, "pass")
+        .iter()
+        .any(|(r, _, m)| r == "1-policy-from-base" && m.contains("CODEOWNERS")));
+    s.commit(
+        &[("CODEOWNERS", "/.github/ @acme/cab /policies/ @acme/cab\n")],
+        "join the lines",
+    );
+    let res = s.gate("carol", &approvals, &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "policy default",
+        "alice's approval is stale: CODEOWNERS changed after the reviewed commit",
+    );
+}

@@ -690,10 +690,17 @@ fn check_policy_change(
                 .and_then(|f| f.new.as_deref());
             let then = input.reviewed.get(sha).and_then(|f| f.get(*p)).map(Vec::as_slice);
             match (head, then) {
-                (Some(h), Some(t)) => match (parse_file(p, h).json, parse_file(p, t).json) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => h == t,
-                },
+                // YAML compares as parsed data (comments, layout and key
+                // order never matter); anything else (CODEOWNERS) byte for
+                // byte: a YAML parse would fold joined lines into the same
+                // scalar, though they mean something else.
+                (Some(h), Some(t)) if repo::is_yaml_name(p) => {
+                    match (parse_file(p, h).json, parse_file(p, t).json) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => h == t,
+                    }
+                }
+                (Some(h), Some(t)) => h == t,
                 (None, None) => input.reviewed.contains_key(sha),
                 _ => false,
             }
