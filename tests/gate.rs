@@ -943,8 +943,7 @@ fn a_pr_body_change_reference_covers_code() {
         .iter()
         .any(|(r, _, m)| r == "6-governed-paths"
             && m.contains("covered by CHG-0005 (referenced from the PR body)")));
-    // Outside its window (now = 2026-11-21T12:00Z): a reference to a change
-    // whose window is over does not cover.
+    // A reference to a change that does not exist covers nothing.
     std::fs::write(&body, "Change: CHG-0404\n").unwrap();
     let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
     assert_denied(
@@ -953,6 +952,47 @@ fn a_pr_body_change_reference_covers_code() {
         "web",
         "references CHG-0404 but no such change exists",
     );
+    // The window must contain `--now` (2026-11-21T12:00Z): an implementing
+    // change whose window is over, or has not begun, does not cover.
+    let implementing = |id: &str, start: &str, end: &str| {
+        change_full(
+            id,
+            "implementing",
+            "normal",
+            "low",
+            "web",
+            "2026-11-10T09:05:00Z",
+            &format!("window: {{start: {start}, end: {end}}}\napprovals:\n{ALICE}"),
+        )
+    };
+    s.commit_on_main(
+        &[
+            (
+                "changes/CHG-0006.yaml",
+                &implementing("CHG-0006", "2026-11-21T06:00:00Z", "2026-11-21T11:59:00Z"),
+            ),
+            (
+                "changes/CHG-0007.yaml",
+                &implementing("CHG-0007", "2026-11-21T12:01:00Z", "2026-11-21T16:00:00Z"),
+            ),
+        ],
+        "one window over, one to come",
+    );
+    git(s.path(), &["merge", "-q", "main"]);
+    for id in ["CHG-0006", "CHG-0007"] {
+        std::fs::write(&body, format!("Change: {id}\n")).unwrap();
+        let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+        assert_denied(
+            &res,
+            "6-governed-paths",
+            "web",
+            "which does not contain now (2026-11-21T12:00:00Z)",
+        );
+        assert!(res.1["checks"].to_string().contains(id), "{:#}", res.1);
+    }
+    // CHG-0005 (10:00-14:00) still covers after the merge.
+    std::fs::write(&body, "Change: CHG-0005\n").unwrap();
+    assert_allowed(&s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]));
 }
 
 #[test]
@@ -2250,5 +2290,181 @@ fn a_codeowners_edit_after_approval_makes_it_stale() {
         "1-policy-from-base",
         "policy default",
         "alice's approval is stale: CODEOWNERS changed after the reviewed commit",
+    );
+}
+
+/// The standard base, with the policy's `from` setting replaced by `to`.
+fn scratch_with_policy(from: &str, to: &str) -> Scratch {
+    assert!(POLICY.contains(from), "{from}");
+    let policy = POLICY.replace(from, to);
+    Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("catalog/api.yaml", API),
+        ("policies/default.yaml", &policy),
+        ("deploy/web/app.conf", "workers = 4\n"),
+    ])
+}
+
+#[test]
+fn conflicts_warn_lets_an_overlap_through_with_a_warning() {
+    let run = |s: &Scratch| {
+        s.commit_on_main(
+            &[(
+                "changes/CHG-0003.yaml",
+                &scheduled(
+                    "CHG-0003",
+                    "normal",
+                    "2026-11-24T10:00:00Z",
+                    "2026-11-24T12:00:00Z",
+                    "2026-11-10T09:05:00Z",
+                    ALICE,
+                ),
+            )],
+            "scheduled on main",
+        );
+        let sha = s.commit(
+            &[(
+                "changes/CHG-0004.yaml",
+                &scheduled(
+                    "CHG-0004",
+                    "normal",
+                    "2026-11-24T11:00:00Z",
+                    "2026-11-24T13:00:00Z",
+                    "2026-11-10T09:05:00Z",
+                    ALICE,
+                ),
+            )],
+            "overlapping",
+        );
+        s.gate("carol", &[("alice", "APPROVED", &sha)], &[])
+    };
+    assert_denied(
+        &run(&scratch_with_policy("conflicts: deny", "conflicts: deny")),
+        "5-schedule",
+        "CHG-0004",
+        "overlaps CHG-0003",
+    );
+    let res = run(&scratch_with_policy("conflicts: deny", "conflicts: warn"));
+    assert_allowed(&res);
+    assert!(
+        with_outcome(&res.1, "warn")
+            .iter()
+            .any(|(r, subj, m)| r == "5-schedule" && subj == "CHG-0004" && m.contains("overlaps CHG-0003")),
+        "{:#}",
+        res.1
+    );
+}
+
+#[test]
+fn ungoverned_paths_warn_and_allow_change_the_outcome() {
+    let run = |s: &Scratch| {
+        s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+        s.gate("carol", &[], &[])
+    };
+    assert_denied(
+        &run(&scratch_with_policy(
+            "ungoverned_paths: deny",
+            "ungoverned_paths: deny",
+        )),
+        "6-governed-paths",
+        "web",
+        "modifies deploy/web/app.conf",
+    );
+    let res = run(&scratch_with_policy(
+        "ungoverned_paths: deny",
+        "ungoverned_paths: warn",
+    ));
+    assert_allowed(&res);
+    assert!(
+        with_outcome(&res.1, "warn")
+            .iter()
+            .any(|(r, subj, m)| r == "6-governed-paths"
+                && subj == "web"
+                && m.contains("modifies deploy/web/app.conf")),
+        "{:#}",
+        res.1
+    );
+    let res = run(&scratch_with_policy(
+        "ungoverned_paths: deny",
+        "ungoverned_paths: allow",
+    ));
+    assert_allowed(&res);
+    assert!(
+        !res.1["checks"].to_string().contains("6-governed-paths"),
+        "allow: rule 6 does not check at all: {:#}",
+        res.1
+    );
+}
+
+#[test]
+fn reviews_are_ordered_by_submitted_at_then_id_not_by_position() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let list = |reviews: &[(u64, &str, &str)], reverse: bool| {
+        let mut v: Vec<Value> = reviews
+            .iter()
+            .map(|(id, state, at)| {
+                let mut r = review(*id, "alice", state, &sha);
+                r["submitted_at"] = Value::from(*at);
+                r
+            })
+            .collect();
+        if reverse {
+            v.reverse();
+        }
+        Value::Array(v).to_string()
+    };
+    // By time: the later review decides, wherever it stands in the array
+    // (and whatever its id).
+    let approve_then_block = [
+        (9, "APPROVED", "2026-11-20T11:00:00Z"),
+        (2, "CHANGES_REQUESTED", "2026-11-20T12:00:00Z"),
+    ];
+    let block_then_approve = [
+        (9, "CHANGES_REQUESTED", "2026-11-20T11:00:00Z"),
+        (2, "APPROVED", "2026-11-20T12:00:00Z"),
+    ];
+    // Same time: the higher id decides.
+    let tie_block_last = [
+        (1, "APPROVED", "2026-11-20T11:00:00Z"),
+        (2, "CHANGES_REQUESTED", "2026-11-20T11:00:00Z"),
+    ];
+    let tie_approve_last = [
+        (1, "CHANGES_REQUESTED", "2026-11-20T11:00:00Z"),
+        (2, "APPROVED", "2026-11-20T11:00:00Z"),
+    ];
+    for reverse in [false, true] {
+        for blocked in [&approve_then_block, &tie_block_last] {
+            let res = s.gate_raw("carol", &list(blocked, reverse), &[]);
+            assert_denied(&res, "4-approvals", "CHG-0001", "changes requested by alice");
+        }
+        for approved in [&block_then_approve, &tie_approve_last] {
+            assert_allowed(&s.gate_raw("carol", &list(approved, reverse), &[]));
+        }
+    }
+}
+
+#[test]
+fn two_change_policies_at_base_are_exit_2() {
+    let other = POLICY.replace("id: default", "id: other");
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("policies/other.yaml", &other),
+    ]);
+    let sha = approved_change_pr(&s);
+    let (code, v, err) = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_eq!(code, 2, "{v:#}\n{err}");
+    assert_eq!(v["decision"], "undecided");
+    assert!(
+        with_outcome(&v, "undecided")
+            .iter()
+            .any(|(r, _, m)| r == "0-fail-closed"
+                && m.contains("the base revision has 2 ChangePolicy records")
+                && m.contains("policies/default.yaml")
+                && m.contains("policies/other.yaml")),
+        "{v:#}"
     );
 }
