@@ -2154,6 +2154,8 @@ fn a_missing_git_object_is_exit_2_not_a_pass() {
         err.contains("error: git: ") && err.contains("object not found"),
         "{err}"
     );
+    // Printed once: `{e:#}` must not repeat the git message as a cause.
+    assert_eq!(err.matches("object not found").count(), 1, "{err}");
 
     // The whole catalog tree at base.
     let s = Scratch::new();
@@ -2466,5 +2468,53 @@ fn two_change_policies_at_base_are_exit_2() {
                 && m.contains("policies/default.yaml")
                 && m.contains("policies/other.yaml")),
         "{v:#}"
+    );
+}
+
+#[test]
+fn gate_usage_errors_are_exit_2_with_a_clear_message() {
+    let s = Scratch::new();
+    let base = [
+        "--now",
+        NOW,
+        "gate",
+        "--base",
+        "refs/heads/main",
+        "--head",
+        "refs/heads/feature",
+    ];
+    // --reviews without --author.
+    let rf = s.path().join(".git/reviews.json");
+    std::fs::write(&rf, "[]").unwrap();
+    let mut c = gitsm(s.path());
+    c.args(base).arg("--reviews").arg(&rf);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.trim(), "error: --author LOGIN is required with --reviews");
+    // --pr needs --github.
+    let mut c = gitsm(s.path());
+    c.args(base)
+        .args(["--author", "carol", "--pr", "7"])
+        .arg("--reviews")
+        .arg(&rf);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--github"), "{err}");
+    // An unreadable --reviews file names the flag and the file.
+    let mut c = gitsm(s.path());
+    c.args(base)
+        .args(["--author", "carol", "--reviews", "no-such.json"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("error: --reviews no-such.json: "), "{err}");
+    // The help says where reviews.json comes from and when --author is needed.
+    let mut c = gitsm(s.path());
+    c.args(["gate", "--help"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    assert!(out.contains("(required with --reviews"), "{out}");
+    assert!(
+        out.contains("gh api repos/OWNER/REPO/pulls/N/reviews --paginate > reviews.json"),
+        "{out}"
     );
 }

@@ -32,8 +32,16 @@ pub enum GateError {
     Reviews(String),
     #[error("GitHub: {0}")]
     GitHub(String),
+    /// Not `#[from]`: that would also make the git error the source, and
+    /// `{e:#}` would print its message twice.
     #[error("git: {0}")]
-    Git(#[from] git2::Error),
+    Git(git2::Error),
+}
+
+impl From<git2::Error> for GateError {
+    fn from(e: git2::Error) -> Self {
+        GateError::Git(e)
+    }
 }
 
 /// A review's state, exactly as GitHub spells it.
