@@ -697,24 +697,28 @@ fn scheduled(id: &str, ty: &str, start: &str, end: &str, submitted: &str, approv
 
 const ALICE: &str = "  - {by: alice, at: 2026-11-20T11:01:00Z}\n";
 
-#[test]
-fn a_window_in_a_freeze_is_denied() {
+/// A PR adding CHG-0001, scheduled for this window and approved by alice
+/// (in the record and by a review): the gate's answer.
+fn gate_scheduled(ty: &str, start: &str, end: &str, submitted: &str) -> (i32, Value, String) {
     let s = Scratch::new();
     let sha = s.commit(
         &[(
             "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-11-27T10:00:00Z",
-                "2026-11-27T11:00:00Z",
-                "2026-11-10T09:05:00Z",
-                ALICE,
-            ),
+            &scheduled("CHG-0001", ty, start, end, submitted, ALICE),
         )],
         "schedule",
     );
-    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    s.gate("carol", &[("alice", "APPROVED", &sha)], &[])
+}
+
+#[test]
+fn a_window_in_a_freeze_is_denied() {
+    let res = gate_scheduled(
+        "normal",
+        "2026-11-27T10:00:00Z",
+        "2026-11-27T11:00:00Z",
+        "2026-11-10T09:05:00Z",
+    );
     assert_denied(
         &res,
         "5-schedule",
@@ -726,120 +730,60 @@ fn a_window_in_a_freeze_is_denied() {
 #[test]
 fn a_freeze_compares_instants_with_a_plus_14_offset() {
     // 2026-12-01T13:00+14:00 is 2026-11-30T23:00Z: inside Black Friday.
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-12-01T13:00:00+14:00",
-                "2026-12-01T15:00:00+14:00",
-                "2026-11-10T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "schedule",
+    let res = gate_scheduled(
+        "normal",
+        "2026-12-01T13:00:00+14:00",
+        "2026-12-01T15:00:00+14:00",
+        "2026-11-10T09:05:00Z",
     );
-    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_denied(&res, "5-schedule", "CHG-0001", "Black Friday");
     // 2026-12-01T14:00+14:00 is exactly the end of the freeze: allowed.
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-12-01T14:00:00+14:00",
-                "2026-12-01T15:00:00+14:00",
-                "2026-11-10T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "schedule",
-    );
-    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+    assert_allowed(&gate_scheduled(
+        "normal",
+        "2026-12-01T14:00:00+14:00",
+        "2026-12-01T15:00:00+14:00",
+        "2026-11-10T09:05:00Z",
+    ));
 }
 
 #[test]
 fn a_freeze_across_a_dst_change() {
     // Freeze from 2026-10-24 00:00 CEST (+02:00) to 2026-10-26 00:00 CET (+01:00);
     // Berlin leaves DST on 2026-10-25 at 03:00.
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-10-25T02:30:00+01:00",
-                "2026-10-25T03:30:00+01:00",
-                "2026-10-01T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "schedule",
+    let res = gate_scheduled(
+        "normal",
+        "2026-10-25T02:30:00+01:00",
+        "2026-10-25T03:30:00+01:00",
+        "2026-10-01T09:05:00Z",
     );
-    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_denied(&res, "5-schedule", "CHG-0001", "Berlin autumn");
     // 23:30Z on the 25th is 00:30 CET on the 26th: after the freeze.
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-10-25T23:30:00Z",
-                "2026-10-26T01:00:00Z",
-                "2026-10-01T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "schedule",
-    );
-    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+    assert_allowed(&gate_scheduled(
+        "normal",
+        "2026-10-25T23:30:00Z",
+        "2026-10-26T01:00:00Z",
+        "2026-10-01T09:05:00Z",
+    ));
 }
 
 #[test]
 fn an_emergency_change_may_run_in_a_freeze() {
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "emergency",
-                "2026-11-27T10:00:00Z",
-                "2026-11-27T11:00:00Z",
-                "2026-11-27T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "hotfix",
-    );
-    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+    assert_allowed(&gate_scheduled(
+        "emergency",
+        "2026-11-27T10:00:00Z",
+        "2026-11-27T11:00:00Z",
+        "2026-11-27T09:05:00Z",
+    ));
 }
 
 #[test]
 fn lead_time_is_enforced() {
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-11-21T09:00:00Z",
-                "2026-11-21T10:00:00Z",
-                "2026-11-20T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "too soon",
+    let res = gate_scheduled(
+        "normal",
+        "2026-11-21T09:00:00Z",
+        "2026-11-21T10:00:00Z",
+        "2026-11-20T09:05:00Z",
     );
-    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_denied(
         &res,
         "5-schedule",
@@ -1083,21 +1027,26 @@ fn an_approval_of_a_commit_not_in_the_repo_is_stale() {
     assert_denied(&res, "4-approvals", "CHG-0001", "not in this repository");
 }
 
+/// CHG-0001, an approved emergency change on web, with these `approvals`.
+fn emergency_change(approvals: &str) -> String {
+    change_full(
+        "CHG-0001",
+        "approved",
+        "emergency",
+        "low",
+        "web",
+        "2026-11-20T09:05:00Z",
+        approvals,
+    )
+}
+
 #[test]
 fn an_unresolved_team_cannot_be_decided_offline() {
     let s = Scratch::new();
     let sha = s.commit(
         &[(
             "changes/CHG-0001.yaml",
-            &change_full(
-                "CHG-0001",
-                "approved",
-                "emergency",
-                "low",
-                "web",
-                "2026-11-20T09:05:00Z",
-                "approvals:\n  - {by: zoe, at: 2026-11-20T11:01:00Z}\n",
-            ),
+            &emergency_change("approvals:\n  - {by: zoe, at: 2026-11-20T11:01:00Z}\n"),
         )],
         "emergency",
     );
@@ -1473,18 +1422,7 @@ fn changes_requested_by_a_possible_team_member_is_undecided_offline() {
     // would block if she is, so the gate cannot allow on alice's approval.
     let s = Scratch::new();
     let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &change_full(
-                "CHG-0001",
-                "approved",
-                "emergency",
-                "low",
-                "web",
-                "2026-11-20T09:05:00Z",
-                APPROVED_BY_ALICE,
-            ),
-        )],
+        &[("changes/CHG-0001.yaml", &emergency_change(APPROVED_BY_ALICE))],
         "emergency",
     );
     let (code, v, _) = s.gate(
