@@ -697,24 +697,28 @@ fn scheduled(id: &str, ty: &str, start: &str, end: &str, submitted: &str, approv
 
 const ALICE: &str = "  - {by: alice, at: 2026-11-20T11:01:00Z}\n";
 
-#[test]
-fn a_window_in_a_freeze_is_denied() {
+/// A PR adding CHG-0001, scheduled for this window and approved by alice
+/// (in the record and by a review): the gate's answer.
+fn gate_scheduled(ty: &str, start: &str, end: &str, submitted: &str) -> (i32, Value, String) {
     let s = Scratch::new();
     let sha = s.commit(
         &[(
             "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-11-27T10:00:00Z",
-                "2026-11-27T11:00:00Z",
-                "2026-11-10T09:05:00Z",
-                ALICE,
-            ),
+            &scheduled("CHG-0001", ty, start, end, submitted, ALICE),
         )],
         "schedule",
     );
-    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    s.gate("carol", &[("alice", "APPROVED", &sha)], &[])
+}
+
+#[test]
+fn a_window_in_a_freeze_is_denied() {
+    let res = gate_scheduled(
+        "normal",
+        "2026-11-27T10:00:00Z",
+        "2026-11-27T11:00:00Z",
+        "2026-11-10T09:05:00Z",
+    );
     assert_denied(
         &res,
         "5-schedule",
@@ -726,120 +730,60 @@ fn a_window_in_a_freeze_is_denied() {
 #[test]
 fn a_freeze_compares_instants_with_a_plus_14_offset() {
     // 2026-12-01T13:00+14:00 is 2026-11-30T23:00Z: inside Black Friday.
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-12-01T13:00:00+14:00",
-                "2026-12-01T15:00:00+14:00",
-                "2026-11-10T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "schedule",
+    let res = gate_scheduled(
+        "normal",
+        "2026-12-01T13:00:00+14:00",
+        "2026-12-01T15:00:00+14:00",
+        "2026-11-10T09:05:00Z",
     );
-    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_denied(&res, "5-schedule", "CHG-0001", "Black Friday");
     // 2026-12-01T14:00+14:00 is exactly the end of the freeze: allowed.
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-12-01T14:00:00+14:00",
-                "2026-12-01T15:00:00+14:00",
-                "2026-11-10T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "schedule",
-    );
-    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+    assert_allowed(&gate_scheduled(
+        "normal",
+        "2026-12-01T14:00:00+14:00",
+        "2026-12-01T15:00:00+14:00",
+        "2026-11-10T09:05:00Z",
+    ));
 }
 
 #[test]
 fn a_freeze_across_a_dst_change() {
     // Freeze from 2026-10-24 00:00 CEST (+02:00) to 2026-10-26 00:00 CET (+01:00);
     // Berlin leaves DST on 2026-10-25 at 03:00.
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-10-25T02:30:00+01:00",
-                "2026-10-25T03:30:00+01:00",
-                "2026-10-01T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "schedule",
+    let res = gate_scheduled(
+        "normal",
+        "2026-10-25T02:30:00+01:00",
+        "2026-10-25T03:30:00+01:00",
+        "2026-10-01T09:05:00Z",
     );
-    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_denied(&res, "5-schedule", "CHG-0001", "Berlin autumn");
     // 23:30Z on the 25th is 00:30 CET on the 26th: after the freeze.
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-10-25T23:30:00Z",
-                "2026-10-26T01:00:00Z",
-                "2026-10-01T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "schedule",
-    );
-    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+    assert_allowed(&gate_scheduled(
+        "normal",
+        "2026-10-25T23:30:00Z",
+        "2026-10-26T01:00:00Z",
+        "2026-10-01T09:05:00Z",
+    ));
 }
 
 #[test]
 fn an_emergency_change_may_run_in_a_freeze() {
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "emergency",
-                "2026-11-27T10:00:00Z",
-                "2026-11-27T11:00:00Z",
-                "2026-11-27T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "hotfix",
-    );
-    assert_allowed(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]));
+    assert_allowed(&gate_scheduled(
+        "emergency",
+        "2026-11-27T10:00:00Z",
+        "2026-11-27T11:00:00Z",
+        "2026-11-27T09:05:00Z",
+    ));
 }
 
 #[test]
 fn lead_time_is_enforced() {
-    let s = Scratch::new();
-    let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &scheduled(
-                "CHG-0001",
-                "normal",
-                "2026-11-21T09:00:00Z",
-                "2026-11-21T10:00:00Z",
-                "2026-11-20T09:05:00Z",
-                ALICE,
-            ),
-        )],
-        "too soon",
+    let res = gate_scheduled(
+        "normal",
+        "2026-11-21T09:00:00Z",
+        "2026-11-21T10:00:00Z",
+        "2026-11-20T09:05:00Z",
     );
-    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_denied(
         &res,
         "5-schedule",
@@ -943,8 +887,7 @@ fn a_pr_body_change_reference_covers_code() {
         .iter()
         .any(|(r, _, m)| r == "6-governed-paths"
             && m.contains("covered by CHG-0005 (referenced from the PR body)")));
-    // Outside its window (now = 2026-11-21T12:00Z): a reference to a change
-    // whose window is over does not cover.
+    // A reference to a change that does not exist covers nothing.
     std::fs::write(&body, "Change: CHG-0404\n").unwrap();
     let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
     assert_denied(
@@ -953,6 +896,47 @@ fn a_pr_body_change_reference_covers_code() {
         "web",
         "references CHG-0404 but no such change exists",
     );
+    // The window must contain `--now` (2026-11-21T12:00Z): an implementing
+    // change whose window is over, or has not begun, does not cover.
+    let implementing = |id: &str, start: &str, end: &str| {
+        change_full(
+            id,
+            "implementing",
+            "normal",
+            "low",
+            "web",
+            "2026-11-10T09:05:00Z",
+            &format!("window: {{start: {start}, end: {end}}}\napprovals:\n{ALICE}"),
+        )
+    };
+    s.commit_on_main(
+        &[
+            (
+                "changes/CHG-0006.yaml",
+                &implementing("CHG-0006", "2026-11-21T06:00:00Z", "2026-11-21T11:59:00Z"),
+            ),
+            (
+                "changes/CHG-0007.yaml",
+                &implementing("CHG-0007", "2026-11-21T12:01:00Z", "2026-11-21T16:00:00Z"),
+            ),
+        ],
+        "one window over, one to come",
+    );
+    git(s.path(), &["merge", "-q", "main"]);
+    for id in ["CHG-0006", "CHG-0007"] {
+        std::fs::write(&body, format!("Change: {id}\n")).unwrap();
+        let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+        assert_denied(
+            &res,
+            "6-governed-paths",
+            "web",
+            "which does not contain now (2026-11-21T12:00:00Z)",
+        );
+        assert!(res.1["checks"].to_string().contains(id), "{:#}", res.1);
+    }
+    // CHG-0005 (10:00-14:00) still covers after the merge.
+    std::fs::write(&body, "Change: CHG-0005\n").unwrap();
+    assert_allowed(&s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]));
 }
 
 #[test]
@@ -1043,21 +1027,26 @@ fn an_approval_of_a_commit_not_in_the_repo_is_stale() {
     assert_denied(&res, "4-approvals", "CHG-0001", "not in this repository");
 }
 
+/// CHG-0001, an approved emergency change on web, with these `approvals`.
+fn emergency_change(approvals: &str) -> String {
+    change_full(
+        "CHG-0001",
+        "approved",
+        "emergency",
+        "low",
+        "web",
+        "2026-11-20T09:05:00Z",
+        approvals,
+    )
+}
+
 #[test]
 fn an_unresolved_team_cannot_be_decided_offline() {
     let s = Scratch::new();
     let sha = s.commit(
         &[(
             "changes/CHG-0001.yaml",
-            &change_full(
-                "CHG-0001",
-                "approved",
-                "emergency",
-                "low",
-                "web",
-                "2026-11-20T09:05:00Z",
-                "approvals:\n  - {by: zoe, at: 2026-11-20T11:01:00Z}\n",
-            ),
+            &emergency_change("approvals:\n  - {by: zoe, at: 2026-11-20T11:01:00Z}\n"),
         )],
         "emergency",
     );
@@ -1433,18 +1422,7 @@ fn changes_requested_by_a_possible_team_member_is_undecided_offline() {
     // would block if she is, so the gate cannot allow on alice's approval.
     let s = Scratch::new();
     let sha = s.commit(
-        &[(
-            "changes/CHG-0001.yaml",
-            &change_full(
-                "CHG-0001",
-                "approved",
-                "emergency",
-                "low",
-                "web",
-                "2026-11-20T09:05:00Z",
-                APPROVED_BY_ALICE,
-            ),
-        )],
+        &[("changes/CHG-0001.yaml", &emergency_change(APPROVED_BY_ALICE))],
         "emergency",
     );
     let (code, v, _) = s.gate(
@@ -2039,4 +2017,442 @@ fn an_oversized_record_at_head_is_denied_not_parsed() {
     s.commit(&[("changes/CHG-0009.yaml", &big)], "big");
     let res = s.gate("carol", &[], &[]);
     assert_denied(&res, "2-records-validate", "changes/CHG-0009.yaml", "E0010");
+}
+
+#[test]
+fn a_broken_service_record_at_base_is_exit_2() {
+    // `web` misses its `name`: it does not load, and without the fix it
+    // would drop out of the catalog, leaving deploy/web/** ungoverned.
+    let broken_web =
+        "apiVersion: gitsm/v1\nkind: Service\nid: web\nowner: frank\npaths:\n  - deploy/web/**\n";
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", broken_web),
+        ("policies/default.yaml", POLICY),
+        ("deploy/web/app.conf", "workers = 4\n"),
+    ]);
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    let (code, v, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{v:#}\n{err}");
+    assert_eq!(v["decision"], "undecided");
+    assert!(
+        with_outcome(&v, "undecided")
+            .iter()
+            .any(|(r, subj, m)| r == "0-fail-closed"
+                && subj == "catalog"
+                && m.contains("the base catalog cannot be read: catalog/web.yaml: ")),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn an_invalid_glob_at_base_is_exit_2() {
+    let bad_glob =
+        "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Website\nowner: frank\npaths:\n  - deploy/web/[oops\n";
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", bad_glob),
+        ("policies/default.yaml", POLICY),
+        ("deploy/web/app.conf", "workers = 4\n"),
+    ]);
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    let (code, v, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{v:#}\n{err}");
+    assert_eq!(v["decision"], "undecided");
+    assert!(
+        with_outcome(&v, "undecided")
+            .iter()
+            .any(|(r, subj, m)| r == "6-governed-paths"
+                && subj == "web"
+                && m.contains("service web")
+                && m.contains("`deploy/web/[oops`")
+                && m.contains("not a valid glob")),
+        "{v:#}"
+    );
+}
+
+/// Deletes the loose object `rev` (e.g. `main:catalog/web.yaml`) names.
+fn delete_object(s: &Scratch, rev: &str) {
+    let oid = git(s.path(), &["rev-parse", rev]);
+    let file = s.path().join(".git/objects").join(&oid[..2]).join(&oid[2..]);
+    std::fs::remove_file(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+}
+
+#[test]
+fn a_missing_git_object_is_exit_2_not_a_pass() {
+    // The base catalog's blob for web: without it web would drop out, and
+    // the ungoverned code change would pass.
+    let s = Scratch::new();
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    delete_object(&s, "main:catalog/web.yaml");
+    let (code, v, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{v:#}\n{err}");
+    assert_eq!(v, Value::Null, "no verdict when the objects cannot be read");
+    assert!(
+        err.contains("error: git: ") && err.contains("object not found"),
+        "{err}"
+    );
+    // Printed once: `{e:#}` must not repeat the git message as a cause.
+    assert_eq!(err.matches("object not found").count(), 1, "{err}");
+
+    // The whole catalog tree at base.
+    let s = Scratch::new();
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+    delete_object(&s, "main:catalog");
+    let (code, _, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error: git: "), "{err}");
+
+    // A changed record's blob at head: the record must not vanish from the diff.
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", APPROVED_BY_ALICE),
+        )],
+        "add CHG-0001",
+    );
+    delete_object(&s, "feature:changes/CHG-0001.yaml");
+    let (code, _, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error: git: "), "{err}");
+
+    // A reviewed commit's copy of the record.
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", APPROVED_BY_ALICE),
+        )],
+        "add CHG-0001",
+    );
+    s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change(
+                "CHG-0001",
+                "approved",
+                "low",
+                &format!("{APPROVED_BY_ALICE}summary: more\n"),
+            ),
+        )],
+        "edit CHG-0001",
+    );
+    delete_object(&s, &format!("{sha}:changes/CHG-0001.yaml"));
+    let (code, _, err) = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error: git: "), "{err}");
+}
+
+#[test]
+fn a_bad_commit_id_in_the_reviews_is_exit_2_not_a_panic() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let multibyte = format!("a{}", "é".repeat(6));
+    let long = format!("{sha}0");
+    for bad in [
+        Value::from("abc"),
+        Value::from(multibyte.as_str()),
+        Value::from(long.as_str()),
+        Value::from(&sha[..39]),
+        Value::from(sha.replace(|_: char| true, "g").as_str()),
+        Value::from(12345),
+    ] {
+        let mut r = review(1, "alice", "APPROVED", &sha);
+        r["commit_id"] = bad.clone();
+        let (code, v, err) = s.gate_raw("carol", &Value::Array(vec![r]).to_string(), &[]);
+        assert_eq!(code, 2, "{bad}: {v:#}\n{err}");
+        assert!(!err.contains("panicked"), "{bad}: {err}");
+        assert!(
+            err.contains("error: reviews: review #0: bad commit_id"),
+            "{bad}: {err}"
+        );
+    }
+    // null still means "a review on a vanished commit": ignored, not an error.
+    let mut r = review(1, "alice", "APPROVED", &sha);
+    r["commit_id"] = Value::Null;
+    let (code, v, err) = s.gate_raw("carol", &Value::Array(vec![r]).to_string(), &[]);
+    assert_eq!(code, 1, "{v:#}\n{err}");
+}
+
+#[test]
+fn paginated_reviews_are_concatenated_arrays() {
+    // `gh api .../reviews --paginate` prints one array per page.
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let page1 = Value::Array(vec![review(1, "bob", "COMMENTED", &sha)]);
+    let page2 = Value::Array(vec![review(2, "alice", "APPROVED", &sha)]);
+    let res = s.gate_raw("carol", &format!("{page1}{page2}"), &[]);
+    assert_allowed(&res);
+    assert!(with_outcome(&res.1, "pass")
+        .iter()
+        .any(|(r, _, m)| r == "4-approvals" && m.contains("alice")));
+    // With newlines between pages, and a later page that requests changes.
+    let page3 = Value::Array(vec![review(3, "alice", "CHANGES_REQUESTED", &sha)]);
+    let res = s.gate_raw("carol", &format!("{page1}\n{page2}\n{page3}\n"), &[]);
+    assert_eq!(res.0, 1, "{:#}", res.1);
+    // Anything but arrays, or nothing at all, is still exit 2.
+    for bad in [format!("{page1}{{}}"), String::new(), format!("{page1}[")] {
+        let (code, _, err) = s.gate_raw("carol", &bad, &[]);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(err.contains("error: reviews: "), "{bad:?}: {err}");
+    }
+}
+
+#[test]
+fn a_codeowners_edit_after_approval_makes_it_stale() {
+    // CODEOWNERS is not YAML: it compares byte for byte. Parsed as YAML, the
+    // two lines and the joined line are the same plain scalar, though the
+    // joined line gives /.github/ different owners.
+    let s = Scratch::new();
+    s.commit_on_main(&[("CODEOWNERS", "/.github/ @acme/cab\n")], "owners");
+    git(s.path(), &["merge", "-q", "main"]);
+    let sha = s.commit(
+        &[("CODEOWNERS", "/.github/ @acme/cab\n/policies/ @acme/cab\n")],
+        "own the policies too",
+    );
+    let approvals = [
+        ("alice", "APPROVED", sha.as_str()),
+        ("dave", "APPROVED", sha.as_str()),
+    ];
+    let res = s.gate("carol", &approvals, &[]);
+    assert_allowed(&res);
+    assert!(with_outcome(&res.1, "pass")
+        .iter()
+        .any(|(r, _, m)| r == "1-policy-from-base" && m.contains("CODEOWNERS")));
+    s.commit(
+        &[("CODEOWNERS", "/.github/ @acme/cab /policies/ @acme/cab\n")],
+        "join the lines",
+    );
+    let res = s.gate("carol", &approvals, &[]);
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "policy default",
+        "alice's approval is stale: CODEOWNERS changed after the reviewed commit",
+    );
+}
+
+/// The standard base, with the policy's `from` setting replaced by `to`.
+fn scratch_with_policy(from: &str, to: &str) -> Scratch {
+    assert!(POLICY.contains(from), "{from}");
+    let policy = POLICY.replace(from, to);
+    Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("catalog/api.yaml", API),
+        ("policies/default.yaml", &policy),
+        ("deploy/web/app.conf", "workers = 4\n"),
+    ])
+}
+
+#[test]
+fn conflicts_warn_lets_an_overlap_through_with_a_warning() {
+    let run = |s: &Scratch| {
+        s.commit_on_main(
+            &[(
+                "changes/CHG-0003.yaml",
+                &scheduled(
+                    "CHG-0003",
+                    "normal",
+                    "2026-11-24T10:00:00Z",
+                    "2026-11-24T12:00:00Z",
+                    "2026-11-10T09:05:00Z",
+                    ALICE,
+                ),
+            )],
+            "scheduled on main",
+        );
+        let sha = s.commit(
+            &[(
+                "changes/CHG-0004.yaml",
+                &scheduled(
+                    "CHG-0004",
+                    "normal",
+                    "2026-11-24T11:00:00Z",
+                    "2026-11-24T13:00:00Z",
+                    "2026-11-10T09:05:00Z",
+                    ALICE,
+                ),
+            )],
+            "overlapping",
+        );
+        s.gate("carol", &[("alice", "APPROVED", &sha)], &[])
+    };
+    assert_denied(
+        &run(&scratch_with_policy("conflicts: deny", "conflicts: deny")),
+        "5-schedule",
+        "CHG-0004",
+        "overlaps CHG-0003",
+    );
+    let res = run(&scratch_with_policy("conflicts: deny", "conflicts: warn"));
+    assert_allowed(&res);
+    assert!(
+        with_outcome(&res.1, "warn")
+            .iter()
+            .any(|(r, subj, m)| r == "5-schedule" && subj == "CHG-0004" && m.contains("overlaps CHG-0003")),
+        "{:#}",
+        res.1
+    );
+}
+
+#[test]
+fn ungoverned_paths_warn_and_allow_change_the_outcome() {
+    let run = |s: &Scratch| {
+        s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "more workers");
+        s.gate("carol", &[], &[])
+    };
+    assert_denied(
+        &run(&scratch_with_policy(
+            "ungoverned_paths: deny",
+            "ungoverned_paths: deny",
+        )),
+        "6-governed-paths",
+        "web",
+        "modifies deploy/web/app.conf",
+    );
+    let res = run(&scratch_with_policy(
+        "ungoverned_paths: deny",
+        "ungoverned_paths: warn",
+    ));
+    assert_allowed(&res);
+    assert!(
+        with_outcome(&res.1, "warn")
+            .iter()
+            .any(|(r, subj, m)| r == "6-governed-paths"
+                && subj == "web"
+                && m.contains("modifies deploy/web/app.conf")),
+        "{:#}",
+        res.1
+    );
+    let res = run(&scratch_with_policy(
+        "ungoverned_paths: deny",
+        "ungoverned_paths: allow",
+    ));
+    assert_allowed(&res);
+    assert!(
+        !res.1["checks"].to_string().contains("6-governed-paths"),
+        "allow: rule 6 does not check at all: {:#}",
+        res.1
+    );
+}
+
+#[test]
+fn reviews_are_ordered_by_submitted_at_then_id_not_by_position() {
+    let s = Scratch::new();
+    let sha = approved_change_pr(&s);
+    let list = |reviews: &[(u64, &str, &str)], reverse: bool| {
+        let mut v: Vec<Value> = reviews
+            .iter()
+            .map(|(id, state, at)| {
+                let mut r = review(*id, "alice", state, &sha);
+                r["submitted_at"] = Value::from(*at);
+                r
+            })
+            .collect();
+        if reverse {
+            v.reverse();
+        }
+        Value::Array(v).to_string()
+    };
+    // By time: the later review decides, wherever it stands in the array
+    // (and whatever its id).
+    let approve_then_block = [
+        (9, "APPROVED", "2026-11-20T11:00:00Z"),
+        (2, "CHANGES_REQUESTED", "2026-11-20T12:00:00Z"),
+    ];
+    let block_then_approve = [
+        (9, "CHANGES_REQUESTED", "2026-11-20T11:00:00Z"),
+        (2, "APPROVED", "2026-11-20T12:00:00Z"),
+    ];
+    // Same time: the higher id decides.
+    let tie_block_last = [
+        (1, "APPROVED", "2026-11-20T11:00:00Z"),
+        (2, "CHANGES_REQUESTED", "2026-11-20T11:00:00Z"),
+    ];
+    let tie_approve_last = [
+        (1, "CHANGES_REQUESTED", "2026-11-20T11:00:00Z"),
+        (2, "APPROVED", "2026-11-20T11:00:00Z"),
+    ];
+    for reverse in [false, true] {
+        for blocked in [&approve_then_block, &tie_block_last] {
+            let res = s.gate_raw("carol", &list(blocked, reverse), &[]);
+            assert_denied(&res, "4-approvals", "CHG-0001", "changes requested by alice");
+        }
+        for approved in [&block_then_approve, &tie_approve_last] {
+            assert_allowed(&s.gate_raw("carol", &list(approved, reverse), &[]));
+        }
+    }
+}
+
+#[test]
+fn two_change_policies_at_base_are_exit_2() {
+    let other = POLICY.replace("id: default", "id: other");
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("policies/other.yaml", &other),
+    ]);
+    let sha = approved_change_pr(&s);
+    let (code, v, err) = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_eq!(code, 2, "{v:#}\n{err}");
+    assert_eq!(v["decision"], "undecided");
+    assert!(
+        with_outcome(&v, "undecided")
+            .iter()
+            .any(|(r, _, m)| r == "0-fail-closed"
+                && m.contains("the base revision has 2 ChangePolicy records")
+                && m.contains("policies/default.yaml")
+                && m.contains("policies/other.yaml")),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn gate_usage_errors_are_exit_2_with_a_clear_message() {
+    let s = Scratch::new();
+    let base = [
+        "--now",
+        NOW,
+        "gate",
+        "--base",
+        "refs/heads/main",
+        "--head",
+        "refs/heads/feature",
+    ];
+    // --reviews without --author.
+    let rf = s.path().join(".git/reviews.json");
+    std::fs::write(&rf, "[]").unwrap();
+    let mut c = gitsm(s.path());
+    c.args(base).arg("--reviews").arg(&rf);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.trim(), "error: --author LOGIN is required with --reviews");
+    // --pr needs --github.
+    let mut c = gitsm(s.path());
+    c.args(base)
+        .args(["--author", "carol", "--pr", "7"])
+        .arg("--reviews")
+        .arg(&rf);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--github"), "{err}");
+    // An unreadable --reviews file names the flag and the file.
+    let mut c = gitsm(s.path());
+    c.args(base)
+        .args(["--author", "carol", "--reviews", "no-such.json"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("error: --reviews no-such.json: "), "{err}");
+    // The help says where reviews.json comes from and when --author is needed.
+    let mut c = gitsm(s.path());
+    c.args(["gate", "--help"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    assert!(out.contains("(required with --reviews"), "{out}");
+    assert!(
+        out.contains("gh api repos/OWNER/REPO/pulls/N/reviews --paginate > reviews.json"),
+        "{out}"
+    );
 }

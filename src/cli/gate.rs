@@ -1,4 +1,5 @@
-use super::{Globals, ERROR};
+use super::Globals;
+use anyhow::Context;
 use clap::ValueEnum;
 use gitsm::gate::{self, git, render};
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::path::PathBuf;
 #[command(
     after_help = "Revisions are resolved exactly: a full ref (refs/heads/main, refs/remotes/origin/main) or a full commit sha.\n\n\
 Exit codes: 0 allowed, 1 denied, 2 could not decide (bad input, unreachable API).\n\n\
+For --reviews: gh api repos/OWNER/REPO/pulls/N/reviews --paginate > reviews.json\n\n\
 Examples:\n  gitsm gate --base refs/heads/main --head refs/heads/feature --author carol --reviews reviews.json\n  \
 GITHUB_TOKEN=... gitsm gate --base $BASE_SHA --head $HEAD_SHA --author $AUTHOR --github acme/itsm --pr 42"
 )]
@@ -19,7 +21,7 @@ pub struct Args {
     /// The head revision of the pull request (full ref or sha)
     #[arg(long, value_name = "REV")]
     head: String,
-    /// The PR author's login (with --github, taken from the PR when omitted)
+    /// The PR author's login (required with --reviews; with --github, taken from the PR when omitted)
     #[arg(long, value_name = "LOGIN")]
     author: Option<String>,
     /// Reviews as JSON, exactly as GitHub's "list reviews for a pull request" returns them
@@ -29,7 +31,7 @@ pub struct Args {
     #[arg(long, value_name = "OWNER/REPO", requires = "pr")]
     github: Option<String>,
     /// The pull request number (with --github)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", requires = "github")]
     pr: Option<u64>,
     /// GitHub API base URL (GitHub Enterprise: https://HOST/api/v3)
     #[arg(long, value_name = "URL", env = "GITSM_GITHUB_API_URL")]
@@ -56,12 +58,15 @@ enum Format {
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    // clap's `requires` is satisfied by any member of the `source` group
+    // (clap-rs/clap#4707), so `--pr 7 --reviews f` would slip through.
+    if a.pr.is_some() && a.github.is_none() {
+        anyhow::bail!("--pr N needs --github OWNER/REPO (with --reviews there is no PR to read)");
+    }
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     let mut body = match &a.pr_body {
-        Some(p) => {
-            std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("--pr-body {}: {e}", p.display()))?
-        }
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("--pr-body {}", p.display()))?,
         None => String::new(),
     };
     let mut contributors = a.contributor.clone();
@@ -69,32 +74,13 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let mut author = a.author.clone();
     let mut publish = None;
     let reviews = if let Some(file) = &a.reviews {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| anyhow::anyhow!("--reviews {}: {e}", file.display()))?;
-        match gate::parse_reviews(&text) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ERROR);
-            }
-        }
+        let text = std::fs::read_to_string(file).with_context(|| format!("--reviews {}", file.display()))?;
+        gate::parse_reviews(&text)?
     } else {
         let repo = a.github.clone().expect("clap requires --reviews or --github");
         let pr = a.pr.expect("clap requires --pr with --github");
-        let client = match gate::github::Client::from_env(&repo, a.api_url.as_deref()) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ERROR);
-            }
-        };
-        let data = match client.fetch(pr) {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ERROR);
-            }
-        };
+        let client = gate::github::Client::from_env(&repo, a.api_url.as_deref())?;
+        let data = client.fetch(pr)?;
         match &author {
             None => author = Some(data.author.clone()),
             // A different --author than GitHub's: both count as authors.
@@ -109,31 +95,16 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         publish = Some((client, data));
         reviews
     };
-    let Some(author) = author else {
-        eprintln!("error: --author LOGIN is required with --reviews");
-        return Ok(ERROR);
-    };
+    let author = author.context("--author LOGIN is required with --reviews")?;
     let revs = git::Revs {
         base: a.base.clone(),
         head: a.head.clone(),
     };
-    let side = match git::read(&root, &revs, &reviews, &body) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ERROR);
-        }
-    };
+    let side = git::read(&root, &revs, &reviews, &body)?;
     let mut input = side.input;
     if let Some((client, _)) = &publish {
         let wanted = gate::rules::team_entries(&input);
-        match client.resolve_teams(&wanted) {
-            Ok(t) => teams = t,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ERROR);
-            }
-        }
+        teams = client.resolve_teams(&wanted)?;
     }
     input.author = author;
     input.contributors = contributors;
@@ -165,17 +136,14 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 data.head_sha, side.head_sha, side.head_sha
             );
         }
-        match client.publish(&data, &side.head_sha, &verdict, &md, &base_branch) {
-            Ok(p) => eprintln!(
-                "published the verdict as a {} and {} the PR comment",
-                p.via.replace('_', " "),
-                p.comment
-            ),
-            Err(e) => {
-                eprintln!("error: publishing the verdict: {e}");
-                return Ok(ERROR);
-            }
-        }
+        let p = client
+            .publish(&data, &side.head_sha, &verdict, &md, &base_branch)
+            .context("publishing the verdict")?;
+        eprintln!(
+            "published the verdict as a {} and {} the PR comment",
+            p.via.replace('_', " "),
+            p.comment
+        );
     }
     Ok(verdict.decision.exit_code())
 }

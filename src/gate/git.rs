@@ -71,30 +71,44 @@ fn itsm_tree<'r>(
     if prefix.is_empty() {
         return Ok(Some(tree));
     }
-    match tree.get_path(Path::new(prefix)) {
-        Ok(e) => Ok(e.to_object(repo)?.into_tree().ok()),
-        Err(_) => Ok(None),
+    match entry_at(&tree, prefix)? {
+        Some(e) => Ok(e.to_object(repo)?.into_tree().ok()),
+        None => Ok(None),
     }
 }
 
-fn blob_at(repo: &Repository, tree: &Tree<'_>, path: &str) -> Option<Vec<u8>> {
-    let e = tree.get_path(Path::new(path)).ok()?;
-    if e.kind() != Some(ObjectType::Blob) || e.filemode() == 0o120000 {
-        return None;
+/// The tree entry at `path`, `None` when the path does not exist. Any other
+/// error (a missing or corrupt tree object on the way) is an error: the
+/// gate must not mistake an unreadable object for an absent file.
+fn entry_at(tree: &Tree<'_>, path: &str) -> Result<Option<git2::TreeEntry<'static>>, GateError> {
+    match tree.get_path(Path::new(path)) {
+        Ok(e) => Ok(Some(e)),
+        Err(e) if e.code() == git2::ErrorCode::NotFound && e.class() == git2::ErrorClass::Tree => Ok(None),
+        Err(e) => Err(e.into()),
     }
-    repo.find_blob(e.id()).ok().map(|b| b.content().to_vec())
+}
+
+fn blob_at(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Option<Vec<u8>>, GateError> {
+    let Some(e) = entry_at(tree, path)? else {
+        return Ok(None);
+    };
+    if e.kind() != Some(ObjectType::Blob) || e.filemode() == 0o120000 {
+        return Ok(None);
+    }
+    Ok(Some(repo.find_blob(e.id())?.content().to_vec()))
 }
 
 /// Every blob under `folder` (recursively): (path, oid).
-fn blobs_under(repo: &Repository, tree: &Tree<'_>, folder: &str) -> Vec<(String, Oid)> {
-    let Ok(e) = tree.get_path(Path::new(folder)) else {
-        return Vec::new();
+fn blobs_under(repo: &Repository, tree: &Tree<'_>, folder: &str) -> Result<Vec<(String, Oid)>, GateError> {
+    let Some(e) = entry_at(tree, folder)? else {
+        return Ok(Vec::new());
     };
-    let Ok(sub) = e.to_object(repo).and_then(|o| o.peel_to_tree()) else {
-        return Vec::new();
-    };
+    if e.kind() != Some(ObjectType::Tree) {
+        return Ok(Vec::new());
+    }
+    let sub = e.to_object(repo)?.peel_to_tree()?;
     let mut out = Vec::new();
-    let _ = sub.walk(TreeWalkMode::PreOrder, |dir, e| {
+    sub.walk(TreeWalkMode::PreOrder, |dir, e| {
         let name = e.name().unwrap_or("");
         if name.starts_with('.') {
             return TreeWalkResult::Skip;
@@ -103,31 +117,30 @@ fn blobs_under(repo: &Repository, tree: &Tree<'_>, folder: &str) -> Vec<(String,
             out.push((format!("{folder}/{dir}{name}"), e.id()));
         }
         TreeWalkResult::Ok
-    });
-    out
+    })?;
+    Ok(out)
 }
 
 /// `gitsm.yaml` and the context folders, as bytes.
-fn context(repo: &Repository, tree: &Tree<'_>) -> Files {
+fn context(repo: &Repository, tree: &Tree<'_>) -> Result<Files, GateError> {
     let mut files = Files::new();
-    if let Some(b) = blob_at(repo, tree, repo::CONFIG_FILE) {
+    if let Some(b) = blob_at(repo, tree, repo::CONFIG_FILE)? {
         files.insert(repo::CONFIG_FILE.to_string(), b);
     }
     for f in CONTEXT_FOLDERS {
-        for (p, oid) in blobs_under(repo, tree, f) {
-            if let Ok(b) = repo.find_blob(oid) {
-                files.insert(p, b.content().to_vec());
-            }
+        for (p, oid) in blobs_under(repo, tree, f)? {
+            files.insert(p, repo.find_blob(oid)?.content().to_vec());
         }
     }
-    files
+    Ok(files)
 }
 
-fn ticket_paths(repo: &Repository, tree: &Tree<'_>) -> Vec<String> {
-    TICKET_FOLDERS
-        .iter()
-        .flat_map(|f| blobs_under(repo, tree, f).into_iter().map(|(p, _)| p))
-        .collect()
+fn ticket_paths(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<String>, GateError> {
+    let mut out = Vec::new();
+    for f in TICKET_FOLDERS {
+        out.extend(blobs_under(repo, tree, f)?.into_iter().map(|(p, _)| p));
+    }
+    Ok(out)
 }
 
 /// Whether a change file may hold a window that matters for conflicts. A
@@ -225,19 +238,18 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     let mb_tree = itsm_tree(&repo, &mb, &prefix)?;
 
     let mut input = Input {
-        base_context: context(&repo, &base_tree),
-        base_ticket_paths: ticket_paths(&repo, &base_tree),
-        head_context: context(&repo, &head_tree),
-        head_ticket_paths: ticket_paths(&repo, &head_tree),
+        base_context: context(&repo, &base_tree)?,
+        base_ticket_paths: ticket_paths(&repo, &base_tree)?,
+        head_context: context(&repo, &head_tree)?,
+        head_ticket_paths: ticket_paths(&repo, &head_tree)?,
         pr_body: pr_body.to_string(),
         reviews: reviews.to_vec(),
         ..Default::default()
     };
-    for (p, oid) in blobs_under(&repo, &base_tree, "changes") {
-        if let Ok(b) = repo.find_blob(oid) {
-            if maybe_active(b.content()) {
-                input.base_active_changes.insert(p, b.content().to_vec());
-            }
+    for (p, oid) in blobs_under(&repo, &base_tree, "changes")? {
+        let b = repo.find_blob(oid)?;
+        if maybe_active(b.content()) {
+            input.base_active_changes.insert(p, b.content().to_vec());
         }
     }
     // Output folders are skipped like the loader skips them, but only those
@@ -261,16 +273,16 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     let mut opts = git2::DiffOptions::new();
     opts.include_typechange(true);
     let diff = repo.diff_tree_to_tree(mb_tree.as_ref(), Some(&head_tree), Some(&mut opts))?;
-    let read_side = |f: git2::DiffFile<'_>| -> Option<Vec<u8>> {
+    let read_side = |f: git2::DiffFile<'_>| -> Result<Option<Vec<u8>>, GateError> {
         if f.id().is_zero() || f.mode() == git2::FileMode::Link || f.mode() == git2::FileMode::Commit {
-            return None;
+            return Ok(None);
         }
-        repo.find_blob(f.id()).ok().map(|b| b.content().to_vec())
+        Ok(Some(repo.find_blob(f.id())?.content().to_vec()))
     };
     let mut by_path: HashMap<String, FileChange> = HashMap::new();
     for d in diff.deltas() {
-        let old = read_side(d.old_file());
-        let new = read_side(d.new_file());
+        let old = read_side(d.old_file())?;
+        let new = read_side(d.new_file())?;
         let path = d
             .new_file()
             .path()
@@ -306,9 +318,12 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
             // tip has changed the file since, that comparison is not what
             // merges (a clean merge could combine a harmless-looking edit
             // with, say, the change being closed on main), so flag it.
-            let p = Path::new(&fc.path);
-            let oid_at = |t: &Tree<'_>| t.get_path(p).ok().map(|e| e.id());
-            let moved = mb_tree.as_ref().and_then(oid_at) != oid_at(&base_tree);
+            let oid_at = |t: &Tree<'_>| entry_at(t, &fc.path).map(|e| e.map(|e| e.id()));
+            let at_mb = match &mb_tree {
+                Some(t) => oid_at(t)?,
+                None => None,
+            };
+            let moved = at_mb != oid_at(&base_tree)?;
             let mut fc = fc;
             fc.base_moved = moved;
             // Outside the record folders a YAML file can be a record *and*
@@ -335,7 +350,7 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     for id in super::rules::referenced_changes(pr_body) {
         for ext in ["yaml", "yml"] {
             let p = format!("changes/{id}.{ext}");
-            if let Some(b) = blob_at(&repo, &base_tree, &p) {
+            if let Some(b) = blob_at(&repo, &base_tree, &p)? {
                 input.referenced.insert(p, b);
             }
         }
@@ -358,15 +373,19 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         if sha.len() != 40 {
             continue;
         }
-        let Ok(commit) = repo.find_commit(oid) else {
-            continue;
+        // A reviewed commit not in the repository (force-pushed away) makes
+        // the review stale; any other error is an error.
+        let commit = match repo.find_commit(oid) {
+            Ok(c) => c,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => continue,
+            Err(e) => return Err(e.into()),
         };
         let Some(tree) = itsm_tree(&repo, &commit, &prefix)? else {
             continue;
         };
         let mut files = Files::new();
         for p in &wanted {
-            if let Some(b) = blob_at(&repo, &tree, p) {
+            if let Some(b) = blob_at(&repo, &tree, p)? {
                 files.insert(p.clone(), b);
             }
         }

@@ -32,8 +32,16 @@ pub enum GateError {
     Reviews(String),
     #[error("GitHub: {0}")]
     GitHub(String),
+    /// Not `#[from]`: that would also make the git error the source, and
+    /// `{e:#}` would print its message twice.
     #[error("git: {0}")]
-    Git(#[from] git2::Error),
+    Git(git2::Error),
+}
+
+impl From<git2::Error> for GateError {
+    fn from(e: git2::Error) -> Self {
+        GateError::Git(e)
+    }
 }
 
 /// A review's state, exactly as GitHub spells it.
@@ -83,14 +91,26 @@ pub struct Review {
     pub submitted_at: Option<jiff::Timestamp>,
 }
 
-/// Parses the JSON array GitHub's "list reviews for a pull request" returns.
-/// An unknown `state` is an error: the gate cannot know what it means.
+/// Parses the JSON array GitHub's "list reviews for a pull request" returns,
+/// or several such arrays one after the other (`gh api --paginate` prints
+/// one per page: `[...][...]`). An unknown `state` is an error: the gate
+/// cannot know what it means.
 pub fn parse_reviews(json: &str) -> Result<Vec<Review>, GateError> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| GateError::Reviews(format!("not JSON: {e}")))?;
-    let list = value
-        .as_array()
-        .ok_or_else(|| GateError::Reviews("expected a JSON array of reviews".into()))?;
+    let mut list = Vec::new();
+    let mut pages = 0;
+    for value in serde_json::Deserializer::from_str(json).into_iter::<serde_json::Value>() {
+        let value = value.map_err(|e| GateError::Reviews(format!("not JSON: {e}")))?;
+        match value {
+            serde_json::Value::Array(page) => list.extend(page),
+            _ => return Err(GateError::Reviews("expected a JSON array of reviews".into())),
+        }
+        pages += 1;
+    }
+    if pages == 0 {
+        return Err(GateError::Reviews(
+            "expected a JSON array of reviews, found nothing".into(),
+        ));
+    }
     list.iter()
         .enumerate()
         .map(|(i, v)| review_from_json(v).map_err(|e| GateError::Reviews(format!("review #{i}: {e}"))))
@@ -120,12 +140,21 @@ pub fn review_from_json(v: &serde_json::Value) -> Result<Review, String> {
         ),
         None => None,
     };
+    // `null` (a review on a vanished commit) is ignored later; anything
+    // else must be a full sha, or it could not name a commit at all.
+    let commit_id = match v.get("commit_id") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(c)) if c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(c.clone())
+        }
+        Some(other) => return Err(format!("bad commit_id {other} (expected 40 hex digits or null)")),
+    };
     Ok(Review {
         id: v.get("id").and_then(|i| i.as_u64()).unwrap_or(0),
         login,
         bot,
         state,
-        commit_id: v.get("commit_id").and_then(|c| c.as_str()).map(str::to_string),
+        commit_id,
         submitted_at,
     })
 }

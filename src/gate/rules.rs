@@ -356,6 +356,31 @@ fn run(cx: &mut Ctx<'_>) {
             return;
         }
     };
+    // A service record that does not load at base would drop out of the
+    // catalog, and rule 6 would never see its `paths`: its code would go
+    // unchecked. Fail closed instead.
+    if let Some(f) = base
+        .findings
+        .iter()
+        .find(|f| f.severity == Severity::Error && f.file.starts_with("catalog/"))
+    {
+        cx.push(
+            "catalog",
+            Some(&f.file),
+            Rule::FailClosed,
+            Outcome::Undecided,
+            format!(
+                "the base catalog cannot be read: {}: {} ({} at {}:{})",
+                f.file,
+                f.message,
+                f.code.as_str(),
+                f.pos.line,
+                f.pos.column
+            ),
+            Some("fix the service record on the base branch first; the gate never judges by a catalog it cannot read".into()),
+        );
+        return;
+    }
     let services: HashMap<String, Service> = base
         .records
         .iter()
@@ -665,10 +690,17 @@ fn check_policy_change(
                 .and_then(|f| f.new.as_deref());
             let then = input.reviewed.get(sha).and_then(|f| f.get(*p)).map(Vec::as_slice);
             match (head, then) {
-                (Some(h), Some(t)) => match (parse_file(p, h).json, parse_file(p, t).json) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => h == t,
-                },
+                // YAML compares as parsed data (comments, layout and key
+                // order never matter); anything else (CODEOWNERS) byte for
+                // byte: a YAML parse would fold joined lines into the same
+                // scalar, though they mean something else.
+                (Some(h), Some(t)) if repo::is_yaml_name(p) => {
+                    match (parse_file(p, h).json, parse_file(p, t).json) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => h == t,
+                    }
+                }
+                (Some(h), Some(t)) => h == t,
                 (None, None) => input.reviewed.contains_key(sha),
                 _ => false,
             }
@@ -1220,8 +1252,9 @@ fn tally(
     t
 }
 
+/// The first 10 characters of a sha; never panics, whatever the string.
 fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(10)]
+    sha.get(..10).unwrap_or(sha)
 }
 
 fn rule_text(rule: &PolicyRule) -> String {
@@ -1712,13 +1745,45 @@ fn check_paths(
         if svc.paths.is_empty() {
             continue;
         }
+        // A glob that does not compile would leave its code unchecked:
+        // cannot decide.
         let mut b = globset::GlobSetBuilder::new();
+        let mut bad = false;
         for p in &svc.paths {
-            if let Ok(g) = globset::GlobBuilder::new(p).literal_separator(true).build() {
-                b.add(g);
+            match globset::GlobBuilder::new(p).literal_separator(true).build() {
+                Ok(g) => {
+                    b.add(g);
+                }
+                Err(e) => {
+                    bad = true;
+                    cx.push(
+                        sid,
+                        None,
+                        Rule::Paths,
+                        Outcome::Undecided,
+                        format!("service {sid} at base has path `{p}`, which is not a valid glob ({e}), so the gate cannot tell which code it governs"),
+                        Some("fix the service's `paths` on the base branch first".into()),
+                    );
+                }
             }
         }
-        let Ok(set) = b.build() else { continue };
+        let set = match b.build() {
+            Ok(set) => set,
+            Err(e) => {
+                cx.push(
+                    sid,
+                    None,
+                    Rule::Paths,
+                    Outcome::Undecided,
+                    format!("service {sid}'s paths at base do not compile ({e}), so the gate cannot tell which code it governs"),
+                    Some("fix the service's `paths` on the base branch first".into()),
+                );
+                continue;
+            }
+        };
+        if bad {
+            continue;
+        }
         let touched: Vec<&String> = input
             .code_paths
             .iter()
@@ -1974,5 +2039,15 @@ mod tests {
             ),
             vec!["CHG-0042".to_string(), "CHG-7".to_string()]
         );
+    }
+
+    #[test]
+    fn short_never_panics() {
+        assert_eq!(short("0123456789abcdef"), "0123456789");
+        assert_eq!(short("abc"), "abc");
+        // Byte 10 falls inside a two-byte character.
+        let odd = format!("a{}", "é".repeat(6));
+        assert_eq!(short(&odd), odd);
+        assert_eq!(short(""), "");
     }
 }
