@@ -545,6 +545,65 @@ fn uptime_equals_the_availability_module_for_a_reopened_incident() {
     assert!(shown < (open_only * 1000.0).floor() / 1000.0, "{shown}");
 }
 
+/// The status page's uptime % of every acme service is the service report's
+/// availability for the same service and window (the first bar's day to
+/// `--now`), so the two can never drift apart.
+#[test]
+fn acme_uptime_equals_the_report_availability() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("site");
+    let root = manifest_dir().join("examples/acme");
+    let (code, stdout, stderr) = build_site(&root, &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let doc = status_json(&out);
+    let services = doc["services"].as_array().unwrap();
+    assert!(services.len() >= 5);
+    let days = services[0]["days"].as_array().unwrap();
+    let first = days[0]["date"].as_str().unwrap();
+    let last = days.last().unwrap()["date"].as_str().unwrap();
+    let mut c = gitsm(&root);
+    c.args([
+        "--now", NOW, "report", "--from", first, "--to", last, "--format", "json",
+    ]);
+    let (code, rep, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let rep: serde_json::Value = serde_json::from_str(&rep).unwrap();
+    let mut below_100 = 0;
+    for s in services {
+        let id = s["id"].as_str().unwrap();
+        let shown = s["uptime_percent"].as_f64().unwrap();
+        let r = rep["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not in the report"));
+        let pct = r["availability"]["percent"].as_f64().unwrap();
+        assert!(
+            (shown - (pct * 1000.0).floor() / 1000.0).abs() < 1e-9,
+            "{id}: status page {shown} vs report {pct}"
+        );
+        // A day's downtime is the report's unplanned outage time of that day:
+        // summed over the bars it is the report's major + partial outage.
+        let down: i64 = s["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["downtime_seconds"].as_i64().unwrap())
+            .sum();
+        let sum = &r["availability"]["summary"];
+        assert_eq!(
+            down,
+            sum["major_outage"].as_i64().unwrap() + sum["partial_outage"].as_i64().unwrap(),
+            "{id}"
+        );
+        if pct < 100.0 {
+            below_100 += 1;
+        }
+    }
+    assert!(below_100 >= 2, "acme has outages in the 90 days: {below_100}");
+}
+
 #[test]
 fn status_json_matches_its_checked_in_schema() {
     let path = manifest_dir().join("schemas/status.json");

@@ -339,9 +339,12 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
         .iter()
         .map(|(_, s)| {
             let sp = spans.get(s.id.as_str()).unwrap_or(&empty);
-            let days = uptime::daily(sp, today, HISTORY_DAYS as usize, &tz, now);
-            let from = uptime::day_start(days[0].date, &tz);
-            let pct = uptime::uptime_percent(sp, from, now);
+            // Uptime % and downtime are the service report's figures
+            // (`availability`), over the start of the first bar's day to `now`.
+            let from = uptime::day_start(uptime::first_day(today, HISTORY_DAYS as usize), &tz);
+            let segments = crate::availability::service_states(&snap.records, s.id.as_str(), from, now, now);
+            let pct = crate::availability::percent(&segments);
+            let days = uptime::daily(sp, &segments, today, HISTORY_DAYS as usize, &tz, now);
             ServiceStatus {
                 id: s.id.clone(),
                 name: s.name.clone(),
