@@ -358,6 +358,61 @@ fn new_validates_before_writing() {
     assert_valid(root);
 }
 
+/// `new --field` with nested lists and multi-line strings in lists writes
+/// exactly those values; one it cannot write faithfully is refused, nothing written.
+#[test]
+fn new_field_nested_lists_and_multi_line_items_are_written_exactly() {
+    let d = init_repo();
+    let root = d.path();
+    let base = [
+        "new",
+        "incident",
+        "--title",
+        "Nested",
+        "--service",
+        "web",
+        "--impact",
+        "low",
+        "--urgency",
+        "low",
+        "--by",
+        "a",
+        "--at",
+        AT,
+    ];
+    let mut args = base.to_vec();
+    args.extend([
+        "--field",
+        "extra.pairs=[[a, b], c]",
+        "--field",
+        "extra.notes=[\"line one\\nline two\", z, {k: \"p\\nq\"}]",
+    ]);
+    let (code, out, err) = gs(root, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let text = read(root, "incidents/INC-0001.yaml");
+    let doc = gitsm::yaml::parse(&text).unwrap().unwrap().to_json();
+    assert_eq!(
+        doc["extra"],
+        serde_json::json!({
+            "pairs": [["a", "b"], "c"],
+            "notes": ["line one\nline two", "z", {"k": "p\nq"}],
+        }),
+        "{text}"
+    );
+    assert_valid(root);
+
+    // A block scalar cannot start with spaces: refused, not written wrong.
+    let mut args = base.to_vec();
+    args.extend(["--field", "extra.x=[\"  indented\\nsecond\"]"]);
+    let (code, out, err) = gs(root, &args);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("value too complex for `gitsm new`; edit the file by hand"),
+        "{err}"
+    );
+    assert!(!root.join("incidents/INC-0002.yaml").exists());
+}
+
 #[test]
 fn concurrent_new_never_share_an_id() {
     let d = git_repo();

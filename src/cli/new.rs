@@ -382,7 +382,13 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let id = author::next_id(&prefix, digits, taken.iter().map(String::as_str));
     f.insert("id".into(), json!(id));
     let rel = format!("{}/{id}.yaml", kind.folder());
-    let text = author::render_new(kind, &schema_ref(&root, kind), &f);
+    let text = match author::render_new(kind, &schema_ref(&root, kind), &f) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {id} was not written: {e}");
+            return Ok(ERROR);
+        }
+    };
 
     let overlay = author::Overlay {
         base: &source,
