@@ -724,3 +724,47 @@ fn availability_takes_the_worst_impact_and_spares_announced_maintenance() {
     let segs = service_states(&records, "web", from, now, now);
     assert_eq!(summarize(&segs).partial_outage, 1800);
 }
+
+/// The warning says what validation errors mean for the figures: unreadable
+/// records are left out, rule errors stay in. `report`, `sla` and
+/// `status-page` print the same line.
+#[test]
+fn validation_errors_warn_what_is_left_out_and_what_may_skew() {
+    let dir = small_repo();
+    let root = dir.path();
+    // Unreadable: not YAML a record can be read from.
+    write(
+        root,
+        "incidents/INC-0002.yaml",
+        "apiVersion: gitsm/v1\nkind: Incident\nid: [INC-0002\n",
+    );
+    // Readable, but breaks a rule: an unknown service.
+    write(
+        root,
+        "incidents/INC-0003.yaml",
+        "apiVersion: gitsm/v1\nkind: Incident\nid: INC-0003\ntitle: t\nservice: nope\nimpact: low\nurgency: low\nstatus: new\nreported_at: 2026-06-11T10:00:00Z\nreported_by: x\ntimeline:\n  - {at: 2026-06-11T10:00:00Z, by: x, status: new}\n",
+    );
+    // Rule errors: the unknown service, and small_repo has no ChangePolicy.
+    let want = "warning: 1 record could not be read and is left out; 2 rule errors may skew the figures (run `gitsm validate`)\n";
+    let site = tempfile::tempdir().unwrap();
+    let out = site.path().join("site");
+    for args in [
+        vec!["report", "--period", "2026-06", "--format", "json"],
+        vec!["sla"],
+        vec!["status-page", "--out", out.to_str().unwrap()],
+    ] {
+        let mut c = gitsm(root);
+        c.args(["--now", NOW]).args(&args);
+        let (code, stdout, err) = run(c);
+        assert_eq!(code, 0, "{args:?}: {stdout}{err}");
+        assert_eq!(err.matches("warning: ").count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("records that fail are left out"), "{err}");
+    }
+    // The unreadable record is left out of the report; the other one stays in.
+    let mut c = gitsm(root);
+    c.args(["--now", NOW, "report", "--period", "2026-06", "--format", "json"]);
+    let (_, stdout, _) = run(c);
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["totals"]["incidents"], 2, "{stdout}");
+}
