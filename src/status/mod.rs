@@ -248,10 +248,9 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
         } else {
             MaintenancePhase::Scheduled
         };
-        let updates = ch
-            .timeline
+        let updates = crate::availability::as_of(&ch.timeline, now)
             .iter()
-            .filter(|e| e.public && e.at.as_jiff() <= now)
+            .filter(|e| e.public)
             .filter_map(|e| {
                 let text = e.note.clone()?;
                 let st = e
@@ -421,10 +420,7 @@ fn incident_doc(inc: &Incident, services: Vec<Id>, url: String, now: jiff::Times
         .sum();
     let mut updates = Vec::new();
     let mut phase = IncidentPhase::Investigating;
-    for e in &inc.timeline {
-        if e.at.as_jiff() > now {
-            break;
-        }
+    for e in crate::availability::as_of(&inc.timeline, now) {
         if let Some(st) = e.status {
             phase = phase_of(st);
         }

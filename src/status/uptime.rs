@@ -95,12 +95,7 @@ pub fn incident_is_open(status: IncidentStatus) -> bool {
 /// The incident's status at `now`: the last status in its timeline at or
 /// before `now` (`new` when it has none yet).
 pub fn status_at(inc: &Incident, now: Timestamp) -> IncidentStatus {
-    inc.timeline
-        .iter()
-        .take_while(|e| e.at.as_jiff() <= now)
-        .filter_map(|e| e.status)
-        .last()
-        .unwrap_or(IncidentStatus::New)
+    crate::availability::status_as_of(&inc.timeline, now).unwrap_or(IncidentStatus::New)
 }
 
 /// The periods during which an incident was *open* (being worked on):
@@ -115,11 +110,9 @@ pub fn status_at(inc: &Incident, now: Timestamp) -> IncidentStatus {
 pub fn open_periods(inc: &Incident, now: Timestamp) -> Vec<(Timestamp, Timestamp)> {
     let mut out = Vec::new();
     let mut open_since = Some(inc.reported_at.as_jiff());
-    for ev in &inc.timeline {
+    // The future of `--now` is unknown.
+    for ev in crate::availability::as_of(&inc.timeline, now) {
         let at = ev.at.as_jiff();
-        if at > now {
-            break; // the future of `--now` is unknown
-        }
         let Some(st) = ev.status else { continue };
         match (open_since, incident_is_open(st)) {
             (Some(s), false) => {
