@@ -959,7 +959,15 @@ fn log_follows_renames_and_sees_through_reformats() {
 #[test]
 fn help_has_examples_and_completions_know_the_commands() {
     let d = init_repo();
-    for cmd in ["new", "transition", "log", "completions"] {
+    for cmd in [
+        "new",
+        "transition",
+        "log",
+        "completions",
+        "sla",
+        "report",
+        "status-page",
+    ] {
         let (code, out, _) = gs(d.path(), &[cmd, "--help"]);
         assert_eq!(code, 0);
         assert!(out.contains("Examples:\n  gitsm "), "{cmd}: {out}");
@@ -1137,4 +1145,175 @@ fn an_itsm_repo_in_a_sub_folder_of_git() {
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["commits"][0]["path"], "itsm/incidents/INC-0005.yaml");
     assert_eq!(j["commits"][0]["action"], "created");
+}
+
+/// `gs new incident …` with the usual flags plus `extra`.
+fn new_incident(root: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "new",
+        "incident",
+        "--title",
+        "Dry",
+        "--service",
+        "web",
+        "--impact",
+        "low",
+        "--urgency",
+        "low",
+        "--by",
+        "a",
+        "--at",
+        AT,
+    ];
+    args.extend(extra);
+    gs(root, &args)
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn new_dry_run_prints_the_file_and_writes_nothing() {
+    let d = init_repo();
+    let root = d.path();
+    let before = files_in(&root.join("incidents"));
+    let (code, out, err) = new_incident(root, &["--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("# yaml-language-server: $schema=../schemas/incident.json\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nid: INC-0001\n") && out.contains("\ntitle: Dry\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("timeline:\n  - at: 2026-11-21T10:00:00Z\n    by: a\n    status: new\n"),
+        "{out}"
+    );
+    assert_eq!(files_in(&root.join("incidents")), before);
+    // The printed file is exactly what a real run writes.
+    let (code, _, err) = new_incident(root, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(read(root, "incidents/INC-0001.yaml"), out);
+}
+
+#[test]
+fn reserved_and_nested_fields_are_refused_by_new_and_transition() {
+    let d = init_repo();
+    let root = d.path();
+    for (field, want) in [
+        ("status=resolved", "gitsm new sets `status` itself"),
+        ("id=INC-0099", "gitsm new sets `id` itself"),
+        ("timeline.0=x", "gitsm new sets `timeline` itself"),
+        ("kind=Problem", "gitsm new sets `kind` itself"),
+        ("apiVersion=x", "gitsm new sets `apiVersion` itself"),
+    ] {
+        let (code, out, err) = new_incident(root, &["--field", field]);
+        assert_eq!(code, 2, "{field}: {out}{err}");
+        assert!(err.contains(want), "{field}: {err}");
+        assert_eq!(files_in(&root.join("incidents")), vec![".gitkeep".to_string()]);
+    }
+    let (code, _, err) = new_incident(root, &[]);
+    assert_eq!(code, 0, "{err}");
+    let before = read(root, "incidents/INC-0001.yaml");
+    for (field, want) in [
+        ("status=resolved", "`status` is not set this way"),
+        ("timeline=x", "`timeline` is not set this way"),
+        ("id=INC-0002", "`id` is not set this way"),
+        ("kind=Problem", "`kind` is not set this way"),
+        ("apiVersion=x", "`apiVersion` is not set this way"),
+        (
+            "extra.source=pager",
+            "top-level text, number or boolean fields only",
+        ),
+        (
+            "related=[INC-0002]",
+            "top-level text, number or boolean fields only",
+        ),
+        ("extra={a: 1}", "top-level text, number or boolean fields only"),
+    ] {
+        let (code, out, err) = gs(
+            root,
+            &[
+                "transition",
+                "INC-0001",
+                "acknowledged",
+                "--by",
+                "b",
+                "--at",
+                AT,
+                "--field",
+                field,
+            ],
+        );
+        assert_eq!(code, 2, "{field}: {out}{err}");
+        assert!(err.contains(want), "{field}: {err}");
+        assert_eq!(read(root, "incidents/INC-0001.yaml"), before, "{field}");
+    }
+}
+
+#[test]
+fn transition_prints_json() {
+    let d = init_repo();
+    let root = d.path();
+    let (code, _, err) = new_incident(root, &[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = gs(
+        root,
+        &[
+            "transition",
+            "INC-0001",
+            "acknowledged",
+            "--by",
+            "bob",
+            "--at",
+            "2026-11-21T10:05:00Z",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        j,
+        serde_json::json!({
+            "id": "INC-0001",
+            "path": "incidents/INC-0001.yaml",
+            "from": "new",
+            "to": "acknowledged",
+            "at": "2026-11-21T10:05:00Z",
+            "by": "bob",
+        })
+    );
+    assert!(read(root, "incidents/INC-0001.yaml").ends_with("    by: bob\n    status: acknowledged\n"));
+}
+
+#[test]
+fn log_of_an_uncommitted_record() {
+    let d = git_repo();
+    let root = d.path();
+    let (code, _, err) = new_incident(root, &[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = gs(root, &["log", "INC-0001"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "INC-0001 (incidents/INC-0001.yaml): 0 commits\nno commit has touched it yet\n"
+    );
+    let (code, out, err) = gs(root, &["log", "INC-0001", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["path"], "incidents/INC-0001.yaml");
+    assert_eq!(j["commits"], serde_json::json!([]));
+    // An id that exists nowhere is an error.
+    let (code, _, err) = gs(root, &["log", "INC-0002"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no record has the id `INC-0002`"), "{err}");
 }
