@@ -14,6 +14,25 @@ fn gs(dir: &Path, args: &[&str]) -> (i32, String, String) {
     run(c)
 }
 
+/// `gitsm transition ID TO --by BY [extra…]`, with `--at AT` unless `extra`
+/// gives its own `--at`.
+fn transition(root: &Path, id: &str, to: &str, by: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["transition", id, to, "--by", by];
+    if !extra.contains(&"--at") {
+        args.extend(["--at", AT]);
+    }
+    args.extend(extra);
+    gs(root, &args)
+}
+
+/// A refused command: exit 1, `msg` on stderr, and `rel` still reads `before`.
+fn assert_refused(root: &Path, rel: &str, before: &str, result: (i32, String, String), msg: &str) {
+    let (code, out, err) = result;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains(msg), "wanted `{msg}` in: {err}");
+    assert_eq!(read(root, rel), before, "{rel} changed");
+}
+
 /// A fresh `gitsm init` repo committed to git.
 fn git_repo() -> tempfile::TempDir {
     let d = init_repo();
@@ -97,14 +116,12 @@ timeline:\n  - at: 2026-11-20T09:14:00Z\n    by: alice\n    status: new\n    not
         "INC-0001: new → acknowledged (incidents/INC-0001.yaml)"
     );
     git(root, &["commit", "-qam", "Acknowledge INC-0001"]);
-    let (code, out, err) = gs(
+    let (code, out, err) = transition(
         root,
+        "INC-0001",
+        "resolved",
+        "bob",
         &[
-            "transition",
-            "INC-0001",
-            "resolved",
-            "--by",
-            "bob",
             "--at",
             "2026-11-20T10:02:00Z",
             "--public",
@@ -561,58 +578,47 @@ fn transition_refusals_leave_the_file_alone() {
         "{}status: investigating\ntimeline:\n  - {{at: 2026-11-20T10:00:00Z, by: bob, status: new}}\n  - {{at: 2026-11-20T12:00:00Z, by: bob, status: investigating}}\n",
         INC_FIELDS
     );
-    write(root, "incidents/INC-0001.yaml", &src);
-    let unchanged = || assert_eq!(read(root, "incidents/INC-0001.yaml"), src);
+    let rel = "incidents/INC-0001.yaml";
+    write(root, rel, &src);
+    let unchanged = || assert_eq!(read(root, rel), src);
     // Illegal move: exit 1 with the legal ones.
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &["transition", "INC-0001", "acknowledged", "--by", "a", "--at", AT],
+        rel,
+        &src,
+        transition(root, "INC-0001", "acknowledged", "a", &[]),
+        "illegal move `investigating` → `acknowledged`; legal moves from `investigating`: resolved, closed, on_hold",
     );
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("illegal move `investigating` → `acknowledged`; legal moves from `investigating`: resolved, closed, on_hold"),
-        "{err}"
-    );
-    unchanged();
     // Not a status at all.
-    let (code, _, err) = gs(root, &["transition", "INC-0001", "done", "--by", "a", "--at", AT]);
-    assert_eq!(code, 1);
-    assert!(err.contains("`done` is not a status of a Incident"), "{err}");
-    unchanged();
+    assert_refused(
+        root,
+        rel,
+        &src,
+        transition(root, "INC-0001", "done", "a", &[]),
+        "`done` is not a status of a Incident",
+    );
     // An event before the last one.
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &[
-            "transition",
+        rel,
+        &src,
+        transition(
+            root,
             "INC-0001",
             "resolved",
-            "--by",
             "a",
-            "--at",
-            "2026-11-20T11:00:00Z",
-        ],
+            &["--at", "2026-11-20T11:00:00Z"],
+        ),
+        "earlier than the last timeline event",
     );
-    assert_eq!(code, 1);
-    assert!(err.contains("earlier than the last timeline event"), "{err}");
-    unchanged();
     // A field the kind does not have: the edited record would not validate.
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &[
-            "transition",
-            "INC-0001",
-            "resolved",
-            "--by",
-            "a",
-            "--at",
-            AT,
-            "--review",
-            "n/a",
-        ],
+        rel,
+        &src,
+        transition(root, "INC-0001", "resolved", "a", &["--review", "n/a"]),
+        "unknown field `review`",
     );
-    assert_eq!(code, 1);
-    assert!(err.contains("unknown field `review`"), "{err}");
-    unchanged();
     // Unknown id: usage error.
     let (code, _, err) = gs(root, &["transition", "INC-0099", "resolved", "--by", "a"]);
     assert_eq!(code, 2);
@@ -629,10 +635,7 @@ fn transition_refusals_leave_the_file_alone() {
     // A file that does not validate is not touched.
     let broken = src.replace("impact: high", "impakt: high");
     write(root, "incidents/INC-0001.yaml", &broken);
-    let (code, _, err) = gs(
-        root,
-        &["transition", "INC-0001", "resolved", "--by", "a", "--at", AT],
-    );
+    let (code, _, err) = transition(root, "INC-0001", "resolved", "a", &[]);
     assert_eq!(code, 1);
     assert!(err.contains("refusing to edit incidents/INC-0001.yaml"), "{err}");
     assert!(err.contains("did you mean `impact`"), "{err}");
@@ -640,12 +643,13 @@ fn transition_refusals_leave_the_file_alone() {
     // Nor is one that breaks a cross-record rule.
     let other = src.replace("service: web", "service: gone");
     write(root, "incidents/INC-0001.yaml", &other);
-    let (code, _, _) = gs(
+    assert_refused(
         root,
-        &["transition", "INC-0001", "resolved", "--by", "a", "--at", AT],
+        rel,
+        &other,
+        transition(root, "INC-0001", "resolved", "a", &[]),
+        "refusing to edit incidents/INC-0001.yaml",
     );
-    assert_eq!(code, 1);
-    assert_eq!(read(root, "incidents/INC-0001.yaml"), other);
 }
 
 const CHANGE_FIELDS: &str = "apiVersion: gitsm/v1\nkind: Change\nid: CHG-0001\ntitle: Rotate TLS certificates\ntype: TYPE\nrisk: low\nservices: [web]\nrequested_by: carol\nplan: Rotate.\nrollback_plan: Restore the old certificate.\nwindow: {start: 2026-11-20T12:00:00Z, end: 2026-11-20T13:00:00Z}\napprovals: [{by: your-github-login, at: 2026-11-20T10:30:00Z}]\n";
@@ -674,29 +678,19 @@ fn change_targets_need_outcome_and_review() {
     write(root, path, change_at("emergency", &hist, None));
     assert_valid(root);
     let before = read(root, path);
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &["transition", "CHG-0001", "completed", "--by", "ivan", "--at", AT],
+        path,
+        &before,
+        transition(root, "CHG-0001", "completed", "ivan", &[]),
+        "a completed change needs `outcome`: pass --outcome",
     );
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("a completed change needs `outcome`: pass --outcome"),
-        "{err}"
-    );
-    assert_eq!(read(root, path), before);
-    let (code, _, err) = gs(
+    let (code, _, err) = transition(
         root,
-        &[
-            "transition",
-            "CHG-0001",
-            "completed",
-            "--by",
-            "ivan",
-            "--at",
-            AT,
-            "--outcome",
-            "rolled_back",
-        ],
+        "CHG-0001",
+        "completed",
+        "ivan",
+        &["--outcome", "rolled_back"],
     );
     assert_eq!(code, 0, "{err}");
     let after = read(root, path);
@@ -708,26 +702,19 @@ fn change_targets_need_outcome_and_review() {
             1
         ) + "  - at: 2026-11-21T10:00:00Z\n    by: ivan\n    status: completed\n"
     );
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &["transition", "CHG-0001", "closed", "--by", "carol", "--at", AT],
+        path,
+        &after,
+        transition(root, "CHG-0001", "closed", "carol", &[]),
+        "closing an emergency change needs a post-implementation review",
     );
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("closing an emergency change needs a post-implementation review"),
-        "{err}"
-    );
-    assert_eq!(read(root, path), after);
-    let (code, _, err) = gs(
+    let (code, _, err) = transition(
         root,
+        "CHG-0001",
+        "closed",
+        "carol",
         &[
-            "transition",
-            "CHG-0001",
-            "closed",
-            "--by",
-            "carol",
-            "--at",
-            AT,
             "--review",
             "Certificate chain was incomplete.\nAdded a chain check to the runbook.",
         ],
@@ -867,18 +854,7 @@ fn log_follows_renames_and_sees_through_reformats() {
     );
     write(root, "inbox/INC-0001.yaml", &first);
     commit("File it in the inbox");
-    let (code, _, err) = gs(
-        root,
-        &[
-            "transition",
-            "INC-0001",
-            "investigating",
-            "--by",
-            "ivan",
-            "--at",
-            AT,
-        ],
-    );
+    let (code, _, err) = transition(root, "INC-0001", "investigating", "ivan", &[]);
     assert_eq!(code, 0, "{err}");
     commit("Investigate");
     git(root, &["mv", "inbox/INC-0001.yaml", "incidents/INC-0001.yaml"]);
@@ -894,19 +870,12 @@ fn log_follows_renames_and_sees_through_reformats() {
     assert_ne!(reformatted, text);
     write(root, "incidents/INC-0001.yaml", &reformatted);
     commit("Reformat");
-    let (code, _, err) = gs(
+    let (code, _, err) = transition(
         root,
-        &[
-            "transition",
-            "INC-0001",
-            "resolved",
-            "--by",
-            "ivan",
-            "--at",
-            "2026-11-21T11:00:00Z",
-            "--resolution",
-            "Restarted",
-        ],
+        "INC-0001",
+        "resolved",
+        "ivan",
+        &["--at", "2026-11-21T11:00:00Z", "--resolution", "Restarted"],
     );
     assert_eq!(code, 0, "{err}");
     commit("Resolve");
@@ -1239,20 +1208,7 @@ fn reserved_and_nested_fields_are_refused_by_new_and_transition() {
         ),
         ("extra={a: 1}", "top-level text, number or boolean fields only"),
     ] {
-        let (code, out, err) = gs(
-            root,
-            &[
-                "transition",
-                "INC-0001",
-                "acknowledged",
-                "--by",
-                "b",
-                "--at",
-                AT,
-                "--field",
-                field,
-            ],
-        );
+        let (code, out, err) = transition(root, "INC-0001", "acknowledged", "b", &["--field", field]);
         assert_eq!(code, 2, "{field}: {out}{err}");
         assert!(err.contains(want), "{field}: {err}");
         assert_eq!(read(root, "incidents/INC-0001.yaml"), before, "{field}");
@@ -1265,19 +1221,12 @@ fn transition_prints_json() {
     let root = d.path();
     let (code, _, err) = new_incident(root, &[]);
     assert_eq!(code, 0, "{err}");
-    let (code, out, err) = gs(
+    let (code, out, err) = transition(
         root,
-        &[
-            "transition",
-            "INC-0001",
-            "acknowledged",
-            "--by",
-            "bob",
-            "--at",
-            "2026-11-21T10:05:00Z",
-            "--format",
-            "json",
-        ],
+        "INC-0001",
+        "acknowledged",
+        "bob",
+        &["--at", "2026-11-21T10:05:00Z", "--format", "json"],
     );
     assert_eq!(code, 0, "{err}");
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
