@@ -102,7 +102,14 @@ pub fn prefix_for(prefixes: &IdPrefixes, kind: Kind) -> &str {
 
 /// The text of a new record: the editor schema line, then the fields in the
 /// kind's usual order (unknown ones after), then the timeline.
-pub fn render_new(kind: Kind, schema_path: &str, fields: &serde_json::Map<String, J>) -> String {
+///
+/// The text is read back and must give exactly `fields`; a value the writer
+/// cannot express faithfully is refused rather than written wrong.
+pub fn render_new(
+    kind: Kind,
+    schema_path: &str,
+    fields: &serde_json::Map<String, J>,
+) -> Result<String, String> {
     let mut out = format!("# yaml-language-server: $schema={schema_path}\n");
     let order = field_order(kind);
     let mut keys: Vec<&String> = fields
@@ -118,34 +125,36 @@ pub fn render_new(kind: Kind, schema_path: &str, fields: &serde_json::Map<String
             emit(&mut out, k, v, 0);
         }
     }
-    out
+    let back = crate::yaml::parse(&out).ok().flatten().map(|n| n.to_json());
+    if back.as_ref() != Some(&J::Object(fields.clone())) {
+        return Err("value too complex for `gitsm new`; edit the file by hand".into());
+    }
+    Ok(out)
 }
 
+/// Lines of a block scalar (`|` / `|-`) for a multi-line string, each at `pad`.
+fn block_scalar(out: &mut String, s: &str, pad: &str) {
+    out.push('|');
+    if !s.ends_with('\n') {
+        out.push('-');
+    }
+    out.push('\n');
+    for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+        if !line.is_empty() {
+            out.push_str(&format!("{pad}{line}"));
+        }
+        out.push('\n');
+    }
+}
+
+/// `key: value` at `indent`, nested values below it.
 fn emit(out: &mut String, key: &str, v: &J, indent: usize) {
     let pad = " ".repeat(indent);
     match v {
         J::Array(items) if !items.is_empty() => {
             out.push_str(&format!("{pad}{key}:\n"));
             for item in items {
-                match item {
-                    J::Object(m) if !m.is_empty() => {
-                        let mut first = true;
-                        for (k, v) in m {
-                            let mut s = String::new();
-                            emit(&mut s, k, v, indent + 4);
-                            if first {
-                                s.replace_range(0..indent + 4, &format!("{pad}  - "));
-                                first = false;
-                            }
-                            out.push_str(&s);
-                        }
-                    }
-                    other => {
-                        let mut s = String::new();
-                        emit(&mut s, "", other, 0);
-                        out.push_str(&format!("{pad}  -{}", &s[1..]));
-                    }
-                }
+                emit_item(out, item, indent + 2);
             }
         }
         J::Object(m) if !m.is_empty() => {
@@ -154,24 +163,55 @@ fn emit(out: &mut String, key: &str, v: &J, indent: usize) {
                 emit(out, k, v, indent + 2);
             }
         }
-        J::Array(_) => out.push_str(&format!("{pad}{key}: []\n")),
-        J::Object(_) => out.push_str(&format!("{pad}{key}: {{}}\n")),
         J::String(s) if s.contains('\n') => {
-            out.push_str(&format!("{pad}{key}: |"));
-            if !s.ends_with('\n') {
-                out.push('-');
-            }
-            out.push('\n');
-            for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
-                if !line.is_empty() {
-                    out.push_str(&format!("{pad}  {line}"));
-                }
-                out.push('\n');
-            }
+            out.push_str(&format!("{pad}{key}: "));
+            block_scalar(out, s, &format!("{pad}  "));
         }
-        J::String(s) => out.push_str(&format!("{pad}{key}: {}\n", edit::render_scalar(s))),
-        J::Null => out.push_str(&format!("{pad}{key}: null\n")),
-        other => out.push_str(&format!("{pad}{key}: {other}\n")),
+        other => out.push_str(&format!("{pad}{key}: {}\n", inline(other))),
+    }
+}
+
+/// One sequence entry `- value` with its dash at `indent`.
+fn emit_item(out: &mut String, v: &J, indent: usize) {
+    let pad = " ".repeat(indent);
+    // A nested block (map or sequence) is written two columns in, and its
+    // first line's indentation becomes the dash: `- key: …` / `- - …`.
+    let nested = |out: &mut String, s: String| {
+        let (head, rest) = s.split_at(indent + 2);
+        debug_assert!(head.bytes().all(|b| b == b' '));
+        out.push_str(&format!("{pad}- {rest}"));
+    };
+    match v {
+        J::Object(m) if !m.is_empty() => {
+            let mut s = String::new();
+            for (k, v) in m {
+                emit(&mut s, k, v, indent + 2);
+            }
+            nested(out, s);
+        }
+        J::Array(items) if !items.is_empty() => {
+            let mut s = String::new();
+            for item in items {
+                emit_item(&mut s, item, indent + 2);
+            }
+            nested(out, s);
+        }
+        J::String(s) if s.contains('\n') => {
+            out.push_str(&format!("{pad}- "));
+            block_scalar(out, s, &format!("{pad}  "));
+        }
+        other => out.push_str(&format!("{pad}- {}\n", inline(other))),
+    }
+}
+
+/// A value that fits on one line: a scalar or an empty collection.
+fn inline(v: &J) -> String {
+    match v {
+        J::Array(_) => "[]".into(),
+        J::Object(_) => "{}".into(),
+        J::String(s) => edit::render_scalar(s),
+        J::Null => "null".into(),
+        other => other.to_string(),
     }
 }
 
@@ -480,10 +520,42 @@ mod tests {
         m.insert("title".into(), J::String("Checkout: 502s".into()));
         m.insert("id".into(), J::String("INC-0001".into()));
         m.insert("plan".into(), J::String("one\ntwo\n".into()));
-        let text = render_new(Kind::Incident, "../schemas/incident.json", &m);
+        let text = render_new(Kind::Incident, "../schemas/incident.json", &m).unwrap();
         assert_eq!(
             text,
             "# yaml-language-server: $schema=../schemas/incident.json\nid: INC-0001\ntitle: \"Checkout: 502s\"\nplan: |\n  one\n  two\ntimeline:\n  - at: 2026-11-20T10:00:00Z\n    by: alice\n    status: new\n"
         );
+    }
+
+    fn rendered(v: J) -> Result<J, String> {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), J::String("INC-0001".into()));
+        m.insert("related".into(), v);
+        let text = render_new(Kind::Incident, "s.json", &m)?;
+        let back = crate::yaml::parse(&text).unwrap().unwrap().to_json();
+        Ok(back["related"].clone())
+    }
+
+    #[test]
+    fn nested_lists_and_multi_line_items_round_trip() {
+        for v in [
+            serde_json::json!([["a", "b"], "c"]),
+            serde_json::json!([[["deep"]], [], {}]),
+            serde_json::json!(["one\ntwo", "three\n", "x"]),
+            serde_json::json!([{"k": ["p\nq", ["r"]], "m": {"n": "o\np"}}]),
+            serde_json::json!([null, 1, 2.5, true, "yes", "#x", "a: b"]),
+        ] {
+            assert_eq!(rendered(v.clone()), Ok(v));
+        }
+    }
+
+    #[test]
+    fn values_that_cannot_round_trip_are_refused() {
+        // A block scalar cannot start with spaces (its indentation is read
+        // from the first line) nor keep more than one trailing newline.
+        for v in ["  indented\nsecond", "two newlines\n\n"] {
+            let err = rendered(serde_json::json!([v])).unwrap_err();
+            assert!(err.contains("too complex for `gitsm new`"), "{err}");
+        }
     }
 }

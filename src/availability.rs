@@ -63,6 +63,22 @@ impl Segment {
     }
 }
 
+/// The events of a timeline that have happened as of `now`: those at or
+/// before `now` (an event exactly at `now` counts). This is the one reading of
+/// "as of now" used by SLA clocks, availability, reports and the status page.
+/// A timeline is in time order (`gitsm validate` checks it), so reading stops
+/// at the first event after `now`.
+pub fn as_of<S>(timeline: &[Event<S>], now: Timestamp) -> &[Event<S>] {
+    let n = timeline.iter().take_while(|e| e.at.as_jiff() <= now).count();
+    &timeline[..n]
+}
+
+/// The last status a timeline set at or before `now` ([`as_of`]); `None`
+/// when no event up to `now` set one.
+pub fn status_as_of<S: Copy>(timeline: &[Event<S>], now: Timestamp) -> Option<S> {
+    as_of(timeline, now).iter().filter_map(|e| e.status).next_back()
+}
+
 /// The interval in which an incident affects customers, as of `now`, or
 /// `None` when it has no customer impact (or was reported after `now`).
 pub fn impact_interval(inc: &Incident, now: Timestamp) -> Option<(Timestamp, Timestamp)> {
@@ -74,11 +90,8 @@ pub fn impact_interval(inc: &Incident, now: Timestamp) -> Option<(Timestamp, Tim
         return None;
     }
     let mut end: Option<Timestamp> = None;
-    for e in &inc.timeline {
+    for e in as_of(&inc.timeline, now) {
         let at = e.at.as_jiff();
-        if at > now {
-            break;
-        }
         match e.status {
             Some(IncidentStatus::Resolved | IncidentStatus::Closed) => {
                 end.get_or_insert(at);

@@ -334,7 +334,8 @@ fn pause_and_warn(sla: Option<&Sla>) -> (Vec<String>, f64) {
     (pause, warn)
 }
 
-/// The status-changing events up to `now`, as (instant, status). The first
+/// The status-changing events up to `now` (at or before it,
+/// [`crate::availability::as_of`]), as (instant, status). The first
 /// event of a timeline is the creation even if it carries no status.
 /// `name` is the status enum's `as_str`.
 fn status_events<S: Copy>(
@@ -343,11 +344,8 @@ fn status_events<S: Copy>(
     name: fn(S) -> &'static str,
 ) -> Vec<(Timestamp, &'static str)> {
     let mut out = Vec::new();
-    for (i, e) in timeline.iter().enumerate() {
+    for (i, e) in crate::availability::as_of(timeline, now).iter().enumerate() {
         let at = e.at.as_jiff();
-        if at > now {
-            break;
-        }
         match e.status {
             Some(s) => out.push((at, name(s))),
             None if i == 0 => out.push((at, "new")),

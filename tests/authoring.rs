@@ -14,6 +14,25 @@ fn gs(dir: &Path, args: &[&str]) -> (i32, String, String) {
     run(c)
 }
 
+/// `gitsm transition ID TO --by BY [extra…]`, with `--at AT` unless `extra`
+/// gives its own `--at`.
+fn transition(root: &Path, id: &str, to: &str, by: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["transition", id, to, "--by", by];
+    if !extra.contains(&"--at") {
+        args.extend(["--at", AT]);
+    }
+    args.extend(extra);
+    gs(root, &args)
+}
+
+/// A refused command: exit 1, `msg` on stderr, and `rel` still reads `before`.
+fn assert_refused(root: &Path, rel: &str, before: &str, result: (i32, String, String), msg: &str) {
+    let (code, out, err) = result;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains(msg), "wanted `{msg}` in: {err}");
+    assert_eq!(read(root, rel), before, "{rel} changed");
+}
+
 /// A fresh `gitsm init` repo committed to git.
 fn git_repo() -> tempfile::TempDir {
     let d = init_repo();
@@ -97,14 +116,12 @@ timeline:\n  - at: 2026-11-20T09:14:00Z\n    by: alice\n    status: new\n    not
         "INC-0001: new → acknowledged (incidents/INC-0001.yaml)"
     );
     git(root, &["commit", "-qam", "Acknowledge INC-0001"]);
-    let (code, out, err) = gs(
+    let (code, out, err) = transition(
         root,
+        "INC-0001",
+        "resolved",
+        "bob",
         &[
-            "transition",
-            "INC-0001",
-            "resolved",
-            "--by",
-            "bob",
             "--at",
             "2026-11-20T10:02:00Z",
             "--public",
@@ -358,6 +375,61 @@ fn new_validates_before_writing() {
     assert_valid(root);
 }
 
+/// `new --field` with nested lists and multi-line strings in lists writes
+/// exactly those values; one it cannot write faithfully is refused, nothing written.
+#[test]
+fn new_field_nested_lists_and_multi_line_items_are_written_exactly() {
+    let d = init_repo();
+    let root = d.path();
+    let base = [
+        "new",
+        "incident",
+        "--title",
+        "Nested",
+        "--service",
+        "web",
+        "--impact",
+        "low",
+        "--urgency",
+        "low",
+        "--by",
+        "a",
+        "--at",
+        AT,
+    ];
+    let mut args = base.to_vec();
+    args.extend([
+        "--field",
+        "extra.pairs=[[a, b], c]",
+        "--field",
+        "extra.notes=[\"line one\\nline two\", z, {k: \"p\\nq\"}]",
+    ]);
+    let (code, out, err) = gs(root, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let text = read(root, "incidents/INC-0001.yaml");
+    let doc = gitsm::yaml::parse(&text).unwrap().unwrap().to_json();
+    assert_eq!(
+        doc["extra"],
+        serde_json::json!({
+            "pairs": [["a", "b"], "c"],
+            "notes": ["line one\nline two", "z", {"k": "p\nq"}],
+        }),
+        "{text}"
+    );
+    assert_valid(root);
+
+    // A block scalar cannot start with spaces: refused, not written wrong.
+    let mut args = base.to_vec();
+    args.extend(["--field", "extra.x=[\"  indented\\nsecond\"]"]);
+    let (code, out, err) = gs(root, &args);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("value too complex for `gitsm new`; edit the file by hand"),
+        "{err}"
+    );
+    assert!(!root.join("incidents/INC-0002.yaml").exists());
+}
+
 #[test]
 fn concurrent_new_never_share_an_id() {
     let d = git_repo();
@@ -506,58 +578,47 @@ fn transition_refusals_leave_the_file_alone() {
         "{}status: investigating\ntimeline:\n  - {{at: 2026-11-20T10:00:00Z, by: bob, status: new}}\n  - {{at: 2026-11-20T12:00:00Z, by: bob, status: investigating}}\n",
         INC_FIELDS
     );
-    write(root, "incidents/INC-0001.yaml", &src);
-    let unchanged = || assert_eq!(read(root, "incidents/INC-0001.yaml"), src);
+    let rel = "incidents/INC-0001.yaml";
+    write(root, rel, &src);
+    let unchanged = || assert_eq!(read(root, rel), src);
     // Illegal move: exit 1 with the legal ones.
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &["transition", "INC-0001", "acknowledged", "--by", "a", "--at", AT],
+        rel,
+        &src,
+        transition(root, "INC-0001", "acknowledged", "a", &[]),
+        "illegal move `investigating` → `acknowledged`; legal moves from `investigating`: resolved, closed, on_hold",
     );
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("illegal move `investigating` → `acknowledged`; legal moves from `investigating`: resolved, closed, on_hold"),
-        "{err}"
-    );
-    unchanged();
     // Not a status at all.
-    let (code, _, err) = gs(root, &["transition", "INC-0001", "done", "--by", "a", "--at", AT]);
-    assert_eq!(code, 1);
-    assert!(err.contains("`done` is not a status of a Incident"), "{err}");
-    unchanged();
+    assert_refused(
+        root,
+        rel,
+        &src,
+        transition(root, "INC-0001", "done", "a", &[]),
+        "`done` is not a status of a Incident",
+    );
     // An event before the last one.
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &[
-            "transition",
+        rel,
+        &src,
+        transition(
+            root,
             "INC-0001",
             "resolved",
-            "--by",
             "a",
-            "--at",
-            "2026-11-20T11:00:00Z",
-        ],
+            &["--at", "2026-11-20T11:00:00Z"],
+        ),
+        "earlier than the last timeline event",
     );
-    assert_eq!(code, 1);
-    assert!(err.contains("earlier than the last timeline event"), "{err}");
-    unchanged();
     // A field the kind does not have: the edited record would not validate.
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &[
-            "transition",
-            "INC-0001",
-            "resolved",
-            "--by",
-            "a",
-            "--at",
-            AT,
-            "--review",
-            "n/a",
-        ],
+        rel,
+        &src,
+        transition(root, "INC-0001", "resolved", "a", &["--review", "n/a"]),
+        "unknown field `review`",
     );
-    assert_eq!(code, 1);
-    assert!(err.contains("unknown field `review`"), "{err}");
-    unchanged();
     // Unknown id: usage error.
     let (code, _, err) = gs(root, &["transition", "INC-0099", "resolved", "--by", "a"]);
     assert_eq!(code, 2);
@@ -574,10 +635,7 @@ fn transition_refusals_leave_the_file_alone() {
     // A file that does not validate is not touched.
     let broken = src.replace("impact: high", "impakt: high");
     write(root, "incidents/INC-0001.yaml", &broken);
-    let (code, _, err) = gs(
-        root,
-        &["transition", "INC-0001", "resolved", "--by", "a", "--at", AT],
-    );
+    let (code, _, err) = transition(root, "INC-0001", "resolved", "a", &[]);
     assert_eq!(code, 1);
     assert!(err.contains("refusing to edit incidents/INC-0001.yaml"), "{err}");
     assert!(err.contains("did you mean `impact`"), "{err}");
@@ -585,12 +643,13 @@ fn transition_refusals_leave_the_file_alone() {
     // Nor is one that breaks a cross-record rule.
     let other = src.replace("service: web", "service: gone");
     write(root, "incidents/INC-0001.yaml", &other);
-    let (code, _, _) = gs(
+    assert_refused(
         root,
-        &["transition", "INC-0001", "resolved", "--by", "a", "--at", AT],
+        rel,
+        &other,
+        transition(root, "INC-0001", "resolved", "a", &[]),
+        "refusing to edit incidents/INC-0001.yaml",
     );
-    assert_eq!(code, 1);
-    assert_eq!(read(root, "incidents/INC-0001.yaml"), other);
 }
 
 const CHANGE_FIELDS: &str = "apiVersion: gitsm/v1\nkind: Change\nid: CHG-0001\ntitle: Rotate TLS certificates\ntype: TYPE\nrisk: low\nservices: [web]\nrequested_by: carol\nplan: Rotate.\nrollback_plan: Restore the old certificate.\nwindow: {start: 2026-11-20T12:00:00Z, end: 2026-11-20T13:00:00Z}\napprovals: [{by: your-github-login, at: 2026-11-20T10:30:00Z}]\n";
@@ -619,29 +678,19 @@ fn change_targets_need_outcome_and_review() {
     write(root, path, change_at("emergency", &hist, None));
     assert_valid(root);
     let before = read(root, path);
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &["transition", "CHG-0001", "completed", "--by", "ivan", "--at", AT],
+        path,
+        &before,
+        transition(root, "CHG-0001", "completed", "ivan", &[]),
+        "a completed change needs `outcome`: pass --outcome",
     );
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("a completed change needs `outcome`: pass --outcome"),
-        "{err}"
-    );
-    assert_eq!(read(root, path), before);
-    let (code, _, err) = gs(
+    let (code, _, err) = transition(
         root,
-        &[
-            "transition",
-            "CHG-0001",
-            "completed",
-            "--by",
-            "ivan",
-            "--at",
-            AT,
-            "--outcome",
-            "rolled_back",
-        ],
+        "CHG-0001",
+        "completed",
+        "ivan",
+        &["--outcome", "rolled_back"],
     );
     assert_eq!(code, 0, "{err}");
     let after = read(root, path);
@@ -653,26 +702,19 @@ fn change_targets_need_outcome_and_review() {
             1
         ) + "  - at: 2026-11-21T10:00:00Z\n    by: ivan\n    status: completed\n"
     );
-    let (code, _, err) = gs(
+    assert_refused(
         root,
-        &["transition", "CHG-0001", "closed", "--by", "carol", "--at", AT],
+        path,
+        &after,
+        transition(root, "CHG-0001", "closed", "carol", &[]),
+        "closing an emergency change needs a post-implementation review",
     );
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("closing an emergency change needs a post-implementation review"),
-        "{err}"
-    );
-    assert_eq!(read(root, path), after);
-    let (code, _, err) = gs(
+    let (code, _, err) = transition(
         root,
+        "CHG-0001",
+        "closed",
+        "carol",
         &[
-            "transition",
-            "CHG-0001",
-            "closed",
-            "--by",
-            "carol",
-            "--at",
-            AT,
             "--review",
             "Certificate chain was incomplete.\nAdded a chain check to the runbook.",
         ],
@@ -812,18 +854,7 @@ fn log_follows_renames_and_sees_through_reformats() {
     );
     write(root, "inbox/INC-0001.yaml", &first);
     commit("File it in the inbox");
-    let (code, _, err) = gs(
-        root,
-        &[
-            "transition",
-            "INC-0001",
-            "investigating",
-            "--by",
-            "ivan",
-            "--at",
-            AT,
-        ],
-    );
+    let (code, _, err) = transition(root, "INC-0001", "investigating", "ivan", &[]);
     assert_eq!(code, 0, "{err}");
     commit("Investigate");
     git(root, &["mv", "inbox/INC-0001.yaml", "incidents/INC-0001.yaml"]);
@@ -839,19 +870,12 @@ fn log_follows_renames_and_sees_through_reformats() {
     assert_ne!(reformatted, text);
     write(root, "incidents/INC-0001.yaml", &reformatted);
     commit("Reformat");
-    let (code, _, err) = gs(
+    let (code, _, err) = transition(
         root,
-        &[
-            "transition",
-            "INC-0001",
-            "resolved",
-            "--by",
-            "ivan",
-            "--at",
-            "2026-11-21T11:00:00Z",
-            "--resolution",
-            "Restarted",
-        ],
+        "INC-0001",
+        "resolved",
+        "ivan",
+        &["--at", "2026-11-21T11:00:00Z", "--resolution", "Restarted"],
     );
     assert_eq!(code, 0, "{err}");
     commit("Resolve");
@@ -904,7 +928,15 @@ fn log_follows_renames_and_sees_through_reformats() {
 #[test]
 fn help_has_examples_and_completions_know_the_commands() {
     let d = init_repo();
-    for cmd in ["new", "transition", "log", "completions"] {
+    for cmd in [
+        "new",
+        "transition",
+        "log",
+        "completions",
+        "sla",
+        "report",
+        "status-page",
+    ] {
         let (code, out, _) = gs(d.path(), &[cmd, "--help"]);
         assert_eq!(code, 0);
         assert!(out.contains("Examples:\n  gitsm "), "{cmd}: {out}");
@@ -1082,4 +1114,155 @@ fn an_itsm_repo_in_a_sub_folder_of_git() {
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["commits"][0]["path"], "itsm/incidents/INC-0005.yaml");
     assert_eq!(j["commits"][0]["action"], "created");
+}
+
+/// `gs new incident …` with the usual flags plus `extra`.
+fn new_incident(root: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "new",
+        "incident",
+        "--title",
+        "Dry",
+        "--service",
+        "web",
+        "--impact",
+        "low",
+        "--urgency",
+        "low",
+        "--by",
+        "a",
+        "--at",
+        AT,
+    ];
+    args.extend(extra);
+    gs(root, &args)
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn new_dry_run_prints_the_file_and_writes_nothing() {
+    let d = init_repo();
+    let root = d.path();
+    let before = files_in(&root.join("incidents"));
+    let (code, out, err) = new_incident(root, &["--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("# yaml-language-server: $schema=../schemas/incident.json\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nid: INC-0001\n") && out.contains("\ntitle: Dry\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("timeline:\n  - at: 2026-11-21T10:00:00Z\n    by: a\n    status: new\n"),
+        "{out}"
+    );
+    assert_eq!(files_in(&root.join("incidents")), before);
+    // The printed file is exactly what a real run writes.
+    let (code, _, err) = new_incident(root, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(read(root, "incidents/INC-0001.yaml"), out);
+}
+
+#[test]
+fn reserved_and_nested_fields_are_refused_by_new_and_transition() {
+    let d = init_repo();
+    let root = d.path();
+    for (field, want) in [
+        ("status=resolved", "gitsm new sets `status` itself"),
+        ("id=INC-0099", "gitsm new sets `id` itself"),
+        ("timeline.0=x", "gitsm new sets `timeline` itself"),
+        ("kind=Problem", "gitsm new sets `kind` itself"),
+        ("apiVersion=x", "gitsm new sets `apiVersion` itself"),
+    ] {
+        let (code, out, err) = new_incident(root, &["--field", field]);
+        assert_eq!(code, 2, "{field}: {out}{err}");
+        assert!(err.contains(want), "{field}: {err}");
+        assert_eq!(files_in(&root.join("incidents")), vec![".gitkeep".to_string()]);
+    }
+    let (code, _, err) = new_incident(root, &[]);
+    assert_eq!(code, 0, "{err}");
+    let before = read(root, "incidents/INC-0001.yaml");
+    for (field, want) in [
+        ("status=resolved", "`status` is not set this way"),
+        ("timeline=x", "`timeline` is not set this way"),
+        ("id=INC-0002", "`id` is not set this way"),
+        ("kind=Problem", "`kind` is not set this way"),
+        ("apiVersion=x", "`apiVersion` is not set this way"),
+        (
+            "extra.source=pager",
+            "top-level text, number or boolean fields only",
+        ),
+        (
+            "related=[INC-0002]",
+            "top-level text, number or boolean fields only",
+        ),
+        ("extra={a: 1}", "top-level text, number or boolean fields only"),
+    ] {
+        let (code, out, err) = transition(root, "INC-0001", "acknowledged", "b", &["--field", field]);
+        assert_eq!(code, 2, "{field}: {out}{err}");
+        assert!(err.contains(want), "{field}: {err}");
+        assert_eq!(read(root, "incidents/INC-0001.yaml"), before, "{field}");
+    }
+}
+
+#[test]
+fn transition_prints_json() {
+    let d = init_repo();
+    let root = d.path();
+    let (code, _, err) = new_incident(root, &[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = transition(
+        root,
+        "INC-0001",
+        "acknowledged",
+        "bob",
+        &["--at", "2026-11-21T10:05:00Z", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        j,
+        serde_json::json!({
+            "id": "INC-0001",
+            "path": "incidents/INC-0001.yaml",
+            "from": "new",
+            "to": "acknowledged",
+            "at": "2026-11-21T10:05:00Z",
+            "by": "bob",
+        })
+    );
+    assert!(read(root, "incidents/INC-0001.yaml").ends_with("    by: bob\n    status: acknowledged\n"));
+}
+
+#[test]
+fn log_of_an_uncommitted_record() {
+    let d = git_repo();
+    let root = d.path();
+    let (code, _, err) = new_incident(root, &[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = gs(root, &["log", "INC-0001"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "INC-0001 (incidents/INC-0001.yaml): 0 commits\nno commit has touched it yet\n"
+    );
+    let (code, out, err) = gs(root, &["log", "INC-0001", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["path"], "incidents/INC-0001.yaml");
+    assert_eq!(j["commits"], serde_json::json!([]));
+    // An id that exists nowhere is an error.
+    let (code, _, err) = gs(root, &["log", "INC-0002"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no record has the id `INC-0002`"), "{err}");
 }

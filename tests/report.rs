@@ -724,3 +724,142 @@ fn availability_takes_the_worst_impact_and_spares_announced_maintenance() {
     let segs = service_states(&records, "web", from, now, now);
     assert_eq!(summarize(&segs).partial_outage, 1800);
 }
+
+/// The warning says what validation errors mean for the figures: unreadable
+/// records are left out, rule errors stay in. `report`, `sla` and
+/// `status-page` print the same line.
+#[test]
+fn validation_errors_warn_what_is_left_out_and_what_may_skew() {
+    let dir = small_repo();
+    let root = dir.path();
+    // Unreadable: not YAML a record can be read from.
+    write(
+        root,
+        "incidents/INC-0002.yaml",
+        "apiVersion: gitsm/v1\nkind: Incident\nid: [INC-0002\n",
+    );
+    // Readable, but breaks a rule: an unknown service.
+    write(
+        root,
+        "incidents/INC-0003.yaml",
+        "apiVersion: gitsm/v1\nkind: Incident\nid: INC-0003\ntitle: t\nservice: nope\nimpact: low\nurgency: low\nstatus: new\nreported_at: 2026-06-11T10:00:00Z\nreported_by: x\ntimeline:\n  - {at: 2026-06-11T10:00:00Z, by: x, status: new}\n",
+    );
+    // Rule errors: the unknown service, and small_repo has no ChangePolicy.
+    let want = "warning: 1 record could not be read and is left out; 2 rule errors may skew the figures (run `gitsm validate`)\n";
+    let site = tempfile::tempdir().unwrap();
+    let out = site.path().join("site");
+    for args in [
+        vec!["report", "--period", "2026-06", "--format", "json"],
+        vec!["sla"],
+        vec!["status-page", "--out", out.to_str().unwrap()],
+    ] {
+        let mut c = gitsm(root);
+        c.args(["--now", NOW]).args(&args);
+        let (code, stdout, err) = run(c);
+        assert_eq!(code, 0, "{args:?}: {stdout}{err}");
+        assert_eq!(err.matches("warning: ").count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("records that fail are left out"), "{err}");
+    }
+    // The unreadable record is left out of the report; the other one stays in.
+    let mut c = gitsm(root);
+    c.args(["--now", NOW, "report", "--period", "2026-06", "--format", "json"]);
+    let (_, stdout, _) = run(c);
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["totals"]["incidents"], 2, "{stdout}");
+}
+
+fn acme_json(args: &[&str]) -> Value {
+    let mut c = gitsm(&manifest_dir().join("examples/acme"));
+    c.args(args);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn default_period_is_the_last_full_month_in_the_repo_zone() {
+    let without = acme_json(&["--now", NOW, "report", "--format", "json"]);
+    let october = acme_json(&["--now", NOW, "report", "--period", "2026-10", "--format", "json"]);
+    assert_eq!(without["period"]["label"], "2026-10");
+    assert_eq!(without, october);
+    // 23:30 UTC on 30 November is already 1 December in Berlin (acme's zone):
+    // the last full month is November.
+    let late = acme_json(&["--now", "2026-11-30T23:30:00Z", "report", "--format", "json"]);
+    assert_eq!(late["period"]["label"], "2026-11");
+    assert_eq!(late["period"]["from"], "2026-10-31T23:00:00Z");
+    assert_eq!(late["period"]["to"], "2026-11-30T23:00:00Z");
+}
+
+#[test]
+fn service_filter_also_limits_problems_and_requests() {
+    let all = acme_json(&["--now", NOW, "report", "--period", "2026-10", "--format", "json"]);
+    let (from, to) = (
+        ts(all["period"]["from"].as_str().unwrap()),
+        ts(all["period"]["to"].as_str().unwrap()),
+    );
+    let acme = Acme::load();
+    let ids = |v: &Value| -> Vec<String> {
+        v["problems"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (mut with_requests, mut fewer_problems) = (0, 0);
+    let services: Vec<String> = acme.services().map(|s| s.id.to_string()).collect();
+    for sid in &services {
+        let one = acme_json(&[
+            "--now",
+            NOW,
+            "report",
+            "--period",
+            "2026-10",
+            "--service",
+            sid,
+            "--format",
+            "json",
+        ]);
+        // Problems: the unfiltered list, only those listing the service.
+        let want: Vec<String> = all["problems"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| {
+                p["services"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s == sid.as_str())
+            })
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids(&one), want, "{sid}");
+        assert_eq!(one["problems"]["open"], want.len(), "{sid}");
+        if want.len() < ids(&all).len() {
+            fewer_problems += 1;
+        }
+        // Requests: those of the service created in the period, counted from the records.
+        let n = acme
+            .records
+            .iter()
+            .filter(|l| match &l.record {
+                Record::Request(r) => {
+                    r.service.as_ref().is_some_and(|s| s.as_str() == sid)
+                        && r.timeline
+                            .first()
+                            .is_some_and(|e| e.at.as_jiff() >= from && e.at.as_jiff() < to)
+                }
+                _ => false,
+            })
+            .count();
+        assert_eq!(one["requests"]["count"], n, "{sid}");
+        if n > 0 {
+            with_requests += 1;
+            assert!(n < all["requests"]["count"].as_u64().unwrap() as usize, "{sid}");
+        }
+    }
+    assert!(with_requests >= 2, "{with_requests}");
+    assert!(fewer_problems >= 1, "{fewer_problems}");
+}

@@ -465,3 +465,96 @@ fn a_day_in_a_target_is_24_business_hours() {
     assert_eq!(res.due, Some(ts("2026-11-26T17:00:00+01:00")));
     assert_eq!(res.remaining, Some(71 * 3600));
 }
+
+/// "As of `now`" includes an event exactly at `now`, in `gitsm sla` and in the
+/// report alike (`gitsm::availability::status_as_of`).
+#[test]
+fn an_event_exactly_at_now_counts_in_sla_and_report() {
+    const NOW: &str = "2026-11-20T10:10:00Z";
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    use crate::common::write as w;
+    w(root, "gitsm.yaml", "apiVersion: gitsm/v1\nkind: Config\nid: t\n");
+    w(
+        root,
+        "catalog/svc.yaml",
+        "apiVersion: gitsm/v1\nkind: Service\nid: svc\nname: Svc\nowner: o\nsla: s\n",
+    );
+    w(
+        root,
+        "slas/s.yaml",
+        "apiVersion: gitsm/v1\nkind: SLA\nid: s\ncalendar: 24x7\ntargets:\n  P1: {response: 15m, resolution: 4h}\n",
+    );
+    let inc = |id: &str, status: &str| {
+        format!(
+            "apiVersion: gitsm/v1\nkind: Incident\nid: {id}\ntitle: T\nservice: svc\nimpact: high\nurgency: high\nstatus: {status}\nreported_at: 2026-11-20T10:00:00Z\nreported_by: x\ntimeline:\n  - {{at: 2026-11-20T10:00:00Z, by: x, status: new}}\n  - {{at: {NOW}, by: x, status: {status}}}\n"
+        )
+    };
+    // Acknowledged exactly at `now`: its response clock has stopped.
+    w(root, "incidents/INC-0001.yaml", inc("INC-0001", "acknowledged"));
+    // Closed exactly at `now`: no longer an open ticket.
+    w(root, "incidents/INC-0002.yaml", inc("INC-0002", "closed"));
+    let prb = |id: &str, events: &str, status: &str| {
+        format!(
+            "apiVersion: gitsm/v1\nkind: Problem\nid: {id}\ntitle: P\nservices: [svc]\nstatus: {status}\ntimeline:\n{events}"
+        )
+    };
+    // Resolved exactly at `now`: not open at the report's end.
+    w(
+        root,
+        "problems/PRB-0001.yaml",
+        prb(
+            "PRB-0001",
+            &format!("  - {{at: 2026-10-19T09:00:00Z, by: x, status: new}}\n  - {{at: {NOW}, by: x, status: resolved}}\n"),
+            "resolved",
+        ),
+    );
+    // Opened exactly at `now`: opened in the period and open.
+    w(
+        root,
+        "problems/PRB-0002.yaml",
+        prb(
+            "PRB-0002",
+            &format!("  - {{at: {NOW}, by: x, status: new}}\n"),
+            "new",
+        ),
+    );
+
+    let mut c = crate::common::gitsm(root);
+    c.args(["--now", NOW, "sla", "--format", "json"]);
+    let (code, out, err) = crate::common::run(c);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let t = doc["tickets"].as_array().unwrap();
+    assert_eq!(t.len(), 1, "{out}");
+    assert_eq!(t[0]["id"], "INC-0001");
+    assert_eq!(t[0]["status"], "acknowledged", "{out}");
+    let response = t[0]["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "response")
+        .unwrap();
+    assert_eq!(response["phase"], "stopped", "{out}");
+    assert_eq!(response["elapsed"], 600, "{out}");
+
+    let mut c = crate::common::gitsm(root);
+    c.args([
+        "--now",
+        NOW,
+        "report",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--format",
+        "json",
+    ]);
+    let (code, out, err) = crate::common::run(c);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let p = &doc["problems"];
+    assert_eq!(p["opened"], 1, "{p}");
+    assert_eq!(p["open"], 1, "{p}");
+    assert_eq!(p["list"][0]["id"], "PRB-0002", "{p}");
+}

@@ -545,6 +545,65 @@ fn uptime_equals_the_availability_module_for_a_reopened_incident() {
     assert!(shown < (open_only * 1000.0).floor() / 1000.0, "{shown}");
 }
 
+/// The status page's uptime % of every acme service is the service report's
+/// availability for the same service and window (the first bar's day to
+/// `--now`), so the two can never drift apart.
+#[test]
+fn acme_uptime_equals_the_report_availability() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("site");
+    let root = manifest_dir().join("examples/acme");
+    let (code, stdout, stderr) = build_site(&root, &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let doc = status_json(&out);
+    let services = doc["services"].as_array().unwrap();
+    assert!(services.len() >= 5);
+    let days = services[0]["days"].as_array().unwrap();
+    let first = days[0]["date"].as_str().unwrap();
+    let last = days.last().unwrap()["date"].as_str().unwrap();
+    let mut c = gitsm(&root);
+    c.args([
+        "--now", NOW, "report", "--from", first, "--to", last, "--format", "json",
+    ]);
+    let (code, rep, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let rep: serde_json::Value = serde_json::from_str(&rep).unwrap();
+    let mut below_100 = 0;
+    for s in services {
+        let id = s["id"].as_str().unwrap();
+        let shown = s["uptime_percent"].as_f64().unwrap();
+        let r = rep["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not in the report"));
+        let pct = r["availability"]["percent"].as_f64().unwrap();
+        assert!(
+            (shown - (pct * 1000.0).floor() / 1000.0).abs() < 1e-9,
+            "{id}: status page {shown} vs report {pct}"
+        );
+        // A day's downtime is the report's unplanned outage time of that day:
+        // summed over the bars it is the report's major + partial outage.
+        let down: i64 = s["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["downtime_seconds"].as_i64().unwrap())
+            .sum();
+        let sum = &r["availability"]["summary"];
+        assert_eq!(
+            down,
+            sum["major_outage"].as_i64().unwrap() + sum["partial_outage"].as_i64().unwrap(),
+            "{id}"
+        );
+        if pct < 100.0 {
+            below_100 += 1;
+        }
+    }
+    assert!(below_100 >= 2, "acme has outages in the 90 days: {below_100}");
+}
+
 #[test]
 fn status_json_matches_its_checked_in_schema() {
     let path = manifest_dir().join("schemas/status.json");
@@ -957,4 +1016,115 @@ fn services_are_grouped_and_ordered_by_config() {
     for (path, text) in read_tree(&out) {
         assert!(!text.contains("SECRET-SERVICE-NAME"), "{path}");
     }
+}
+
+/// An incident for the hiding tests: reported at `at`, with one timeline
+/// note (`public` or not).
+fn plain_incident(id: &str, service: &str, at: &str, impact: &str, public_note: bool) -> String {
+    format!(
+        "apiVersion: gitsm/v1\nkind: Incident\nid: {id}\ntitle: Title of {id}\nservice: {service}\nimpact: medium\nurgency: medium\nstatus: investigating\nreported_at: {at}\nreported_by: x\ncustomer_impact: {impact}\ntimeline:\n  - {{at: {at}, by: x, status: new}}\n  - {{at: {at}, by: x, status: investigating, note: Note of {id}, public: {public_note}}}\n"
+    )
+}
+
+#[test]
+fn future_incidents_and_quiet_ones_are_not_on_the_page() {
+    let dir = init_repo();
+    let root = dir.path();
+    write(root, "catalog/web.yaml", service("web", "Web", 1, true));
+    write(root, "catalog/api.yaml", service("api", "API", 2, true));
+    // Reported an hour after --now: not yet happened.
+    write(
+        root,
+        "incidents/INC-0001.yaml",
+        plain_incident("INC-0001", "web", "2026-11-24T13:00:00Z", "major_outage", true),
+    );
+    // No customer impact and only an internal note: nothing customers saw or were told.
+    write(
+        root,
+        "incidents/INC-0002.yaml",
+        plain_incident("INC-0002", "web", "2026-11-24T09:00:00Z", "none", false),
+    );
+    // No impact but a public note: shown.
+    write(
+        root,
+        "incidents/INC-0003.yaml",
+        plain_incident("INC-0003", "web", "2026-11-24T08:00:00Z", "none", true),
+    );
+    // Impact, internal note only: shown.
+    write(
+        root,
+        "incidents/INC-0004.yaml",
+        plain_incident("INC-0004", "api", "2026-11-24T10:00:00Z", "partial_outage", false),
+    );
+    let out = root.join("site");
+    let (code, stdout, stderr) = build_site(root, &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let doc = status_json(&out);
+    let ids: Vec<&str> = doc["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["INC-0004", "INC-0003"]);
+    let files = read_tree(&out);
+    for hidden in ["INC-0001", "INC-0002"] {
+        for (path, text) in &files {
+            assert!(
+                !text.contains(&format!("Title of {hidden}")),
+                "{path} shows {hidden}"
+            );
+            assert!(!path.contains(hidden), "{path}");
+        }
+    }
+    // The future outage does not count either: web is fully up, today operational.
+    let web = doc["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "web")
+        .unwrap()
+        .clone();
+    assert_eq!(web["uptime_percent"], 100.0);
+    assert_eq!(web["status"], "operational");
+    assert_eq!(
+        web["days"].as_array().unwrap().last().unwrap()["status"],
+        "operational"
+    );
+}
+
+#[test]
+fn an_unknown_time_zone_warns_w0702_and_uses_utc() {
+    let dir = init_repo();
+    let root = dir.path();
+    write(root, "catalog/web.yaml", service("web", "Web", 1, true));
+    let cfg = std::fs::read_to_string(root.join("gitsm.yaml")).unwrap();
+    let cfg: String = cfg
+        .lines()
+        .filter(|l| !l.starts_with("timezone:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write(root, "gitsm.yaml", format!("{cfg}timezone: Mars/Olympus_Mons\n"));
+    // 23:30 UTC: in a zone east of UTC this would already be the next day.
+    write(
+        root,
+        "incidents/INC-0001.yaml",
+        plain_incident("INC-0001", "web", "2026-11-23T23:30:00Z", "major_outage", true),
+    );
+    let out = root.join("site");
+    let (code, stdout, stderr) = build_site(root, &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("W0702"), "{stderr}");
+    assert!(
+        stderr.contains("time zone `Mars/Olympus_Mons` is unknown; the status page uses UTC"),
+        "{stderr}"
+    );
+    let doc = status_json(&out);
+    assert_eq!(doc["page"]["time_zone"], "UTC");
+    let days = doc["services"][0]["days"].as_array().unwrap();
+    assert_eq!(days.last().unwrap()["date"], "2026-11-24");
+    let d23 = &days[days.len() - 2];
+    assert_eq!(d23["date"], "2026-11-23");
+    assert_eq!(d23["status"], "major_outage");
+    assert_eq!(d23["downtime_seconds"], 1800);
 }

@@ -1,4 +1,4 @@
-use super::new::Format;
+use super::common::Format;
 use super::{Globals, ERROR, OK};
 use gitsm::history::{self, FieldChange, Revision};
 use gitsm::repo::{self, GitTree, Source, WorkTree};

@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. One module per subcommand.
 
+mod common;
 mod completions;
 mod gate;
 mod init;

@@ -1,12 +1,11 @@
+use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
 use super::{Globals, ERROR, FOUND, OK};
 use anyhow::Context;
 use clap::ValueEnum;
 use gitsm::author;
-use gitsm::diag::{self, Finding, Severity};
-use gitsm::model::{Kind, Timestamp, API_VERSION};
+use gitsm::model::{Kind, API_VERSION};
 use gitsm::repo::{self, WorkTree};
 use serde_json::{json, Map, Value as J};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Create a ticket with the next free id
@@ -78,12 +77,6 @@ enum NewKind {
     Change,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub(super) enum Format {
-    Human,
-    Json,
-}
-
 impl NewKind {
     fn kind(self) -> Kind {
         match self {
@@ -92,108 +85,6 @@ impl NewKind {
             NewKind::Request => Kind::Request,
             NewKind::Change => Kind::Change,
         }
-    }
-}
-
-/// Who acts: `--by`, else git config `github.user`, else `user.name`, else `$USER`.
-pub(super) fn resolve_by(by: Option<String>, root: &Path) -> anyhow::Result<String> {
-    if let Some(b) = by {
-        if b.trim().is_empty() {
-            anyhow::bail!("--by is empty");
-        }
-        return Ok(b);
-    }
-    let config = git2::Repository::discover(root)
-        .and_then(|r| r.config())
-        .or_else(|_| git2::Config::open_default());
-    if let Ok(c) = config {
-        for key in ["github.user", "user.name"] {
-            if let Ok(v) = c.get_string(key) {
-                if !v.trim().is_empty() {
-                    return Ok(v.trim().to_string());
-                }
-            }
-        }
-    }
-    match std::env::var("USER") {
-        Ok(u) if !u.trim().is_empty() => Ok(u),
-        _ => anyhow::bail!("cannot tell who you are: pass --by LOGIN or set `git config github.user`"),
-    }
-}
-
-/// The event time: `--at` as written, else `--now`, else the current second,
-/// written with the offset of the repo's `timezone` (UTC when unset).
-pub(super) fn event_time(g: &Globals, at: Option<String>, root: &Path) -> anyhow::Result<String> {
-    match at {
-        Some(s) => {
-            s.parse::<Timestamp>().map_err(|e| anyhow::anyhow!("--at: {e}"))?;
-            Ok(s)
-        }
-        None => {
-            let now = match g.now {
-                Some(t) => t,
-                None => jiff::Timestamp::now().round(jiff::Unit::Second)?,
-            };
-            let tz = config_timezone(root).and_then(|name| jiff::tz::db().get(&name).ok());
-            Ok(match tz {
-                Some(tz) if tz.to_offset(now) != jiff::tz::Offset::UTC => now
-                    .to_zoned_datetime(tz)
-                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
-                    .to_string(),
-                _ => now.to_string(),
-            })
-        }
-    }
-}
-
-/// `timezone:` from gitsm.yaml, read without the full loader.
-fn config_timezone(root: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(root.join(repo::CONFIG_FILE)).ok()?;
-    let node = gitsm::yaml::parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()??;
-    node.get("timezone")?.as_str().map(str::to_string)
-}
-
-/// Serialises `new` and `transition` in one repo: an exclusive lock on a file
-/// in the git dir (`.git/gitsm.lock`), or `.gitsm.lock` in the ITSM repo when
-/// it is not in git. Held until the returned file is dropped.
-pub(super) fn lock(root: &Path) -> anyhow::Result<std::fs::File> {
-    let path = match git2::Repository::discover(root) {
-        Ok(r) => r.path().join("gitsm.lock"),
-        Err(_) => root.join(".gitsm.lock"),
-    };
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-    f.lock()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(f)
-}
-
-/// The errors a validation found in one file.
-pub(super) fn errors_in(findings: &[Finding], file: &str) -> Vec<Finding> {
-    findings
-        .iter()
-        .filter(|f| f.file == file && f.severity == Severity::Error)
-        .cloned()
-        .collect()
-}
-
-pub(super) fn print_findings(findings: &[Finding], file: &str, text: &str, color: bool) {
-    let mut sources = HashMap::new();
-    sources.insert(file.to_string(), text.to_string());
-    eprint!("{}", diag::render_human(findings, &sources, color));
-}
-
-/// A path for the user: relative to the current folder when it is inside it.
-pub(super) fn shown(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    match cwd.as_ref().and_then(|c| abs.strip_prefix(c).ok()) {
-        Some(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
-        _ => path.display().to_string(),
     }
 }
 
@@ -382,7 +273,13 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let id = author::next_id(&prefix, digits, taken.iter().map(String::as_str));
     f.insert("id".into(), json!(id));
     let rel = format!("{}/{id}.yaml", kind.folder());
-    let text = author::render_new(kind, &schema_ref(&root, kind), &f);
+    let text = match author::render_new(kind, &schema_ref(&root, kind), &f) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {id} was not written: {e}");
+            return Ok(ERROR);
+        }
+    };
 
     let overlay = author::Overlay {
         base: &source,

@@ -1,4 +1,4 @@
-use super::{Globals, ERROR, OK};
+use super::{common, Globals, ERROR, OK};
 use clap::ValueEnum;
 use gitsm::report::{self, Format as RFormat, Period};
 use std::path::PathBuf;
@@ -39,32 +39,11 @@ enum Format {
     Json,
 }
 
-/// Tells the user on stderr when the repo has errors: figures may be off.
-pub fn warn_findings(v: &gitsm::validate::Validation) {
-    if v.has_errors() {
-        let n = v
-            .findings
-            .iter()
-            .filter(|f| f.severity == gitsm::diag::Severity::Error)
-            .count();
-        eprintln!("warning: the repo has {n} validation errors; records that fail are left out (run `gitsm validate`)");
-    }
-}
-
-/// The repo's time zone (`timezone` in gitsm.yaml), UTC by default.
-pub fn repo_timezone(s: &gitsm::repo::Snapshot) -> String {
-    s.config()
-        .and_then(|c| c.timezone.clone())
-        .filter(|tz| jiff::tz::db().get(tz).is_ok())
-        .unwrap_or_else(|| "UTC".into())
-}
-
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
-    let v = gitsm::validate::validate(&gitsm::repo::WorkTree::new(&root))?;
-    warn_findings(&v);
+    let v = common::load_for_figures(&root)?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
-    let tz = repo_timezone(&v.snapshot);
+    let tz = common::repo_timezone(&v.snapshot);
     let period = match (&a.period, &a.from, &a.to) {
         (Some(p), _, _) => Period::month(p, &tz),
         (None, Some(f), Some(t)) => Period::days(f, t, &tz),

@@ -26,8 +26,7 @@ enum Format {
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
-    let v = gitsm::validate::validate(&gitsm::repo::WorkTree::new(&root))?;
-    super::report::warn_findings(&v);
+    let v = super::common::load_for_figures(&root)?;
     let records = &v.snapshot.records;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     let ctx = SlaContext::new(records);
@@ -37,7 +36,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         }
     }
     let tickets = ctx.open_tickets(records, now, a.service.as_deref());
-    let tz_name = super::report::repo_timezone(&v.snapshot);
+    let tz_name = super::common::repo_timezone(&v.snapshot);
     match a.format {
         Format::Json => {
             let doc = serde_json::json!({ "now": now, "timezone": tz_name, "tickets": tickets });

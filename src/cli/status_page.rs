@@ -26,8 +26,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64());
         }
     };
-    let source = gitsm::repo::WorkTree::new(&root);
-    let snap = gitsm::repo::load(&source)?;
+    let v = super::common::load_for_figures(&root)?;
+    let snap = v.snapshot;
     lap("load");
     let built = gitsm::status::build(&snap, now);
     lap("build");
@@ -38,30 +38,22 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let written = gitsm::status::site::write(&a.out, &files)?;
     lap("write");
 
-    // Records the loader could not read are not on the page; say so.
-    let mut findings: Vec<_> = snap
-        .findings
-        .iter()
-        .filter(|f| f.severity == gitsm::diag::Severity::Error)
-        .cloned()
-        .collect();
-    let skipped = findings.len();
-    findings.extend(built.findings.iter().cloned());
-    if !findings.is_empty() {
+    // Settings the page refused and records it left out (e.g. an id that
+    // cannot name a page); unreadable records are counted in the warning
+    // `load_for_figures` printed.
+    if !built.findings.is_empty() {
         let mut sources: HashMap<String, String> = HashMap::new();
-        for f in &findings {
+        for f in &built.findings {
             if !sources.contains_key(&f.file) {
                 if let Ok(t) = std::fs::read_to_string(root.join(&f.file)) {
                     sources.insert(f.file.clone(), t);
                 }
             }
         }
-        eprint!("{}", gitsm::diag::render_human(&findings, &sources, g.color));
-        if skipped > 0 {
-            eprintln!(
-                "warning: {skipped} problem(s) in records; records that could not be read are not on the status page (run `gitsm validate`)"
-            );
-        }
+        eprint!(
+            "{}",
+            gitsm::diag::render_human(&built.findings, &sources, g.color)
+        );
     }
     let d = &built.doc;
     println!(

@@ -1,4 +1,4 @@
-use super::new::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
+use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
 use super::{Globals, ERROR, FOUND, OK};
 use anyhow::Context;
 use gitsm::author::{self, Move, Ticket};

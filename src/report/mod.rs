@@ -671,7 +671,16 @@ fn problem_kpi(
     wanted: &dyn Fn(&str) -> bool,
 ) -> ProblemKpi {
     let mut k = ProblemKpi::default();
-    let at = period.to.min(now);
+    // As of the end of the period: `now` itself (an event at `now` counts) while
+    // the period runs, else the last instant before its exclusive end.
+    let as_of = if now < period.to {
+        now
+    } else {
+        period
+            .to
+            .checked_sub(jiff::SignedDuration::from_nanos(1))
+            .unwrap_or(period.to)
+    };
     for l in records {
         let Record::Problem(p) = &l.record else { continue };
         // Without --service every problem counts, with or without services.
@@ -682,20 +691,14 @@ fn problem_kpi(
         let Some(opened) = created(&p.timeline) else {
             continue;
         };
-        if opened >= at {
+        if opened > as_of {
             continue;
         }
         if period.contains(opened) {
             k.opened += 1;
         }
         // The status at the end of the period.
-        let status = p
-            .timeline
-            .iter()
-            .filter(|e| e.at.as_jiff() < at)
-            .filter_map(|e| e.status)
-            .next_back()
-            .unwrap_or(ProblemStatus::New);
+        let status = crate::availability::status_as_of(&p.timeline, as_of).unwrap_or(ProblemStatus::New);
         if matches!(status, ProblemStatus::Resolved | ProblemStatus::Closed) {
             continue;
         }

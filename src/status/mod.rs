@@ -248,10 +248,9 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
         } else {
             MaintenancePhase::Scheduled
         };
-        let updates = ch
-            .timeline
+        let updates = crate::availability::as_of(&ch.timeline, now)
             .iter()
-            .filter(|e| e.public && e.at.as_jiff() <= now)
+            .filter(|e| e.public)
             .filter_map(|e| {
                 let text = e.note.clone()?;
                 let st = e
@@ -339,9 +338,12 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
         .iter()
         .map(|(_, s)| {
             let sp = spans.get(s.id.as_str()).unwrap_or(&empty);
-            let days = uptime::daily(sp, today, HISTORY_DAYS as usize, &tz, now);
-            let from = uptime::day_start(days[0].date, &tz);
-            let pct = uptime::uptime_percent(sp, from, now);
+            // Uptime % and downtime are the service report's figures
+            // (`availability`), over the start of the first bar's day to `now`.
+            let from = uptime::day_start(uptime::first_day(today, HISTORY_DAYS as usize), &tz);
+            let segments = crate::availability::service_states(&snap.records, s.id.as_str(), from, now, now);
+            let pct = crate::availability::percent(&segments);
+            let days = uptime::daily(sp, &segments, today, HISTORY_DAYS as usize, &tz, now);
             ServiceStatus {
                 id: s.id.clone(),
                 name: s.name.clone(),
@@ -418,10 +420,7 @@ fn incident_doc(inc: &Incident, services: Vec<Id>, url: String, now: jiff::Times
         .sum();
     let mut updates = Vec::new();
     let mut phase = IncidentPhase::Investigating;
-    for e in &inc.timeline {
-        if e.at.as_jiff() > now {
-            break;
-        }
+    for e in crate::availability::as_of(&inc.timeline, now) {
         if let Some(st) = e.status {
             phase = phase_of(st);
         }

@@ -1,16 +1,17 @@
-//! Per-service impact over time: when an incident or a maintenance affected a
-//! service, the worst state of each calendar day, and the uptime percentage.
+//! Per-service impact over time for the status page: the spans that colour a
+//! day's bar and name its events, and the buckets of calendar days.
 //!
-//! The definitions of *when* an incident or a maintenance affects a service
-//! are not here: they live in [`crate::availability`] (shared with the
-//! service report) — [`crate::availability::impact_interval`] for incidents,
+//! No availability maths is here. *When* an incident or a maintenance affects
+//! a service is [`crate::availability`]'s definition (shared with the service
+//! report) — [`crate::availability::impact_interval`] for incidents,
 //! [`crate::availability::maintenance_window`] and
-//! [`crate::availability::announced`] for maintenance. This module only turns
-//! them into [`Span`]s and buckets them for the status page:
-//! - Downtime is time in `partial_outage` or `major_outage`, minus time inside
-//!   a planned maintenance window. Degraded performance is not downtime.
+//! [`crate::availability::announced`] for maintenance — and the uptime % and a
+//! day's downtime come from [`crate::availability::service_states`]:
+//! - Downtime is unplanned time in `partial_outage` or `major_outage` (the
+//!   worst state at each instant). Degraded performance is not downtime.
 //! - Days are calendar days in the config's time zone.
 
+use crate::availability::Segment;
 use crate::model::{Change, CustomerImpact, Incident, IncidentStatus};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -94,12 +95,7 @@ pub fn incident_is_open(status: IncidentStatus) -> bool {
 /// The incident's status at `now`: the last status in its timeline at or
 /// before `now` (`new` when it has none yet).
 pub fn status_at(inc: &Incident, now: Timestamp) -> IncidentStatus {
-    inc.timeline
-        .iter()
-        .take_while(|e| e.at.as_jiff() <= now)
-        .filter_map(|e| e.status)
-        .last()
-        .unwrap_or(IncidentStatus::New)
+    crate::availability::status_as_of(&inc.timeline, now).unwrap_or(IncidentStatus::New)
 }
 
 /// The periods during which an incident was *open* (being worked on):
@@ -114,11 +110,9 @@ pub fn status_at(inc: &Incident, now: Timestamp) -> IncidentStatus {
 pub fn open_periods(inc: &Incident, now: Timestamp) -> Vec<(Timestamp, Timestamp)> {
     let mut out = Vec::new();
     let mut open_since = Some(inc.reported_at.as_jiff());
-    for ev in &inc.timeline {
+    // The future of `--now` is unknown.
+    for ev in crate::availability::as_of(&inc.timeline, now) {
         let at = ev.at.as_jiff();
-        if at > now {
-            break; // the future of `--now` is unknown
-        }
         let Some(st) = ev.status else { continue };
         match (open_since, incident_is_open(st)) {
             (Some(s), false) => {
@@ -202,64 +196,14 @@ pub fn date_of(t: Timestamp, tz: &TimeZone) -> Date {
     t.to_zoned_datetime(tz.clone()).date()
 }
 
-fn merge(mut v: Vec<(Timestamp, Timestamp)>) -> Vec<(Timestamp, Timestamp)> {
-    v.sort();
-    let mut out: Vec<(Timestamp, Timestamp)> = Vec::with_capacity(v.len());
-    for (s, e) in v {
-        match out.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => out.push((s, e)),
-        }
-    }
-    out
-}
-
-/// `a` minus `b`; both merged and sorted.
-fn subtract(a: &[(Timestamp, Timestamp)], b: &[(Timestamp, Timestamp)]) -> Vec<(Timestamp, Timestamp)> {
-    let mut out = Vec::new();
-    for &(mut s, e) in a {
-        for &(bs, be) in b {
-            if be <= s || bs >= e {
-                continue;
-            }
-            if bs > s {
-                out.push((s, bs));
-            }
-            s = s.max(be);
-            if s >= e {
-                break;
-            }
-        }
-        if s < e {
-            out.push((s, e));
-        }
-    }
-    out
-}
-
-/// The intervals that count as downtime: outage spans minus planned maintenance.
-pub fn downtime_intervals(spans: &[Span]) -> Vec<(Timestamp, Timestamp)> {
-    let down = merge(
-        spans
-            .iter()
-            .filter(|s| s.state.is_down())
-            .map(|s| (s.start, s.end))
-            .collect(),
-    );
-    let planned = merge(
-        spans
-            .iter()
-            .filter(|s| s.state == State::UnderMaintenance && s.planned)
-            .map(|s| (s.start, s.end))
-            .collect(),
-    );
-    subtract(&down, &planned)
-}
-
-fn overlap(iv: &[(Timestamp, Timestamp)], from: Timestamp, to: Timestamp) -> i64 {
-    iv.iter()
-        .map(|&(s, e)| {
-            let (s, e) = (s.max(from), e.min(to));
+/// Seconds of `segments` that count as downtime and fall inside `[from, to)`:
+/// unplanned `partial_outage` or `major_outage` time (unweighted).
+pub fn downtime_secs(segments: &[Segment], from: Timestamp, to: Timestamp) -> i64 {
+    segments
+        .iter()
+        .filter(|g| !g.planned && State::from_impact(g.impact).is_down())
+        .map(|g| {
+            let (s, e) = (g.start.max(from), g.end.min(to));
             if e > s {
                 e.duration_since(s).as_secs()
             } else {
@@ -269,54 +213,25 @@ fn overlap(iv: &[(Timestamp, Timestamp)], from: Timestamp, to: Timestamp) -> i64
         .sum()
 }
 
-/// Seconds of downtime between `from` and `to`.
-pub fn downtime_secs(spans: &[Span], from: Timestamp, to: Timestamp) -> i64 {
-    overlap(&downtime_intervals(spans), from, to)
+/// The first day of the `count` days ending with `last`.
+pub fn first_day(last: Date, count: usize) -> Date {
+    last.checked_sub(jiff::Span::new().days(count.saturating_sub(1) as i64))
+        .unwrap_or(last)
 }
 
-/// Uptime in percent between `from` and `to` (100 when the period is empty).
-///
-/// The same convention as the service report ([`crate::availability::weight`]):
-/// a major outage counts in full, a partial outage at 30 %, degraded
-/// performance not at all, and planned maintenance is not counted. The worst
-/// state at each instant decides.
-pub fn uptime_percent(spans: &[Span], from: Timestamp, to: Timestamp) -> f64 {
-    let total = to.duration_since(from).as_secs();
-    if total <= 0 {
-        return 100.0;
-    }
-    let planned = merge(
-        spans
-            .iter()
-            .filter(|s| s.state == State::UnderMaintenance && s.planned)
-            .map(|s| (s.start, s.end))
-            .collect(),
-    );
-    let of = |state: State| {
-        merge(
-            spans
-                .iter()
-                .filter(|s| s.state == state)
-                .map(|s| (s.start, s.end))
-                .collect(),
-        )
-    };
-    let major = subtract(&of(State::MajorOutage), &planned);
-    let partial = subtract(&subtract(&of(State::PartialOutage), &major), &planned);
-    let weighted = overlap(&major, from, to) as f64
-        * crate::availability::weight(crate::model::CustomerImpact::MajorOutage)
-        + overlap(&partial, from, to) as f64
-            * crate::availability::weight(crate::model::CustomerImpact::PartialOutage);
-    100.0 * (1.0 - weighted / total as f64)
-}
-
-/// The `count` days ending with `last` (oldest first): each day's worst state,
-/// downtime and the sources that touched it. Time after `now` is not counted.
-pub fn daily(spans: &[Span], last: Date, count: usize, tz: &TimeZone, now: Timestamp) -> Vec<Day> {
-    let down = downtime_intervals(spans);
-    let first = last
-        .checked_sub(jiff::Span::new().days(count.saturating_sub(1) as i64))
-        .unwrap_or(last);
+/// The `count` days ending with `last` (oldest first): each day's worst state
+/// and the sources that touched it (from the page's `spans`), and its downtime
+/// (from the service's availability `segments`,
+/// [`crate::availability::service_states`]). Time after `now` is not counted.
+pub fn daily(
+    spans: &[Span],
+    segments: &[Segment],
+    last: Date,
+    count: usize,
+    tz: &TimeZone,
+    now: Timestamp,
+) -> Vec<Day> {
+    let first = first_day(last, count);
     let mut out = Vec::with_capacity(count);
     let mut date = first;
     let mut start = day_start(date, tz);
@@ -336,7 +251,7 @@ pub fn daily(spans: &[Span], last: Date, count: usize, tz: &TimeZone, now: Times
         out.push(Day {
             date,
             worst,
-            downtime: overlap(&down, start, end.min(now)),
+            downtime: downtime_secs(segments, start, end.min(now)),
             sources,
         });
         date = next;
@@ -362,40 +277,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn uptime_weighs_outages_like_the_report() {
-        let from = ts("2026-11-01T00:00:00Z");
-        let to = ts("2026-11-02T00:00:00Z"); // 24 h
-        let spans = vec![
-            // 2 h partial, of which 1 h under a major outage and 30 min planned.
-            span(
-                "2026-11-01T10:00:00Z",
-                "2026-11-01T12:00:00Z",
-                State::PartialOutage,
-                false,
-            ),
-            span(
-                "2026-11-01T11:00:00Z",
-                "2026-11-01T12:00:00Z",
-                State::MajorOutage,
-                false,
-            ),
-            span(
-                "2026-11-01T10:00:00Z",
-                "2026-11-01T10:30:00Z",
-                State::UnderMaintenance,
-                true,
-            ),
-            span(
-                "2026-11-01T20:00:00Z",
-                "2026-11-01T22:00:00Z",
-                State::DegradedPerformance,
-                false,
-            ),
-        ];
-        // Counted: 1 h major (weight 1) + 30 min partial (weight 0.3) = 3600 + 540 s.
-        let want = 100.0 * (1.0 - 4140.0 / 86400.0);
-        assert!((uptime_percent(&spans, from, to) - want).abs() < 1e-9);
+    fn seg(a: &str, b: &str, impact: CustomerImpact, planned: bool) -> Segment {
+        Segment {
+            start: ts(a),
+            end: ts(b),
+            impact,
+            planned,
+        }
     }
 
     #[test]
@@ -420,18 +308,47 @@ mod tests {
                 false,
             ),
         ];
+        // What `availability::service_states` makes of them (worst state wins).
+        use CustomerImpact::*;
+        let segments = vec![
+            seg("2026-11-20T00:00:00Z", "2026-11-20T10:00:00Z", None, false),
+            seg(
+                "2026-11-20T10:00:00Z",
+                "2026-11-20T11:00:00Z",
+                DegradedPerformance,
+                false,
+            ),
+            seg("2026-11-20T11:00:00Z", "2026-11-20T11:30:00Z", MajorOutage, false),
+            seg(
+                "2026-11-20T11:30:00Z",
+                "2026-11-20T12:00:00Z",
+                DegradedPerformance,
+                false,
+            ),
+            seg("2026-11-20T12:00:00Z", "2026-11-21T23:00:00Z", None, false),
+            seg(
+                "2026-11-21T23:00:00Z",
+                "2026-11-22T01:00:00Z",
+                PartialOutage,
+                false,
+            ),
+            seg("2026-11-22T01:00:00Z", "2026-11-22T12:00:00Z", None, false),
+        ];
         let now = ts("2026-11-22T12:00:00Z");
-        let days = daily(&spans, "2026-11-22".parse().unwrap(), 3, &TimeZone::UTC, now);
+        let days = daily(
+            &spans,
+            &segments,
+            "2026-11-22".parse().unwrap(),
+            3,
+            &TimeZone::UTC,
+            now,
+        );
         assert_eq!(days.len(), 3);
         assert_eq!(days[0].worst, State::MajorOutage);
         assert_eq!(days[0].downtime, 1800);
         assert_eq!(days[1].worst, State::PartialOutage);
         assert_eq!(days[1].downtime, 3600);
         assert_eq!(days[2].downtime, 3600);
-        let pct = uptime_percent(&spans, ts("2026-11-20T00:00:00Z"), now);
-        // 30 min major in full + 2 h partial at 30 %.
-        let expected = 100.0 * (1.0 - (1800.0 + 0.3 * 7200.0) / (60.0 * 3600.0));
-        assert!((pct - expected).abs() < 1e-9, "{pct}");
     }
 
     #[test]
@@ -444,8 +361,15 @@ mod tests {
             State::MajorOutage,
             false,
         )];
+        let segments = vec![seg(
+            "2026-11-20T23:30:00Z",
+            "2026-11-20T23:45:00Z",
+            CustomerImpact::MajorOutage,
+            false,
+        )];
         let days = daily(
             &spans,
+            &segments,
             "2026-11-21".parse().unwrap(),
             2,
             &berlin,
@@ -457,37 +381,31 @@ mod tests {
     }
 
     #[test]
-    fn planned_maintenance_is_not_downtime() {
-        let spans = vec![
-            span(
-                "2026-11-20T10:00:00Z",
+    fn planned_time_and_degraded_performance_are_not_downtime() {
+        use CustomerImpact::*;
+        let segments = vec![
+            seg("2026-11-20T09:00:00Z", "2026-11-20T10:00:00Z", None, true),
+            seg("2026-11-20T10:00:00Z", "2026-11-20T11:00:00Z", MajorOutage, true),
+            seg("2026-11-20T11:00:00Z", "2026-11-20T12:00:00Z", MajorOutage, false),
+            seg(
                 "2026-11-20T12:00:00Z",
-                State::MajorOutage,
+                "2026-11-20T13:00:00Z",
+                PartialOutage,
                 false,
             ),
-            span(
-                "2026-11-20T09:00:00Z",
-                "2026-11-20T11:00:00Z",
-                State::UnderMaintenance,
-                true,
-            ),
-        ];
-        assert_eq!(
-            downtime_secs(&spans, ts("2026-11-20T00:00:00Z"), ts("2026-11-21T00:00:00Z")),
-            3600
-        );
-        let unplanned = vec![
-            spans[0],
-            span(
-                "2026-11-20T09:00:00Z",
-                "2026-11-20T11:00:00Z",
-                State::UnderMaintenance,
+            seg(
+                "2026-11-20T13:00:00Z",
+                "2026-11-20T14:00:00Z",
+                DegradedPerformance,
                 false,
             ),
         ];
+        let (from, to) = (ts("2026-11-20T00:00:00Z"), ts("2026-11-21T00:00:00Z"));
+        assert_eq!(downtime_secs(&segments, from, to), 7200);
+        // Clipped to the range.
         assert_eq!(
-            downtime_secs(&unplanned, ts("2026-11-20T00:00:00Z"), ts("2026-11-21T00:00:00Z")),
-            7200
+            downtime_secs(&segments, ts("2026-11-20T11:30:00Z"), ts("2026-11-20T12:15:00Z")),
+            2700
         );
     }
 
@@ -561,27 +479,5 @@ mod tests {
         quiet.customer_impact = Some(CustomerImpact::None);
         assert!(incident_spans(&quiet, now, 0).is_empty());
         assert_eq!(incident_spans(&open, now, 7)[0].state, State::MajorOutage);
-    }
-
-    #[test]
-    fn overlapping_outages_count_once() {
-        let spans = vec![
-            span(
-                "2026-11-20T10:00:00Z",
-                "2026-11-20T12:00:00Z",
-                State::MajorOutage,
-                false,
-            ),
-            span(
-                "2026-11-20T11:00:00Z",
-                "2026-11-20T13:00:00Z",
-                State::PartialOutage,
-                false,
-            ),
-        ];
-        assert_eq!(
-            downtime_secs(&spans, ts("2026-11-20T00:00:00Z"), ts("2026-11-21T00:00:00Z")),
-            3 * 3600
-        );
     }
 }

@@ -1,0 +1,178 @@
+//! Helpers shared by several commands: loading a repo for the figures
+//! commands (`report`, `sla`, `status-page`) with one warning, and the
+//! authoring helpers of `new`, `transition` and `log`.
+
+use super::Globals;
+use anyhow::Context;
+use clap::ValueEnum;
+use gitsm::diag::{self, Finding, Severity};
+use gitsm::model::Timestamp;
+use gitsm::repo;
+use gitsm::validate::Validation;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// Output format of the authoring commands.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum Format {
+    Human,
+    Json,
+}
+
+/// Loads and validates the repo at `root` for a command that computes figures
+/// from it (`report`, `sla`, `status-page`), and warns on stderr when the
+/// figures may be off (see [`findings_warning`]).
+pub(super) fn load_for_figures(root: &Path) -> anyhow::Result<Validation> {
+    let v = gitsm::validate::validate(&repo::WorkTree::new(root))?;
+    warn_findings(&v);
+    Ok(v)
+}
+
+/// Prints [`findings_warning`] on stderr, if any.
+pub(super) fn warn_findings(v: &Validation) {
+    if let Some(w) = findings_warning(v) {
+        eprintln!("{w}");
+    }
+}
+
+/// What validation errors mean for figures: records the loader could not
+/// read are left out; every other error (a rule, or a loader error on a record
+/// that was still read) stays in and may skew the figures. `None` when the
+/// repo has no errors.
+pub(super) fn findings_warning(v: &Validation) -> Option<String> {
+    let loaded: HashSet<&str> = v.snapshot.records.iter().map(|l| l.path.as_str()).collect();
+    let unread: HashSet<&str> = v
+        .snapshot
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && !loaded.contains(f.file.as_str()))
+        .map(|f| f.file.as_str())
+        .collect();
+    let rule_errors = v
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && !unread.contains(f.file.as_str()))
+        .count();
+    let mut parts = Vec::new();
+    match unread.len() {
+        0 => {}
+        1 => parts.push("1 record could not be read and is left out".to_string()),
+        n => parts.push(format!("{n} records could not be read and are left out")),
+    }
+    match rule_errors {
+        0 => {}
+        1 => parts.push("1 rule error may skew the figures".to_string()),
+        n => parts.push(format!("{n} rule errors may skew the figures")),
+    }
+    (!parts.is_empty()).then(|| format!("warning: {} (run `gitsm validate`)", parts.join("; ")))
+}
+
+/// The repo's time zone (`timezone` in gitsm.yaml), UTC by default.
+pub(super) fn repo_timezone(s: &repo::Snapshot) -> String {
+    s.config()
+        .and_then(|c| c.timezone.clone())
+        .filter(|tz| jiff::tz::db().get(tz).is_ok())
+        .unwrap_or_else(|| "UTC".into())
+}
+
+/// Who acts: `--by`, else git config `github.user`, else `user.name`, else `$USER`.
+pub(super) fn resolve_by(by: Option<String>, root: &Path) -> anyhow::Result<String> {
+    if let Some(b) = by {
+        if b.trim().is_empty() {
+            anyhow::bail!("--by is empty");
+        }
+        return Ok(b);
+    }
+    let config = git2::Repository::discover(root)
+        .and_then(|r| r.config())
+        .or_else(|_| git2::Config::open_default());
+    if let Ok(c) = config {
+        for key in ["github.user", "user.name"] {
+            if let Ok(v) = c.get_string(key) {
+                if !v.trim().is_empty() {
+                    return Ok(v.trim().to_string());
+                }
+            }
+        }
+    }
+    match std::env::var("USER") {
+        Ok(u) if !u.trim().is_empty() => Ok(u),
+        _ => anyhow::bail!("cannot tell who you are: pass --by LOGIN or set `git config github.user`"),
+    }
+}
+
+/// The event time: `--at` as written, else `--now`, else the current second,
+/// written with the offset of the repo's `timezone` (UTC when unset).
+pub(super) fn event_time(g: &Globals, at: Option<String>, root: &Path) -> anyhow::Result<String> {
+    match at {
+        Some(s) => {
+            s.parse::<Timestamp>().map_err(|e| anyhow::anyhow!("--at: {e}"))?;
+            Ok(s)
+        }
+        None => {
+            let now = match g.now {
+                Some(t) => t,
+                None => jiff::Timestamp::now().round(jiff::Unit::Second)?,
+            };
+            let tz = config_timezone(root).and_then(|name| jiff::tz::db().get(&name).ok());
+            Ok(match tz {
+                Some(tz) if tz.to_offset(now) != jiff::tz::Offset::UTC => now
+                    .to_zoned_datetime(tz)
+                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string(),
+                _ => now.to_string(),
+            })
+        }
+    }
+}
+
+/// `timezone:` from gitsm.yaml, read without the full loader.
+fn config_timezone(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(repo::CONFIG_FILE)).ok()?;
+    let node = gitsm::yaml::parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()??;
+    node.get("timezone")?.as_str().map(str::to_string)
+}
+
+/// Serialises `new` and `transition` in one repo: an exclusive lock on a file
+/// in the git dir (`.git/gitsm.lock`), or `.gitsm.lock` in the ITSM repo when
+/// it is not in git. Held until the returned file is dropped.
+pub(super) fn lock(root: &Path) -> anyhow::Result<std::fs::File> {
+    let path = match git2::Repository::discover(root) {
+        Ok(r) => r.path().join("gitsm.lock"),
+        Err(_) => root.join(".gitsm.lock"),
+    };
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    f.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(f)
+}
+
+/// The errors a validation found in one file.
+pub(super) fn errors_in(findings: &[Finding], file: &str) -> Vec<Finding> {
+    findings
+        .iter()
+        .filter(|f| f.file == file && f.severity == Severity::Error)
+        .cloned()
+        .collect()
+}
+
+pub(super) fn print_findings(findings: &[Finding], file: &str, text: &str, color: bool) {
+    let mut sources = HashMap::new();
+    sources.insert(file.to_string(), text.to_string());
+    eprint!("{}", diag::render_human(findings, &sources, color));
+}
+
+/// A path for the user: relative to the current folder when it is inside it.
+pub(super) fn shown(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    match cwd.as_ref().and_then(|c| abs.strip_prefix(c).ok()) {
+        Some(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
+        _ => path.display().to_string(),
+    }
+}
