@@ -312,13 +312,8 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
                 refer("depends_on", Some(i), Target::Service, d);
             }
             for (i, p) in s.paths.iter().enumerate() {
-                if let Err(e) = globset::Glob::new(p) {
-                    r.at(
-                        Code::InvalidFormat,
-                        path,
-                        format!("/paths/{i}"),
-                        format!("`{p}` is not a valid glob: {e}"),
-                    );
+                if let Err(e) = crate::globs::compile(std::slice::from_ref(p)) {
+                    r.at(Code::InvalidFormat, path, format!("/paths/{i}"), e.why);
                 }
             }
         }
@@ -333,6 +328,22 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
                         format!("/freeze/{i}/end"),
                         format!("freeze `{}` ends before it starts", f.name),
                     );
+                }
+            }
+            for (i, t) in p.standard_changes.iter().enumerate() {
+                // Points at the template; the service list is inside it.
+                for sid in &t.services {
+                    refer("standard_changes", Some(i), Target::Service, sid);
+                }
+                for (j, g) in t.paths.iter().enumerate() {
+                    if let Err(e) = crate::globs::compile(std::slice::from_ref(g)) {
+                        r.at(
+                            Code::InvalidFormat,
+                            path,
+                            format!("/standard_changes/{i}/paths/{j}"),
+                            e.why,
+                        );
+                    }
                 }
             }
         }

@@ -5,12 +5,12 @@ use super::{FileChange, Files, GateError, Input, Review};
 use crate::model::API_VERSION;
 use crate::repo::{self, is_yaml_name};
 use git2::{Commit, ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Folders read whole at base and head: small, and needed for every decision.
 const CONTEXT_FOLDERS: [&str; 3] = ["catalog", "slas", "policies"];
-const TICKET_FOLDERS: [&str; 4] = ["incidents", "problems", "requests", "changes"];
+pub const TICKET_FOLDERS: [&str; 4] = ["incidents", "problems", "requests", "changes"];
 
 /// The revisions of one gate run.
 pub struct Revs {
@@ -143,42 +143,6 @@ fn ticket_paths(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<String>, GateE
     Ok(out)
 }
 
-/// Whether a change file may hold a window that matters for conflicts. A
-/// cheap text test first; the decision parses what passes. It must never
-/// drop an active change (a missed conflict is a pass), so it answers `false`
-/// only for exactly one top-level `status:` line with a plain inactive value;
-/// a quoted key (`"status": scheduled`), a trailing comment, an escape or no
-/// such line at all lets the parser decide.
-fn maybe_active(text: &[u8]) -> bool {
-    let Ok(t) = std::str::from_utf8(text) else {
-        return true;
-    };
-    let mut verdicts = t.lines().filter_map(|l| {
-        let (key, value) = l.split_once(':')?;
-        let key = key.trim_end().trim_matches(|c| c == '"' || c == '\'');
-        if key != "status" || l.starts_with(char::is_whitespace) {
-            return None;
-        }
-        // `# comment` after a space ends a plain value.
-        let value = value.split(" #").next().unwrap_or("").trim();
-        let plain = value.trim_matches(|c| c == '"' || c == '\'');
-        Some(match plain {
-            "approved" | "scheduled" | "implementing" => true,
-            _ if !value.contains('\\')
-                && plain.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-                && !plain.is_empty() =>
-            {
-                false
-            }
-            _ => true, // escapes, block scalars, anything unusual: parse it
-        })
-    });
-    match (verdicts.next(), verdicts.next()) {
-        (Some(v), None) => v,
-        _ => true,
-    }
-}
-
 fn is_hidden_or_skipped(path: &str, skip: &[String]) -> bool {
     let first = path.split('/').next().unwrap_or("");
     path.split('/').any(|c| c.starts_with('.')) || first == "templates" || skip.iter().any(|s| s == first)
@@ -205,58 +169,213 @@ fn declares_gitsm(b: &[u8]) -> bool {
         if n.get("apiVersion").and_then(crate::yaml::Node::as_str) == Some(API_VERSION))
 }
 
-/// Reads everything the decision needs from git.
-pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Result<GitSide, GateError> {
-    let repo = Repository::discover(root)?;
-    let prefix = match repo.workdir() {
+/// The ITSM root inside the git repository (`""` when they coincide).
+fn itsm_prefix(repo: &Repository, root: &Path) -> String {
+    match repo.workdir() {
         Some(wd) => {
             let wd = wd.canonicalize().unwrap_or_else(|_| wd.to_path_buf());
             let r = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
             r.strip_prefix(&wd)
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default()
         }
         None => String::new(),
-    };
+    }
+}
+
+/// One side of a diff entry: blob (or link/commit) id and mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Side {
+    id: Oid,
+    mode: u32,
+}
+
+impl Side {
+    fn of(f: &git2::DiffFile<'_>) -> Option<Side> {
+        (!f.id().is_zero()).then(|| Side {
+            id: f.id(),
+            mode: u32::from(f.mode()),
+        })
+    }
+    fn is_file(self) -> bool {
+        self.mode & 0o170000 == 0o100000
+    }
+}
+
+/// One entry of a whole-tree diff, keyed by the raw path bytes.
+#[derive(Debug, Clone)]
+struct Delta {
+    old: Option<Side>,
+    new: Option<Side>,
+}
+
+/// The whole-tree diff `from → to`, without rename detection (a rename is a
+/// delete plus an add), paths taken byte for byte.
+fn tree_diff(
+    repo: &Repository,
+    from: Option<&Tree<'_>>,
+    to: &Tree<'_>,
+) -> Result<BTreeMap<Vec<u8>, Delta>, GateError> {
+    let mut opts = git2::DiffOptions::new();
+    opts.include_typechange(true).ignore_submodules(false);
+    let diff = repo.diff_tree_to_tree(from, Some(to), Some(&mut opts))?;
+    let mut out: BTreeMap<Vec<u8>, Delta> = BTreeMap::new();
+    for d in diff.deltas() {
+        let (of, nf) = (d.old_file(), d.new_file());
+        let path = nf.path_bytes().or(of.path_bytes()).unwrap_or_default().to_vec();
+        let e = out.entry(path).or_insert(Delta { old: None, new: None });
+        // A type change arrives as a delete and an add of the same path.
+        if let Some(o) = Side::of(&of) {
+            e.old = Some(o);
+        }
+        if let Some(n) = Side::of(&nf) {
+            e.new = Some(n);
+        }
+    }
+    Ok(out)
+}
+
+/// Simple case folding of one character, from the standard library's
+/// case maps: lower-case, and map characters whose upper case folds back
+/// (`ſ` → `s`, `ς` → `σ`, `K` (Kelvin) → `k`).
+fn fold_char(c: char) -> char {
+    fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
+        let c = it.next()?;
+        it.next().is_none().then_some(c)
+    }
+    let lower = single(c.to_lowercase()).unwrap_or(c);
+    match single(lower.to_uppercase()) {
+        Some(up) => single(up.to_lowercase()).unwrap_or(lower),
+        None => lower,
+    }
+}
+
+/// The key two paths collide under: NFC, then simple case folding.
+pub fn fold_key(path: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    if path.is_ascii() {
+        return path.to_ascii_lowercase();
+    }
+    path.nfc().map(fold_char).collect()
+}
+
+/// Every leaf path of a tree (blobs, links, submodules), git-root relative.
+fn all_paths(tree: &Tree<'_>) -> Result<Vec<Vec<u8>>, GateError> {
+    let mut out = Vec::new();
+    tree.walk(TreeWalkMode::PreOrder, |dir, e| {
+        if e.kind() != Some(ObjectType::Tree) {
+            let mut p = dir.as_bytes().to_vec();
+            p.extend_from_slice(e.name_bytes());
+            out.push(p);
+        }
+        TreeWalkResult::Ok
+    })?;
+    Ok(out)
+}
+
+/// Rule 0's path checks over the paths the PR adds or changes.
+fn path_issues(changed: &[&[u8]], head_paths: &[Vec<u8>]) -> Vec<super::PathIssue> {
+    use super::PathIssue;
+    let mut issues = Vec::new();
+    let mut keys: HashMap<String, Vec<&[u8]>> = HashMap::new();
+    let mut wanted: HashMap<String, Vec<&[u8]>> = HashMap::new();
+    for p in changed {
+        match std::str::from_utf8(p) {
+            Err(_) => issues.push(PathIssue::NotUtf8(String::from_utf8_lossy(p).into_owned())),
+            Ok(s) if s.contains('\\') => issues.push(PathIssue::Backslash(s.to_string())),
+            Ok(s) => wanted.entry(fold_key(s)).or_default().push(p),
+        }
+    }
+    if wanted.is_empty() {
+        return issues;
+    }
+    for p in head_paths {
+        let Ok(s) = std::str::from_utf8(p) else { continue };
+        let k = fold_key(s);
+        if wanted.contains_key(&k) {
+            keys.entry(k).or_default().push(p);
+        }
+    }
+    for (k, mine) in &wanted {
+        let all = keys.get(k).map(Vec::as_slice).unwrap_or_default();
+        for p in mine {
+            if let Some(other) = all.iter().find(|o| **o != *p) {
+                issues.push(PathIssue::CaseFold {
+                    path: String::from_utf8_lossy(p).into_owned(),
+                    other: String::from_utf8_lossy(other).into_owned(),
+                });
+            }
+        }
+    }
+    issues.sort_by_key(|i| format!("{i:?}"));
+    issues
+}
+
+/// Whether a git-root path is a governed file of the git root (SPEC §3).
+pub fn is_root_governed(path: &str) -> bool {
+    path.starts_with(".github/")
+        || path == "CODEOWNERS"
+        || path == "docs/CODEOWNERS"
+        || path == ".gitattributes"
+        || path == ".gitmodules"
+        || path.ends_with("/.gitattributes")
+}
+
+/// The id index of the ticket folders at the base tip: every id read from
+/// content (see [`super::judge::record_ids`]) plus each file's stem.
+fn base_ids(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<(String, String)>, GateError> {
+    let mut files = Vec::new();
+    for f in TICKET_FOLDERS {
+        files.extend(blobs_under(repo, tree, f)?);
+    }
+    let mut blobs = Vec::with_capacity(files.len());
+    for (p, oid) in files {
+        blobs.push((p, repo.find_blob(oid)?.content().to_vec()));
+    }
+    use rayon::prelude::*;
+    Ok(blobs
+        .par_iter()
+        .flat_map_iter(|(p, b)| {
+            let mut ids = super::judge::record_ids(b);
+            ids.push(repo::file_stem(p).to_string());
+            ids.into_iter().map(|id| (id, p.clone())).collect::<Vec<_>>()
+        })
+        .collect())
+}
+
+/// Reads everything the decision needs from git.
+pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Result<GitSide, GateError> {
+    let repo = Repository::discover(root)?;
+    let prefix = itsm_prefix(&repo, root);
     let base = resolve(&repo, &revs.base)?;
     let head = resolve(&repo, &revs.head)?;
-    let mb = repo
-        .merge_base(base.id(), head.id())
-        .map_err(|e| GateError::NoMergeBase {
-            base: revs.base.clone(),
-            head: revs.head.clone(),
-            why: format!(
-                "{} (a shallow clone? fetch the full history, e.g. `actions/checkout` with `fetch-depth: 0`)",
-                e.message()
-            ),
-        })?;
-    let mb = repo.find_commit(mb)?;
+    let mb = merge_base(&repo, &base, &head, revs)?;
     let missing =
         |what: &str| GateError::Revision(format!("the ITSM root `{prefix}` does not exist at {what}"));
     let base_tree = itsm_tree(&repo, &base, &prefix)?.ok_or_else(|| missing("base"))?;
     let head_tree = itsm_tree(&repo, &head, &prefix)?.ok_or_else(|| missing("head"))?;
     let mb_tree = itsm_tree(&repo, &mb, &prefix)?;
+    let (head_root, mb_root) = (head.tree()?, mb.tree()?);
 
     let mut input = Input {
         base_context: context(&repo, &base_tree)?,
-        base_ticket_paths: ticket_paths(&repo, &base_tree)?,
+        base_ids: base_ids(&repo, &base_tree)?,
         head_context: context(&repo, &head_tree)?,
         head_ticket_paths: ticket_paths(&repo, &head_tree)?,
         pr_body: pr_body.to_string(),
         reviews: reviews.to_vec(),
+        itsm_prefix: prefix.clone(),
         ..Default::default()
     };
     for (p, oid) in blobs_under(&repo, &base_tree, "changes")? {
-        let b = repo.find_blob(oid)?;
-        if maybe_active(b.content()) {
-            input.base_active_changes.insert(p, b.content().to_vec());
-        }
+        input
+            .base_changes
+            .insert(p, repo.find_blob(oid)?.content().to_vec());
     }
     // Output folders are skipped like the loader skips them, but only those
     // that are output folders at base *and* at head, and never a record
     // folder: otherwise a PR could declare `changes/` an output folder in
-    // its own gitsm.yaml, slip records past the gate, and drop the setting
-    // in a later PR, turning them live unjudged.
+    // its own gitsm.yaml and slip records past the gate.
     let outputs = |ctx: &Files| {
         ctx.get(repo::CONFIG_FILE)
             .map(|b| repo::output_folders_from(&String::from_utf8_lossy(b)))
@@ -268,85 +387,73 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         .filter(|f| base_outputs.contains(f) && !crate::model::RECORD_FOLDERS.contains(&f.as_str()))
         .collect();
 
-    // The diff, merge base → head, without rename detection: a rename is a
-    // delete plus an add.
-    let mut opts = git2::DiffOptions::new();
-    opts.include_typechange(true);
-    let diff = repo.diff_tree_to_tree(mb_tree.as_ref(), Some(&head_tree), Some(&mut opts))?;
-    let read_side = |f: git2::DiffFile<'_>| -> Result<Option<Vec<u8>>, GateError> {
-        if f.id().is_zero() || f.mode() == git2::FileMode::Link || f.mode() == git2::FileMode::Commit {
-            return Ok(None);
+    // The whole git tree, merge base → head: code outside an ITSM sub-folder
+    // is judged too.
+    let pr = tree_diff(&repo, Some(&mb_root), &head_root)?;
+    let changed: Vec<&[u8]> = pr
+        .iter()
+        .filter(|(_, d)| d.new.is_some())
+        .map(|(p, _)| p.as_slice())
+        .collect();
+    input.path_issues = path_issues(&changed, &all_paths(&head_root)?);
+    let blob = |s: Option<Side>| -> Result<Option<Vec<u8>>, GateError> {
+        match s {
+            Some(s) if s.is_file() => Ok(Some(repo.find_blob(s.id)?.content().to_vec())),
+            _ => Ok(None),
         }
-        Ok(Some(repo.find_blob(f.id())?.content().to_vec()))
     };
-    let mut by_path: HashMap<String, FileChange> = HashMap::new();
-    for d in diff.deltas() {
-        let old = read_side(d.old_file())?;
-        let new = read_side(d.new_file())?;
-        let path = d
-            .new_file()
-            .path()
-            .or(d.old_file().path())
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
-        let e = by_path.entry(path.clone()).or_insert_with(|| FileChange {
-            path,
-            ..Default::default()
-        });
-        if old.is_some() {
-            e.old = old;
+    for (raw, d) in &pr {
+        let git_path = String::from_utf8_lossy(raw).into_owned();
+        input.code_paths.push(git_path.clone());
+        if d.new.is_some_and(|n| !n.is_file()) {
+            input.not_files.push(git_path.clone());
         }
-        if new.is_some() {
-            e.new = new;
+        if is_root_governed(&git_path) {
+            input.root_files.push(git_path.clone());
         }
-        let nf = d.new_file();
-        if !nf.id().is_zero() && matches!(nf.mode(), git2::FileMode::Link | git2::FileMode::Commit) {
-            e.new_not_a_file = true;
-        }
-    }
-    let mut changes: Vec<FileChange> = by_path.into_values().collect();
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
-    for fc in changes {
-        let name = fc.path.rsplit('/').next().unwrap_or("");
+        let Some(path) = input.itsm_path(&git_path).map(str::to_string) else {
+            continue;
+        };
+        let (old, new) = (blob(d.old)?, blob(d.new)?);
+        let name = path.rsplit('/').next().unwrap_or("");
         let record_like = is_yaml_name(name)
-            && !is_hidden_or_skipped(&fc.path, &skip)
-            && (super::rules::is_record_path(&fc.path)
-                || mentions_gitsm(fc.old.as_ref())
-                || mentions_gitsm(fc.new.as_ref()));
-        if record_like {
-            // Rules 3 and 4 compare head with the merge base. When the base
-            // tip has changed the file since, that comparison is not what
-            // merges (a clean merge could combine a harmless-looking edit
-            // with, say, the change being closed on main), so flag it.
-            let oid_at = |t: &Tree<'_>| entry_at(t, &fc.path).map(|e| e.map(|e| e.id()));
-            let at_mb = match &mb_tree {
-                Some(t) => oid_at(t)?,
-                None => None,
-            };
-            let moved = at_mb != oid_at(&base_tree)?;
-            let mut fc = fc;
-            fc.base_moved = moved;
-            // Outside the record folders a YAML file can be a record *and*
-            // a service's code (a manifest that merely mentions gitsm/v1):
-            // rule 6 must still see it.
-            if !super::rules::is_record_path(&fc.path) {
-                input.code_paths.push(fc.path.clone());
-            }
-            input.diff.push(fc);
-        } else {
-            input.code_paths.push(fc.path.clone());
-            if super::rules::is_ci_path(&fc.path) {
-                // Judged like a policy edit; its bytes are compared across reviews.
-                input.diff.push(fc);
+            && !is_hidden_or_skipped(&path, &skip)
+            && (super::rules::is_record_path(&path)
+                || mentions_gitsm(old.as_ref())
+                || mentions_gitsm(new.as_ref()));
+        if !record_like {
+            continue;
+        }
+        // Rules 3 and 4 compare head with the merge base. When the base
+        // tip has changed the file since, that comparison is not what
+        // merges, so flag it.
+        let oid_at = |t: &Tree<'_>| entry_at(t, &path).map(|e| e.map(|e| e.id()));
+        let at_mb = match &mb_tree {
+            Some(t) => oid_at(t)?,
+            None => None,
+        };
+        let base_moved = at_mb != oid_at(&base_tree)?;
+        input.diff.push(FileChange {
+            new_not_a_file: d.new.is_some_and(|n| !n.is_file()),
+            path,
+            old,
+            new,
+            base_moved,
+        });
+    }
+    if input.diff.iter().any(|f| f.path == repo::CONFIG_FILE) {
+        // A config edit can change the meaning of every record: re-validate all.
+        let mut all = Files::new();
+        for f in crate::model::RECORD_FOLDERS {
+            for (p, oid) in blobs_under(&repo, &head_tree, f)? {
+                all.insert(p, repo.find_blob(oid)?.content().to_vec());
             }
         }
+        input.head_all = Some(all);
     }
 
-    // Changes the PR body references, at the base tip. A change the PR does
-    // not edit merges as the base tip has it, and the head copy may be stale:
-    // a change closed or cancelled on main since the PR branched must not
-    // cover the PR's code. A change the PR does edit is judged from the diff
-    // (rule 4), and its head version is the candidate there.
+    // Changes the PR body references, at the base tip: a change the PR does
+    // not edit merges as the base tip has it.
     for id in super::rules::referenced_changes(pr_body) {
         for ext in ["yaml", "yml"] {
             let p = format!("changes/{id}.{ext}");
@@ -356,23 +463,12 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         }
     }
 
-    // Reviewed commits: the changed record files and the policy files as they were.
-    let mut wanted: Vec<String> = input.diff.iter().map(|f| f.path.clone()).collect();
-    wanted.extend(
-        input
-            .head_context
-            .keys()
-            .filter(|p| p.starts_with("policies/"))
-            .cloned(),
-    );
+    // Reviewed commits: where the PR's own changes then differ from now.
     for sha in reviews.iter().filter_map(|r| r.commit_id.as_deref()) {
         if input.reviewed.contains_key(sha) {
             continue;
         }
         let Ok(oid) = Oid::from_str(sha) else { continue };
-        if sha.len() != 40 {
-            continue;
-        }
         // A reviewed commit not in the repository (force-pushed away) makes
         // the review stale; any other error is an error.
         let commit = match repo.find_commit(oid) {
@@ -380,19 +476,135 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
             Err(e) if e.code() == git2::ErrorCode::NotFound => continue,
             Err(e) => return Err(e.into()),
         };
-        let Some(tree) = itsm_tree(&repo, &commit, &prefix)? else {
+        // Its own merge base with the base tip: merging the base branch in
+        // later brings only base changes and must not make it stale.
+        let Some(mb_r) = single_merge_base(&repo, &base, &commit)? else {
             continue;
         };
-        let mut files = Files::new();
-        for p in &wanted {
-            if let Some(b) = blob_at(&repo, &tree, p)? {
-                files.insert(p.clone(), b);
+        let (r_root, mbr_root) = (commit.tree()?, mb_r.tree()?);
+        let theirs = tree_diff(&repo, Some(&mbr_root), &r_root)?;
+        let mut divergences = Vec::new();
+        let paths: std::collections::BTreeSet<&Vec<u8>> = theirs.keys().chain(pr.keys()).collect();
+        for raw in paths {
+            let sides_at =
+                |d: Option<&Delta>, tree: &Tree<'_>| -> Result<(Option<Side>, Option<Side>), GateError> {
+                    match d {
+                        Some(d) => Ok((d.old, d.new)),
+                        None => {
+                            let s = match tree.get_path(Path::new(&*String::from_utf8_lossy(raw))) {
+                                Ok(e) => Some(Side {
+                                    id: e.id(),
+                                    mode: e.filemode() as u32,
+                                }),
+                                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+                                Err(e) => return Err(e.into()),
+                            };
+                            Ok((s, s))
+                        }
+                    }
+                };
+            let r = sides_at(theirs.get(raw), &r_root)?;
+            let h = sides_at(pr.get(raw), &head_root)?;
+            if r == h {
+                continue;
             }
+            let git_path = String::from_utf8_lossy(raw).into_owned();
+            let is_change = std::str::from_utf8(raw).is_ok()
+                && input
+                    .itsm_path(&git_path)
+                    .is_some_and(|p| p.starts_with("changes/") && is_yaml_name(p));
+            let change_sides = if is_change {
+                Some([blob(r.0)?, blob(r.1)?, blob(h.0)?, blob(h.1)?])
+            } else {
+                None
+            };
+            divergences.push(super::Divergence {
+                path: git_path,
+                change_sides,
+            });
         }
-        input.reviewed.insert(sha.to_string(), files);
+        input.reviewed.insert(sha.to_string(), divergences);
     }
     Ok(GitSide {
         input,
         head_sha: head.id().to_string(),
     })
+}
+
+/// The one merge base of base and head; none (a shallow clone) or several
+/// (a criss-cross history) is an error: the gate judges nothing then.
+fn merge_base<'r>(
+    repo: &'r Repository,
+    base: &Commit<'r>,
+    head: &Commit<'r>,
+    revs: &Revs,
+) -> Result<Commit<'r>, GateError> {
+    let bases = repo
+        .merge_bases(base.id(), head.id())
+        .map_err(|e| GateError::NoMergeBase {
+            base: revs.base.clone(),
+            head: revs.head.clone(),
+            why: format!(
+                "{} (a shallow clone? fetch the full history, e.g. `actions/checkout` with `fetch-depth: 0`)",
+                e.message()
+            ),
+        })?;
+    match bases.len() {
+        1 => Ok(repo.find_commit(*bases.get(0).expect("one"))?),
+        0 => Err(GateError::NoMergeBase {
+            base: revs.base.clone(),
+            head: revs.head.clone(),
+            why: "the histories are unrelated (a shallow clone? fetch the full history)".into(),
+        }),
+        count => Err(GateError::CrissCross {
+            base: revs.base.clone(),
+            head: revs.head.clone(),
+            count,
+        }),
+    }
+}
+
+/// The merge base of a reviewed commit with the base tip, when there is
+/// exactly one (otherwise the review cannot be judged fresh).
+fn single_merge_base<'r>(
+    repo: &'r Repository,
+    base: &Commit<'r>,
+    reviewed: &Commit<'r>,
+) -> Result<Option<Commit<'r>>, GateError> {
+    match repo.merge_bases(base.id(), reviewed.id()) {
+        Ok(b) if b.len() == 1 => Ok(Some(repo.find_commit(*b.get(0).expect("one"))?)),
+        Ok(_) => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_is_nfc_then_simple_case_folding() {
+        assert_eq!(fold_key("Changes/CHG-1.YAML"), "changes/chg-1.yaml");
+        // Decomposed é folds onto the composed one.
+        assert_eq!(fold_key("caf\u{65}\u{301}.yaml"), fold_key("CAF\u{e9}.yaml"));
+        assert_eq!(fold_key("\u{17f}"), "s"); // long s
+        assert_eq!(fold_key("\u{212a}"), "k"); // Kelvin sign
+        assert_eq!(fold_key("\u{3c2}"), "\u{3c3}"); // final sigma
+                                                    // Simple folding, not full: ß stays ß.
+        assert_eq!(fold_key("\u{df}"), "\u{df}");
+    }
+
+    #[test]
+    fn path_issue_kinds() {
+        let head: Vec<Vec<u8>> = vec![b"changes/CHG-1.yaml".to_vec(), b"Changes/chg-1.yaml".to_vec()];
+        let changed: Vec<&[u8]> = vec![b"Changes/chg-1.yaml", b"a\\b.yaml", b"x\xff.yaml"];
+        let issues = path_issues(&changed, &head);
+        assert_eq!(issues.len(), 3, "{issues:?}");
+        assert!(issues.contains(&super::super::PathIssue::CaseFold {
+            path: "Changes/chg-1.yaml".into(),
+            other: "changes/CHG-1.yaml".into()
+        }));
+        assert!(issues.contains(&super::super::PathIssue::Backslash("a\\b.yaml".into())));
+    }
 }

@@ -9,6 +9,7 @@
 
 pub mod git;
 pub mod github;
+pub mod judge;
 pub mod record;
 pub mod render;
 pub mod rules;
@@ -28,6 +29,12 @@ pub enum GateError {
     Revision(String),
     #[error("no merge base between {base} and {head}: {why}")]
     NoMergeBase { base: String, head: String, why: String },
+    #[error("{base} and {head} have {count} merge bases (a criss-cross history): the diff against any one of them is not what merges, so the gate judges nothing; merge the base branch into the PR (one merge base) and push")]
+    CrissCross {
+        base: String,
+        head: String,
+        count: usize,
+    },
     #[error("reviews: {0}")]
     Reviews(String),
     #[error("GitHub: {0}")]
@@ -163,8 +170,9 @@ pub fn is_bot_login(login: &str) -> bool {
     login.to_ascii_lowercase().ends_with("[bot]")
 }
 
-/// One file the pull request changed, from the merge base to head. A rename
-/// arrives as two entries: the old path deleted and the new one added.
+/// One record-like file the pull request changed, from the merge base to
+/// head (path relative to the ITSM root). A rename arrives as two entries:
+/// the old path deleted and the new one added.
 #[derive(Debug, Clone, Default)]
 pub struct FileChange {
     pub path: String,
@@ -178,34 +186,68 @@ pub struct FileChange {
     pub base_moved: bool,
 }
 
-/// Everything the decision depends on.
+/// A path the PR adds or changes that the gate refuses to interpret
+/// (SPEC §3 rule 0): paths are taken byte for byte, never normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathIssue {
+    /// Contains `\`: some tools read it as a separator.
+    Backslash(String),
+    /// Not valid UTF-8 (shown lossily).
+    NotUtf8(String),
+    /// Equal to another path of the head tree under NFC + case folding.
+    CaseFold { path: String, other: String },
+}
+
+/// One path where the PR's own changes at a reviewed commit differ from
+/// those at head (SPEC §3 rule 4, "fresh"). Paths are git-root relative.
+#[derive(Debug, Clone)]
+pub struct Divergence {
+    pub path: String,
+    /// For a change record: (merge base, new) at the reviewed commit and
+    /// (merge base, new) at head, so that approval bookkeeping can be told
+    /// apart. `None`: any difference is substantive.
+    pub change_sides: Option<[Option<Vec<u8>>; 4]>,
+}
+
+/// Everything the decision depends on. ITSM paths are relative to the ITSM
+/// root; `code_paths`, `root_files`, `not_files` and divergences to the git root.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
     /// At the base tip: `gitsm.yaml`, `catalog/`, `slas/`, `policies/`.
     pub base_context: Files,
-    /// Paths of every ticket file (incidents/, problems/, requests/, changes/)
-    /// at the base tip, for id collisions.
-    pub base_ticket_paths: Vec<String>,
-    /// Change records at the base tip that may hold a window (approved,
-    /// scheduled or implementing), for conflicts.
-    pub base_active_changes: Files,
+    /// `(id, path)` of every record in the ticket folders at the base tip,
+    /// ids read from content (and the file stem, so a misnamed file still
+    /// blocks its name).
+    pub base_ids: Vec<(String, String)>,
+    /// Every change record at the base tip (conflicts, lead time,
+    /// emergency reviews). Every one is parsed: no text pre-filter.
+    pub base_changes: Files,
     /// At head: the same folders as `base_context`.
     pub head_context: Files,
     /// Paths of every ticket file at head, so references to unloaded records resolve.
     pub head_ticket_paths: Vec<String>,
+    /// Every YAML file of the head ITSM tree, when the PR edits `gitsm.yaml`
+    /// (rule 2 then re-validates everything).
+    pub head_all: Option<Files>,
     /// Record files (YAML that is or may be a record) changed by the PR.
     pub diff: Vec<FileChange>,
-    /// Files the PR changed outside the record folders (code, and YAML
-    /// there that is or may be a record too), for service `paths`.
+    /// Every path the PR changes, git-root relative, for service `paths`.
     pub code_paths: Vec<String>,
-    /// Base-tip bytes of the changes the PR body references (`Change: CHG-0042`):
-    /// what they are after the merge unless the PR edits them (then the
-    /// diff has them).
+    /// Governed files at the git root the PR changes (`.github/**`,
+    /// CODEOWNERS, `.gitattributes`, `.gitmodules`).
+    pub root_files: Vec<String>,
+    /// Paths (git-root relative) the PR turns into a symlink or submodule.
+    pub not_files: Vec<String>,
+    /// Paths the gate refuses to interpret.
+    pub path_issues: Vec<PathIssue>,
+    /// The ITSM root inside the git repo (`""` or `ops/itsm`, no trailing `/`).
+    pub itsm_prefix: String,
+    /// Base-tip bytes of the changes the PR body references (`Change: CHG-0042`).
     pub referenced: Files,
     pub reviews: Vec<Review>,
-    /// For each reviewed commit present in the repo: the bytes, at that commit,
-    /// of the changed record files and of the head policy files.
-    pub reviewed: HashMap<String, Files>,
+    /// Per reviewed commit present in the repo: where the PR's own changes
+    /// differ from head's. A commit missing here makes its reviews stale.
+    pub reviewed: HashMap<String, Vec<Divergence>>,
     pub author: String,
     /// Logins that authored or pushed a commit of the PR.
     pub contributors: Vec<String>,
@@ -213,6 +255,18 @@ pub struct Input {
     /// Members of `@org/team` entries, when resolved (keys lower-case).
     pub teams: HashMap<String, Vec<String>>,
     pub now: jiff::Timestamp,
+}
+
+impl Input {
+    /// A git-root-relative path as the ITSM root sees it, if inside it.
+    pub fn itsm_path<'p>(&self, git_path: &'p str) -> Option<&'p str> {
+        if self.itsm_prefix.is_empty() {
+            return Some(git_path);
+        }
+        git_path
+            .strip_prefix(self.itsm_prefix.as_str())?
+            .strip_prefix('/')
+    }
 }
 
 /// The gate's answer.
@@ -252,6 +306,8 @@ pub enum Rule {
     Schedule,
     #[serde(rename = "6-governed-paths")]
     Paths,
+    #[serde(rename = "7-emergency-review")]
+    EmergencyReview,
 }
 
 impl Rule {
@@ -264,6 +320,7 @@ impl Rule {
             Rule::Approvals => "rule 4 (approvals)",
             Rule::Schedule => "rule 5 (schedule)",
             Rule::Paths => "rule 6 (governed paths)",
+            Rule::EmergencyReview => "rule 7 (emergency reviews)",
         }
     }
 }

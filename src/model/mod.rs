@@ -143,6 +143,17 @@ str_enum!(
 );
 str_enum!(ChangeType { Standard = "standard", Normal = "normal", Emergency = "emergency" });
 str_enum!(Risk { Low = "low", Medium = "medium", High = "high" });
+
+impl Risk {
+    /// Low < medium < high.
+    pub fn rank(self) -> u8 {
+        match self {
+            Risk::Low => 0,
+            Risk::Medium => 1,
+            Risk::High => 2,
+        }
+    }
+}
 str_enum!(Outcome { Successful = "successful", Failed = "failed", RolledBack = "rolled_back" });
 str_enum!(IncidentStatus {
     New = "new",
@@ -684,6 +695,10 @@ pub struct Change {
     pub review: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<Approval>,
+    /// For a `standard` change: the id of a pre-authorised template in the
+    /// policy's `standard_changes` (SPEC §3 rule 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
     pub timeline: Vec<Event<ChangeStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
@@ -795,8 +810,27 @@ pub struct ChangePolicy {
     pub policy_change: Option<PolicyChangeRule>,
     #[serde(default = "deny_paths")]
     pub ungoverned_paths: PathEnforcement,
+    /// Pre-authorised standard-change templates (ITIL standard changes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standard_changes: Vec<StandardChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
+}
+
+/// A pre-authorised standard change: a change naming it in `template`,
+/// with a risk no higher and services among these, needs no CAB.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StandardChange {
+    pub id: String,
+    pub title: String,
+    pub services: Vec<Id>,
+    pub risk: Risk,
+    /// Narrows what the template covers (globs anchored at the git root).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 fn deny() -> Enforcement {
@@ -810,6 +844,10 @@ impl ChangePolicy {
     /// The first rule matching a change's type and risk.
     pub fn rule_for(&self, change_type: ChangeType, risk: Risk) -> Option<&PolicyRule> {
         self.rules.iter().find(|r| r.matches.matches(change_type, risk))
+    }
+
+    pub fn standard_change(&self, id: &str) -> Option<&StandardChange> {
+        self.standard_changes.iter().find(|t| t.id == id)
     }
 
     pub fn group(&self, g: Group) -> &[String] {

@@ -1,0 +1,350 @@
+//! Rule 4: approvals. A change entering approved or later in this PR needs
+//! the approvals of its matching rule; any edit of a change already
+//! approved or later (moving it to `on_hold` or `cancelled` included) needs
+//! fresh approval satisfying both its old and its new rule — except that
+//! its own requester or implementer, as PR author, may cancel or hold it
+//! and move it on along its workflow by appending status events, setting
+//! `outcome` and `review`, and editing nothing else. Every name the PR adds
+//! to `approvals` must be backed by a counted review.
+
+use super::*;
+use crate::gate::judge::{
+    effective_type, effectively_approved, group_name, lc, without_bookkeeping, Standing,
+};
+use crate::model::{Change, ChangeStatus, PolicyRule};
+use serde_json::Value;
+use std::collections::HashSet;
+
+pub(super) fn check(j: &mut Judge<'_>) {
+    let mut out = Vec::new();
+    let mut record = Vec::new();
+    for (fc, old, new) in &j.files {
+        let Some(new) = new else { continue };
+        let Some(c) = new.change() else { continue };
+        let base = old.as_ref().and_then(|o| o.change());
+        let one = One {
+            path: &fc.path,
+            c,
+            base,
+            head_json: new.json.as_ref(),
+            base_json: old.as_ref().and_then(|o| o.json.as_ref()),
+        };
+        judge_change(j, &one, &mut out, &mut record);
+    }
+    j.checks.extend(out);
+    j.to_record.extend(record);
+}
+
+/// One change at head, with its base version.
+struct One<'a> {
+    path: &'a str,
+    c: &'a Change,
+    base: Option<&'a Change>,
+    head_json: Option<&'a Value>,
+    base_json: Option<&'a Value>,
+}
+
+const APPROVED_OR_LATER: [&str; 5] = ["approved", "scheduled", "implementing", "completed", "closed"];
+
+/// Status events the PR appends (all of them for a new change).
+fn appended<'v>(base: Option<&'v Value>, head: &'v Value) -> &'v [Value] {
+    let tl = |v: &'v Value| {
+        v.get("timeline")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    };
+    let (b, h) = (base.map(tl).unwrap_or(&[]), tl(head));
+    if h.len() >= b.len() && h[..b.len()] == *b {
+        &h[b.len()..]
+    } else {
+        h // rewritten: rule 3 denies it; judge every event here
+    }
+}
+
+fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut Vec<Backed>) {
+    let (c, path) = (one.c, one.path);
+    let id = c.id.to_string();
+    let Some(head_json) = one.head_json else { return };
+    let head_clean = without_bookkeeping(head_json, &j.fresh);
+    let base_clean = one.base_json.map(|b| without_bookkeeping(b, &j.fresh));
+    let was_approved = one.base.is_some_and(effectively_approved);
+    // A status at or past `approved` appended by this PR: the PR moves the
+    // change through approval, whatever status it ends in.
+    let passes_approval = !was_approved
+        && appended(one.base_json, head_json)
+            .iter()
+            .filter_map(|e| e.get("status").and_then(Value::as_str))
+            .any(|s| APPROVED_OR_LATER.contains(&s));
+    let edited = was_approved && base_clean.as_ref() != Some(&head_clean);
+    let exempt = edited
+        && one
+            .base
+            .is_some_and(|b| own_progress(j, b, &head_clean, base_clean.as_ref()));
+    let needs = passes_approval || (edited && !exempt);
+    let base_logins: HashSet<String> = one
+        .base
+        .map(|b| b.approvals.iter().map(|a| lc(&a.by)).collect())
+        .unwrap_or_default();
+    let claims: Vec<&str> = c
+        .approvals
+        .iter()
+        .filter(|a| !base_logins.contains(&lc(&a.by)))
+        .map(|a| a.by.as_str())
+        .collect();
+    if exempt {
+        out.push(make(
+            &id,
+            path,
+            Outcome::Pass,
+            format!(
+                "{id} is moved on by its own {} ({}) by appending status events only; no fresh approval needed",
+                if one.base.is_some_and(|b| lc(&b.requested_by) == lc(&j.input.author)) {
+                    "requester"
+                } else {
+                    "implementer"
+                },
+                j.input.author
+            ),
+            None,
+        ));
+    }
+    if !needs && claims.is_empty() {
+        return;
+    }
+    let mut rules: Vec<&PolicyRule> = Vec::new();
+    let mut versions = vec![(c, "")];
+    if let Some(b) = one.base.filter(|_| edited) {
+        versions.push((b, "the base version "));
+    }
+    for (v, which) in versions {
+        let ty = effective_type(&j.policy, v);
+        match j.policy.rule_for(ty, v.risk) {
+            Some(r) => {
+                if !rules.contains(&r) {
+                    rules.push(r)
+                }
+            }
+            None => {
+                out.push(Check {
+                    subject: id.clone(),
+                    file: Some(path.to_string()),
+                    rule: Rule::FailClosed,
+                    outcome: Outcome::Undecided,
+                    message: format!(
+                        "no rule of the base policy matches {which}({ty} change, {} risk)",
+                        v.risk
+                    ),
+                    fix: Some(
+                        "add a rule for it to the policy on the base branch (rules are first-match)".into(),
+                    ),
+                });
+                return;
+            }
+        }
+    }
+    let mut backing: BTreeMap<String, jiff::Timestamp> = BTreeMap::new();
+    for rule in &rules {
+        let owners: Vec<String> = if rule.service_owner {
+            c.services.iter().map(|s| s.to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        let t = j.tally(rule.from, &owners);
+        for l in t.group.iter().chain(&t.owner_logins) {
+            backing.insert(l.clone(), j.fresh[l]);
+        }
+        if !needs {
+            continue;
+        }
+        let why = if was_approved {
+            format!(
+                "{id} was already `{}` at base and is edited: it needs fresh approval under {}",
+                one.base.map(|b| b.status.as_str()).unwrap_or(""),
+                rule_text(rule)
+            )
+        } else {
+            format!("{id} enters `{}`: {}", c.status, rule_text(rule))
+        };
+        let need = rule.approvals as usize;
+        out.push(match t.standing(need) {
+            Standing::Blocked(who) => make(
+                &id,
+                path,
+                Outcome::Fail,
+                format!("{why}; changes requested by {who} block it"),
+                Some(format!("address the review of {who} and ask for a new approval")),
+            ),
+            Standing::MaybeBlocked(who) => make(
+                &id,
+                path,
+                Outcome::Undecided,
+                format!("{why}; changes requested by {who}, whose membership could not be resolved (run with --github to resolve teams)"),
+                Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".into()),
+            ),
+            Standing::Enough => make(
+                &id,
+                path,
+                Outcome::Pass,
+                format!(
+                    "{why}; approved by {}",
+                    if t.group.is_empty() {
+                        "nobody needed".to_string()
+                    } else {
+                        t.group.join(", ")
+                    }
+                ),
+                None,
+            ),
+            Standing::Short(maybe) => {
+                let mut fix = Vec::new();
+                if t.group.len() < need {
+                    fix.push(format!(
+                        "{} more approval(s) from {} (not the author or a contributor) on the latest commit",
+                        need - t.group.len(),
+                        group_name(rule.from)
+                    ));
+                }
+                if !t.owners_missing.is_empty() {
+                    fix.push(format!("an approval from the owner of {}", t.owners_missing.join(", ")));
+                }
+                make(
+                    &id,
+                    path,
+                    if maybe { Outcome::Undecided } else { Outcome::Fail },
+                    format!("{why}; {}", t.shortfall()),
+                    Some(format!("get {}", fix.join(" and "))),
+                )
+            }
+        });
+    }
+    for by in &claims {
+        if !backing.contains_key(&lc(by)) {
+            out.push(make(
+                &id,
+                path,
+                Outcome::Fail,
+                format!("`approvals` lists {by} but no fresh approving review by {by} backs it"),
+                Some(format!(
+                    "remove {by} from `approvals`, or have {by} approve the PR; `gitsm gate --record` writes backed approvals"
+                )),
+            ));
+        }
+    }
+    let listed: HashSet<String> = c.approvals.iter().map(|a| lc(&a.by)).collect();
+    for (login, at) in backing {
+        if !listed.contains(&login) {
+            record.push(Backed {
+                file: path.to_string(),
+                change: id.clone(),
+                by: j.spelled(&login),
+                at,
+            });
+        }
+    }
+}
+
+fn make(id: &str, path: &str, outcome: Outcome, message: String, fix: Option<String>) -> Check {
+    Check {
+        subject: id.to_string(),
+        file: Some(path.to_string()),
+        rule: Rule::Approvals,
+        outcome,
+        message,
+        fix,
+    }
+}
+
+/// The exception of rule 4: the change's own requester or implementer (at
+/// base), as PR author, cancels or holds it, or moves it on along
+/// `scheduled → implementing → completed → closed` (and back from
+/// `on_hold`), by appending status events and setting `outcome` and
+/// `review` — nothing else edited.
+fn own_progress(j: &Judge<'_>, base: &Change, head_clean: &Value, base_clean: Option<&Value>) -> bool {
+    let author = lc(&j.input.author);
+    let own =
+        lc(&base.requested_by) == author || base.implementer.as_deref().is_some_and(|i| lc(i) == author);
+    let Some(base_clean) = base_clean else {
+        return false;
+    };
+    if !own {
+        return false;
+    }
+    // Everything but status, outcome, review and the timeline is unchanged…
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v.as_object_mut() {
+            for k in ["status", "outcome", "review", "timeline"] {
+                m.remove(k);
+            }
+        }
+        v
+    };
+    if strip(base_clean) != strip(head_clean) {
+        return false;
+    }
+    // …the timeline only grows, by events of the plain shape…
+    let Some(added) = (|| {
+        let b = base_clean.get("timeline")?.as_array()?;
+        let h = head_clean.get("timeline")?.as_array()?;
+        (h.len() >= b.len() && h[..b.len()] == b[..]).then(|| h[b.len()..].to_vec())
+    })() else {
+        return false;
+    };
+    // …and each status it reaches is one the exception allows.
+    let mut history: Vec<ChangeStatus> = base.timeline.iter().filter_map(|e| e.status).collect();
+    for e in &added {
+        let Some(obj) = e.as_object() else { return false };
+        if obj
+            .keys()
+            .any(|k| !matches!(k.as_str(), "at" | "by" | "status" | "note" | "public"))
+        {
+            return false;
+        }
+        let Some(s) = obj.get("status") else { continue };
+        let Some(to) = s.as_str().and_then(ChangeStatus::parse) else {
+            return false;
+        };
+        let before_hold = history
+            .iter()
+            .rev()
+            .find(|s| **s != ChangeStatus::OnHold)
+            .copied();
+        let allowed = match to {
+            ChangeStatus::OnHold
+            | ChangeStatus::Cancelled
+            | ChangeStatus::Implementing
+            | ChangeStatus::Completed
+            | ChangeStatus::Closed => true,
+            // Back from on_hold to where it was.
+            other => history.last() == Some(&ChangeStatus::OnHold) && before_hold == Some(other),
+        };
+        if !allowed {
+            return false;
+        }
+        history.push(to);
+    }
+    true
+}
+
+fn rule_text(rule: &PolicyRule) -> String {
+    let m = &rule.matches;
+    let mut parts = Vec::new();
+    if let Some(t) = m.change_type {
+        parts.push(format!("type: {t}"));
+    }
+    if let Some(r) = m.risk {
+        parts.push(format!("risk: {r}"));
+    }
+    format!(
+        "rule {{{}}} ({} approval(s){}{})",
+        parts.join(", "),
+        rule.approvals,
+        rule.from.map(|g| format!(" from {g}")).unwrap_or_default(),
+        if rule.service_owner {
+            " + service owner"
+        } else {
+            ""
+        }
+    )
+}

@@ -1,0 +1,319 @@
+//! Rule 5: schedule — freezes, lead time and conflicts, checked whenever a
+//! change enters `approved`, `scheduled` or `implementing` in this PR, or the
+//! window, type or services of an approved-or-later change are edited. And
+//! rule 7: a new `normal` change is denied while its requester has an
+//! emergency change whose post-implementation review is overdue.
+
+use super::*;
+use crate::gate::judge::{effective_type, effectively_approved, lc};
+use crate::model::{Change, ChangeStatus, ChangeType, Enforcement};
+use rayon::prelude::*;
+use serde_json::Value;
+
+pub(super) fn check(j: &mut Judge<'_>) {
+    let in_pr: Vec<(usize, &Change, Option<&Change>)> = j
+        .files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, old, new))| {
+            Some((i, new.as_ref()?.change()?, old.as_ref().and_then(|o| o.change())))
+        })
+        .collect();
+    let due: Vec<usize> = in_pr
+        .iter()
+        .filter(|(i, c, b)| applies(&j.files[*i], c, *b))
+        .map(|(i, _, _)| *i)
+        .collect();
+    let new_normal: Vec<usize> = in_pr
+        .iter()
+        .filter(|(_, c, b)| b.is_none() && effective_type(&j.policy, c) == ChangeType::Normal)
+        .map(|(i, _, _)| *i)
+        .collect();
+    if due.is_empty() && new_normal.is_empty() {
+        return;
+    }
+    // Every change after the merge: the base tip's, with this PR's versions
+    // on top. Each is parsed; no text pre-filter may hide one.
+    let mut all: BTreeMap<String, Change> = j
+        .input
+        .base_changes
+        .par_iter()
+        .filter_map(|(p, b)| parse_file(p, b).change().cloned())
+        .map(|c| (lc(c.id.as_str()), c))
+        .collect();
+    for (_, c, _) in &in_pr {
+        all.insert(lc(c.id.as_str()), (*c).clone());
+    }
+    let mut out = Vec::new();
+    for i in due {
+        let (fc, old, new) = &j.files[i];
+        let c = new.as_ref().and_then(|n| n.change()).expect("a change");
+        schedule(
+            j,
+            &fc.path,
+            c,
+            old.as_ref().and_then(|o| o.change()),
+            &all,
+            &mut out,
+        );
+    }
+    for i in new_normal {
+        let (fc, _, new) = &j.files[i];
+        let c = new.as_ref().and_then(|n| n.change()).expect("a change");
+        overdue_reviews(j, &fc.path, c, &all, &mut out);
+    }
+    j.checks.extend(out);
+}
+
+const ACTIVE: [ChangeStatus; 3] = [
+    ChangeStatus::Approved,
+    ChangeStatus::Scheduled,
+    ChangeStatus::Implementing,
+];
+
+/// Whether rule 5 judges this change in this PR.
+fn applies(file: &(FileChange, Option<Parsed>, Option<Parsed>), c: &Change, base: Option<&Change>) -> bool {
+    if !ACTIVE.contains(&c.status) {
+        return false; // completed, closed, cancelled, held, rejected, or not yet approved
+    }
+    let entered = {
+        let tl = |p: &Option<Parsed>| {
+            p.as_ref()
+                .and_then(|p| p.json.as_ref())
+                .and_then(|j| j.get("timeline"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let (b, h) = (tl(&file.1), tl(&file.2));
+        let from = if h.len() >= b.len() && h[..b.len()] == b[..] {
+            b.len()
+        } else {
+            0
+        };
+        h[from..]
+            .iter()
+            .filter_map(|e| e.get("status").and_then(Value::as_str))
+            .any(|s| ACTIVE.iter().any(|a| a.as_str() == s))
+    };
+    let rescheduled = base.is_some_and(|b| {
+        effectively_approved(b)
+            && (b.window != c.window || b.change_type != c.change_type || b.services != c.services)
+    });
+    base.is_none() || entered || rescheduled
+}
+
+fn push(out: &mut Vec<Check>, id: &str, path: &str, outcome: Outcome, message: String, fix: Option<String>) {
+    out.push(Check {
+        subject: id.to_string(),
+        file: Some(path.to_string()),
+        rule: Rule::Schedule,
+        outcome,
+        message,
+        fix,
+    });
+}
+
+fn overlaps(a: (jiff::Timestamp, jiff::Timestamp), b: (jiff::Timestamp, jiff::Timestamp)) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
+fn schedule(
+    j: &Judge<'_>,
+    path: &str,
+    c: &Change,
+    base: Option<&Change>,
+    all: &BTreeMap<String, Change>,
+    out: &mut Vec<Check>,
+) {
+    let id = c.id.to_string();
+    let Some(w) = &c.window else {
+        push(
+            out,
+            &id,
+            path,
+            Outcome::Pass,
+            "no window yet: freezes, lead time and conflicts are checked when one is set".into(),
+            None,
+        );
+        return;
+    };
+    let ty = effective_type(&j.policy, c);
+    let win = (w.start.as_jiff(), w.end.as_jiff());
+    let mut ok = true;
+    for f in &j.policy.freeze {
+        if overlaps(win, (f.start.as_jiff(), f.end.as_jiff())) && !f.allow.contains(&ty) {
+            ok = false;
+            let alt = if f.allow.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<&str> = f.allow.iter().map(|t| t.as_str()).collect();
+                format!(", or (if it truly is one) file it as {}", names.join("/"))
+            };
+            push(
+                out,
+                &id,
+                path,
+                Outcome::Fail,
+                format!(
+                    "window {} – {} falls in the freeze `{}` ({} – {}), which does not allow {ty} changes",
+                    w.start, w.end, f.name, f.start, f.end
+                ),
+                Some(format!("move the window outside {} – {}{alt}", f.start, f.end)),
+            );
+        }
+    }
+    if let Some(lead) = j.policy.lead_time.get(ty) {
+        // From the first `submitted` as recorded at base; a change not yet
+        // submitted at base counts from now, so a backdated event gains nothing.
+        let recorded = base.and_then(|b| {
+            b.timeline
+                .iter()
+                .find(|e| e.status == Some(ChangeStatus::Submitted))
+        });
+        let (sub, from) = match recorded {
+            Some(e) => (e.at.as_jiff(), "submitted"),
+            None => (j.input.now, "not submitted at base, so counted from now"),
+        };
+        let gap = w.start.as_jiff().duration_since(sub);
+        if gap < lead.to_span() {
+            ok = false;
+            push(
+                out,
+                &id,
+                path,
+                Outcome::Fail,
+                format!(
+                    "lead time: {from} {} and the window starts {}, {} later; {ty} changes need {lead}",
+                    crate::model::Timestamp(sub),
+                    w.start,
+                    fmt_gap(gap),
+                ),
+                Some(format!(
+                    "start the window at {} or later",
+                    crate::model::Timestamp(sub.checked_add(lead.to_span()).unwrap_or(sub))
+                )),
+            );
+        }
+    }
+    for o in all.values() {
+        if lc(o.id.as_str()) == lc(&id) || !ACTIVE.contains(&o.status) {
+            continue;
+        }
+        let Some(ow) = &o.window else { continue };
+        let shared: Vec<String> = c
+            .services
+            .iter()
+            .filter(|s| o.services.contains(s))
+            .map(|s| s.to_string())
+            .collect();
+        if shared.is_empty() || !overlaps(win, (ow.start.as_jiff(), ow.end.as_jiff())) {
+            continue;
+        }
+        let outcome = match j.policy.conflicts {
+            Enforcement::Deny => {
+                ok = false;
+                Outcome::Fail
+            }
+            Enforcement::Warn => Outcome::Warn,
+        };
+        push(
+            out,
+            &id,
+            path,
+            outcome,
+            format!(
+                "window {} – {} overlaps {} ({} – {}) on {}",
+                w.start,
+                w.end,
+                o.id,
+                ow.start,
+                ow.end,
+                shared.join(", ")
+            ),
+            Some(format!(
+                "move the window so it does not overlap {}, or coordinate them into one change",
+                o.id
+            )),
+        );
+    }
+    if ok {
+        push(
+            out,
+            &id,
+            path,
+            Outcome::Pass,
+            "window clear of freezes and conflicts; lead time met".into(),
+            None,
+        );
+    }
+}
+
+fn fmt_gap(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs();
+    if secs < 0 {
+        return format!("-{}", crate::model::Duration::from_secs(-secs));
+    }
+    crate::model::Duration::from_secs(secs).to_string()
+}
+
+/// Rule 7: emergency changes of `c`'s requester whose review is overdue.
+fn overdue_reviews(
+    j: &Judge<'_>,
+    path: &str,
+    c: &Change,
+    all: &BTreeMap<String, Change>,
+    out: &mut Vec<Check>,
+) {
+    let id = c.id.to_string();
+    let requester = lc(&c.requested_by);
+    for e in overdue_emergencies(&j.policy, all.values(), j.input.now) {
+        if lc(&e.change.requested_by) != requester {
+            continue;
+        }
+        out.push(Check {
+            subject: id.clone(),
+            file: Some(path.to_string()),
+            rule: Rule::EmergencyReview,
+            outcome: Outcome::Fail,
+            message: format!(
+                "{} requests a new normal change while their emergency change {} has no post-implementation review, due {} ({} after it completed)",
+                c.requested_by, e.change.id, crate::model::Timestamp(e.due), e.within
+            ),
+            fix: Some(format!("write the `review` of {} first (it may be in this PR)", e.change.id)),
+        });
+    }
+}
+
+/// An emergency change whose post-implementation review is overdue.
+pub struct Overdue<'c> {
+    pub change: &'c Change,
+    pub due: jiff::Timestamp,
+    pub within: crate::model::Duration,
+}
+
+/// Emergency changes whose `review` is still missing `review_within` (of
+/// their policy rule) after their `completed` event, as of `now`.
+pub fn overdue_emergencies<'c>(
+    policy: &crate::model::ChangePolicy,
+    changes: impl Iterator<Item = &'c Change>,
+    now: jiff::Timestamp,
+) -> Vec<Overdue<'c>> {
+    changes
+        .filter(|c| c.change_type == ChangeType::Emergency)
+        .filter(|c| c.review.as_deref().is_none_or(|r| r.trim().is_empty()))
+        .filter_map(|c| {
+            let within = policy.rule_for(ChangeType::Emergency, c.risk)?.review_within?;
+            let done = c
+                .timeline
+                .iter()
+                .find(|e| e.status == Some(ChangeStatus::Completed))?;
+            let due = done.at.as_jiff().checked_add(within.to_span()).ok()?;
+            (due < now).then_some(Overdue {
+                change: c,
+                due,
+                within,
+            })
+        })
+        .collect()
+}
