@@ -113,11 +113,11 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
         return;
     }
     let mut rules: Vec<&PolicyRule> = Vec::new();
-    let mut versions = vec![(c, "")];
+    let mut versions = vec![(c, false)];
     if let Some(b) = one.base.filter(|_| edited) {
-        versions.push((b, "the base version "));
+        versions.push((b, true));
     }
-    for (v, which) in versions {
+    for (v, is_base) in versions {
         let ty = effective_type(&j.policy, v);
         match j.policy.rule_for(ty, v.risk) {
             Some(r) => {
@@ -131,13 +131,12 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
                     file: Some(path.to_string()),
                     rule: Rule::FailClosed,
                     outcome: Outcome::Undecided,
-                    message: format!(
-                        "no rule of the base policy matches {which}({ty} change, {} risk)",
-                        v.risk
-                    ),
-                    fix: Some(
-                        "add a rule for it to the policy on the base branch (rules are first-match)".into(),
-                    ),
+                    message: if is_base {
+                        format!("no rule of the base policy matches the base version ({ty} change, {} risk)", v.risk)
+                    } else {
+                        format!("no rule of the base policy matches a {ty} change with {} risk", v.risk)
+                    },
+                    fix: Some("add a rule for it to the policy on the base branch (rules are first-match)".into()),
                 });
                 return;
             }
