@@ -5,9 +5,9 @@ use crate::common::{git, gitsm, run, write};
 use serde_json::Value;
 use std::path::Path;
 
-const NOW: &str = "2026-11-21T12:00:00Z";
+pub const NOW: &str = "2026-11-21T12:00:00Z";
 
-const CONFIG: &str = "apiVersion: gitsm/v1\nkind: Config\nid: scratch\n";
+pub const CONFIG: &str = "apiVersion: gitsm/v1\nkind: Config\nid: scratch\n";
 
 pub const POLICY: &str = r#"apiVersion: gitsm/v1
 kind: ChangePolicy
@@ -36,9 +36,9 @@ policy_change: {approvals: 2, from: cab}
 ungoverned_paths: deny
 "#;
 
-const WEB: &str =
+pub const WEB: &str =
     "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Website\nowner: frank\npaths:\n  - deploy/web/**\n";
-const API: &str = "apiVersion: gitsm/v1\nkind: Service\nid: api\nname: API\nowner: \"@acme/api-team\"\npaths:\n  - deploy/api/**\n";
+pub const API: &str = "apiVersion: gitsm/v1\nkind: Service\nid: api\nname: API\nowner: \"@acme/api-team\"\npaths:\n  - deploy/api/**\n";
 
 /// A change record. `status` is reached through the legal path; `extra`
 /// holds more top-level YAML (window, approvals...).
@@ -145,9 +145,20 @@ impl Scratch {
     }
 
     pub fn gate_raw(&self, author: &str, reviews_json: &str, args: &[&str]) -> (i32, Value, String) {
+        self.gate_in("", author, reviews_json, args)
+    }
+
+    /// Runs the gate from a sub-folder (an ITSM root below the git root).
+    pub fn gate_in(
+        &self,
+        dir: &str,
+        author: &str,
+        reviews_json: &str,
+        args: &[&str],
+    ) -> (i32, Value, String) {
         let rf = self.path().join(".git/reviews.json");
         std::fs::write(&rf, reviews_json).unwrap();
-        let mut c = gitsm(self.path());
+        let mut c = gitsm(&self.path().join(dir));
         c.args([
             "--now",
             NOW,
@@ -237,7 +248,7 @@ pub fn assert_allowed(res: &(i32, Value, String)) {
     assert!(with_outcome(v, "fail").is_empty());
 }
 
-const APPROVED_BY_ALICE: &str = "approvals:\n  - {by: alice, at: 2026-11-20T11:01:00Z}\n";
+pub const APPROVED_BY_ALICE: &str = "approvals:\n  - {by: alice, at: 2026-11-20T11:01:00Z}\n";
 
 /// A PR adding an approved normal/low change listing alice's approval.
 fn approved_change_pr(s: &Scratch) -> String {
@@ -346,15 +357,34 @@ fn bookkeeping_only_commit_keeps_an_approval() {
 #[test]
 fn near_bookkeeping_is_an_edit() {
     let variants = [
-        ("note", APPROVED_BY_ALICE, "  - {at: 2026-11-20T12:00:00Z, by: alice, note: \"Approved by alice; ship it\"}\n"),
-        ("public", APPROVED_BY_ALICE, "  - {at: 2026-11-20T12:00:00Z, by: alice, note: approved by alice, public: true}\n"),
-        ("by", APPROVED_BY_ALICE, "  - {at: 2026-11-20T12:00:00Z, by: carol, note: approved by alice}\n"),
-        ("at", "approvals:\n  - {by: alice, at: 2026-11-20T11:02:00Z}\n", ""),
+        (
+            "note",
+            APPROVED_BY_ALICE,
+            "  - {at: 2026-11-20T12:00:00Z, by: alice, note: \"Approved by alice; ship it\"}\n",
+        ),
+        (
+            "public",
+            APPROVED_BY_ALICE,
+            "  - {at: 2026-11-20T12:00:00Z, by: alice, note: approved by alice, public: true}\n",
+        ),
+        (
+            "by",
+            APPROVED_BY_ALICE,
+            "  - {at: 2026-11-20T12:00:00Z, by: carol, note: approved by alice}\n",
+        ),
+        (
+            "at",
+            "approvals:\n  - {by: alice, at: 2026-11-20T11:02:00Z}\n",
+            "",
+        ),
     ];
     for (what, approvals, note) in variants {
         let s = Scratch::new();
         let reviewed = s.commit(
-            &[("changes/CHG-0001.yaml", &change("CHG-0001", "approved", "low", ""))],
+            &[(
+                "changes/CHG-0001.yaml",
+                &change("CHG-0001", "approved", "low", ""),
+            )],
             "add CHG-0001",
         );
         let mut body = change("CHG-0001", "approved", "low", approvals);
@@ -513,7 +543,12 @@ fn a_policy_change_needs_policy_change_approvals() {
     let stricter = POLICY.replace("lead_time: {normal: 2d}", "lead_time: {normal: 3d}");
     let sha = s.commit(&[("policies/default.yaml", &stricter)], "longer lead time");
     let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
-    assert_denied(&res, "1-policy-from-base", "policy default", "has 1 counted approval(s) (alice)");
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "policy default",
+        "has 1 counted approval(s) (alice)",
+    );
     let res = s.gate(
         "carol",
         &[("alice", "APPROVED", &sha), ("dave", "APPROVED", &sha)],
@@ -709,7 +744,7 @@ fn an_illegal_status_jump_is_denied() {
     );
 }
 
-fn scheduled(id: &str, ty: &str, start: &str, end: &str, submitted: &str, approvers: &str) -> String {
+pub fn scheduled(id: &str, ty: &str, start: &str, end: &str, submitted: &str, approvers: &str) -> String {
     change_full(
         id,
         "scheduled",
@@ -721,7 +756,7 @@ fn scheduled(id: &str, ty: &str, start: &str, end: &str, submitted: &str, approv
     )
 }
 
-const ALICE: &str = "  - {by: alice, at: 2026-11-20T11:01:00Z}\n";
+pub const ALICE: &str = "  - {by: alice, at: 2026-11-20T11:01:00Z}\n";
 
 /// A PR adding CHG-0001, scheduled for this window and approved by alice
 /// (in the record and by a review): the gate's answer.
@@ -1082,7 +1117,12 @@ fn an_edit_of_another_change_makes_every_approval_stale() {
         "edit the other",
     );
     let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
-    assert_denied(&res, "4-approvals", "CHG-0001", "alice's approval is stale: the PR changed changes/CHG-0002.yaml");
+    assert_denied(
+        &res,
+        "4-approvals",
+        "CHG-0001",
+        "alice's approval is stale: the PR changed changes/CHG-0002.yaml",
+    );
 }
 
 #[test]
@@ -1834,7 +1874,12 @@ fn removing_a_service_s_paths_without_approvals_is_denied() {
     );
     // One CAB approval is not two.
     let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
-    assert_denied(&res, "1-policy-from-base", "service web", "has 1 counted approval(s) (alice)");
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service web",
+        "has 1 counted approval(s) (alice)",
+    );
     // Adding paths is a governance change too.
     s.commit(
         &[(
@@ -1920,8 +1965,18 @@ fn a_catalog_governance_change_with_two_cab_approvals_is_allowed() {
         &[("alice", "APPROVED", &sha), ("bob", "APPROVED", &sha)],
         &[],
     );
-    assert_denied(&res, "1-policy-from-base", "service api", "alice's approval is stale");
-    assert_denied(&res, "1-policy-from-base", "service web", "alice's approval is stale");
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service api",
+        "alice's approval is stale",
+    );
+    assert_denied(
+        &res,
+        "1-policy-from-base",
+        "service web",
+        "alice's approval is stale",
+    );
 }
 
 #[test]
@@ -2291,7 +2346,7 @@ fn a_codeowners_edit_after_approval_makes_it_stale() {
 }
 
 /// The standard base, with the policy's `from` setting replaced by `to`.
-fn scratch_with_policy(from: &str, to: &str) -> Scratch {
+pub fn scratch_with_policy(from: &str, to: &str) -> Scratch {
     assert!(POLICY.contains(from), "{from}");
     let policy = POLICY.replace(from, to);
     Scratch::with_base(&[

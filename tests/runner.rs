@@ -7,6 +7,7 @@ mod authoring;
 mod cli;
 mod corpus;
 mod gate;
+mod gate_attacks;
 mod gate_github;
 mod loading;
 mod report;

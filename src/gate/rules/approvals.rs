@@ -132,11 +132,19 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
                     rule: Rule::FailClosed,
                     outcome: Outcome::Undecided,
                     message: if is_base {
-                        format!("no rule of the base policy matches the base version ({ty} change, {} risk)", v.risk)
+                        format!(
+                            "no rule of the base policy matches the base version ({ty} change, {} risk)",
+                            v.risk
+                        )
                     } else {
-                        format!("no rule of the base policy matches a {ty} change with {} risk", v.risk)
+                        format!(
+                            "no rule of the base policy matches a {ty} change with {} risk",
+                            v.risk
+                        )
                     },
-                    fix: Some("add a rule for it to the policy on the base branch (rules are first-match)".into()),
+                    fix: Some(
+                        "add a rule for it to the policy on the base branch (rules are first-match)".into(),
+                    ),
                 });
                 return;
             }
