@@ -215,6 +215,19 @@ pub fn with_outcome(v: &Value, outcome: &str) -> Vec<(String, String, String)> {
 /// Asserts a denial by `rule` on `subject` whose message contains `needle`.
 #[track_caller]
 pub fn assert_denied(res: &(i32, Value, String), rule: &str, subject: &str, needle: &str) {
+    assert_denied_with(res, &[(rule, subject)], rule, subject, needle);
+}
+
+/// Denied, with exactly these failing (rule, subject) pairs — no more, so a
+/// spurious failure cannot hide — one of which (`rule` on `subject`)
+/// contains `needle`.
+pub fn assert_denied_with(
+    res: &(i32, Value, String),
+    all: &[(&str, &str)],
+    rule: &str,
+    subject: &str,
+    needle: &str,
+) {
     let (code, v, err) = res;
     assert_eq!(*code, 1, "expected denied (1): {v:#}\n{err}");
     assert_eq!(v["decision"], "denied");
@@ -232,6 +245,14 @@ pub fn assert_denied(res: &(i32, Value, String), rule: &str, subject: &str, need
             );
         }
     }
+    let got: std::collections::BTreeSet<(String, String)> =
+        fails.iter().map(|(r, s, _)| (r.clone(), s.clone())).collect();
+    let want: std::collections::BTreeSet<(String, String)> =
+        all.iter().map(|(r, s)| (r.to_string(), s.to_string())).collect();
+    assert_eq!(
+        got, want,
+        "the exact set of failing (rule, subject); failures: {fails:#?}"
+    );
     assert!(
         fails
             .iter()
@@ -240,7 +261,6 @@ pub fn assert_denied(res: &(i32, Value, String), rule: &str, subject: &str, need
     );
 }
 
-#[track_caller]
 pub fn assert_allowed(res: &(i32, Value, String)) {
     let (code, v, err) = res;
     assert_eq!(*code, 0, "expected allowed: {v:#}\n{err}");
@@ -528,13 +548,26 @@ fn a_pr_that_lowers_the_policy_is_judged_by_the_base_policy() {
         "lower the bar",
     );
     let res = s.gate("carol", &[("erin", "APPROVED", &sha)], &[]);
-    assert_denied(
+    assert_denied_with(
         &res,
+        &[
+            ("1-policy-from-base", "policy default"),
+            ("4-approvals", "CHG-0001"),
+        ],
         "1-policy-from-base",
         "policy default",
         "needs 2 `policy_change` approval(s)",
     );
-    assert_denied(&res, "4-approvals", "CHG-0001", "1 approval(s) from cab");
+    assert_denied_with(
+        &res,
+        &[
+            ("1-policy-from-base", "policy default"),
+            ("4-approvals", "CHG-0001"),
+        ],
+        "4-approvals",
+        "CHG-0001",
+        "1 approval(s) from cab",
+    );
 }
 
 #[test]
@@ -736,8 +769,14 @@ fn an_illegal_status_jump_is_denied() {
     );
     s.commit(&[("changes/CHG-0001.yaml", &jumped)], "skip ahead");
     let res = s.gate("carol", &[], &[]);
-    assert_denied(
+    assert_denied_with(
         &res,
+        &[
+            ("2-records-validate", "CHG-0001"),
+            ("3-history", "CHG-0001"),
+            ("4-approvals", "CHG-0001"),
+            ("5-schedule", "CHG-0001"),
+        ],
         "3-history",
         "CHG-0001",
         "illegal status move draft → implementing",
@@ -1061,15 +1100,21 @@ fn raising_the_risk_of_an_approved_change_needs_fresh_stricter_approval() {
     );
     // alice's old approval (at base) does not carry over to the edit.
     let res = s.gate("carol", &[], &[]);
-    assert_denied(
-        &res,
+    assert_denied_with(
+        &res, &[("2-records-validate", "CHG-0001"), ("4-approvals", "CHG-0001")],
         "4-approvals",
         "CHG-0001",
         "was already `approved` at base and is edited: it needs fresh approval under rule {type: normal, risk: high} (2 approval(s) from cab + service owner)",
     );
     // One CAB approval is enough for the old rule, not for the new one.
     let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
-    assert_denied(&res, "4-approvals", "CHG-0001", "risk: high");
+    assert_denied_with(
+        &res,
+        &[("2-records-validate", "CHG-0001"), ("4-approvals", "CHG-0001")],
+        "4-approvals",
+        "CHG-0001",
+        "risk: high",
+    );
     // Two CAB members and the owner approve; recording them is bookkeeping.
     let all = "approvals:\n  - {by: alice, at: 2026-11-20T11:01:00Z}\n  - {by: bob, at: 2026-11-20T11:02:00Z}\n  - {by: frank, at: 2026-11-20T11:03:00Z}\n";
     s.commit(
@@ -1448,7 +1493,13 @@ fn a_catalog_edit_in_the_pr_does_not_ungovern_code() {
         "ungovern",
     );
     let res = s.gate("carol", &[], &[]);
-    assert_denied(&res, "6-governed-paths", "web", "deploy/web/app.conf");
+    assert_denied_with(
+        &res,
+        &[("1-policy-from-base", "service web"), ("6-governed-paths", "web")],
+        "6-governed-paths",
+        "web",
+        "deploy/web/app.conf",
+    );
 }
 
 // ---- Security review: fail-open regressions -------------------------------
@@ -1471,7 +1522,16 @@ fn output_folders_set_at_head_do_not_hide_records_from_the_gate() {
         "hide a change",
     );
     let res = s.gate("carol", &[], &[]);
-    assert_denied(&res, "4-approvals", "CHG-0009", "enters `approved`");
+    assert_denied_with(
+        &res,
+        &[
+            ("1-policy-from-base", "policy default"),
+            ("4-approvals", "CHG-0009"),
+        ],
+        "4-approvals",
+        "CHG-0009",
+        "enters `approved`",
+    );
 }
 
 #[test]
@@ -1483,7 +1543,13 @@ fn an_escaped_api_version_outside_the_record_folders_is_still_a_record() {
         .replace("apiVersion: gitsm/v1", "apiVersion: \"gitsm\\x2Fv1\"");
     s.commit(&[("docs/CHG-0009.yaml", &body)], "smuggle a change");
     let res = s.gate("carol", &[], &[]);
-    assert_denied(&res, "4-approvals", "CHG-0009", "enters `approved`");
+    assert_denied_with(
+        &res,
+        &[("3-history", "CHG-0009"), ("4-approvals", "CHG-0009")],
+        "4-approvals",
+        "CHG-0009",
+        "enters `approved`",
+    );
 }
 
 #[test]
@@ -1647,7 +1713,13 @@ fn a_draft_standard_change_does_not_cover_code() {
         "standard",
     );
     let res = s.gate("carol", &[], &[]);
-    assert_denied(&res, "4-approvals", "CHG-0009", "rule {type: normal, risk: high}");
+    assert_denied_with(
+        &res,
+        &[("4-approvals", "CHG-0009"), ("6-governed-paths", "web")],
+        "4-approvals",
+        "CHG-0009",
+        "rule {type: normal, risk: high}",
+    );
 }
 
 #[test]
@@ -1833,7 +1905,13 @@ fn records_outside_the_folders_the_gate_reads_are_denied() {
         "a service elsewhere",
     );
     let res = s.gate("carol", &[], &[]);
-    assert_denied(&res, "3-history", "shop", "outside `catalog/`");
+    assert_denied_with(
+        &res,
+        &[("1-policy-from-base", "service shop"), ("3-history", "shop")],
+        "3-history",
+        "shop",
+        "outside `catalog/`",
+    );
 }
 
 // ---- Catalog governance: `paths`, `owner` and `sla` are a policy change ----
@@ -1965,14 +2043,22 @@ fn a_catalog_governance_change_with_two_cab_approvals_is_allowed() {
         &[("alice", "APPROVED", &sha), ("bob", "APPROVED", &sha)],
         &[],
     );
-    assert_denied(
+    assert_denied_with(
         &res,
+        &[
+            ("1-policy-from-base", "service api"),
+            ("1-policy-from-base", "service web"),
+        ],
         "1-policy-from-base",
         "service api",
         "alice's approval is stale",
     );
-    assert_denied(
+    assert_denied_with(
         &res,
+        &[
+            ("1-policy-from-base", "service api"),
+            ("1-policy-from-base", "service web"),
+        ],
         "1-policy-from-base",
         "service web",
         "alice's approval is stale",
@@ -2039,8 +2125,9 @@ fn adding_a_service_with_paths_or_deleting_one_is_a_policy_change() {
     s.rm("catalog/api.yaml");
     s.commit(&[], "drop api");
     let res = s.gate("carol", &[], &[]);
-    assert_denied(
+    assert_denied_with(
         &res,
+        &[("1-policy-from-base", "service api"), ("3-history", "api")],
         "1-policy-from-base",
         "service api",
         "the service is removed from catalog/api.yaml",
@@ -2052,8 +2139,13 @@ fn adding_a_service_with_paths_or_deleting_one_is_a_policy_change() {
         "rename api",
     );
     let res = s.gate("carol", &[], &[]);
-    assert_denied(
+    assert_denied_with(
         &res,
+        &[
+            ("1-policy-from-base", "service api"),
+            ("1-policy-from-base", "service api2"),
+            ("3-history", "api"),
+        ],
         "1-policy-from-base",
         "service api",
         "the service is removed",
