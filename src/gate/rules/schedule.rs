@@ -34,17 +34,34 @@ pub(super) fn check(j: &mut Judge<'_>) {
     }
     // Every change after the merge: the base tip's, with this PR's versions
     // on top. Each is parsed; no text pre-filter may hide one.
-    let mut all: BTreeMap<String, Change> = j
-        .input
-        .base_changes
-        .par_iter()
-        .filter_map(|(p, b)| parse_file(p, b).change().cloned())
-        .map(|c| (lc(c.id.as_str()), c))
-        .collect();
+    let parsed: Vec<(&String, Result<Option<Change>, ()>)> =
+        j.input.base_changes.par_iter().map(|(p, b)| (p, base_change(b))).collect();
+    let mut all: BTreeMap<String, Change> = BTreeMap::new();
+    let mut unreadable = Vec::new();
+    for (p, r) in parsed {
+        match r {
+            Ok(Some(c)) => {
+                all.insert(lc(c.id.as_str()), c);
+            }
+            Ok(None) => {}
+            Err(()) => unreadable.push(p.clone()),
+        }
+    }
     for (_, c, _) in &in_pr {
         all.insert(lc(c.id.as_str()), (*c).clone());
     }
     let mut out = Vec::new();
+    for p in unreadable {
+        // A change the gate cannot read might be the one that conflicts.
+        push(
+            &mut out,
+            &p,
+            &p,
+            Outcome::Undecided,
+            format!("{p} at base declares a Change the gate cannot read, so conflicts and emergency reviews cannot be checked"),
+            Some("fix the record on the base branch (`gitsm validate` shows why)".into()),
+        );
+    }
     for i in due {
         let (fc, old, new) = &j.files[i];
         let c = new.as_ref().and_then(|n| n.change()).expect("a change");
@@ -112,6 +129,24 @@ fn push(out: &mut Vec<Check>, id: &str, path: &str, outcome: Outcome, message: S
         message,
         fix,
     });
+}
+
+/// A base change as typed data: YAML parsed strictly and deserialised
+/// without the schema layer (fast: every change at base is read).
+/// `Ok(None)`: not a change record; `Err`: declares one but does not read.
+fn base_change(bytes: &[u8]) -> Result<Option<Change>, ()> {
+    let Some(json) = crate::gate::judge::parse_json(bytes) else {
+        // Not YAML the gate reads: unless it mentions a change, not one.
+        let mentions = bytes.windows(6).any(|w| w == b"Change");
+        return if mentions { Err(()) } else { Ok(None) };
+    };
+    if json.get("kind").and_then(Value::as_str) != Some("Change") {
+        return Ok(None);
+    }
+    match crate::model::Record::from_json_owned(crate::model::Kind::Change, json) {
+        Some(crate::model::Record::Change(c)) => Ok(Some(c)),
+        _ => Err(()),
+    }
 }
 
 fn overlaps(a: (jiff::Timestamp, jiff::Timestamp), b: (jiff::Timestamp, jiff::Timestamp)) -> bool {
