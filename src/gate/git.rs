@@ -550,7 +550,7 @@ fn merge_base<'r>(
             ),
         })?;
     match bases.len() {
-        1 => Ok(repo.find_commit(*bases.get(0).expect("one"))?),
+        1 => Ok(repo.find_commit(*bases.first().expect("one"))?),
         0 => Err(GateError::NoMergeBase {
             base: revs.base.clone(),
             head: revs.head.clone(),
@@ -572,7 +572,7 @@ fn single_merge_base<'r>(
     reviewed: &Commit<'r>,
 ) -> Result<Option<Commit<'r>>, GateError> {
     match repo.merge_bases(base.id(), reviewed.id()) {
-        Ok(b) if b.len() == 1 => Ok(Some(repo.find_commit(*b.get(0).expect("one"))?)),
+        Ok(b) if b.len() == 1 => Ok(Some(repo.find_commit(*b.first().expect("one"))?)),
         Ok(_) => Ok(None),
         Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e.into()),
