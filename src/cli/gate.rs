@@ -128,7 +128,6 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         }
     }
     if let Some((client, data)) = publish {
-        let md = render::markdown(&verdict, &base_branch);
         if data.head_sha != side.head_sha {
             // The verdict is about the commit we read; never post it on another.
             eprintln!(
@@ -137,7 +136,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             );
         }
         let p = client
-            .publish(&data, &side.head_sha, &verdict, &md, &base_branch)
+            .publish(&data, &side.head_sha, &verdict, &base_branch, &full_verdict_at())
             .context("publishing the verdict")?;
         eprintln!(
             "published the verdict as a {} and {} the PR comment",
@@ -146,6 +145,25 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         );
     }
     Ok(verdict.decision.exit_code())
+}
+
+/// Where a reader of a shortened PR comment or check run finds the whole
+/// verdict: this job's log, linked when running in GitHub Actions.
+fn full_verdict_at() -> String {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
+        (Some(server), Some(repo), Some(run)) => {
+            format!(
+                "[the job log]({}/{repo}/actions/runs/{run})",
+                server.trim_end_matches('/')
+            )
+        }
+        _ => "the log of the job that ran `gitsm gate`".to_string(),
+    }
 }
 
 /// `refs/heads/main` → `main`; a sha stays as it is.
