@@ -246,3 +246,84 @@ fn markdown_parts(v: &Verdict, base_branch: &str, cell_chars: usize) -> (String,
         .collect();
     (out, rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::Rule;
+    use crate::github::limits::char_len;
+
+    fn check(i: usize, outcome: Outcome, message: &str) -> Check {
+        Check {
+            subject: format!("CHG-{i:04}"),
+            file: Some(format!("changes/CHG-{i:04}.yaml")),
+            rule: Rule::Approvals,
+            outcome,
+            message: message.to_string(),
+            fix: Some("get a CAB approval".into()),
+        }
+    }
+
+    fn verdict(checks: Vec<Check>) -> Verdict {
+        Verdict {
+            decision: Decision::Denied,
+            checks,
+            to_record: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_verdict_that_fits_is_not_touched() {
+        let v = verdict(vec![check(1, Outcome::Fail, "needs 1 approval")]);
+        assert_eq!(
+            markdown_within(&v, "main", 65_536, "the job log"),
+            markdown(&v, "main")
+        );
+    }
+
+    #[test]
+    fn a_long_verdict_keeps_the_marker_and_blocking_checks_and_counts_the_rest() {
+        let mut checks: Vec<Check> = (0..300)
+            .map(|i| check(i, Outcome::Pass, "approved by alice"))
+            .collect();
+        checks.extend((300..600).map(|i| check(i, Outcome::Fail, "needs 1 approval from cab")));
+        let v = verdict(checks);
+        let out = markdown_within(&v, "main", 5_000, "the job log");
+        assert!(char_len(&out) <= 5_000, "{}", char_len(&out));
+        assert!(out.starts_with("<!-- gitsm-gate -->\n### ❌ gitsm gate: main — DENIED"));
+        let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("| ")).skip(1).collect();
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|r| r.starts_with("| ❌ | CHG-03")), "{rows:?}");
+        let left = 600 - rows.len();
+        let blocking = 300 - rows.len();
+        assert!(
+            out.ends_with(&format!(
+                "\n**{left} more check(s) not shown** ({blocking} of them blocking): GitHub limits this text to 5000 characters. The full verdict is in the job log.\n"
+            )),
+            "{}",
+            &out[out.len() - 300..]
+        );
+    }
+
+    #[test]
+    fn one_huge_message_is_cut_in_its_cell_between_characters() {
+        let huge = "é&".repeat(100_000);
+        let v = verdict(vec![
+            check(1, Outcome::Fail, &huge),
+            check(2, Outcome::Fail, "short"),
+        ]);
+        let out = markdown_within(&v, "main", 65_536, "the job log");
+        assert!(char_len(&out) <= 65_536);
+        // Both rows fit once the cell is cut, and no escape is cut in half.
+        assert!(out.contains("| ❌ | CHG-0002 |"), "{out:.300}");
+        assert!(out.contains(&format!("| {}é… |", "é&amp;".repeat(499))));
+        assert!(!out.contains("more check(s) not shown"));
+    }
+
+    #[test]
+    fn even_a_tiny_limit_holds() {
+        let v = verdict(vec![check(1, Outcome::Fail, "x")]);
+        let out = markdown_within(&v, "main", 10, "the job log");
+        assert_eq!(char_len(&out), 10);
+    }
+}
