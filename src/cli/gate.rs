@@ -10,6 +10,8 @@ use std::path::PathBuf;
     after_help = "Revisions are resolved exactly: a full ref (refs/heads/main, refs/remotes/origin/main) or a full commit sha.\n\n\
 Exit codes: 0 allowed, 1 denied, 2 could not decide (bad input, unreachable API).\n\n\
 For --reviews: gh api repos/OWNER/REPO/pulls/N/reviews --paginate > reviews.json\n\n\
+With --github, GitHub calls are retried on 5xx, 429, rate limits and stalls: GITSM_GITHUB_RETRY_BUDGET \
+(default 2m), GITSM_GITHUB_TIMEOUT per request (default 30s); see docs/gate.md.\n\n\
 Examples:\n  gitsm gate --base refs/heads/main --head refs/heads/feature --author carol --reviews reviews.json\n  \
 GITHUB_TOKEN=... gitsm gate --base $BASE_SHA --head $HEAD_SHA --author $AUTHOR --github acme/itsm --pr 42"
 )]
