@@ -842,8 +842,18 @@ async fn a_renamed_repository_is_followed_on_the_same_host_only() {
     want.insert(1, call("GET /repositories/42/pulls/1"));
     assert_eq!(calls(&server).await, want);
     let all = server.received_requests().await.unwrap();
+    let ua = format!("gitsm/{}", env!("CARGO_PKG_VERSION"));
     for r in &all {
-        assert_eq!(r.headers.get("accept").unwrap(), "application/vnd.github+json");
+        let values = |h: &str| -> Vec<String> {
+            r.headers
+                .get_all(h)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(values("accept"), ["application/vnd.github+json"]);
+        assert_eq!(values("user-agent"), [ua.as_str()]);
+        assert_eq!(values("authorization"), [format!("Bearer {TOKEN}")]);
     }
 
     // Another host never gets the token.
