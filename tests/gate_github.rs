@@ -703,8 +703,14 @@ async fn a_single_502_on_every_read_and_write_is_retried() {
     }
     let (code, out, err) = run_gate(&s, &server, &[]);
     assert_eq!(code, 0, "{out}\n{err}");
-    let twice: Vec<String> = CLEAN_RUN.iter().flat_map(|w| [call(w), call(w)]).collect();
-    assert_eq!(calls(&server).await, twice);
+    let mut want: Vec<String> = CLEAN_RUN.iter().flat_map(|w| [call(w), call(w)]).collect();
+    // A comment create is not repeated blindly: the comments are listed again first.
+    let first_post = want
+        .iter()
+        .position(|c| c == &call("POST /issues/1/comments"))
+        .unwrap();
+    want.insert(first_post + 1, call("GET /issues/1/comments"));
+    assert_eq!(calls(&server).await, want);
     let run = requests(&server, "POST", &format!("{REPO}/check-runs")).await;
     assert_eq!(body_of(&run[1])["conclusion"], "success");
 }
@@ -872,4 +878,53 @@ async fn a_renamed_repository_is_followed_on_the_same_host_only() {
     assert!(err.contains("HTTP 301 to another host"), "{err}");
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
     assert_eq!(calls(&server).await, expected(&["GET /pulls/1"]));
+}
+
+#[tokio::test]
+async fn a_comment_created_despite_a_lost_answer_is_edited_not_posted_twice() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    allowed_pr(&s, &server).await;
+    // The create reaches GitHub, but its answer is a 502; listing again finds it.
+    fail_once(
+        &server,
+        "POST",
+        &format!("{REPO}/issues/1/comments"),
+        ResponseTemplate::new(502),
+    )
+    .await;
+    fail_once(
+        &server,
+        "GET",
+        &format!("{REPO}/issues/1/comments"),
+        ResponseTemplate::new(200).set_body_json(json!([])),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/issues/1/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 123, "body": "<!-- gitsm-gate -->\n### ✅ gitsm gate: main — ALLOWED", "user": {"login": "github-actions[bot]", "type": "Bot"}}
+        ])))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{REPO}/issues/comments/123")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 123})))
+        .mount(&server)
+        .await;
+    mount_publish_ok(&server).await;
+    let (code, out, err) = run_gate(&s, &server, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let mut want = expected(CLEAN_RUN);
+    let post = want
+        .iter()
+        .position(|c| c == &call("POST /issues/1/comments"))
+        .unwrap();
+    want.splice(
+        post + 1..post + 1,
+        [call("GET /issues/1/comments"), call("PATCH /issues/comments/123")],
+    );
+    assert_eq!(calls(&server).await, want);
+    assert!(err.contains("updated the PR comment"), "{err}");
 }

@@ -72,6 +72,8 @@ enum Failure {
     NoAnswer(String),
     Refused(String),
     Http(Answer),
+    /// Already described (a step with retries of its own failed).
+    Gate(GateError),
 }
 
 /// Redirects followed per request (a renamed repository needs one).
@@ -267,6 +269,32 @@ impl Client {
 
     /// A request, retried under the policy on no answer, 5xx, 429 and rate
     /// limits. Any other answer, success or not, is returned as it is.
+    /// One attempt, read for [`retry::run`]: no answer, 5xx, 429 and rate
+    /// limits are worth another try; any other answer is done.
+    async fn attempt_classified(
+        &self,
+        method: &http::Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Attempt<Answer, Failure> {
+        match self.attempt(method, url, body).await {
+            Err(NoAnswer::Transient(why)) => Attempt::Retry {
+                after: None,
+                error: Failure::NoAnswer(why),
+            },
+            Err(NoAnswer::Refused(why)) => Attempt::Fail(Failure::Refused(why)),
+            Ok(a) => match retry::classify(a.status, &a.headers, &a.body, now_epoch()) {
+                Class::Final => Attempt::Done(a),
+                Class::Transient { after, .. } => Attempt::Retry {
+                    after,
+                    error: Failure::Http(a),
+                },
+            },
+        }
+    }
+
+    /// A request, retried under the policy on no answer, 5xx, 429 and rate
+    /// limits. Any other answer, success or not, is returned as it is.
     async fn send(
         &self,
         method: http::Method,
@@ -274,33 +302,17 @@ impl Client {
         body: Option<&serde_json::Value>,
         what: &str,
     ) -> Result<Answer, GateError> {
-        let outcome = retry::run(&self.retry, |_| {
-            let method = &method;
-            async move {
-                match self.attempt(method, url, body).await {
-                    Err(NoAnswer::Transient(why)) => Attempt::Retry {
-                        after: None,
-                        error: Failure::NoAnswer(why),
-                    },
-                    Err(NoAnswer::Refused(why)) => Attempt::Fail(Failure::Refused(why)),
-                    Ok(a) => match retry::classify(a.status, &a.headers, &a.body, now_epoch()) {
-                        Class::Final => Attempt::Done(a),
-                        Class::Transient { after, .. } => Attempt::Retry {
-                            after,
-                            error: Failure::Http(a),
-                        },
-                    },
-                }
-            }
-        })
-        .await;
-        let stop = match outcome {
-            Ok(a) => return Ok(a),
-            Err(stop) => stop,
-        };
-        let mut msg = match &stop.error {
+        retry::run(&self.retry, |_| self.attempt_classified(&method, url, body))
+            .await
+            .map_err(|stop| self.gave_up(what, stop))
+    }
+
+    /// The error for a request [`retry::run`] stopped.
+    fn gave_up(&self, what: &str, stop: retry::Stopped<Failure>) -> GateError {
+        let mut msg = match stop.error {
             Failure::NoAnswer(why) | Failure::Refused(why) => format!("{what}: {why}"),
             Failure::Http(a) => status_message(what, a.status, &a.headers, &a.body),
+            Failure::Gate(e) => return e,
         };
         if let Some(wait) = stop.next_wait {
             let tries = match stop.attempts {
@@ -315,7 +327,7 @@ impl Client {
                 retry::ENV_BUDGET
             ));
         }
-        Err(gh(msg))
+        gh(msg)
     }
 
     async fn get_json(&self, url: &str, what: &str) -> Result<serde_json::Value, GateError> {
@@ -469,7 +481,42 @@ impl Client {
         })
     }
 
+    /// Edits our comment, or creates it. A create whose answer was lost
+    /// (a 502, a stall) may still have happened, so a retry does not simply
+    /// repeat the `POST`: it lists the comments again and edits the one it
+    /// finds, so a PR never gets two.
     async fn upsert_comment(&self, number: u64, body: &str) -> Result<&'static str, GateError> {
+        let payload = serde_json::json!({ "body": body });
+        retry::run(&self.retry, |_| async {
+            let ours = match self.our_comment(number).await {
+                Ok(ours) => ours,
+                Err(e) => return Attempt::Fail(Failure::Gate(e)),
+            };
+            let (method, url, done) = match ours {
+                Some(id) => (
+                    http::Method::PATCH,
+                    self.url(&format!("/issues/comments/{id}")),
+                    "updated",
+                ),
+                None => (
+                    http::Method::POST,
+                    self.url(&format!("/issues/{number}/comments")),
+                    "created",
+                ),
+            };
+            match self.attempt_classified(&method, &url, Some(&payload)).await {
+                Attempt::Done(a) if a.ok() => Attempt::Done(done),
+                Attempt::Done(a) => Attempt::Fail(Failure::Http(a)),
+                Attempt::Retry { after, error } => Attempt::Retry { after, error },
+                Attempt::Fail(e) => Attempt::Fail(e),
+            }
+        })
+        .await
+        .map_err(|stop| self.gave_up("PR comment", stop))
+    }
+
+    /// The id of the gate's comment on PR `number`, if there is one.
+    async fn our_comment(&self, number: u64) -> Result<Option<u64>, GateError> {
         let comments = self
             .get_all(
                 &self.url(&format!("/issues/{number}/comments?per_page=100")),
@@ -486,29 +533,11 @@ impl Client {
                     .is_some_and(|b| b.starts_with(COMMENT_MARKER))
             })
             .collect();
-        let ours = marked
+        Ok(marked
             .iter()
             .find(|c| c.pointer("/user/type").and_then(|t| t.as_str()) == Some("Bot"))
             .or(marked.first())
-            .and_then(|c| c.get("id").and_then(|i| i.as_u64()));
-        let payload = serde_json::json!({ "body": body });
-        let (method, url, done) = match ours {
-            Some(id) => (
-                http::Method::PATCH,
-                self.url(&format!("/issues/comments/{id}")),
-                "updated",
-            ),
-            None => (
-                http::Method::POST,
-                self.url(&format!("/issues/{number}/comments")),
-                "created",
-            ),
-        };
-        let a = self.send(method, &url, Some(&payload), "PR comment").await?;
-        if !a.ok() {
-            return Err(status_error("PR comment", a.status, &a.body));
-        }
-        Ok(done)
+            .and_then(|c| c.get("id").and_then(|i| i.as_u64())))
     }
 
     /// The check run `gitsm gate: <base>` with its annotations, or a commit
