@@ -226,8 +226,10 @@ impl Client {
             .await
             .unwrap_or_else(|_| {
                 Err(format!(
-                    "no answer from {} within {:?} (GITSM_GITHUB_TIMEOUT)",
-                    self.api, self.retry.timeout
+                    "no answer from {} within {:?} ({})",
+                    self.api,
+                    self.retry.timeout,
+                    retry::ENV_TIMEOUT
                 ))
             })
     }
@@ -267,8 +269,6 @@ impl Client {
         Err(NoAnswer::Refused(format!("more than {MAX_REDIRECTS} redirects")))
     }
 
-    /// A request, retried under the policy on no answer, 5xx, 429 and rate
-    /// limits. Any other answer, success or not, is returned as it is.
     /// One attempt, read for [`retry::run`]: no answer, 5xx, 429 and rate
     /// limits are worth another try; any other answer is done.
     async fn attempt_classified(
