@@ -12,6 +12,7 @@ pub mod edit;
 pub mod fsutil;
 pub mod gate;
 pub mod globs;
+pub mod github;
 pub mod history;
 pub mod init;
 pub mod model;

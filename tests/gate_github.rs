@@ -4,6 +4,7 @@
 use crate::common::{gitsm, run};
 use crate::gate::{change, change_full, review, Scratch};
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 use wiremock::matchers::{body_partial_json, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -78,8 +79,26 @@ async fn mount_publish_ok(server: &MockServer) {
         .await;
 }
 
+/// Retries in milliseconds, so that no test waits long; a test may override.
+const FAST_RETRIES: &[(&str, &str)] = &[
+    ("GITSM_GITHUB_RETRY_BUDGET", "1s"),
+    ("GITSM_GITHUB_TIMEOUT", "5s"),
+    ("GITSM_GITHUB_BACKOFF_BASE", "10ms"),
+    ("GITSM_GITHUB_BACKOFF_CAP", "40ms"),
+];
+
 fn run_gate(s: &Scratch, server: &MockServer, extra: &[&str]) -> (i32, String, String) {
+    run_gate_env(s, server, extra, &[])
+}
+
+fn run_gate_env(
+    s: &Scratch,
+    server: &MockServer,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let mut c = gitsm(s.path());
+    c.envs(FAST_RETRIES.iter().copied()).envs(env.iter().copied());
     c.env("GITHUB_TOKEN", TOKEN)
         .args([
             "--now",
@@ -356,7 +375,16 @@ async fn a_server_error_is_exit_2() {
         .await;
     let (code, out, err) = run_gate(&s, &server, &[]);
     assert_eq!(code, 2, "{out}\n{err}");
-    assert!(err.contains("reviews: GitHub answered 500"), "{err}");
+    assert!(
+        err.contains("reviews: GitHub answered 500 (server error) (Server Error); gave up after"),
+        "{err}"
+    );
+    assert!(
+        requests(&server, "GET", &format!("{REPO}/pulls/1/reviews"))
+            .await
+            .len()
+            > 1
+    );
     assert!(
         out.is_empty(),
         "no verdict is printed when it could not be decided: {out}"
@@ -423,4 +451,480 @@ async fn a_pr_with_more_commits_than_github_lists_is_undecided() {
     let (code, out, err) = run_gate(&s, &server, &[]);
     assert_eq!(code, 2, "{out}\n{err}");
     assert!(err.contains("251 commits"), "{err}");
+}
+
+// ---- A good API citizen: limits, rate limits, retries, redirects (issue 17) ----
+
+/// Every request the fake GitHub received, as `METHOD /path`, in order.
+async fn calls(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect()
+}
+
+/// `what` as `METHOD /repos/acme/itsm/...` (or an absolute path).
+fn call(what: &str) -> String {
+    let (m, p) = what.split_once(' ').unwrap();
+    if p.starts_with("/orgs") || p.starts_with("/repositories") {
+        what.to_string()
+    } else {
+        format!("{m} {REPO}{p}")
+    }
+}
+
+fn expected(list: &[&str]) -> Vec<String> {
+    list.iter().map(|w| call(w)).collect()
+}
+
+/// The calls of a run that reads the PR and publishes a new comment and a
+/// check run, none of them failing.
+const CLEAN_RUN: &[&str] = &[
+    "GET /pulls/1",
+    "GET /pulls/1/reviews",
+    "GET /pulls/1/commits",
+    "GET /orgs/acme/teams/api-team/members",
+    "GET /orgs/acme/teams/ecab/members",
+    "GET /issues/1/comments",
+    "POST /issues/1/comments",
+    "POST /check-runs",
+];
+
+async fn mount_teams(server: &MockServer) {
+    for team in ["ecab", "api-team"] {
+        Mock::given(method("GET"))
+            .and(path(format!("/orgs/acme/teams/{team}/members")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .mount(server)
+            .await;
+    }
+}
+
+/// A PR adding an approved change that alice approved: allowed.
+async fn allowed_pr(s: &Scratch, server: &MockServer) -> String {
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", APPROVALS),
+        )],
+        "add",
+    );
+    mount_pr(server, &sha, "Adds CHG-0001.").await;
+    mount_reviews(server, vec![review(1, "alice", "APPROVED", &sha)]).await;
+    mount_teams(server).await;
+    sha
+}
+
+/// A one-off answer in front of the normal one (wiremock tries higher
+/// priorities first; `up_to_n_times` lets the normal answer through after).
+async fn fail_once(server: &MockServer, m: &str, p: &str, answer: ResponseTemplate) {
+    Mock::given(method(m))
+        .and(path(p))
+        .respond_with(answer)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+fn body_of(r: &Request) -> Value {
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+fn chars(v: &Value) -> usize {
+    v.as_str().unwrap().chars().count()
+}
+
+#[tokio::test]
+async fn a_700_record_pr_gets_every_body_within_githubs_limits() {
+    let s = Scratch::new();
+    let files: Vec<(String, String)> = (1..=700)
+        .map(|i| {
+            let id = format!("CHG-{i:04}");
+            (format!("changes/{id}.yaml"), change(&id, "approved", "low", ""))
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, b)| (p.as_str(), b.as_str())).collect();
+    let sha = s.commit(&refs, "700 changes");
+    let server = MockServer::start().await;
+    mount_pr(&server, &sha, "").await;
+    mount_reviews(&server, vec![]).await;
+    mount_teams(&server).await;
+    mount_publish_ok(&server).await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{REPO}/check-runs/5")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 5, "name": "gitsm gate: main"})))
+        .mount(&server)
+        .await;
+    let (code, out, err) = run_gate(&s, &server, &[]);
+    assert_eq!(code, 1, "{err}");
+    let verdict: Value = serde_json::from_str(&out).unwrap();
+    let checks = verdict["checks"].as_array().unwrap();
+    let flagged = checks
+        .iter()
+        .filter(|c| c["outcome"] != "pass" && c.get("file").is_some())
+        .count();
+    assert!(flagged > 100, "{flagged} checks with a file did not pass");
+
+    let posted = requests(&server, "POST", &format!("{REPO}/issues/1/comments")).await;
+    assert_eq!(posted.len(), 1);
+    let comment = body_of(&posted[0])["body"].clone();
+    assert!(chars(&comment) <= 65_536, "{} characters", chars(&comment));
+    let text = comment.as_str().unwrap();
+    assert!(
+        text.starts_with("<!-- gitsm-gate -->\n### ❌ gitsm gate: main — DENIED"),
+        "{text:.200}"
+    );
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| ")).skip(1).collect();
+    assert!(
+        rows.len() > 10 && rows.len() < checks.len(),
+        "{} rows",
+        rows.len()
+    );
+    assert!(rows.iter().all(|r| r.starts_with("| ❌ ")), "failures come first");
+    let left_out = checks.len() - rows.len();
+    let note = format!("**{left_out} more check(s) not shown**");
+    assert!(text.contains(&note), "{}", &text[text.len() - 400..]);
+    assert!(text
+        .trim_end()
+        .ends_with("The full verdict is in the log of the job that ran 'gitsm gate'."));
+
+    // The check run: summary cut the same way, annotations 50 at a time,
+    // the conclusion only with the last batch.
+    let created = requests(&server, "POST", &format!("{REPO}/check-runs")).await;
+    assert_eq!(created.len(), 1);
+    let run = body_of(&created[0]);
+    assert_eq!(run["status"], "in_progress");
+    assert!(run.get("conclusion").is_none());
+    assert!(chars(&run["output"]["summary"]) <= 65_535);
+    assert_eq!(run["output"]["annotations"].as_array().unwrap().len(), 50);
+    let updates = requests(&server, "PATCH", &format!("{REPO}/check-runs/5")).await;
+    assert_eq!(updates.len(), flagged.div_ceil(50) - 1);
+    let mut total = 50;
+    for (i, u) in updates.iter().enumerate() {
+        let b = body_of(u);
+        let n = b["output"]["annotations"].as_array().unwrap().len();
+        assert!((1..=50).contains(&n));
+        total += n;
+        let last = i + 1 == updates.len();
+        assert_eq!(
+            b.get("conclusion").cloned(),
+            last.then(|| json!("failure")),
+            "update {i}"
+        );
+        assert_eq!(
+            b.get("status").cloned(),
+            last.then(|| json!("completed")),
+            "update {i}"
+        );
+        assert!(chars(&b["output"]["summary"]) <= 65_535);
+    }
+    assert_eq!(total, flagged);
+    let first = &run["output"]["annotations"][0];
+    assert_eq!(first["annotation_level"], "failure");
+    assert_eq!(first["start_line"], 1);
+    assert!(
+        first["path"].as_str().unwrap().starts_with("changes/CHG-"),
+        "{first}"
+    );
+}
+
+#[tokio::test]
+async fn a_secondary_rate_limit_is_waited_out_and_never_taken_for_no_permission() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    allowed_pr(&s, &server).await;
+    fail_once(
+        &server,
+        "POST",
+        &format!("{REPO}/check-runs"),
+        ResponseTemplate::new(403)
+            .insert_header("retry-after", "1")
+            .set_body_json(json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 1234:5678.", "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits", "status": "403"})),
+    )
+    .await;
+    mount_publish_ok(&server).await;
+    let started = Instant::now();
+    let (code, out, err) = run_gate_env(&s, &server, &[], &[("GITSM_GITHUB_RETRY_BUDGET", "10s")]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    let mut want = expected(CLEAN_RUN);
+    want.push(call("POST /check-runs"));
+    assert_eq!(calls(&server).await, want);
+    assert!(err.contains("published the verdict as a check run"), "{err}");
+}
+
+#[tokio::test]
+async fn a_rate_limit_that_outlasts_the_budget_is_exit_2_without_a_status() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    allowed_pr(&s, &server).await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/check-runs")))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-ratelimit-remaining", "0")
+                .insert_header("x-ratelimit-reset", "4102444800")
+                .set_body_json(json!({"message": "API rate limit exceeded for installation ID 1.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api", "status": "403"})),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_publish_ok(&server).await;
+    let (code, _, err) = run_gate(&s, &server, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("check run: rate limited by GitHub (HTTP 403)")
+            && err.contains("gave up after 1 attempt"),
+        "{err}"
+    );
+    // Not waited for (the reset is in 2100), and no status instead.
+    assert_eq!(calls(&server).await, expected(CLEAN_RUN));
+}
+
+#[tokio::test]
+async fn a_single_502_on_every_read_and_write_is_retried() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    allowed_pr(&s, &server).await;
+    mount_publish_ok(&server).await;
+    let bad_gateway =
+        || ResponseTemplate::new(502).set_body_string("<html><body><h1>502 Bad Gateway</h1></body></html>");
+    for w in CLEAN_RUN {
+        let c = call(w);
+        let (m, p) = c.split_once(' ').unwrap();
+        fail_once(&server, m, p, bad_gateway()).await;
+    }
+    let (code, out, err) = run_gate(&s, &server, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let mut want: Vec<String> = CLEAN_RUN.iter().flat_map(|w| [call(w), call(w)]).collect();
+    // A comment create is not repeated blindly: the comments are listed again first.
+    let first_post = want
+        .iter()
+        .position(|c| c == &call("POST /issues/1/comments"))
+        .unwrap();
+    want.insert(first_post + 1, call("GET /issues/1/comments"));
+    assert_eq!(calls(&server).await, want);
+    let run = requests(&server, "POST", &format!("{REPO}/check-runs")).await;
+    assert_eq!(body_of(&run[1])["conclusion"], "success");
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_retried() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    allowed_pr(&s, &server).await;
+    fail_once(
+        &server,
+        "GET",
+        &format!("{REPO}/pulls/1/reviews"),
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+    )
+    .await;
+    mount_publish_ok(&server).await;
+    let started = Instant::now();
+    let (code, out, err) = run_gate_env(&s, &server, &[], &[("GITSM_GITHUB_RETRY_BUDGET", "10s")]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let mut want = expected(CLEAN_RUN);
+    want.insert(1, call("GET /pulls/1/reviews"));
+    assert_eq!(calls(&server).await, want);
+}
+
+#[tokio::test]
+async fn a_stall_past_the_timeout_is_retried() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    allowed_pr(&s, &server).await;
+    fail_once(
+        &server,
+        "GET",
+        &format!("{REPO}/pulls/1/commits"),
+        ResponseTemplate::new(200)
+            .set_body_json(json!([]))
+            .set_delay(Duration::from_secs(5)),
+    )
+    .await;
+    mount_publish_ok(&server).await;
+    let started = Instant::now();
+    let (code, out, err) = run_gate_env(&s, &server, &[], &[("GITSM_GITHUB_TIMEOUT", "300ms")]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let mut want = expected(CLEAN_RUN);
+    want.insert(2, call("GET /pulls/1/commits"));
+    assert_eq!(calls(&server).await, want);
+}
+
+#[tokio::test]
+async fn persistent_server_errors_end_in_exit_2_within_the_budget_and_never_a_success() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    allowed_pr(&s, &server).await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/check-runs")))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"message": "Service Unavailable"})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_publish_ok(&server).await;
+    let started = Instant::now();
+    let (code, out, err) = run_gate_env(&s, &server, &[], &[("GITSM_GITHUB_RETRY_BUDGET", "500ms")]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        err.contains("check run: GitHub answered 503 (server error) (Service Unavailable); gave up after"),
+        "{err}"
+    );
+    let runs = requests(&server, "POST", &format!("{REPO}/check-runs")).await;
+    assert!(runs.len() >= 3, "{} attempts", runs.len());
+    assert_eq!(
+        calls(&server)
+            .await
+            .iter()
+            .filter(|c| c.contains("/statuses/"))
+            .count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_422_is_not_retried_and_the_check_says_publishing_failed() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    allowed_pr(&s, &server).await;
+    Mock::given(method("POST"))
+        .and(path(format!("{REPO}/issues/1/comments")))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({"message": "Validation Failed", "errors": [{"resource": "IssueComment", "code": "unprocessable", "field": "data", "message": "Body is too long (maximum is 65536 characters)"}], "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment", "status": "422"})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_publish_ok(&server).await;
+    let (code, out, err) = run_gate(&s, &server, &[]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("PR comment: HTTP 422 (Validation Failed)"), "{err}");
+    assert_eq!(calls(&server).await, expected(CLEAN_RUN));
+    // An allowed verdict, but publishing failed: never a success.
+    let run = body_of(&requests(&server, "POST", &format!("{REPO}/check-runs")).await[0]);
+    assert_eq!(run["conclusion"], "failure");
+    assert!(
+        run["output"]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("could not publish the verdict: GitHub: PR comment: HTTP 422"),
+        "{run}"
+    );
+}
+
+#[tokio::test]
+async fn a_renamed_repository_is_followed_on_the_same_host_only() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    let sha = allowed_pr(&s, &server).await;
+    mount_publish_ok(&server).await;
+    // GitHub answers a renamed repository with a 301 to its id.
+    fail_once(
+        &server,
+        "GET",
+        &format!("{REPO}/pulls/1"),
+        ResponseTemplate::new(301)
+            .insert_header("location", format!("{}/repositories/42/pulls/1", server.uri()).as_str())
+            .set_body_json(json!({"message": "Moved Permanently", "url": format!("{}/repositories/42/pulls/1", server.uri()), "documentation_url": "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects"})),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/repositories/42/pulls/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(pr_json(&sha, "Adds CHG-0001.")))
+        .mount(&server)
+        .await;
+    let (code, out, err) = run_gate(&s, &server, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let mut want = expected(CLEAN_RUN);
+    want.insert(1, call("GET /repositories/42/pulls/1"));
+    assert_eq!(calls(&server).await, want);
+    let all = server.received_requests().await.unwrap();
+    let ua = format!("gitsm/{}", env!("CARGO_PKG_VERSION"));
+    for r in &all {
+        let values = |h: &str| -> Vec<String> {
+            r.headers
+                .get_all(h)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(values("accept"), ["application/vnd.github+json"]);
+        assert_eq!(values("user-agent"), [ua.as_str()]);
+        assert_eq!(values("authorization"), [format!("Bearer {TOKEN}")]);
+    }
+
+    // Another host never gets the token.
+    let elsewhere = MockServer::start().await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/pulls/1")))
+        .respond_with(ResponseTemplate::new(301).insert_header(
+            "location",
+            format!("{}/repositories/42/pulls/1", elsewhere.uri()).as_str(),
+        ))
+        .mount(&server)
+        .await;
+    let (code, _, err) = run_gate(&s, &server, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("HTTP 301 to another host"), "{err}");
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    assert_eq!(calls(&server).await, expected(&["GET /pulls/1"]));
+}
+
+#[tokio::test]
+async fn a_comment_created_despite_a_lost_answer_is_edited_not_posted_twice() {
+    let s = Scratch::new();
+    let server = MockServer::start().await;
+    allowed_pr(&s, &server).await;
+    // The create reaches GitHub, but its answer is a 502; listing again finds it.
+    fail_once(
+        &server,
+        "POST",
+        &format!("{REPO}/issues/1/comments"),
+        ResponseTemplate::new(502),
+    )
+    .await;
+    fail_once(
+        &server,
+        "GET",
+        &format!("{REPO}/issues/1/comments"),
+        ResponseTemplate::new(200).set_body_json(json!([])),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/issues/1/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 123, "body": "<!-- gitsm-gate -->\n### ✅ gitsm gate: main — ALLOWED", "user": {"login": "github-actions[bot]", "type": "Bot"}}
+        ])))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{REPO}/issues/comments/123")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 123})))
+        .mount(&server)
+        .await;
+    mount_publish_ok(&server).await;
+    let (code, out, err) = run_gate(&s, &server, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let mut want = expected(CLEAN_RUN);
+    let post = want
+        .iter()
+        .position(|c| c == &call("POST /issues/1/comments"))
+        .unwrap();
+    want.splice(
+        post + 1..post + 1,
+        [call("GET /issues/1/comments"), call("PATCH /issues/comments/123")],
+    );
+    assert_eq!(calls(&server).await, want);
+    assert!(err.contains("updated the PR comment"), "{err}");
 }

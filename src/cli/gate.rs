@@ -10,6 +10,8 @@ use std::path::PathBuf;
     after_help = "Revisions are resolved exactly: a full ref (refs/heads/main, refs/remotes/origin/main) or a full commit sha.\n\n\
 Exit codes: 0 allowed, 1 denied, 2 could not decide (bad input, unreachable API).\n\n\
 For --reviews: gh api repos/OWNER/REPO/pulls/N/reviews --paginate > reviews.json\n\n\
+With --github, GitHub calls are retried on 5xx, 429, rate limits and stalls: GITSM_GITHUB_RETRY_BUDGET \
+(default 2m), GITSM_GITHUB_TIMEOUT per request (default 30s); see docs/gate.md.\n\n\
 Examples:\n  gitsm gate --base refs/heads/main --head refs/heads/feature --author carol --reviews reviews.json\n  \
 GITHUB_TOKEN=... gitsm gate --base $BASE_SHA --head $HEAD_SHA --author $AUTHOR --github acme/itsm --pr 42"
 )]
@@ -128,7 +130,6 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         }
     }
     if let Some((client, data)) = publish {
-        let md = render::markdown(&verdict, &base_branch);
         if data.head_sha != side.head_sha {
             // The verdict is about the commit we read; never post it on another.
             eprintln!(
@@ -137,7 +138,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             );
         }
         let p = client
-            .publish(&data, &side.head_sha, &verdict, &md, &base_branch)
+            .publish(&data, &side.head_sha, &verdict, &base_branch, &full_verdict_at())
             .context("publishing the verdict")?;
         eprintln!(
             "published the verdict as a {} and {} the PR comment",
@@ -146,6 +147,25 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         );
     }
     Ok(verdict.decision.exit_code())
+}
+
+/// Where a reader of a shortened PR comment or check run finds the whole
+/// verdict: this job's log, linked when running in GitHub Actions.
+fn full_verdict_at() -> String {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
+        (Some(server), Some(repo), Some(run)) => {
+            format!(
+                "[the job log]({}/{repo}/actions/runs/{run})",
+                server.trim_end_matches('/')
+            )
+        }
+        _ => "the log of the job that ran `gitsm gate`".to_string(),
+    }
 }
 
 /// `refs/heads/main` → `main`; a sha stays as it is.
