@@ -11,6 +11,7 @@ pub mod diag;
 pub mod edit;
 pub mod fsutil;
 pub mod gate;
+pub mod gitroot;
 pub mod history;
 pub mod init;
 pub mod model;

@@ -779,7 +779,7 @@ fn dangling_incident_in_problem() {
 fn no_change_policy() {
     let dir = repo_with(&[]);
     std::fs::remove_file(dir.path().join("policies/default.yaml")).unwrap();
-    expect(dir.path(), "E0503", "policies/", 1);
+    expect(dir.path(), "E0503", "gitsm.yaml", 1);
 }
 
 #[test]
