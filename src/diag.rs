@@ -69,6 +69,7 @@ codes! {
     Symlink = "E0014", Error, "a YAML file or a record folder is a symbolic link; records must be regular files";
     UnreadableFile = "E0015", Error, "the file could not be read";
     NotAMapping = "E0016", Error, "the document is not a mapping";
+    ForbiddenCharacter = "E0017", Error, "a text holds a control character or a noncharacter that XML and HTML forbid";
     // E01xx: the schema layer
     WrongType = "E0101", Error, "a value has the wrong type";
     UnknownField = "E0102", Error, "a field is not part of the record's schema";

@@ -20,6 +20,7 @@ pub mod report;
 pub mod schema;
 pub mod sla;
 pub mod status;
+pub mod text;
 pub mod validate;
 pub mod workflow;
 pub mod yaml;

@@ -295,6 +295,35 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
     out
 }
 
+/// E0017 for every text of a record holding a character XML or HTML forbids
+/// ([`crate::text`]), placed on its YAML node. The record still loads: the
+/// renderers replace such characters, and the error fails `validate`.
+pub fn forbidden_characters(value: &Value, node: &Node, file: &str) -> Vec<Finding> {
+    crate::text::forbidden_in_json(value)
+        .into_iter()
+        .map(|(pointer, key, index, c)| {
+            let what = if key { "key" } else { "value" };
+            let at = if pointer.is_empty() {
+                "the record".to_string()
+            } else {
+                let shown = pointer.trim_start_matches('/').replace('/', ".");
+                format!("`{}`", crate::text::clean(&shown))
+            };
+            Finding::new(
+                Code::ForbiddenCharacter,
+                file,
+                node.locate(&pointer, key),
+                format!(
+                    "the {what} at {at} holds {} at character {}",
+                    crate::text::describe(c),
+                    index + 1
+                ),
+            )
+            .with_hint("remove it: the status page, the feed and reports cannot show it (YAML escapes like `\\x01` count too)")
+        })
+        .collect()
+}
+
 fn where_label(kind: Kind, pointer: &str) -> String {
     if pointer.is_empty() {
         format!("{} record", kind.name())
