@@ -9,6 +9,7 @@ mod corpus;
 mod gate;
 mod gate_github;
 mod loading;
+mod outputs;
 mod report;
 mod schemas;
 mod sla;
