@@ -426,13 +426,22 @@ mod tests {
             30 * 60,
             "02:30 is skipped and maps to 03:00 CEST"
         );
-        assert_eq!(c.add(ts("2026-03-28T00:00:00Z"), 60), Some(ts("2026-03-29T01:01:00Z")));
+        assert_eq!(
+            c.add(ts("2026-03-28T00:00:00Z"), 60),
+            Some(ts("2026-03-29T01:01:00Z"))
+        );
         // A window wholly inside the gap has no time at all.
         let c = cal("Europe/Berlin", &[("sun", &["02:10-02:50"])], &[]);
-        assert_eq!(c.between(ts("2026-03-28T00:00:00Z"), ts("2026-03-30T00:00:00Z")), 0);
+        assert_eq!(
+            c.between(ts("2026-03-28T00:00:00Z"), ts("2026-03-30T00:00:00Z")),
+            0
+        );
         // A window ending in the gap ends at the jump: 01:30-02:30 is 30 min.
         let c = cal("Europe/Berlin", &[("sun", &["01:30-02:30"])], &[]);
-        assert_eq!(c.between(ts("2026-03-28T00:00:00Z"), ts("2026-03-30T00:00:00Z")), 30 * 60);
+        assert_eq!(
+            c.between(ts("2026-03-28T00:00:00Z"), ts("2026-03-30T00:00:00Z")),
+            30 * 60
+        );
     }
 
     #[test]
@@ -446,7 +455,10 @@ mod tests {
         );
         let c = cal("Europe/Berlin", &[("sun", &["01:30-02:30"])], &[]);
         // 01:30 CEST (23:30 UTC the day before) to 02:30 CEST (00:30 UTC).
-        assert_eq!(c.between(ts("2026-10-24T00:00:00Z"), ts("2026-10-26T00:00:00Z")), 3600);
+        assert_eq!(
+            c.between(ts("2026-10-24T00:00:00Z"), ts("2026-10-26T00:00:00Z")),
+            3600
+        );
     }
 
     #[test]

@@ -131,13 +131,35 @@ mod tests {
 
     #[test]
     fn the_forbidden_set() {
-        for c in ['\u{0}', '\u{1}', '\u{8}', '\u{B}', '\u{C}', '\u{1F}', '\u{7F}', '\u{80}', '\u{85}', '\u{9F}'] {
+        for c in [
+            '\u{0}', '\u{1}', '\u{8}', '\u{B}', '\u{C}', '\u{1F}', '\u{7F}', '\u{80}', '\u{85}', '\u{9F}',
+        ] {
             assert!(is_forbidden(c), "{c:?}");
         }
-        for c in ['\u{FDD0}', '\u{FDEF}', '\u{FFFE}', '\u{FFFF}', '\u{1FFFE}', '\u{10FFFF}'] {
+        for c in [
+            '\u{FDD0}',
+            '\u{FDEF}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{1FFFE}',
+            '\u{10FFFF}',
+        ] {
             assert!(is_forbidden(c), "{c:?}");
         }
-        for c in ['\t', '\n', '\r', ' ', '~', '\u{A0}', 'ü', '\u{FDCF}', '\u{FDF0}', '\u{FFFD}', '\u{1F600}', '\u{10FFFD}'] {
+        for c in [
+            '\t',
+            '\n',
+            '\r',
+            ' ',
+            '~',
+            '\u{A0}',
+            'ü',
+            '\u{FDCF}',
+            '\u{FDF0}',
+            '\u{FFFD}',
+            '\u{1F600}',
+            '\u{10FFFD}',
+        ] {
             assert!(!is_forbidden(c), "{c:?}");
         }
     }

@@ -77,7 +77,11 @@ fn awkward_names(root: &Path) {
         write(root, &path, body);
     }
     for name in ["my file.yaml", "ü.yaml", "100%20.yaml", "a#b?.yaml"] {
-        write(root, &format!("incidents/{name}"), "apiVersion: gitsm/v1\nkind: Incident\nid: [\n");
+        write(
+            root,
+            &format!("incidents/{name}"),
+            "apiVersion: gitsm/v1\nkind: Incident\nid: [\n",
+        );
     }
 }
 
@@ -126,7 +130,10 @@ fn sarif_is_valid_sarif_2_1_0_with_encoded_uris() {
         assert!(is_plain_uri_reference(u), "{u}");
     }
     let decoded: Vec<String> = got.iter().map(|u| percent_decode(u)).collect();
-    assert!(decoded.contains(&"incidents/100%20.yaml".to_string()), "{decoded:?}");
+    assert!(
+        decoded.contains(&"incidents/100%20.yaml".to_string()),
+        "{decoded:?}"
+    );
     let bases = &doc["runs"][0]["originalUriBaseIds"]["SRCROOT"];
     assert!(bases.is_object(), "{doc}");
     // The schema does catch an unencoded space: the check has teeth.
@@ -292,7 +299,8 @@ fn check_outputs(text: &str, files: &[gitsm::status::render::SiteFile], report_h
     assert_eq!(forbidden_in(report_html), None, "report.html");
     let feed = files.iter().find(|f| f.path == "feed.atom").unwrap();
     let feed = std::str::from_utf8(&feed.bytes).unwrap();
-    let xml = roxmltree::Document::parse(feed).unwrap_or_else(|e| panic!("feed.atom is not XML: {e}\n{feed}"));
+    let xml =
+        roxmltree::Document::parse(feed).unwrap_or_else(|e| panic!("feed.atom is not XML: {e}\n{feed}"));
     // Escaped, not interpreted: the titles read back as the text itself
     // (after XML's end-of-line normalisation, which reads a raw CR as LF).
     let clean = clean.replace("\r\n", "\n").replace('\r', "\n");
@@ -304,15 +312,33 @@ fn check_outputs(text: &str, files: &[gitsm::status::render::SiteFile], report_h
     assert!(titles.contains(&clean), "{titles:?} lacks {clean:?}");
     assert!(titles.contains(&format!("Maintenance: {clean}")), "{titles:?}");
     // No element or attribute came from the text.
-    let names: std::collections::BTreeSet<&str> = xml.descendants().filter(|n| n.is_element()).map(|n| n.tag_name().name()).collect();
+    let names: std::collections::BTreeSet<&str> = xml
+        .descendants()
+        .filter(|n| n.is_element())
+        .map(|n| n.tag_name().name())
+        .collect();
     let allowed = [
-        "feed", "title", "subtitle", "id", "link", "updated", "author", "name", "generator", "entry", "published", "category",
+        "feed",
+        "title",
+        "subtitle",
+        "id",
+        "link",
+        "updated",
+        "author",
+        "name",
+        "generator",
+        "entry",
+        "published",
+        "category",
         "summary",
     ];
     assert!(names.iter().all(|n| allowed.contains(n)), "{names:?}");
     // In HTML the title appears escaped; markup characters never raw.
     if clean.contains(['<', '>', '&', '"']) {
-        let page = files.iter().find(|f| f.path == "incidents/INC-0001.html").unwrap();
+        let page = files
+            .iter()
+            .find(|f| f.path == "incidents/INC-0001.html")
+            .unwrap();
         let page = std::str::from_utf8(&page.bytes).unwrap();
         assert!(!page.contains(&clean), "unescaped title in the incident page");
         assert!(!report_html.contains(&clean), "unescaped title in the report");
@@ -349,7 +375,10 @@ fn control_characters_are_findings_and_never_reach_an_output() {
         "{findings:#?}"
     );
     assert!(
-        findings[0]["message"].as_str().unwrap().contains("U+0001 (a control character) at character 10"),
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("U+0001 (a control character) at character 10"),
         "{findings:#?}"
     );
     let (files, html) = render_all(tmp.path());
@@ -360,7 +389,8 @@ fn control_characters_are_findings_and_never_reach_an_output() {
     c.args(["--now", NOW, "status-page", "--out"]).arg(&out);
     let (code, _, err) = run(c);
     assert_eq!(code, 0, "{err}");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(out.join("status.json")).unwrap()).unwrap();
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("status.json")).unwrap()).unwrap();
     let v = validator(&manifest_dir().join("schemas/status.json"));
     assert_eq!(schema_errors(&v, &doc), Vec::<String>::new());
 }
@@ -373,8 +403,29 @@ mod props {
         prop_oneof![
             any::<char>(),
             prop::sample::select(vec![
-                '<', '>', '&', '"', '\'', '/', ']', '\u{0}', '\u{1}', '\u{8}', '\u{B}', '\u{1B}', '\u{7F}', '\u{85}',
-                '\u{9F}', '\u{FDD0}', '\u{FFFE}', '\u{FFFF}', '\u{10FFFF}', '\u{2028}', '\u{FEFF}', '\t', '\r',
+                '<',
+                '>',
+                '&',
+                '"',
+                '\'',
+                '/',
+                ']',
+                '\u{0}',
+                '\u{1}',
+                '\u{8}',
+                '\u{B}',
+                '\u{1B}',
+                '\u{7F}',
+                '\u{85}',
+                '\u{9F}',
+                '\u{FDD0}',
+                '\u{FFFE}',
+                '\u{FFFF}',
+                '\u{10FFFF}',
+                '\u{2028}',
+                '\u{FEFF}',
+                '\t',
+                '\r',
             ]),
             prop::char::range('a', 'z'),
         ]
@@ -424,9 +475,13 @@ const INSTANTS: &[&str] = &[
 /// replaced by `N`.
 fn timestamps(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
     match v {
-        Value::Object(m) => m.iter().for_each(|(k, x)| timestamps(x, &format!("{path}/{k}"), out)),
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, x)| timestamps(x, &format!("{path}/{k}"), out)),
         Value::Array(a) => a.iter().for_each(|x| timestamps(x, &format!("{path}/N"), out)),
-        Value::String(s) if s.parse::<gitsm::model::Timestamp>().is_ok() => out.push((path.to_string(), s.clone())),
+        Value::String(s) if s.parse::<gitsm::model::Timestamp>().is_ok() => {
+            out.push((path.to_string(), s.clone()))
+        }
         _ => {}
     }
 }
@@ -438,7 +493,10 @@ fn nothing_after(doc: &Value, t: jiff::Timestamp, future_ok: &[&str], what: &str
     timestamps(doc, "", &mut all);
     for (path, s) in all {
         let ts: jiff::Timestamp = s.parse().unwrap();
-        assert!(ts <= t || future_ok.contains(&path.as_str()), "{what}: {path} = {s} is after --now {t}");
+        assert!(
+            ts <= t || future_ok.contains(&path.as_str()),
+            "{what}: {path} = {s} is after --now {t}"
+        );
     }
 }
 
@@ -453,7 +511,13 @@ fn json_of(args: &[&str]) -> Value {
 #[test]
 fn every_command_sees_records_as_of_now() {
     let records = acme_records();
-    let find = |id: &str| records.iter().find(|l| l.record.id().as_str() == id).map(|l| &l.record).unwrap();
+    let find = |id: &str| {
+        records
+            .iter()
+            .find(|l| l.record.id().as_str() == id)
+            .map(|l| &l.record)
+            .unwrap()
+    };
     let status_schema = validator(&manifest_dir().join("schemas/status.json"));
     for &instant in INSTANTS {
         let t: jiff::Timestamp = instant.parse().unwrap();
@@ -465,7 +529,12 @@ fn every_command_sees_records_as_of_now() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|x| (x["id"].as_str().unwrap().to_string(), x["status"].as_str().unwrap().to_string()))
+            .map(|x| {
+                (
+                    x["id"].as_str().unwrap().to_string(),
+                    x["status"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         listed.sort();
         let mut expected: Vec<(String, String)> = Vec::new();
@@ -479,7 +548,10 @@ fn every_command_sees_records_as_of_now() {
                 },
                 Record::Request(r) => match at(&r.timeline, t) {
                     (true, Some(s))
-                        if !matches!(s, RequestStatus::Fulfilled | RequestStatus::Closed | RequestStatus::Rejected) =>
+                        if !matches!(
+                            s,
+                            RequestStatus::Fulfilled | RequestStatus::Closed | RequestStatus::Rejected
+                        ) =>
                     {
                         (r.id.to_string(), s.to_string())
                     }
@@ -498,23 +570,44 @@ fn every_command_sees_records_as_of_now() {
         nothing_after(
             &rep,
             t,
-            &["/period/to", "/changes/all/N/window_start", "/changes/unsuccessful/N/window_start"],
+            &[
+                "/period/to",
+                "/changes/all/N/window_start",
+                "/changes/unsuccessful/N/window_start",
+            ],
             "report",
         );
         for x in rep["incidents"].as_array().unwrap() {
-            let Record::Incident(i) = find(x["id"].as_str().unwrap()) else { panic!() };
+            let Record::Incident(i) = find(x["id"].as_str().unwrap()) else {
+                panic!()
+            };
             let (exists, status) = at(&i.timeline, t);
-            assert!(exists && i.reported_at.as_jiff() <= t, "report at {instant} lists {}", i.id);
-            assert_eq!(x["status"], status.unwrap().to_string(), "report at {instant}: {}", i.id);
+            assert!(
+                exists && i.reported_at.as_jiff() <= t,
+                "report at {instant} lists {}",
+                i.id
+            );
+            assert_eq!(
+                x["status"],
+                status.unwrap().to_string(),
+                "report at {instant}: {}",
+                i.id
+            );
         }
         for x in rep["changes"]["all"].as_array().unwrap() {
-            let Record::Change(c) = find(x["id"].as_str().unwrap()) else { panic!() };
+            let Record::Change(c) = find(x["id"].as_str().unwrap()) else {
+                panic!()
+            };
             let (exists, status) = at(&c.timeline, t);
             assert!(exists, "report at {instant} lists {}, created later", c.id);
             let status = status.unwrap();
             assert_eq!(x["status"], status.to_string(), "report at {instant}: {}", c.id);
             if !matches!(status, ChangeStatus::Completed | ChangeStatus::Closed) {
-                assert!(x["outcome"].is_null(), "report at {instant}: {} has an outcome before completing", c.id);
+                assert!(
+                    x["outcome"].is_null(),
+                    "report at {instant}: {} has an outcome before completing",
+                    c.id
+                );
             }
         }
 
@@ -525,26 +618,52 @@ fn every_command_sees_records_as_of_now() {
         c.args(["--now", instant, "status-page", "--out"]).arg(&out);
         let (code, _, err) = run(c);
         assert_eq!(code, 0, "{err}");
-        let doc: Value = serde_json::from_str(&std::fs::read_to_string(out.join("status.json")).unwrap()).unwrap();
-        assert_eq!(schema_errors(&status_schema, &doc), Vec::<String>::new(), "status.json at {instant}");
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("status.json")).unwrap()).unwrap();
+        assert_eq!(
+            schema_errors(&status_schema, &doc),
+            Vec::<String>::new(),
+            "status.json at {instant}"
+        );
         assert_eq!(doc["generated_at"], instant);
-        nothing_after(&doc, t, &["/maintenances/N/starts_at", "/maintenances/N/ends_at"], "status.json");
+        nothing_after(
+            &doc,
+            t,
+            &["/maintenances/N/starts_at", "/maintenances/N/ends_at"],
+            "status.json",
+        );
         for x in doc["incidents"].as_array().unwrap() {
-            let Record::Incident(i) = find(x["id"].as_str().unwrap()) else { panic!() };
+            let Record::Incident(i) = find(x["id"].as_str().unwrap()) else {
+                panic!()
+            };
             let (exists, status) = at(&i.timeline, t);
-            assert!(exists && i.reported_at.as_jiff() <= t, "status page at {instant} shows {}", i.id);
+            assert!(
+                exists && i.reported_at.as_jiff() <= t,
+                "status page at {instant} shows {}",
+                i.id
+            );
             let resolved = matches!(status, Some(IncidentStatus::Resolved | IncidentStatus::Closed));
-            assert_eq!(x["status"] == "resolved", resolved, "status page at {instant}: {}", i.id);
+            assert_eq!(
+                x["status"] == "resolved",
+                resolved,
+                "status page at {instant}: {}",
+                i.id
+            );
         }
         for x in doc["maintenances"].as_array().unwrap() {
-            let Record::Change(c) = find(x["id"].as_str().unwrap()) else { panic!() };
+            let Record::Change(c) = find(x["id"].as_str().unwrap()) else {
+                panic!()
+            };
             let (exists, status) = at(&c.timeline, t);
             assert!(exists, "status page at {instant} shows {}, created later", c.id);
             let status = status.unwrap();
             assert!(
                 matches!(
                     status,
-                    ChangeStatus::Scheduled | ChangeStatus::Implementing | ChangeStatus::Completed | ChangeStatus::Closed
+                    ChangeStatus::Scheduled
+                        | ChangeStatus::Implementing
+                        | ChangeStatus::Completed
+                        | ChangeStatus::Closed
                 ),
                 "status page at {instant} shows {} as maintenance while it was {status}",
                 c.id
@@ -552,7 +671,11 @@ fn every_command_sees_records_as_of_now() {
             let w = c.window.as_ref().unwrap();
             let done = matches!(status, ChangeStatus::Completed | ChangeStatus::Closed);
             match x["status"].as_str().unwrap() {
-                "completed" => assert!(done || w.end.as_jiff() <= t, "{} completed before its window at {instant}", c.id),
+                "completed" => assert!(
+                    done || w.end.as_jiff() <= t,
+                    "{} completed before its window at {instant}",
+                    c.id
+                ),
                 "scheduled" => assert!(t < w.start.as_jiff(), "{}", c.id),
                 _ => assert!(w.start.as_jiff() <= t, "{}", c.id),
             }
@@ -560,7 +683,10 @@ fn every_command_sees_records_as_of_now() {
         // The feed: well-formed, nothing published or updated after t.
         let feed = std::fs::read_to_string(out.join("feed.atom")).unwrap();
         let xml = roxmltree::Document::parse(&feed).unwrap();
-        for n in xml.descendants().filter(|n| n.has_tag_name("published") || n.has_tag_name("updated")) {
+        for n in xml
+            .descendants()
+            .filter(|n| n.has_tag_name("published") || n.has_tag_name("updated"))
+        {
             let ts: jiff::Timestamp = n.text().unwrap().parse().unwrap();
             assert!(ts <= t, "feed at {instant}: <{}> {ts}", n.tag_name().name());
         }
@@ -573,12 +699,25 @@ fn every_command_sees_records_as_of_now() {
 #[test]
 fn drafts_and_later_changes_are_no_maintenance() {
     let records = acme_records();
-    let Some(Record::Change(c)) = records.iter().map(|l| &l.record).find(|r| r.id().as_str() == "CHG-0008") else {
+    let Some(Record::Change(c)) = records
+        .iter()
+        .map(|l| &l.record)
+        .find(|r| r.id().as_str() == "CHG-0008")
+    else {
         panic!("CHG-0008 missing");
     };
-    let scheduled = c.timeline.iter().find(|e| e.status == Some(ChangeStatus::Scheduled)).unwrap().at.as_jiff();
+    let scheduled = c
+        .timeline
+        .iter()
+        .find(|e| e.status == Some(ChangeStatus::Scheduled))
+        .unwrap()
+        .at
+        .as_jiff();
     let created = c.timeline[0].at.as_jiff();
-    for t in [created - jiff::SignedDuration::from_hours(1), scheduled - jiff::SignedDuration::from_mins(1)] {
+    for t in [
+        created - jiff::SignedDuration::from_hours(1),
+        scheduled - jiff::SignedDuration::from_mins(1),
+    ] {
         let instant = t.to_string();
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("site");
@@ -586,8 +725,14 @@ fn drafts_and_later_changes_are_no_maintenance() {
         cmd.args(["--now", &instant, "status-page", "--out"]).arg(&out);
         let (code, _, err) = run(cmd);
         assert_eq!(code, 0, "{err}");
-        let doc: Value = serde_json::from_str(&std::fs::read_to_string(out.join("status.json")).unwrap()).unwrap();
-        let ids: Vec<&str> = doc["maintenances"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("status.json")).unwrap()).unwrap();
+        let ids: Vec<&str> = doc["maintenances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap())
+            .collect();
         assert!(!ids.contains(&"CHG-0008"), "at {instant}: {ids:?}");
     }
 }
@@ -600,15 +745,129 @@ fn record_as_of_cuts_the_future() {
     for l in &records {
         let Record::Change(c) = &l.record else { continue };
         let created = c.timeline[0].at.as_jiff();
-        assert_eq!(gitsm::availability::record_as_of(&l.record, created - jiff::SignedDuration::from_secs(1)), None);
+        assert_eq!(
+            gitsm::availability::record_as_of(&l.record, created - jiff::SignedDuration::from_secs(1)),
+            None
+        );
         let Some(Record::Change(past)) = gitsm::availability::record_as_of(&l.record, created) else {
             panic!("{} exists at its creation", c.id)
         };
-        assert_eq!(past.timeline.len(), c.timeline.iter().filter(|e| e.at.as_jiff() <= created).count());
-        assert_eq!(Some(past.status), past.timeline.iter().filter_map(|e| e.status).last());
+        assert_eq!(
+            past.timeline.len(),
+            c.timeline.iter().filter(|e| e.at.as_jiff() <= created).count()
+        );
+        assert_eq!(
+            Some(past.status),
+            past.timeline.iter().filter_map(|e| e.status).last()
+        );
         if !matches!(past.status, ChangeStatus::Completed | ChangeStatus::Closed) {
             assert_eq!(past.outcome, None, "{}", c.id);
         }
         assert!(past.approvals.iter().all(|a| a.at.as_jiff() <= created));
+    }
+}
+
+// ---- Strict timestamps and durations ----
+
+const BAD_TIMESTAMPS: &[&str] = &[
+    "2026-09-01T06:55Z",
+    "2026-09-01T06:55:60Z",
+    "2026-09-01T06:55:00+24:00",
+    "2026-09-01T06:55:00+05:60",
+    "2026-02-30T06:55:00Z",
+    "2026-13-01T06:55:00Z",
+    "2026-09-01T24:00:00Z",
+];
+
+#[test]
+fn validate_refuses_what_rfc_3339_refuses() {
+    for bad in BAD_TIMESTAMPS {
+        let tmp = tempfile::tempdir().unwrap();
+        hostile_repo(tmp.path(), "plain");
+        let path = tmp.path().join("incidents/INC-0001.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replace(
+                "reported_at: 2026-11-24T10:00:00Z",
+                &format!("reported_at: \"{bad}\""),
+            ),
+        )
+        .unwrap();
+        let (code, findings) = validate_json(tmp.path());
+        assert_eq!(code, 1, "{bad} accepted");
+        let got: Vec<(&str, &str, u64)> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap(),
+                    f["file"].as_str().unwrap(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![("E0105", "incidents/INC-0001.yaml", 9)],
+            "{bad}: {findings:#?}"
+        );
+    }
+    for (duration, ok) in [
+        ("52w", true),
+        ("364d", true),
+        ("53w", false),
+        ("365d", false),
+        ("9999999999m", false),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        hostile_repo(tmp.path(), "plain");
+        write(
+            tmp.path(),
+            "slas/long.yaml",
+            format!("apiVersion: gitsm/v1\nkind: SLA\nid: long\ncalendar: 24x7\ntargets:\n  P1: {{resolution: {duration}}}\n"),
+        );
+        let (_, findings) = validate_json(tmp.path());
+        let codes: Vec<&str> = findings.iter().map(|f| f["code"].as_str().unwrap()).collect();
+        assert_eq!(codes.is_empty(), ok, "{duration}: {findings:#?}");
+        if !ok {
+            assert_eq!(codes, vec!["E0105"], "{duration}");
+            assert_eq!(findings[0]["line"], 6, "{duration}");
+        }
+    }
+}
+
+#[test]
+fn published_schemas_are_as_strict_as_json_schema_allows() {
+    let incident = validator(&manifest_dir().join("schemas/incident.json"));
+    let good = serde_json::json!({
+        "apiVersion": "gitsm/v1", "kind": "Incident", "id": "INC-0001", "title": "t", "service": "api",
+        "impact": "high", "urgency": "high", "status": "new", "reported_at": "2026-11-24T10:00:00Z",
+        "reported_by": "alice", "timeline": [{"at": "2026-11-24T10:00:00Z", "by": "alice", "status": "new"}]
+    });
+    assert_eq!(schema_errors(&incident, &good), Vec::<String>::new());
+    for bad in BAD_TIMESTAMPS {
+        let mut doc = good.clone();
+        doc["reported_at"] = Value::from(*bad);
+        assert!(
+            !incident.is_valid(&doc),
+            "incident.json accepts reported_at {bad}"
+        );
+    }
+    let sla = validator(&manifest_dir().join("schemas/sla.json"));
+    let with = |d: &str| serde_json::json!({"apiVersion": "gitsm/v1", "kind": "SLA", "id": "s", "calendar": "24x7", "targets": {"P1": {"response": d}}});
+    for d in ["15m", "1h30m", "52w", "364d", "2w3d4h5m6s"] {
+        assert!(sla.is_valid(&with(d)), "sla.json refuses {d}");
+    }
+    for d in [
+        "53w",
+        "99w",
+        "9999d",
+        "99999h",
+        "1234567m",
+        "123456789s",
+        "1d2w",
+        "",
+    ] {
+        assert!(!sla.is_valid(&with(d)), "sla.json accepts {d}");
     }
 }

@@ -93,7 +93,8 @@ pub struct Duration {
 /// The shape of a duration, bounding each number as far as a regex can: at
 /// most 52 weeks, and no more digits than a year holds in that unit (364 d,
 /// 8736 h, 524160 m, 31449600 s). The parser checks the sum.
-pub const DURATION_PATTERN: &str = "^((5[0-2]|[1-4]?[0-9])w)?([0-9]{1,3}d)?([0-9]{1,4}h)?([0-9]{1,6}m)?([0-9]{1,8}s)?$";
+pub const DURATION_PATTERN: &str =
+    "^((5[0-2]|[1-4]?[0-9])w)?([0-9]{1,3}d)?([0-9]{1,4}h)?([0-9]{1,6}m)?([0-9]{1,8}s)?$";
 
 impl Duration {
     /// The longest duration gitsm accepts: one year, `52w`.
@@ -148,7 +149,9 @@ impl FromStr for Duration {
             rest = &rest[digits + 1..];
         }
         if total > Duration::MAX.seconds {
-            return Err(format!("`{s}` is longer than one year; durations are at most `52w`"));
+            return Err(format!(
+                "`{s}` is longer than one year; durations are at most `52w`"
+            ));
         }
         Ok(Duration { seconds: total })
     }
@@ -218,7 +221,8 @@ impl Timestamp {
 /// ranges of [`TIMESTAMP_PATTERN`] (calendar validity is left to jiff).
 fn rfc3339_shape(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     let num = |r: std::ops::Range<usize>| -> u32 { s[r].parse().unwrap_or(u32::MAX) };
     if b.len() < 20
         || !digits(0..4)
@@ -252,7 +256,11 @@ fn rfc3339_shape(s: &str) -> bool {
     match &b[i..] {
         [b'Z' | b'z'] => true,
         [b'+' | b'-', ..] if b.len() == i + 6 => {
-            digits(i + 1..i + 3) && b[i + 3] == b':' && digits(i + 4..i + 6) && num(i + 1..i + 3) <= 23 && num(i + 4..i + 6) <= 59
+            digits(i + 1..i + 3)
+                && b[i + 3] == b':'
+                && digits(i + 4..i + 6)
+                && num(i + 1..i + 3) <= 23
+                && num(i + 4..i + 6) <= 59
         }
         _ => false,
     }
@@ -303,7 +311,13 @@ impl FromStr for Date {
     fn from_str(s: &str) -> Result<Self, String> {
         let b = s.as_bytes();
         let shape = b.len() == 10
-            && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
         if !shape {
             return Err(format!("`{s}` is not a date; write `YYYY-MM-DD`"));
         }
