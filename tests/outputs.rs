@@ -276,6 +276,25 @@ fn render_all(root: &Path) -> (Vec<gitsm::status::render::SiteFile>, String) {
     (files, html)
 }
 
+/// The parse errors an HTML5 parser (html5ever, the WHATWG algorithm)
+/// reports for a document: none for a page a browser reads exactly as meant.
+fn html5_errors(html: &str) -> Vec<String> {
+    use html5ever::tendril::TendrilSink;
+    let opts = html5ever::ParseOpts {
+        tokenizer: html5ever::tokenizer::TokenizerOpts {
+            exact_errors: true,
+            ..Default::default()
+        },
+        tree_builder: html5ever::tree_builder::TreeBuilderOpts {
+            exact_errors: true,
+            ..Default::default()
+        },
+    };
+    let dom = html5ever::parse_document(markup5ever_rcdom::RcDom::default(), opts).one(html);
+    let errors = dom.errors.borrow().iter().map(|e| e.to_string()).collect();
+    errors
+}
+
 fn forbidden_in(s: &str) -> Option<char> {
     s.chars().find(|c| gitsm::text::is_forbidden(*c))
 }
@@ -295,8 +314,12 @@ fn check_outputs(text: &str, files: &[gitsm::status::render::SiteFile], report_h
         } else {
             assert_eq!(forbidden_in(s), None, "{} holds a forbidden character", f.path);
         }
+        if f.path.ends_with(".html") {
+            assert_eq!(html5_errors(s), Vec::<String>::new(), "{}", f.path);
+        }
     }
     assert_eq!(forbidden_in(report_html), None, "report.html");
+    assert_eq!(html5_errors(report_html), Vec::<String>::new(), "report.html");
     let feed = files.iter().find(|f| f.path == "feed.atom").unwrap();
     let feed = std::str::from_utf8(&feed.bytes).unwrap();
     let xml =
@@ -307,7 +330,7 @@ fn check_outputs(text: &str, files: &[gitsm::status::render::SiteFile], report_h
     let titles: Vec<String> = xml
         .descendants()
         .filter(|n| n.has_tag_name("title") && n.parent().is_some_and(|p| p.has_tag_name("entry")))
-        .map(|n| n.text().unwrap_or("").to_string())
+        .map(|n| n.text().unwrap_or("").replace("\r\n", "\n").replace('\r', "\n"))
         .collect();
     assert!(titles.contains(&clean), "{titles:?} lacks {clean:?}");
     assert!(titles.contains(&format!("Maintenance: {clean}")), "{titles:?}");
@@ -383,6 +406,10 @@ fn control_characters_are_findings_and_never_reach_an_output() {
     );
     let (files, html) = render_all(tmp.path());
     check_outputs(text, &files, &html);
+    // The HTML5 check has teeth: the raw character is a parse error.
+    let page = "<!doctype html><html><head><title>t</title></head><body>a\u{1}b</body></html>";
+    assert_eq!(html5_errors(page).len(), 1, "{:?}", html5_errors(page));
+    assert_eq!(html5_errors(&page.replace('\u{1}', "")), Vec::<String>::new());
     // Also through the binary: status.json against its published schema.
     let out = tmp.path().join("site");
     let mut c = gitsm(tmp.path());
@@ -498,6 +525,19 @@ fn nothing_after(doc: &Value, t: jiff::Timestamp, future_ok: &[&str], what: &str
             "{what}: {path} = {s} is after --now {t}"
         );
     }
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 fn json_of(args: &[&str]) -> Value {
@@ -679,6 +719,19 @@ fn every_command_sees_records_as_of_now() {
                 "scheduled" => assert!(t < w.start.as_jiff(), "{}", c.id),
                 _ => assert!(w.start.as_jiff() <= t, "{}", c.id),
             }
+        }
+        // Every page parses as HTML5 without a single parse error.
+        for page in walk_files(&out)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        {
+            let html = std::fs::read_to_string(&page).unwrap();
+            assert_eq!(
+                html5_errors(&html),
+                Vec::<String>::new(),
+                "{} at {instant}",
+                page.display()
+            );
         }
         // The feed: well-formed, nothing published or updated after t.
         let feed = std::fs::read_to_string(out.join("feed.atom")).unwrap();
