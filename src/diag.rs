@@ -521,7 +521,7 @@ mod tests {
     #[test]
     fn github_escapes_newlines_and_commas() {
         let f = Finding::new(Code::UnknownField, "a,b.yaml", Pos { line: 2, column: 3 }, "x\ny");
-        let s = render_github(&[f.clone()], &PathBase::itsm_root());
+        let s = render_github(std::slice::from_ref(&f), &PathBase::itsm_root());
         assert_eq!(
             s,
             "::error file=a%2Cb.yaml,line=2,col=3,title=gitsm E0102::x%0Ay\n"
