@@ -486,7 +486,7 @@ fn acme_records() -> Vec<gitsm::repo::Loaded> {
 /// What a timeline says at `t`: (created by then, last status by then).
 fn at<S: Copy>(tl: &[gitsm::model::Event<S>], t: jiff::Timestamp) -> (bool, Option<S>) {
     let past: Vec<_> = tl.iter().filter(|e| e.at.as_jiff() <= t).collect();
-    (!past.is_empty(), past.iter().filter_map(|e| e.status).last())
+    (!past.is_empty(), past.iter().filter_map(|e| e.status).next_back())
 }
 
 const INSTANTS: &[&str] = &[
@@ -811,7 +811,7 @@ fn record_as_of_cuts_the_future() {
         );
         assert_eq!(
             Some(past.status),
-            past.timeline.iter().filter_map(|e| e.status).last()
+            past.timeline.iter().filter_map(|e| e.status).next_back()
         );
         if !matches!(past.status, ChangeStatus::Completed | ChangeStatus::Closed) {
             assert_eq!(past.outcome, None, "{}", c.id);
