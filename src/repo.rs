@@ -538,7 +538,7 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
     }
     if crate::text::json_has_forbidden(&json) {
         if let Some(node) = reparse() {
-            findings.extend(schema::forbidden_characters(&json, &node, &e.path));
+            findings.extend(schema::forbidden_characters(&json, &node, text, &e.path));
         }
     }
     let record = match Record::from_json_owned(kind, json) {
