@@ -477,6 +477,8 @@ pub fn render_sarif(findings: &[Finding], base: &PathBase) -> String {
             }},
             // No absolute `uri`: the output stays the same on every machine,
             // and code scanning resolves SRCROOT to the checkout.
+            // Columns count characters (code points), not UTF-16 units.
+            "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": {
                 SARIF_BASE_ID: {"description": {"text": root}}
             },

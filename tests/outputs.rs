@@ -134,6 +134,7 @@ fn sarif_is_valid_sarif_2_1_0_with_encoded_uris() {
         decoded.contains(&"incidents/100%20.yaml".to_string()),
         "{decoded:?}"
     );
+    assert_eq!(doc["runs"][0]["columnKind"], "unicodeCodePoints");
     let bases = &doc["runs"][0]["originalUriBaseIds"]["SRCROOT"];
     assert!(bases.is_object(), "{doc}");
     // The schema does catch an unencoded space: the check has teeth.
