@@ -73,6 +73,121 @@ pub fn as_of<S>(timeline: &[Event<S>], now: Timestamp) -> &[Event<S>] {
     &timeline[..n]
 }
 
+/// A record as its timeline stood at `now` (SPEC §4, "As of `--now`,
+/// everywhere"): events after `now` do not exist yet, the status is the last
+/// one set up to `now`, and what only a later step can have written is not
+/// there either (approvals dated after `now`; a change's `outcome` and
+/// `review` before it completed; an incident's `resolution` before it was
+/// resolved). A ticket whose creation (its first event, or an incident's
+/// `reported_at`) is after `now` does not exist: `None`. Records without a
+/// timeline (catalog, SLAs, policy) are as they are.
+///
+/// Every figures command reads records through [`records_as_of`], which
+/// calls this; SLA clocks, availability and the status page then never see
+/// the future.
+pub fn record_as_of(record: &Record, now: Timestamp) -> Option<Record> {
+    fn cut<S: Copy>(tl: &[Event<S>], now: Timestamp, initial: S) -> Option<(Vec<Event<S>>, S)> {
+        let past = as_of(tl, now);
+        if past.is_empty() {
+            return None;
+        }
+        let status = status_as_of(past, now).unwrap_or(initial);
+        Some((past.to_vec(), status))
+    }
+    Some(match record {
+        Record::Incident(i) => {
+            if i.reported_at.as_jiff() > now {
+                return None;
+            }
+            let (timeline, status) = cut(&i.timeline, now, IncidentStatus::New)?;
+            let resolved = timeline
+                .iter()
+                .any(|e| matches!(e.status, Some(IncidentStatus::Resolved | IncidentStatus::Closed)));
+            Record::Incident(Incident {
+                timeline,
+                status,
+                resolution: i.resolution.clone().filter(|_| resolved),
+                ..i.clone()
+            })
+        }
+        Record::Problem(p) => {
+            let (timeline, status) = cut(&p.timeline, now, ProblemStatus::New)?;
+            Record::Problem(Problem {
+                timeline,
+                status,
+                ..p.clone()
+            })
+        }
+        Record::Request(q) => {
+            let (timeline, status) = cut(&q.timeline, now, RequestStatus::Submitted)?;
+            Record::Request(Request {
+                timeline,
+                status,
+                ..q.clone()
+            })
+        }
+        Record::Change(c) => {
+            let (timeline, status) = cut(&c.timeline, now, ChangeStatus::Draft)?;
+            let completed = timeline
+                .iter()
+                .any(|e| matches!(e.status, Some(ChangeStatus::Completed | ChangeStatus::Closed)));
+            Record::Change(Change {
+                timeline,
+                status,
+                outcome: c.outcome.filter(|_| completed),
+                review: c.review.clone().filter(|_| completed),
+                approvals: c
+                    .approvals
+                    .iter()
+                    .filter(|a| a.at.as_jiff() <= now)
+                    .cloned()
+                    .collect(),
+                ..c.clone()
+            })
+        }
+        other => other.clone(),
+    })
+}
+
+/// Whether [`record_as_of`] would change a record: some event, approval or
+/// the report time lies after `now`. Cheap, so the usual case (`now` is the
+/// present) costs no copy.
+fn has_future(record: &Record, now: Timestamp) -> bool {
+    fn tl<S>(t: &[Event<S>], now: Timestamp) -> bool {
+        t.iter().any(|e| e.at.as_jiff() > now)
+    }
+    match record {
+        Record::Incident(i) => i.reported_at.as_jiff() > now || tl(&i.timeline, now),
+        Record::Problem(p) => tl(&p.timeline, now),
+        Record::Request(q) => tl(&q.timeline, now),
+        Record::Change(c) => tl(&c.timeline, now) || c.approvals.iter().any(|a| a.at.as_jiff() > now),
+        _ => false,
+    }
+}
+
+/// The records of a repo as they stood at `now` ([`record_as_of`] on each;
+/// records that did not exist yet are left out). Borrows when nothing lies
+/// after `now`.
+pub fn records_as_of(records: &[Loaded], now: Timestamp) -> std::borrow::Cow<'_, [Loaded]> {
+    if !records.iter().any(|l| has_future(&l.record, now)) {
+        return std::borrow::Cow::Borrowed(records);
+    }
+    std::borrow::Cow::Owned(
+        records
+            .iter()
+            .filter_map(|l| {
+                if !has_future(&l.record, now) {
+                    return Some(l.clone());
+                }
+                record_as_of(&l.record, now).map(|record| Loaded {
+                    path: l.path.clone(),
+                    record,
+                })
+            })
+            .collect(),
+    )
+}
+
 /// The last status a timeline set at or before `now` ([`as_of`]); `None`
 /// when no event up to `now` set one.
 pub fn status_as_of<S: Copy>(timeline: &[Event<S>], now: Timestamp) -> Option<S> {

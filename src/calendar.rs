@@ -10,7 +10,8 @@
 //! hours long on every day of the year; a `00:00-24:00` day is 23 or 25 hours
 //! long on the days the clocks change, because that is how much real time
 //! passes. A local time that does not exist (skipped by a DST gap) is taken
-//! as the instant the clocks jump to (`compatible` disambiguation).
+//! as the instant the clocks jump; a local time that occurs twice (a fold) is
+//! its first occurrence.
 //!
 //! Durations are amounts of business time in seconds: `1d` is 24 business
 //! hours, whatever the calendar (see `docs/sla.md`).
@@ -149,15 +150,28 @@ impl BusinessCalendar {
             (date, minutes)
         };
         let dt = date.at((minutes / 60) as i8, (minutes % 60) as i8, 0, 0);
-        self.tz
-            .to_ambiguous_timestamp(dt)
-            .compatible()
-            // Only out-of-range dates (year ±9999) fail; clamp them.
-            .unwrap_or(if date.year() < 0 {
-                Timestamp::MIN
-            } else {
-                Timestamp::MAX
-            })
+        let clamp = if date.year() < 0 {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        };
+        let ambiguous = self.tz.to_ambiguous_timestamp(dt);
+        match ambiguous.offset() {
+            // A wall time the clocks skip maps to the instant they jump
+            // (docs/sla.md), not shifted by the gap's length as jiff's
+            // `compatible` does: a 02:30-03:30 window on the night the
+            // clocks go 02:00 → 03:00 is the half hour 03:00-03:30.
+            // Read with the offset after the gap, the wall time lies before
+            // the jump; the next transition is the jump.
+            jiff::tz::AmbiguousOffset::Gap { after, .. } => after
+                .to_timestamp(dt)
+                .ok()
+                .and_then(|t| self.tz.following(t).next())
+                .map(|tr| tr.timestamp())
+                .unwrap_or(clamp),
+            // A repeated wall time (a fold) is its first occurrence.
+            _ => ambiguous.compatible().unwrap_or(clamp),
+        }
     }
 
     /// Working intervals of one local date, as instants (empty on holidays).
@@ -400,6 +414,50 @@ mod tests {
         assert_eq!(
             c.between(ts("2026-10-24T00:00:00+02:00"), ts("2026-10-25T00:00:00+02:00")),
             0
+        );
+    }
+
+    #[test]
+    fn dst_gap_boundaries_map_to_the_jump() {
+        // 2026-03-29: Berlin goes 02:00 CET → 03:00 CEST (01:00 UTC).
+        let c = cal("Europe/Berlin", &[("sun", &["02:30-03:30"])], &[]);
+        assert_eq!(
+            c.between(ts("2026-03-28T00:00:00Z"), ts("2026-03-30T00:00:00Z")),
+            30 * 60,
+            "02:30 is skipped and maps to 03:00 CEST"
+        );
+        assert_eq!(
+            c.add(ts("2026-03-28T00:00:00Z"), 60),
+            Some(ts("2026-03-29T01:01:00Z"))
+        );
+        // A window wholly inside the gap has no time at all.
+        let c = cal("Europe/Berlin", &[("sun", &["02:10-02:50"])], &[]);
+        assert_eq!(
+            c.between(ts("2026-03-28T00:00:00Z"), ts("2026-03-30T00:00:00Z")),
+            0
+        );
+        // A window ending in the gap ends at the jump: 01:30-02:30 is 30 min.
+        let c = cal("Europe/Berlin", &[("sun", &["01:30-02:30"])], &[]);
+        assert_eq!(
+            c.between(ts("2026-03-28T00:00:00Z"), ts("2026-03-30T00:00:00Z")),
+            30 * 60
+        );
+    }
+
+    #[test]
+    fn dst_fold_boundaries_take_the_first_occurrence() {
+        // 2026-10-25: Berlin goes 03:00 CEST → 02:00 CET (01:00 UTC); 02:00-03:00 twice.
+        let c = cal("Europe/Berlin", &[("sun", &["02:30-03:30"])], &[]);
+        // 02:30 CEST (00:30 UTC) to 03:30 CET (02:30 UTC): two real hours.
+        assert_eq!(
+            c.between(ts("2026-10-24T00:00:00Z"), ts("2026-10-26T00:00:00Z")),
+            2 * 3600
+        );
+        let c = cal("Europe/Berlin", &[("sun", &["01:30-02:30"])], &[]);
+        // 01:30 CEST (23:30 UTC the day before) to 02:30 CEST (00:30 UTC).
+        assert_eq!(
+            c.between(ts("2026-10-24T00:00:00Z"), ts("2026-10-26T00:00:00Z")),
+            3600
         );
     }
 

@@ -69,6 +69,7 @@ codes! {
     Symlink = "E0014", Error, "a YAML file or a record folder is a symbolic link; records must be regular files";
     UnreadableFile = "E0015", Error, "the file could not be read";
     NotAMapping = "E0016", Error, "the document is not a mapping";
+    ForbiddenCharacter = "E0017", Error, "a text holds a control character or a noncharacter that XML and HTML forbid";
     // E01xx: the schema layer
     WrongType = "E0101", Error, "a value has the wrong type";
     UnknownField = "E0102", Error, "a field is not part of the record's schema";
@@ -340,8 +341,45 @@ fn gh_escape_prop(s: &str) -> String {
     gh_escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Where finding paths are anchored in `github` and `sarif` output. Findings
+/// carry paths relative to the ITSM root; CI annotations and code scanning
+/// place them relative to the **git** root (SPEC §6), which differs when the
+/// ITSM repo is a sub-folder of the git repo.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathBase {
+    /// The ITSM root inside the git work tree, `/`-separated, without a
+    /// trailing `/` (`""` when they are the same folder).
+    pub prefix: String,
+    /// Whether the ITSM root is inside a git work tree at all.
+    pub in_git: bool,
+}
+
+impl PathBase {
+    /// The base of a repo that is not in git: paths stay ITSM-relative.
+    pub fn itsm_root() -> Self {
+        PathBase::default()
+    }
+
+    /// The base of an ITSM root at `prefix` inside a git work tree.
+    pub fn git(prefix: impl Into<String>) -> Self {
+        PathBase {
+            prefix: prefix.into().trim_matches('/').to_string(),
+            in_git: true,
+        }
+    }
+
+    /// A finding's path as the consumer sees it.
+    pub fn path(&self, file: &str) -> String {
+        if self.prefix.is_empty() {
+            file.to_string()
+        } else {
+            format!("{}/{file}", self.prefix)
+        }
+    }
+}
+
 /// GitHub Actions workflow commands, so findings show on the PR diff.
-pub fn render_github(findings: &[Finding]) -> String {
+pub fn render_github(findings: &[Finding], base: &PathBase) -> String {
     let mut out = String::new();
     for f in findings {
         let level = f.severity.as_str();
@@ -353,7 +391,7 @@ pub fn render_github(findings: &[Finding]) -> String {
         let _ = writeln!(
             out,
             "::{level} file={},line={},col={},title={}::{}",
-            gh_escape_prop(&f.file),
+            gh_escape_prop(&base.path(&f.file)),
             f.pos.line,
             f.pos.column,
             gh_escape_prop(&format!("gitsm {}", f.code.as_str())),
@@ -363,8 +401,29 @@ pub fn render_github(findings: &[Finding]) -> String {
     out
 }
 
+/// A relative path as an RFC 3986 URI reference: every byte outside the
+/// unreserved set and `/` is percent-encoded (UTF-8 bytes included), so a
+/// space, `%`, `#`, `?` or `ü` in a file name cannot change the reference's
+/// meaning. A first segment holding `:` is encoded too (it would read as a
+/// scheme).
+pub fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// The `uriBaseId` SARIF results are relative to: the git root when there is
+/// one, else the ITSM root.
+pub const SARIF_BASE_ID: &str = "SRCROOT";
+
 /// SARIF 2.1.0, for code-scanning uploads.
-pub fn render_sarif(findings: &[Finding]) -> String {
+pub fn render_sarif(findings: &[Finding], base: &PathBase) -> String {
     let rules: Vec<_> = Code::ALL
         .iter()
         .map(|c| {
@@ -391,13 +450,21 @@ pub fn render_sarif(findings: &[Finding]) -> String {
                 "message": {"text": text},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.file},
+                        "artifactLocation": {
+                            "uri": uri_reference(&base.path(&f.file)),
+                            "uriBaseId": SARIF_BASE_ID,
+                        },
                         "region": {"startLine": f.pos.line, "startColumn": f.pos.column}
                     }
                 }]
             })
         })
         .collect();
+    let root = if base.in_git {
+        "the root of the git repository holding the ITSM repo"
+    } else {
+        "the root of the ITSM repo (the folder holding gitsm.yaml)"
+    };
     let doc = serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -408,6 +475,13 @@ pub fn render_sarif(findings: &[Finding]) -> String {
                 "informationUri": "https://github.com/gitsm/gitsm",
                 "rules": rules,
             }},
+            // No absolute `uri`: the output stays the same on every machine,
+            // and code scanning resolves SRCROOT to the checkout.
+            // Columns count characters (code points), not UTF-16 units.
+            "columnKind": "unicodeCodePoints",
+            "originalUriBaseIds": {
+                SARIF_BASE_ID: {"description": {"text": root}}
+            },
             "results": results,
         }]
     });
@@ -449,10 +523,21 @@ mod tests {
     #[test]
     fn github_escapes_newlines_and_commas() {
         let f = Finding::new(Code::UnknownField, "a,b.yaml", Pos { line: 2, column: 3 }, "x\ny");
-        let s = render_github(&[f]);
+        let s = render_github(std::slice::from_ref(&f), &PathBase::itsm_root());
         assert_eq!(
             s,
             "::error file=a%2Cb.yaml,line=2,col=3,title=gitsm E0102::x%0Ay\n"
         );
+        let s = render_github(&[f], &PathBase::git("ops/itsm"));
+        assert!(s.starts_with("::error file=ops/itsm/a%2Cb.yaml,"), "{s}");
+    }
+
+    #[test]
+    fn uri_references_are_percent_encoded() {
+        assert_eq!(uri_reference("changes/CHG-0001.yaml"), "changes/CHG-0001.yaml");
+        assert_eq!(uri_reference("my file.yaml"), "my%20file.yaml");
+        assert_eq!(uri_reference("ü.yaml"), "%C3%BC.yaml");
+        assert_eq!(uri_reference("100%20.yaml"), "100%2520.yaml");
+        assert_eq!(uri_reference("a#b?c:d.yaml"), "a%23b%3Fc%3Ad.yaml");
     }
 }

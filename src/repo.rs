@@ -536,6 +536,11 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
         }
         return (None, findings);
     }
+    if crate::text::json_has_forbidden(&json) {
+        if let Some(node) = reparse() {
+            findings.extend(schema::forbidden_characters(&json, &node, text, &e.path));
+        }
+    }
     let record = match Record::from_json_owned(kind, json) {
         Some(r) => r,
         None => {

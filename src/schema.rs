@@ -295,6 +295,53 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
     out
 }
 
+/// E0017 for every text of a record holding a character XML or HTML forbids
+/// ([`crate::text`]), placed on its YAML node. The record still loads: the
+/// renderers replace such characters, and the error fails `validate`.
+pub fn forbidden_characters(value: &Value, node: &Node, source: &str, file: &str) -> Vec<Finding> {
+    crate::text::forbidden_in_json(value)
+        .into_iter()
+        .map(|(pointer, key, index, c)| {
+            let pos = exact_position(source, node.locate(&pointer, key), c);
+            let what = if key { "key" } else { "value" };
+            let at = if pointer.is_empty() {
+                "the record".to_string()
+            } else {
+                let shown = pointer.trim_start_matches('/').replace('/', ".");
+                format!("`{}`", crate::text::clean(&shown))
+            };
+            Finding::new(
+                Code::ForbiddenCharacter,
+                file,
+                pos,
+                format!(
+                    "the {what} at {at} holds {} at character {}",
+                    crate::text::describe(c),
+                    index + 1
+                ),
+            )
+            .with_hint("remove it: the status page, the feed and reports cannot show it (YAML escapes like `\\x01` count too)")
+        })
+        .collect()
+}
+
+/// Where the character itself sits, when the text writes it literally on
+/// the node's line at or after the node; else the node's position (an
+/// escape such as `"\x01"`, or a later line of a block scalar).
+fn exact_position(source: &str, at: crate::diag::Pos, c: char) -> crate::diag::Pos {
+    let Some(line) = source.lines().nth(at.line.saturating_sub(1)) else {
+        return at;
+    };
+    let from = at.column.saturating_sub(1);
+    match line.chars().skip(from).position(|x| x == c) {
+        Some(i) => crate::diag::Pos {
+            line: at.line,
+            column: at.column + i,
+        },
+        None => at,
+    }
+}
+
 fn where_label(kind: Kind, pointer: &str) -> String {
     if pointer.is_empty() {
         format!("{} record", kind.name())
@@ -420,6 +467,22 @@ mod tests {
         for k in Kind::ALL {
             let _ = compiled(k);
         }
+    }
+
+    #[test]
+    fn forbidden_characters_point_at_the_character_when_written_literally() {
+        let src = "title: ab\u{1}c\nnote: \"x\\x01\"\n";
+        let node = crate::yaml::parse(src).unwrap().unwrap();
+        let json = node.to_json();
+        let found = forbidden_characters(&json, &node, src, "f.yaml");
+        let at: Vec<(usize, usize)> = found.iter().map(|f| (f.pos.line, f.pos.column)).collect();
+        assert_eq!(at, vec![(1, 10), (2, 7)]);
+        assert!(
+            found[0]
+                .message
+                .contains("U+0001 (a control character) at character 3"),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -289,8 +289,10 @@ impl<'a> SlaContext<'a> {
         now: Timestamp,
         service: Option<&str>,
     ) -> Vec<TicketClocks> {
+        // Tickets as they stood at `now` (SPEC §4).
+        let records = crate::availability::records_as_of(records, now);
         let mut out: Vec<TicketClocks> = Vec::new();
-        for l in records {
+        for l in records.iter() {
             let t = match &l.record {
                 Record::Incident(i) => self.incident(i, now),
                 Record::Request(r) => self.request(r, now),

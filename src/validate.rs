@@ -593,9 +593,11 @@ fn global(
     match policies.len() {
         0 => {
             if !loaded.iter().any(|f| f.file.starts_with("policies/")) {
+                // On the file that marks the repo root: a finding needs a
+                // file (SARIF, annotations), and `policies/` is a folder.
                 r.push(
                     Code::NoPolicy,
-                    "policies/",
+                    repo::CONFIG_FILE,
                     "",
                     false,
                     "the repo has no ChangePolicy",

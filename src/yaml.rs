@@ -97,6 +97,22 @@ enum Frame {
     },
 }
 
+/// Keeps a position on a line the text has: the scanner reports an error at
+/// the end of the stream on the line after a final newline, which a
+/// four-line file does not have; such a position moves to the end of the last
+/// line.
+fn within_text(src: &str, pos: Pos) -> Pos {
+    let lines = src.lines().count().max(1);
+    if pos.line <= lines {
+        return pos;
+    }
+    let last = src.lines().last().unwrap_or("");
+    Pos {
+        line: lines,
+        column: last.trim_end_matches('\r').chars().count() + 1,
+    }
+}
+
 /// Parses exactly one YAML document. `Ok(None)` means the stream holds no
 /// document at all (an empty file or only comments).
 pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
@@ -119,10 +135,13 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
                 };
                 return Err(YamlError {
                     code,
-                    pos: Pos {
-                        line: m.line().max(1),
-                        column: m.col() + 1,
-                    },
+                    pos: within_text(
+                        src,
+                        Pos {
+                            line: m.line().max(1),
+                            column: m.col() + 1,
+                        },
+                    ),
                     message: format!("invalid YAML: {msg}"),
                     hint,
                 });
@@ -500,6 +519,9 @@ mod tests {
         assert_eq!(code("<<: {a: 1}\n"), Code::MergeKey);
         assert_eq!(code("a: 1\n---\nb: 2\n"), Code::MultipleDocuments);
         assert_eq!(code("a: [1, 2\n"), Code::MalformedYaml);
+        // The end of the stream stays on the file's last line.
+        let e = parse("a: 1\nb: 2\nc: 3\nd: [1, 2\n").unwrap_err();
+        assert_eq!(e.pos, Pos { line: 4, column: 9 });
         assert_eq!(
             code(&format!("{}{}", "[".repeat(100), "]".repeat(100))),
             Code::TooDeep

@@ -10,6 +10,7 @@ mod gate;
 mod gate_attacks;
 mod gate_github;
 mod loading;
+mod outputs;
 mod report;
 mod schemas;
 mod sla;

@@ -41,14 +41,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             root.display()
         )
     })?;
-    let workdir = git
-        .workdir()
-        .ok_or_else(|| anyhow::anyhow!("the git repository has no work tree"))?;
-    let prefix = std::fs::canonicalize(&root)?
-        .strip_prefix(std::fs::canonicalize(workdir)?)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let prefix = prefix.to_string_lossy().replace('\\', "/");
+    let prefix = gitsm::gitroot::itsm_prefix(&git, &root)
+        .ok_or_else(|| anyhow::anyhow!("the git repository has no work tree holding {}", root.display()))?;
     // The record's path at HEAD, else in the work tree (an uncommitted record).
     let mut rel = None;
     if let Ok(head) = git.head().and_then(|h| h.peel_to_tree()) {

@@ -109,21 +109,13 @@ fn schema_ref(root: &Path, kind: Kind) -> String {
 
 /// Ticket ids of a kind recorded in HEAD, by file name in the kind's folder.
 fn head_ids(root: &Path, folder: &str) -> Vec<String> {
-    let Ok(repo) = git2::Repository::discover(root) else {
+    let Some((repo, prefix)) = gitsm::gitroot::discover(root) else {
         return Vec::new();
     };
-    let (Some(workdir), Ok(head)) = (repo.workdir(), repo.head()) else {
+    let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree()) else {
         return Vec::new();
     };
-    let Ok(tree) = head.peel_to_tree() else {
-        return Vec::new();
-    };
-    let (Ok(w), Ok(r)) = (std::fs::canonicalize(workdir), std::fs::canonicalize(root)) else {
-        return Vec::new();
-    };
-    let Ok(rel) = r.strip_prefix(&w) else {
-        return Vec::new();
-    };
+    let rel = Path::new(&prefix);
     let Ok(entry) = tree.get_path(&rel.join(folder)) else {
         return Vec::new();
     };

@@ -45,8 +45,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             s
         }
         Format::Json => diag::render_json(&v.findings, v.records),
-        Format::Github => diag::render_github(&v.findings),
-        Format::Sarif => diag::render_sarif(&v.findings),
+        // Paths relative to the git root (SPEC §6), so annotations land on
+        // the PR diff when the ITSM repo is a sub-folder.
+        Format::Github => diag::render_github(&v.findings, &gitsm::gitroot::path_base(&root)),
+        Format::Sarif => diag::render_sarif(&v.findings, &gitsm::gitroot::path_base(&root)),
     };
     print!("{out}");
     Ok(if v.has_errors() { FOUND } else { OK })

@@ -83,15 +83,25 @@ impl JsonSchema for Id {
     }
 }
 
-/// A duration written `15m`, `4h`, `1h30m`, `3d`, `2w` (units w, d, h, m, s, in that order).
+/// A duration written `15m`, `4h`, `1h30m`, `3d`, `2w` (units w, d, h, m, s, in that order),
+/// at most one year ([`Duration::MAX`], `52w`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration {
     seconds: i64,
 }
 
-pub const DURATION_PATTERN: &str = "^([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$";
+/// The shape of a duration, bounding each number as far as a regex can: at
+/// most 52 weeks, and no more digits than a year holds in that unit (364 d,
+/// 8736 h, 524160 m, 31449600 s). The parser checks the sum.
+pub const DURATION_PATTERN: &str =
+    "^((5[0-2]|[1-4]?[0-9])w)?([0-9]{1,3}d)?([0-9]{1,4}h)?([0-9]{1,6}m)?([0-9]{1,8}s)?$";
 
 impl Duration {
+    /// The longest duration gitsm accepts: one year, `52w`.
+    pub const MAX: Duration = Duration {
+        seconds: 52 * 604_800,
+    };
+
     pub fn from_secs(seconds: i64) -> Self {
         Duration { seconds }
     }
@@ -138,6 +148,11 @@ impl FromStr for Duration {
             next_unit = idx + 1;
             rest = &rest[digits + 1..];
         }
+        if total > Duration::MAX.seconds {
+            return Err(format!(
+                "`{s}` is longer than one year; durations are at most `52w`"
+            ));
+        }
         Ok(Duration { seconds: total })
     }
 }
@@ -175,7 +190,8 @@ impl JsonSchema for Duration {
             "type": "string",
             "pattern": DURATION_PATTERN,
             "minLength": 2,
-            "description": "A duration such as `15m`, `4h`, `1h30m`, `3d` or `2w`.",
+            "maxLength": 40,
+            "description": "A duration such as `15m`, `4h`, `1h30m`, `3d` or `2w`; at most one year (`52w`).",
             "examples": ["15m", "4h", "1h30m", "3d"]
         })
     }
@@ -186,8 +202,14 @@ impl JsonSchema for Duration {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub jiff::Timestamp);
 
-pub const TIMESTAMP_PATTERN: &str =
-    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+/// RFC 3339 `date-time` as far as a regex can say it: seconds required,
+/// months 01–12, days 01–31, hours 00–23, minutes and seconds 00–59 (no leap
+/// second), offsets within ±23:59. The parser also refuses days a month does
+/// not have (`2026-02-30`).
+pub const TIMESTAMP_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+
+/// A calendar date as far as a regex can say it.
+pub const DATE_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 
 impl Timestamp {
     pub fn as_jiff(self) -> jiff::Timestamp {
@@ -195,18 +217,61 @@ impl Timestamp {
     }
 }
 
+/// Whether `s` has the exact shape of an RFC 3339 `date-time` with the
+/// ranges of [`TIMESTAMP_PATTERN`] (calendar validity is left to jiff).
+fn rfc3339_shape(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let num = |r: std::ops::Range<usize>| -> u32 { s[r].parse().unwrap_or(u32::MAX) };
+    if b.len() < 20
+        || !digits(0..4)
+        || b[4] != b'-'
+        || !digits(5..7)
+        || b[7] != b'-'
+        || !digits(8..10)
+        || !matches!(b[10], b'T' | b't')
+        || !digits(11..13)
+        || b[13] != b':'
+        || !digits(14..16)
+        || b[16] != b':'
+        || !digits(17..19)
+    {
+        return false;
+    }
+    if !(1..=12).contains(&num(5..7)) || !(1..=31).contains(&num(8..10)) {
+        return false;
+    }
+    if num(11..13) > 23 || num(14..16) > 59 || num(17..19) > 59 {
+        return false;
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        let frac = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&frac) {
+            return false;
+        }
+        i += 1 + frac;
+    }
+    match &b[i..] {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', ..] if b.len() == i + 6 => {
+            digits(i + 1..i + 3)
+                && b[i + 3] == b':'
+                && digits(i + 4..i + 6)
+                && num(i + 1..i + 3) <= 23
+                && num(i + 4..i + 6) <= 59
+        }
+        _ => false,
+    }
+}
+
 impl FromStr for Timestamp {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let re_ok = {
-            // Cheap structural check: must carry an offset after the time.
-            let has_t = s.contains(['T', 't']);
-            let tail = s.rsplit(['T', 't']).next().unwrap_or("");
-            has_t && (tail.ends_with(['Z', 'z']) || tail.contains(['+', '-']))
-        };
-        if !re_ok {
+        if !rfc3339_shape(s) {
             return Err(format!(
-                "`{s}` is not an RFC 3339 timestamp with an offset; write e.g. `2026-11-20T09:14:00Z`"
+                "`{s}` is not an RFC 3339 timestamp with seconds and an offset; write e.g. `2026-11-20T09:14:00Z`"
             ));
         }
         s.parse::<jiff::Timestamp>()
@@ -230,6 +295,7 @@ impl JsonSchema for Timestamp {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
+            "format": "date-time",
             "pattern": TIMESTAMP_PATTERN,
             "description": "An RFC 3339 timestamp with an offset, e.g. `2026-11-20T09:14:00Z`."
         })
@@ -243,7 +309,16 @@ pub struct Date(pub jiff::civil::Date);
 impl FromStr for Date {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if s.len() != 10 {
+        let b = s.as_bytes();
+        let shape = b.len() == 10
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        if !shape {
             return Err(format!("`{s}` is not a date; write `YYYY-MM-DD`"));
         }
         s.parse::<jiff::civil::Date>()
@@ -267,7 +342,8 @@ impl JsonSchema for Date {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            "format": "date",
+            "pattern": DATE_PATTERN,
             "description": "A calendar date, `YYYY-MM-DD`."
         })
     }
@@ -286,6 +362,47 @@ mod tests {
         assert!("".parse::<Duration>().is_err());
         assert!("5x".parse::<Duration>().is_err());
         assert_eq!("1h30m".parse::<Duration>().unwrap().to_string(), "1h30m");
+    }
+
+    #[test]
+    fn durations_are_at_most_a_year() {
+        assert_eq!("52w".parse::<Duration>().unwrap(), Duration::MAX);
+        assert_eq!("364d".parse::<Duration>().unwrap(), Duration::MAX);
+        assert!("52w1s".parse::<Duration>().is_err());
+        assert!("53w".parse::<Duration>().is_err());
+        assert!("999999999w".parse::<Duration>().is_err());
+    }
+
+    #[test]
+    fn timestamps_are_strict_rfc3339() {
+        for bad in [
+            "2026-09-01T06:55Z",
+            "2026-09-01T06:55:60Z",
+            "2026-09-01T06:55:00+24:00",
+            "2026-09-01T06:55:00+05:60",
+            "2026-02-30T06:55:00Z",
+            "2026-13-01T06:55:00Z",
+            "2026-09-01T24:00:00Z",
+            "2026-09-01T06:55:00.Z",
+            "2026-09-01T06:55:00.1234567890Z",
+            "2026-09-01 06:55:00Z",
+            "2026-09-01T06:55:00+0100",
+            "+2026-09-01T06:55:00Z",
+        ] {
+            assert!(bad.parse::<Timestamp>().is_err(), "{bad} accepted");
+        }
+        for good in [
+            "2026-09-01T06:55:00Z",
+            "2026-09-01t06:55:00z",
+            "2026-09-01T06:55:00.5+05:30",
+            "2026-09-01T23:59:59-23:59",
+            "2024-02-29T00:00:00Z",
+        ] {
+            assert!(good.parse::<Timestamp>().is_ok(), "{good} refused");
+        }
+        assert!("2026-02-29".parse::<Date>().is_err());
+        assert!("2026-1-01".parse::<Date>().is_err());
+        assert!("2024-02-29".parse::<Date>().is_ok());
     }
 
     #[test]

@@ -385,6 +385,9 @@ pub struct Options<'a> {
 
 /// Computes the report.
 pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
+    // Records as they stood at `now` (SPEC §4): nothing later exists yet.
+    let records = crate::availability::records_as_of(records, opts.now);
+    let records: &[Loaded] = &records;
     let ctx = SlaContext::new(records);
     let now = opts.now;
     let mut period = opts.period;

@@ -91,6 +91,9 @@ pub fn render(report: &Report, format: Format, override_template: Option<&str>) 
     let mut out = t
         .render(Value::from(minijinja::value::Serde(report)))
         .map_err(|e| format!("template {name}: {e:#}"))?;
+    // Defence in depth: a character HTML forbids (E0017) never reaches the
+    // page, whatever the template does with it.
+    out = crate::text::clean_owned(out);
     // minijinja drops the template's final newline; files should end with one.
     if !out.ends_with('\n') {
         out.push('\n');

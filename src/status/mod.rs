@@ -78,6 +78,10 @@ fn phase_str(p: IncidentPhase) -> String {
 
 /// Builds the public document from a snapshot at `now`.
 pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
+    // Records as they stood at `now`: later events, and tickets created
+    // later, do not exist yet (SPEC §4).
+    let records = crate::availability::records_as_of(&snap.records, now);
+    let records: &[crate::repo::Loaded] = &records;
     let mut findings = Vec::new();
     let config = snap.config();
     let sp = config.and_then(|c| c.status_page.as_ref());
@@ -122,7 +126,7 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
     // Public services, in the configured order or by tier then name.
     let mut services: Vec<(&str, &Service)> = Vec::new();
     let mut all_services: HashMap<&str, (&str, &Service)> = HashMap::new();
-    for l in &snap.records {
+    for l in records {
         if let Record::Service(s) = &l.record {
             all_services.insert(s.id.as_str(), (l.path.as_str(), s));
         }
@@ -174,7 +178,7 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
 
     // Public incidents.
     let mut incidents: Vec<(&Incident, IncidentDoc)> = Vec::new();
-    for l in &snap.records {
+    for l in records {
         let Record::Incident(inc) = &l.record else {
             continue;
         };
@@ -210,7 +214,7 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
 
     // Customer-visible maintenance on public services.
     let mut maint: Vec<(&Change, MaintenanceDoc)> = Vec::new();
-    for l in &snap.records {
+    for l in records {
         let Record::Change(ch) = &l.record else { continue };
         // Which windows count is the availability module's definition; which of
         // them customers are shown is ours (not before the change is scheduled).
@@ -341,7 +345,7 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
             // Uptime % and downtime are the service report's figures
             // (`availability`), over the start of the first bar's day to `now`.
             let from = uptime::day_start(uptime::first_day(today, HISTORY_DAYS as usize), &tz);
-            let segments = crate::availability::service_states(&snap.records, s.id.as_str(), from, now, now);
+            let segments = crate::availability::service_states(records, s.id.as_str(), from, now, now);
             let pct = crate::availability::percent(&segments);
             let days = uptime::daily(sp, &segments, today, HISTORY_DAYS as usize, &tz, now);
             ServiceStatus {

@@ -281,7 +281,10 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
+        // Defence in depth: a character XML or HTML forbids (E0017) never
+        // reaches a page or the feed, whatever a template does with it.
         t.render(ctx)
+            .map(crate::text::clean_owned)
             .map_err(|e| anyhow::anyhow!("rendering {name}: {e}"))
     }
 }

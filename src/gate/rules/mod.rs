@@ -33,7 +33,28 @@ pub fn decide(input: &Input) -> Verdict {
     approvals::check(&mut j);
     schedule::check(&mut j);
     paths::check(&mut j);
+    git_root_files(&mut j);
     verdict(j.checks, j.to_record)
+}
+
+/// Every check's `file` relative to the git root (records are read relative
+/// to the ITSM root), so annotations land on the PR diff when the ITSM repo
+/// is a sub-folder. `--record` keeps its ITSM-relative paths.
+fn git_root_files(j: &mut Judge<'_>) {
+    let prefix = &j.input.itsm_prefix;
+    if prefix.is_empty() {
+        return;
+    }
+    let itsm: std::collections::HashSet<&str> = j.files.iter().map(|(fc, _, _)| fc.path.as_str()).collect();
+    for c in &mut j.checks {
+        if let Some(f) = &c.file {
+            let mapped: Vec<String> = f
+                .split(", ")
+                .map(|p| if itsm.contains(p) { format!("{prefix}/{p}") } else { p.to_string() })
+                .collect();
+            c.file = Some(mapped.join(", "));
+        }
+    }
 }
 
 fn verdict(checks: Vec<Check>, to_record: Vec<Backed>) -> Verdict {
