@@ -3,7 +3,7 @@
 //! `on_hold` may be entered from any open state and left to the state it was
 //! entered from, or to any state that state could move to.
 
-use crate::model::Kind;
+use crate::model::{Change, ChangeStatus, ChangeType, Kind};
 
 /// Statuses after which a record is finished; no `on_hold` from them.
 const DONE: &[&str] = &[
@@ -110,6 +110,43 @@ pub fn legal_moves(kind: Kind, history: &[&str]) -> Vec<&'static str> {
 
 pub fn is_legal(kind: Kind, history: &[&str], to: &str) -> bool {
     legal_moves(kind, history).contains(&to)
+}
+
+// Rule 7 (SPEC §3): emergency changes whose post-implementation review is
+// overdue. One definition for the gate and `gitsm sla`.
+
+/// An emergency change whose post-implementation review is overdue.
+#[derive(Debug)]
+pub struct Overdue<'c> {
+    pub change: &'c Change,
+    pub due: jiff::Timestamp,
+    pub within: crate::model::Duration,
+}
+
+/// Emergency changes whose `review` is still missing `review_within` (of
+/// their policy rule) after their `completed` event, as of `now`.
+pub fn overdue_emergencies<'c>(
+    policy: &crate::model::ChangePolicy,
+    changes: impl Iterator<Item = &'c Change>,
+    now: jiff::Timestamp,
+) -> Vec<Overdue<'c>> {
+    changes
+        .filter(|c| c.change_type == ChangeType::Emergency)
+        .filter(|c| c.review.as_deref().is_none_or(|r| r.trim().is_empty()))
+        .filter_map(|c| {
+            let within = policy.rule_for(ChangeType::Emergency, c.risk)?.review_within?;
+            let done = c
+                .timeline
+                .iter()
+                .find(|e| e.status == Some(ChangeStatus::Completed))?;
+            let due = done.at.as_jiff().checked_add(within.to_span()).ok()?;
+            (due < now).then_some(Overdue {
+                change: c,
+                due,
+                within,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

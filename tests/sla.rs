@@ -558,3 +558,40 @@ fn an_event_exactly_at_now_counts_in_sla_and_report() {
     assert_eq!(p["open"], 1, "{p}");
     assert_eq!(p["list"][0]["id"], "PRB-0002", "{p}");
 }
+
+/// SPEC §3 rule 7: `gitsm sla` lists emergency changes whose
+/// post-implementation review is overdue (`review_within` after `completed`).
+#[test]
+fn sla_lists_overdue_emergency_reviews() {
+    use crate::common::{gitsm, init_repo, run, write};
+    let dir = init_repo();
+    let policy = std::fs::read_to_string(dir.path().join("policies/default.yaml")).unwrap();
+    let policy = policy.replacen("review_within: 5d", "review_within: 1d", 1);
+    assert!(policy.contains("review_within: 1d"), "{policy}");
+    write(dir.path(), "policies/default.yaml", &policy);
+    let change = |id: &str, review: &str| {
+        format!(
+            "apiVersion: gitsm/v1\nkind: Change\nid: {id}\ntitle: Hotfix\nstatus: completed\ntype: emergency\nrisk: high\nservices: [web]\nrequested_by: carol\nplan: Patch.\nrollback_plan: Revert.\nwindow: {{start: 2026-11-10T10:00:00Z, end: 2026-11-10T11:00:00Z}}\noutcome: successful\n{review}approvals:\n  - {{by: your-github-login, at: 2026-11-10T09:30:00Z}}\ntimeline:\n  - {{at: 2026-11-10T09:00:00Z, by: carol, status: draft}}\n  - {{at: 2026-11-10T09:01:00Z, by: carol, status: submitted}}\n  - {{at: 2026-11-10T09:30:00Z, by: carol, status: approved}}\n  - {{at: 2026-11-10T09:31:00Z, by: carol, status: scheduled}}\n  - {{at: 2026-11-10T10:00:00Z, by: carol, status: implementing}}\n  - {{at: 2026-11-10T11:00:00Z, by: carol, status: completed}}\n"
+        )
+    };
+    write(dir.path(), "changes/CHG-0001.yaml", change("CHG-0001", ""));
+    write(
+        dir.path(),
+        "changes/CHG-0002.yaml",
+        change("CHG-0002", "review: Done.\n"),
+    );
+    let sla = |now: &str| {
+        let mut c = gitsm(dir.path());
+        c.args(["--now", now, "sla", "--format", "json"]);
+        let (code, out, err) = run(c);
+        assert_eq!(code, 0, "{out}{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["overdue_reviews"].clone()
+    };
+    // Due a day after completion: not yet at 10:59 the next day, then overdue.
+    assert_eq!(sla("2026-11-11T10:59:00Z"), serde_json::json!([]));
+    assert_eq!(
+        sla("2026-11-12T00:00:00Z"),
+        serde_json::json!([{"id": "CHG-0001", "requested_by": "carol", "due": "2026-11-11T11:00:00Z", "review_within": "1d"}])
+    );
+}

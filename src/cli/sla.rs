@@ -37,14 +37,63 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     }
     let tickets = ctx.open_tickets(records, now, a.service.as_deref());
     let tz_name = super::common::repo_timezone(&v.snapshot);
+    let overdue = overdue_reviews(records, now, a.service.as_deref());
     match a.format {
         Format::Json => {
-            let doc = serde_json::json!({ "now": now, "timezone": tz_name, "tickets": tickets });
+            let doc = serde_json::json!({
+                "now": now,
+                "timezone": tz_name,
+                "tickets": tickets,
+                "overdue_reviews": overdue,
+            });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
-        Format::Human => print!("{}", human(&tickets, &tz_name)),
+        Format::Human => {
+            print!("{}", human(&tickets, &tz_name));
+            if !overdue.is_empty() {
+                println!("\noverdue post-implementation reviews (emergency changes):");
+                for o in &overdue {
+                    println!(
+                        "  {}  requested by {}  review due {}",
+                        o["id"].as_str().unwrap_or_default(),
+                        o["requested_by"].as_str().unwrap_or_default(),
+                        o["due"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+        }
     }
     Ok(OK)
+}
+
+/// Emergency changes whose review is overdue under the policy (SPEC §3 rule 7).
+fn overdue_reviews(
+    records: &[gitsm::repo::Loaded],
+    now: jiff::Timestamp,
+    service: Option<&str>,
+) -> Vec<serde_json::Value> {
+    use gitsm::model::Record;
+    let Some(policy) = records.iter().find_map(|l| match &l.record {
+        Record::ChangePolicy(p) => Some(p),
+        _ => None,
+    }) else {
+        return Vec::new();
+    };
+    let changes = records.iter().filter_map(|l| match &l.record {
+        Record::Change(c) if service.is_none_or(|s| c.services.iter().any(|x| x.as_str() == s)) => Some(c),
+        _ => None,
+    });
+    gitsm::workflow::overdue_emergencies(policy, changes, now)
+        .into_iter()
+        .map(|o| {
+            serde_json::json!({
+                "id": o.change.id.as_str(),
+                "requested_by": o.change.requested_by,
+                "due": gitsm::model::Timestamp(o.due).to_string(),
+                "review_within": o.within.to_string(),
+            })
+        })
+        .collect()
 }
 
 fn human(tickets: &[TicketClocks], tz_name: &str) -> String {

@@ -50,7 +50,13 @@ fn git_root_files(j: &mut Judge<'_>) {
         if let Some(f) = &c.file {
             let mapped: Vec<String> = f
                 .split(", ")
-                .map(|p| if itsm.contains(p) { format!("{prefix}/{p}") } else { p.to_string() })
+                .map(|p| {
+                    if itsm.contains(p) {
+                        format!("{prefix}/{p}")
+                    } else {
+                        p.to_string()
+                    }
+                })
                 .collect();
             c.file = Some(mapped.join(", "));
         }

@@ -34,8 +34,12 @@ pub(super) fn check(j: &mut Judge<'_>) {
     }
     // Every change after the merge: the base tip's, with this PR's versions
     // on top. Each is parsed; no text pre-filter may hide one.
-    let parsed: Vec<(&String, Result<Option<Change>, ()>)> =
-        j.input.base_changes.par_iter().map(|(p, b)| (p, base_change(b))).collect();
+    let parsed: Vec<(&String, Result<Option<Change>, ()>)> = j
+        .input
+        .base_changes
+        .par_iter()
+        .map(|(p, b)| (p, base_change(b)))
+        .collect();
     let mut all: BTreeMap<String, Change> = BTreeMap::new();
     let mut unreadable = Vec::new();
     for (p, r) in parsed {
@@ -304,7 +308,7 @@ fn overdue_reviews(
 ) {
     let id = c.id.to_string();
     let requester = lc(&c.requested_by);
-    for e in overdue_emergencies(&j.policy, all.values(), j.input.now) {
+    for e in crate::workflow::overdue_emergencies(&j.policy, all.values(), j.input.now) {
         if lc(&e.change.requested_by) != requester {
             continue;
         }
@@ -320,37 +324,4 @@ fn overdue_reviews(
             fix: Some(format!("write the `review` of {} first (it may be in this PR)", e.change.id)),
         });
     }
-}
-
-/// An emergency change whose post-implementation review is overdue.
-pub struct Overdue<'c> {
-    pub change: &'c Change,
-    pub due: jiff::Timestamp,
-    pub within: crate::model::Duration,
-}
-
-/// Emergency changes whose `review` is still missing `review_within` (of
-/// their policy rule) after their `completed` event, as of `now`.
-pub fn overdue_emergencies<'c>(
-    policy: &crate::model::ChangePolicy,
-    changes: impl Iterator<Item = &'c Change>,
-    now: jiff::Timestamp,
-) -> Vec<Overdue<'c>> {
-    changes
-        .filter(|c| c.change_type == ChangeType::Emergency)
-        .filter(|c| c.review.as_deref().is_none_or(|r| r.trim().is_empty()))
-        .filter_map(|c| {
-            let within = policy.rule_for(ChangeType::Emergency, c.risk)?.review_within?;
-            let done = c
-                .timeline
-                .iter()
-                .find(|e| e.status == Some(ChangeStatus::Completed))?;
-            let due = done.at.as_jiff().checked_add(within.to_span()).ok()?;
-            (due < now).then_some(Overdue {
-                change: c,
-                due,
-                within,
-            })
-        })
-        .collect()
 }
