@@ -11,5 +11,6 @@ mod gate_github;
 mod loading;
 mod report;
 mod schemas;
+mod ship;
 mod sla;
 mod status_page;
