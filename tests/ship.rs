@@ -663,7 +663,7 @@ fn init_writes_workflows_that_use_the_action() {
             .filter_map(|(_, s)| s["uses"].as_str().map(str::to_string))
             .filter(|u| u.starts_with("gitsm/"))
             .collect();
-        assert_eq!(uses, [action.clone()], "{file}");
+        assert_eq!(uses, std::slice::from_ref(&action), "{file}");
     }
     let validate = yaml(&wf.join("gitsm-validate.yml"));
     assert_eq!(perms(&validate["permissions"]), p(&[("contents", "read")]));
@@ -888,4 +888,130 @@ fn workflows_pass_actionlint() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// ---------------------------------------------------------------------------
+// `validate` in GitHub Actions: every finding in the job summary.
+
+/// `gitsm validate --format github` as a workflow step runs it.
+fn validate_in_actions(root: &Path, summary: &Path) -> (i32, String, String) {
+    let mut c = gitsm(root);
+    c.args(["validate", "--format", "github"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", summary);
+    run(c)
+}
+
+#[test]
+fn validate_writes_every_finding_to_the_job_summary() {
+    let dir = init_repo();
+    // Twelve broken incidents: more findings than GitHub shows as annotations.
+    for n in 1..=12 {
+        write(
+            dir.path(),
+            &format!("incidents/INC-{n:04}.yaml"),
+            format!("apiVersion: gitsm/v1\nkind: Incident\nid: INC-{n:04}\ntitle: \"a | b <b>x</b>\"\n"),
+        );
+    }
+    let mut c = gitsm(dir.path());
+    c.args(["validate", "--format", "json"]);
+    let doc: Json = serde_json::from_str(&run(c).1).unwrap();
+    let findings = doc["findings"].as_array().unwrap().clone();
+    let records = doc["records"].as_u64().unwrap();
+    assert!(findings.len() >= 12, "{findings:?}");
+    let errors = findings.iter().filter(|f| f["severity"] == "error").count();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let (code, out, err) = validate_in_actions(dir.path(), &summary);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err, "");
+    // stdout is the annotations, as without the summary.
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("::")).count(),
+        findings.len()
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    let (before, table) = md
+        .split_once("| | code | where | message |\n|---|---|---|---|\n")
+        .unwrap();
+    assert_eq!(
+        before,
+        format!(
+            "earlier step\n### ❌ gitsm validate: {errors} error(s), {} warning(s) in {records} records\n\n",
+            findings.len() - errors
+        )
+    );
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), findings.len(), "{md}");
+    let first = &findings[0];
+    let row = format!(
+        "| {} | {} | {}:{}:{} |",
+        first["severity"].as_str().unwrap(),
+        first["code"].as_str().unwrap(),
+        first["file"].as_str().unwrap(),
+        first["line"],
+        first["column"]
+    );
+    assert!(rows.iter().any(|r| r.starts_with(&row)), "{row}\n{md}");
+    assert!(table.ends_with("|\n\n"), "{table}");
+}
+
+#[test]
+fn validate_summary_of_a_clean_repo_and_outside_actions() {
+    let dir = init_repo();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "").unwrap();
+    let (code, out, err) = validate_in_actions(dir.path(), &summary);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("### ✅ gitsm validate: ") && md.ends_with(" files, no findings\n\n"),
+        "{md}"
+    );
+    // Outside Actions the variable alone writes nothing.
+    std::fs::write(&summary, "").unwrap();
+    let mut c = gitsm(dir.path());
+    c.args(["validate"]).env("GITHUB_STEP_SUMMARY", &summary);
+    let (code, _, _) = run(c);
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), "");
+}
+
+#[cfg(unix)]
+#[test]
+fn validate_refuses_a_summary_path_that_is_not_a_regular_file() {
+    let dir = init_repo();
+    let target = dir.path().join("elsewhere.txt");
+    std::fs::write(&target, "keep me\n").unwrap();
+    let link = dir.path().join("summary-link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let (code, out, err) = validate_in_actions(dir.path(), &link);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(
+        err,
+        format!(
+            "warning: no job summary written: GITHUB_STEP_SUMMARY {} is not a regular file; refusing to write to it\n",
+            link.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+    // A FIFO is refused without being opened (opening would block).
+    let fifo = dir.path().join("summary-fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (code, _, err) = validate_in_actions(dir.path(), &fifo);
+    assert_eq!(code, 0);
+    assert!(
+        err.ends_with("is not a regular file; refusing to write to it\n"),
+        "{err}"
+    );
+    // A missing file is an error GitHub never causes; still only a warning.
+    let missing = dir.path().join("missing.md");
+    let (code, _, err) = validate_in_actions(dir.path(), &missing);
+    assert_eq!(code, 0);
+    assert!(
+        err.starts_with("warning: no job summary written: GITHUB_STEP_SUMMARY "),
+        "{err}"
+    );
+    assert!(!missing.exists());
 }
