@@ -201,6 +201,35 @@ fn install_script_installs_a_verified_binary_that_runs() {
     assert!(to2.join("gitsm").is_file());
 }
 
+#[test]
+fn install_script_unpacks_the_windows_zip() {
+    let server = FakeRelease::start();
+    let work = tempfile::tempdir().unwrap();
+    let target = "x86_64-pc-windows-msvc";
+    let stem = format!("gitsm-{VERSION}-{target}");
+    std::fs::create_dir(work.path().join(&stem)).unwrap();
+    std::fs::write(work.path().join(&stem).join("gitsm.exe"), "MZ stand-in").unwrap();
+    let archive = format!("{stem}.zip");
+    // Python's zipfile (python3 is a CI requirement anyway, see .ci/run).
+    let out = Command::new("python3")
+        .current_dir(work.path())
+        .args(["-m", "zipfile", "-c", &archive, &stem])
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{out:?}");
+    let sum = sha256_hex(&work.path().join(&archive));
+    server.put(&archive, std::fs::read(work.path().join(&archive)).unwrap());
+    server.put("SHA256SUMS", format!("{sum} *{archive}\n").into_bytes());
+    let to = work.path().join("bin");
+    let (code, out, err) = install(&server, &to, &["--os", "Windows", "--arch", "X64"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, format!("{}\n", to.join("gitsm.exe").display()));
+    assert_eq!(
+        std::fs::read_to_string(to.join("gitsm.exe")).unwrap(),
+        "MZ stand-in"
+    );
+}
+
 /// Asserts a refusal: exit 1, exactly `message` on stderr after the
 /// download line (if any), nothing on stdout, nothing installed.
 fn assert_refused((code, out, err): (i32, String, String), to: &Path, message: &str) {
