@@ -682,7 +682,10 @@ fn init_scaffolds_a_pages_workflow() {
     let dir = init_repo();
     let wf = std::fs::read_to_string(dir.path().join(".github/workflows/gitsm-status-page.yml")).unwrap();
     // Run through the gitsm Action (tests/ship.rs checks the workflow's shape).
-    assert!(wf.contains("command: status-page\n          args: --out site\n"), "{wf}");
+    assert!(
+        wf.contains("command: status-page\n          args: --out site\n"),
+        "{wf}"
+    );
     assert!(
         wf.contains("branches: [main]") && wf.contains("schedule:") && wf.contains("cron:"),
         "{wf}"
