@@ -13,10 +13,13 @@ fn init_scaffold_validates_clean() {
     assert!(svc.starts_with("# yaml-language-server: $schema=../schemas/service.json"));
     assert!(dir.path().join("schemas/incident.json").is_file());
     let wf = std::fs::read_to_string(dir.path().join(".github/workflows/gitsm-validate.yml")).unwrap();
-    assert!(wf.contains("gitsm validate --format github"));
+    assert!(wf.contains("command: validate\n          args: --format github\n"));
     let gate = std::fs::read_to_string(dir.path().join(".github/workflows/gitsm-gate.yml")).unwrap();
     assert!(gate.contains("pull_request_target:") && gate.contains("pull_request_review:"));
-    assert!(gate.contains("ref: ${{ github.event.pull_request.base.sha }}"));
+    // Judged against the base branch's tip fetched at run time, never the
+    // event's remembered base.sha (tests/ship.rs checks the whole shape).
+    assert!(gate.contains("ref: ${{ github.event.pull_request.base.ref }}"));
+    assert!(!gate.contains("base.sha"));
     // PR text never interpolated into a script: only env references in `run:`.
     for line in gate.lines().filter(|l| !l.trim_start().starts_with('#')) {
         if line.contains("${{") {

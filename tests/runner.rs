@@ -13,5 +13,6 @@ mod loading;
 mod outputs;
 mod report;
 mod schemas;
+mod ship;
 mod sla;
 mod status_page;

@@ -4,11 +4,15 @@ use std::path::PathBuf;
 /// Scaffold a new ITSM repo that validates clean
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  gitsm init my-itsm && cd my-itsm && gitsm validate\n  gitsm --repo my-itsm init     # the same folder, given as --repo"
+    after_help = "Examples:\n  gitsm init my-itsm && cd my-itsm && gitsm validate\n  gitsm --repo my-itsm init     # the same folder, given as --repo\n  gitsm init --action my-org/gitsm@v0.1.0   # workflows use your copy of the Action"
 )]
 pub struct Args {
     /// Folder to create the repo in (default: --repo, else the current folder)
     dir: Option<PathBuf>,
+    /// The GitHub Action the workflows use, OWNER/REPO@REF (default: this
+    /// version's release of the gitsm Action; a commit sha works too)
+    #[arg(long, value_name = "OWNER/REPO@REF")]
+    action: Option<gitsm::init::ActionRef>,
 }
 
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
@@ -21,7 +25,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         .or_else(|| Some(dir.clone()))
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "itsm".into());
-    let files = gitsm::init::scaffold(&name);
+    let action = a.action.unwrap_or_default();
+    let files = gitsm::init::scaffold_with(&name, &action);
     let existing: Vec<String> = files
         .iter()
         .filter(|(p, _)| dir.join(p).exists())

@@ -10,6 +10,7 @@ mod report;
 mod schema;
 mod sla;
 mod status_page;
+mod summary;
 mod transition;
 mod validate;
 

@@ -51,5 +51,14 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         Format::Sarif => diag::render_sarif(&v.findings, &gitsm::gitroot::path_base(&root)),
     };
     print!("{out}");
+    // In GitHub Actions every finding also goes to the job summary: the
+    // annotations of `--format github` stop at the first few per step. A
+    // summary that cannot be written is a warning; the findings decide.
+    if let Some(path) = super::summary::step_summary_path() {
+        let md = super::summary::validate_markdown(&v.findings, v.records, v.files);
+        if let Err(e) = super::summary::append(&path, &md) {
+            eprintln!("warning: no job summary written: {e:#}");
+        }
+    }
     Ok(if v.has_errors() { FOUND } else { OK })
 }
