@@ -666,15 +666,24 @@ fn annotations(verdict: &Verdict) -> Vec<serde_json::Value> {
         Outcome::Fail => 1,
         _ => 2,
     });
+    // A check about several files (a policy change) names them joined by
+    // ", ": one annotation on each.
     checks
         .into_iter()
-        .map(|c| {
+        .flat_map(|c| {
+            c.file
+                .as_deref()
+                .unwrap_or_default()
+                .split(", ")
+                .map(move |f| (c, f))
+        })
+        .map(|(c, file)| {
             let message = match &c.fix {
                 Some(fix) => format!("{}\nfix: {fix}", c.message),
                 None => c.message.clone(),
             };
             serde_json::json!({
-                "path": c.file,
+                "path": file,
                 "start_line": 1,
                 "end_line": 1,
                 "annotation_level": if c.outcome == Outcome::Warn { "warning" } else { "failure" },
@@ -761,4 +770,41 @@ fn short_err(e: &octocrab::Error) -> String {
         src = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::{Check, Decision, Rule};
+
+    #[test]
+    fn a_check_about_several_files_annotates_each() {
+        let check = |file: &str, outcome| Check {
+            subject: "policy default".into(),
+            file: Some(file.into()),
+            rule: Rule::PolicyFromBase,
+            outcome,
+            message: "m".into(),
+            fix: None,
+        };
+        let v = Verdict {
+            decision: Decision::Denied,
+            checks: vec![
+                check(
+                    "itsm/policies/default.yaml, .github/workflows/gate.yml",
+                    Outcome::Fail,
+                ),
+                check("itsm/changes/CHG-1.yaml", Outcome::Pass),
+            ],
+            to_record: Vec::new(),
+        };
+        let paths: Vec<String> = annotations(&v)
+            .iter()
+            .map(|a| a["path"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            ["itsm/policies/default.yaml", ".github/workflows/gate.yml"]
+        );
+    }
 }
