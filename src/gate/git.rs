@@ -396,12 +396,6 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         .map(|(p, _)| p.as_slice())
         .collect();
     input.path_issues = path_issues(&changed, &all_paths(&head_root)?);
-    let blob = |s: Option<Side>| -> Result<Option<Vec<u8>>, GateError> {
-        match s {
-            Some(s) if s.is_file() => Ok(Some(repo.find_blob(s.id)?.content().to_vec())),
-            _ => Ok(None),
-        }
-    };
     for (raw, d) in &pr {
         let git_path = String::from_utf8_lossy(raw).into_owned();
         input.code_paths.push(git_path.clone());
@@ -414,32 +408,13 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         let Some(path) = input.itsm_path(&git_path).map(str::to_string) else {
             continue;
         };
-        let (old, new) = (blob(d.old)?, blob(d.new)?);
-        let name = path.rsplit('/').next().unwrap_or("");
-        let record_like = is_yaml_name(name)
-            && !is_hidden_or_skipped(&path, &skip)
-            && (super::rules::is_record_path(&path)
-                || mentions_gitsm(old.as_ref())
-                || mentions_gitsm(new.as_ref()));
-        if !record_like {
-            continue;
-        }
-        // Rules 3 and 4 compare head with the merge base. When the base
-        // tip has changed the file since, that comparison is not what
-        // merges, so flag it.
-        let oid_at = |t: &Tree<'_>| entry_at(t, &path).map(|e| e.map(|e| e.id()));
-        let at_mb = match &mb_tree {
-            Some(t) => oid_at(t)?,
-            None => None,
+        let trees = ItsmTrees {
+            base: &base_tree,
+            merge_base: mb_tree.as_ref(),
         };
-        let base_moved = at_mb != oid_at(&base_tree)?;
-        input.diff.push(FileChange {
-            new_not_a_file: d.new.is_some_and(|n| !n.is_file()),
-            path,
-            old,
-            new,
-            base_moved,
-        });
+        if let Some(fc) = record_change(&repo, path, d, &skip, &trees)? {
+            input.diff.push(fc);
+        }
     }
     if input.diff.iter().any(|f| f.path == repo::CONFIG_FILE) {
         // A config edit can change the meaning of every record: re-validate all.
@@ -476,59 +451,133 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
             Err(e) if e.code() == git2::ErrorCode::NotFound => continue,
             Err(e) => return Err(e.into()),
         };
-        // Its own merge base with the base tip: merging the base branch in
-        // later brings only base changes and must not make it stale.
-        let Some(mb_r) = single_merge_base(&repo, &base, &commit)? else {
-            continue;
+        let pr_side = PrSide {
+            diff: &pr,
+            head_root: &head_root,
         };
-        let (r_root, mbr_root) = (commit.tree()?, mb_r.tree()?);
-        let theirs = tree_diff(&repo, Some(&mbr_root), &r_root)?;
-        let mut divergences = Vec::new();
-        let paths: std::collections::BTreeSet<&Vec<u8>> = theirs.keys().chain(pr.keys()).collect();
-        for raw in paths {
-            let sides_at =
-                |d: Option<&Delta>, tree: &Tree<'_>| -> Result<(Option<Side>, Option<Side>), GateError> {
-                    match d {
-                        Some(d) => Ok((d.old, d.new)),
-                        None => {
-                            let s = match tree.get_path(Path::new(&*String::from_utf8_lossy(raw))) {
-                                Ok(e) => Some(Side {
-                                    id: e.id(),
-                                    mode: e.filemode() as u32,
-                                }),
-                                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-                                Err(e) => return Err(e.into()),
-                            };
-                            Ok((s, s))
-                        }
-                    }
-                };
-            let r = sides_at(theirs.get(raw), &r_root)?;
-            let h = sides_at(pr.get(raw), &head_root)?;
-            if r == h {
-                continue;
-            }
-            let git_path = String::from_utf8_lossy(raw).into_owned();
-            let is_change = std::str::from_utf8(raw).is_ok()
-                && input
-                    .itsm_path(&git_path)
-                    .is_some_and(|p| p.starts_with("changes/") && is_yaml_name(p));
-            let change_sides = if is_change {
-                Some([blob(r.0)?, blob(r.1)?, blob(h.0)?, blob(h.1)?])
-            } else {
-                None
-            };
-            divergences.push(super::Divergence {
-                path: git_path,
-                change_sides,
-            });
+        if let Some(d) = divergences(&repo, &base, &commit, &pr_side, &input)? {
+            input.reviewed.insert(sha.to_string(), d);
         }
-        input.reviewed.insert(sha.to_string(), divergences);
     }
     Ok(GitSide {
         input,
         head_sha: head.id().to_string(),
     })
+}
+
+/// The ITSM trees a changed record is compared against.
+struct ItsmTrees<'a, 'r> {
+    base: &'a Tree<'r>,
+    merge_base: Option<&'a Tree<'r>>,
+}
+
+/// The PR's change of one ITSM path, when it is or may be a record.
+fn record_change(
+    repo: &Repository,
+    path: String,
+    d: &Delta,
+    skip: &[String],
+    trees: &ItsmTrees<'_, '_>,
+) -> Result<Option<FileChange>, GateError> {
+    let name = path.rsplit('/').next().unwrap_or("");
+    if !is_yaml_name(name) || is_hidden_or_skipped(&path, skip) {
+        return Ok(None);
+    }
+    let (old, new) = (read_blob(repo, d.old)?, read_blob(repo, d.new)?);
+    let record_like =
+        super::rules::is_record_path(&path) || mentions_gitsm(old.as_ref()) || mentions_gitsm(new.as_ref());
+    if !record_like {
+        return Ok(None);
+    }
+    // Rules 3 and 4 compare head with the merge base. When the base tip has
+    // changed the file since, that comparison is not what merges: flag it.
+    let oid_at = |t: &Tree<'_>| entry_at(t, &path).map(|e| e.map(|e| e.id()));
+    let at_mb = match trees.merge_base {
+        Some(t) => oid_at(t)?,
+        None => None,
+    };
+    let base_moved = at_mb != oid_at(trees.base)?;
+    Ok(Some(FileChange {
+        new_not_a_file: d.new.is_some_and(|n| !n.is_file()),
+        path,
+        old,
+        new,
+        base_moved,
+    }))
+}
+
+fn read_blob(repo: &Repository, s: Option<Side>) -> Result<Option<Vec<u8>>, GateError> {
+    match s {
+        Some(s) if s.is_file() => Ok(Some(repo.find_blob(s.id)?.content().to_vec())),
+        _ => Ok(None),
+    }
+}
+
+/// The PR's side of the freshness comparison: its diff and head tree.
+struct PrSide<'a, 'r> {
+    diff: &'a BTreeMap<Vec<u8>, Delta>,
+    head_root: &'a Tree<'r>,
+}
+
+/// Where the PR's own changes at a reviewed commit (the diff from its merge
+/// base with the base tip) differ from those at head (SPEC §3 rule 4,
+/// "fresh"). `None` when the commit has no single merge base with the base
+/// tip: such a review cannot be judged fresh.
+fn divergences<'r>(
+    repo: &'r Repository,
+    base: &Commit<'r>,
+    commit: &Commit<'r>,
+    pr: &PrSide<'_, 'r>,
+    input: &Input,
+) -> Result<Option<Vec<super::Divergence>>, GateError> {
+    // Its own merge base with the base tip: merging the base branch in
+    // later brings only base changes and must not make it stale.
+    let Some(mb_r) = single_merge_base(repo, base, commit)? else {
+        return Ok(None);
+    };
+    let (r_root, mbr_root) = (commit.tree()?, mb_r.tree()?);
+    let theirs = tree_diff(repo, Some(&mbr_root), &r_root)?;
+    let mut out = Vec::new();
+    let paths: std::collections::BTreeSet<&Vec<u8>> = theirs.keys().chain(pr.diff.keys()).collect();
+    for raw in paths {
+        // A path outside one diff is unchanged there: its content, both sides.
+        let sides_at =
+            |d: Option<&Delta>, tree: &Tree<'_>| -> Result<(Option<Side>, Option<Side>), GateError> {
+                if let Some(d) = d {
+                    return Ok((d.old, d.new));
+                }
+                let s = match tree.get_path(Path::new(&*String::from_utf8_lossy(raw))) {
+                    Ok(e) => Some(Side {
+                        id: e.id(),
+                        mode: e.filemode() as u32,
+                    }),
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+                    Err(e) => return Err(e.into()),
+                };
+                Ok((s, s))
+            };
+        let r = sides_at(theirs.get(raw), &r_root)?;
+        let h = sides_at(pr.diff.get(raw), pr.head_root)?;
+        if r == h {
+            continue;
+        }
+        let git_path = String::from_utf8_lossy(raw).into_owned();
+        let is_change = std::str::from_utf8(raw).is_ok()
+            && input
+                .itsm_path(&git_path)
+                .is_some_and(|p| p.starts_with("changes/") && is_yaml_name(p));
+        let change_sides = if is_change {
+            let b = |s| read_blob(repo, s);
+            Some([b(r.0)?, b(r.1)?, b(h.0)?, b(h.1)?])
+        } else {
+            None
+        };
+        out.push(super::Divergence {
+            path: git_path,
+            change_sides,
+        });
+    }
+    Ok(Some(out))
 }
 
 /// The one merge base of base and head; none (a shallow clone) or several

@@ -112,44 +112,24 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
     if !needs && claims.is_empty() {
         return;
     }
-    let mut rules: Vec<&PolicyRule> = Vec::new();
-    let mut versions = vec![(c, false)];
-    if let Some(b) = one.base.filter(|_| edited) {
-        versions.push((b, true));
-    }
-    for (v, is_base) in versions {
-        let ty = effective_type(&j.policy, v);
-        match j.policy.rule_for(ty, v.risk) {
-            Some(r) => {
-                if !rules.contains(&r) {
-                    rules.push(r)
-                }
-            }
-            None => {
-                out.push(Check {
-                    subject: id.clone(),
-                    file: Some(path.to_string()),
-                    rule: Rule::FailClosed,
-                    outcome: Outcome::Undecided,
-                    message: if is_base {
-                        format!(
-                            "no rule of the base policy matches the base version ({ty} change, {} risk)",
-                            v.risk
-                        )
-                    } else {
-                        format!(
-                            "no rule of the base policy matches a {ty} change with {} risk",
-                            v.risk
-                        )
-                    },
-                    fix: Some(
-                        "add a rule for it to the policy on the base branch (rules are first-match)".into(),
-                    ),
-                });
-                return;
-            }
+    let mut versions = vec![c];
+    versions.extend(one.base.filter(|_| edited));
+    let rules = match rules_for(j, &versions) {
+        Ok(r) => r,
+        Err(message) => {
+            out.push(Check {
+                subject: id.clone(),
+                file: Some(path.to_string()),
+                rule: Rule::FailClosed,
+                outcome: Outcome::Undecided,
+                message,
+                fix: Some(
+                    "add a rule for it to the policy on the base branch (rules are first-match)".into(),
+                ),
+            });
+            return;
         }
-    }
+    };
     let mut backing: BTreeMap<String, jiff::Timestamp> = BTreeMap::new();
     for rule in &rules {
         let owners: Vec<String> = if rule.service_owner {
@@ -173,57 +153,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
         } else {
             format!("{id} enters `{}`: {}", c.status, rule_text(rule))
         };
-        let need = rule.approvals as usize;
-        out.push(match t.standing(need) {
-            Standing::Blocked(who) => make(
-                &id,
-                path,
-                Outcome::Fail,
-                format!("{why}; changes requested by {who} block it"),
-                Some(format!("address the review of {who} and ask for a new approval")),
-            ),
-            Standing::MaybeBlocked(who) => make(
-                &id,
-                path,
-                Outcome::Undecided,
-                format!("{why}; changes requested by {who}, whose membership could not be resolved (run with --github to resolve teams)"),
-                Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".into()),
-            ),
-            Standing::Enough => make(
-                &id,
-                path,
-                Outcome::Pass,
-                format!(
-                    "{why}; approved by {}",
-                    if t.group.is_empty() {
-                        "nobody needed".to_string()
-                    } else {
-                        t.group.join(", ")
-                    }
-                ),
-                None,
-            ),
-            Standing::Short(maybe) => {
-                let mut fix = Vec::new();
-                if t.group.len() < need {
-                    fix.push(format!(
-                        "{} more approval(s) from {} (not the author or a contributor) on the latest commit",
-                        need - t.group.len(),
-                        group_name(rule.from)
-                    ));
-                }
-                if !t.owners_missing.is_empty() {
-                    fix.push(format!("an approval from the owner of {}", t.owners_missing.join(", ")));
-                }
-                make(
-                    &id,
-                    path,
-                    if maybe { Outcome::Undecided } else { Outcome::Fail },
-                    format!("{why}; {}", t.shortfall()),
-                    Some(format!("get {}", fix.join(" and "))),
-                )
-            }
-        });
+        out.push(standing_check(&id, path, rule, &t, &why));
     }
     for by in &claims {
         if !backing.contains_key(&lc(by)) {
@@ -247,6 +177,93 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
                 by: j.spelled(&login),
                 at,
             });
+        }
+    }
+}
+
+/// The rules a change must satisfy: its head version's and, when an
+/// approved change is edited, its base version's too (both, deduplicated).
+fn rules_for<'p>(j: &'p Judge<'_>, versions: &[&Change]) -> Result<Vec<&'p PolicyRule>, String> {
+    let mut rules: Vec<&PolicyRule> = Vec::new();
+    for (i, v) in versions.iter().enumerate() {
+        let ty = effective_type(&j.policy, v);
+        match j.policy.rule_for(ty, v.risk) {
+            Some(r) if !rules.contains(&r) => rules.push(r),
+            Some(_) => {}
+            None if i == 0 => {
+                return Err(format!(
+                    "no rule of the base policy matches a {ty} change with {} risk",
+                    v.risk
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "no rule of the base policy matches the base version ({ty} change, {} risk)",
+                    v.risk
+                ))
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// Rule 4's verdict on one rule's tally.
+fn standing_check(
+    id: &str,
+    path: &str,
+    rule: &PolicyRule,
+    t: &crate::gate::judge::Tally,
+    why: &str,
+) -> Check {
+    let need = rule.approvals as usize;
+    match t.standing(need) {
+        Standing::Blocked(who) => make(
+            id,
+            path,
+            Outcome::Fail,
+            format!("{why}; changes requested by {who} block it"),
+            Some(format!("address the review of {who} and ask for a new approval")),
+        ),
+        Standing::MaybeBlocked(who) => make(
+            id,
+            path,
+            Outcome::Undecided,
+            format!("{why}; changes requested by {who}, whose membership could not be resolved (run with --github to resolve teams)"),
+            Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".into()),
+        ),
+        Standing::Enough => make(
+            id,
+            path,
+            Outcome::Pass,
+            format!(
+                "{why}; approved by {}",
+                if t.group.is_empty() {
+                    "nobody needed".to_string()
+                } else {
+                    t.group.join(", ")
+                }
+            ),
+            None,
+        ),
+        Standing::Short(maybe) => {
+            let mut fix = Vec::new();
+            if t.group.len() < need {
+                fix.push(format!(
+                    "{} more approval(s) from {} (not the author or a contributor) on the latest commit",
+                    need - t.group.len(),
+                    group_name(rule.from)
+                ));
+            }
+            if !t.owners_missing.is_empty() {
+                fix.push(format!("an approval from the owner of {}", t.owners_missing.join(", ")));
+            }
+            make(
+                id,
+                path,
+                if maybe { Outcome::Undecided } else { Outcome::Fail },
+                format!("{why}; {}", t.shortfall()),
+                Some(format!("get {}", fix.join(" and "))),
+            )
         }
     }
 }

@@ -181,62 +181,8 @@ fn schedule(
     };
     let ty = effective_type(&j.policy, c);
     let win = (w.start.as_jiff(), w.end.as_jiff());
-    let mut ok = true;
-    for f in &j.policy.freeze {
-        if overlaps(win, (f.start.as_jiff(), f.end.as_jiff())) && !f.allow.contains(&ty) {
-            ok = false;
-            let alt = if f.allow.is_empty() {
-                String::new()
-            } else {
-                let names: Vec<&str> = f.allow.iter().map(|t| t.as_str()).collect();
-                format!(", or (if it truly is one) file it as {}", names.join("/"))
-            };
-            push(
-                out,
-                &id,
-                path,
-                Outcome::Fail,
-                format!(
-                    "window {} – {} falls in the freeze `{}` ({} – {}), which does not allow {ty} changes",
-                    w.start, w.end, f.name, f.start, f.end
-                ),
-                Some(format!("move the window outside {} – {}{alt}", f.start, f.end)),
-            );
-        }
-    }
-    if let Some(lead) = j.policy.lead_time.get(ty) {
-        // From the first `submitted` as recorded at base; a change not yet
-        // submitted at base counts from now, so a backdated event gains nothing.
-        let recorded = base.and_then(|b| {
-            b.timeline
-                .iter()
-                .find(|e| e.status == Some(ChangeStatus::Submitted))
-        });
-        let (sub, from) = match recorded {
-            Some(e) => (e.at.as_jiff(), "submitted"),
-            None => (j.input.now, "not submitted at base, so counted from now"),
-        };
-        let gap = w.start.as_jiff().duration_since(sub);
-        if gap < lead.to_span() {
-            ok = false;
-            push(
-                out,
-                &id,
-                path,
-                Outcome::Fail,
-                format!(
-                    "lead time: {from} {} and the window starts {}, {} later; {ty} changes need {lead}",
-                    crate::model::Timestamp(sub),
-                    w.start,
-                    fmt_gap(gap),
-                ),
-                Some(format!(
-                    "start the window at {} or later",
-                    crate::model::Timestamp(sub.checked_add(lead.to_span()).unwrap_or(sub))
-                )),
-            );
-        }
-    }
+    let mut ok = freezes(j, &id, path, c, ty, out);
+    ok &= lead_time(j, &id, path, c, base, ty, out);
     for o in all.values() {
         if lc(o.id.as_str()) == lc(&id) || !ACTIVE.contains(&o.status) {
             continue;
@@ -288,6 +234,84 @@ fn schedule(
             None,
         );
     }
+}
+
+/// The window is outside every freeze that does not allow its type.
+fn freezes(j: &Judge<'_>, id: &str, path: &str, c: &Change, ty: ChangeType, out: &mut Vec<Check>) -> bool {
+    let Some(w) = &c.window else { return true };
+    let win = (w.start.as_jiff(), w.end.as_jiff());
+    let mut ok = true;
+    for f in &j.policy.freeze {
+        if !overlaps(win, (f.start.as_jiff(), f.end.as_jiff())) || f.allow.contains(&ty) {
+            continue;
+        }
+        ok = false;
+        let alt = if f.allow.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = f.allow.iter().map(|t| t.as_str()).collect();
+            format!(", or (if it truly is one) file it as {}", names.join("/"))
+        };
+        push(
+            out,
+            id,
+            path,
+            Outcome::Fail,
+            format!(
+                "window {} – {} falls in the freeze `{}` ({} – {}), which does not allow {ty} changes",
+                w.start, w.end, f.name, f.start, f.end
+            ),
+            Some(format!("move the window outside {} – {}{alt}", f.start, f.end)),
+        );
+    }
+    ok
+}
+
+/// `window.start − submitted ≥ lead_time[type]`, from the first `submitted`
+/// as recorded at base; a change not yet submitted at base counts from now,
+/// so a backdated event gains nothing.
+fn lead_time(
+    j: &Judge<'_>,
+    id: &str,
+    path: &str,
+    c: &Change,
+    base: Option<&Change>,
+    ty: ChangeType,
+    out: &mut Vec<Check>,
+) -> bool {
+    let (Some(w), Some(lead)) = (&c.window, j.policy.lead_time.get(ty)) else {
+        return true;
+    };
+    let recorded = base.and_then(|b| {
+        b.timeline
+            .iter()
+            .find(|e| e.status == Some(ChangeStatus::Submitted))
+    });
+    let (sub, from) = match recorded {
+        Some(e) => (e.at.as_jiff(), "submitted"),
+        None => (j.input.now, "not submitted at base, so counted from now"),
+    };
+    let gap = w.start.as_jiff().duration_since(sub);
+    if gap >= lead.to_span() {
+        return true;
+    }
+    push(
+        out,
+        id,
+        path,
+        Outcome::Fail,
+        format!(
+            "lead time: {from} {} and the window starts {}, {} later; {ty} changes need {lead}",
+            crate::model::Timestamp(sub),
+            w.start,
+            fmt_gap(gap),
+        ),
+        Some(format!(
+            "start the window at {} or later",
+            crate::model::Timestamp(sub.checked_add(lead.to_span()).unwrap_or(sub))
+        )),
+    );
+    false
 }
 
 fn fmt_gap(d: jiff::SignedDuration) -> String {
