@@ -437,10 +437,12 @@ impl<'a> Judge<'a> {
             .filter(|l| l.review.state == ReviewState::Approved && self.ineligible(l).is_none())
             .filter_map(|l| Some((l.login.clone(), l.review.submitted_at?)))
             .collect();
+        // The first reason found is kept: later rounds only add the
+        // bookkeeping of reviewers who turned out stale.
+        let mut stale: HashMap<String, String> = HashMap::new();
         loop {
-            let mut stale = HashMap::new();
             for l in &self.latest {
-                if l.review.state != ReviewState::Approved {
+                if l.review.state != ReviewState::Approved || stale.contains_key(&l.login) {
                     continue;
                 }
                 if let Some(why) = self.staleness(l, &backed) {
@@ -449,11 +451,11 @@ impl<'a> Judge<'a> {
             }
             let before = backed.len();
             backed.retain(|login, _| !stale.contains_key(login));
-            self.stale = stale;
             if backed.len() == before {
                 break;
             }
         }
+        self.stale = stale;
         self.fresh = backed;
     }
 

@@ -119,3 +119,141 @@ fn short_never_panics() {
     assert_eq!(short(&odd), odd);
     assert_eq!(short(""), "");
 }
+
+/// (rule, subject) of every failing or undecided check.
+fn failing(v: &Verdict) -> Vec<(Rule, String)> {
+    v.blocking().map(|c| (c.rule, c.subject.clone())).collect()
+}
+
+#[test]
+fn pure_path_issues_deny_each_path() {
+    let sha = "a".repeat(40);
+    let mut i = input(vec![review("alice", ReviewState::Approved, &sha, 1)]);
+    i.path_issues = vec![
+        PathIssue::Backslash("changes\\x.yaml".into()),
+        PathIssue::NotUtf8("x\u{fffd}.yaml".into()),
+        PathIssue::CaseFold {
+            path: "Changes/CHG-0001.yaml".into(),
+            other: "changes/CHG-0001.yaml".into(),
+        },
+    ];
+    let v = decide(&i);
+    assert_eq!(v.decision, Decision::Denied);
+    assert_eq!(
+        failing(&v),
+        vec![
+            (Rule::FailClosed, "changes\\x.yaml".to_string()),
+            (Rule::FailClosed, "x\u{fffd}.yaml".to_string()),
+            (Rule::FailClosed, "Changes/CHG-0001.yaml".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn pure_a_symlink_is_denied_only_where_records_or_service_code_live() {
+    let sha = "a".repeat(40);
+    let mut i = input(vec![review("alice", ReviewState::Approved, &sha, 1)]);
+    i.base_context.insert(
+        "catalog/web.yaml".into(),
+        b"apiVersion: gitsm/v1\nkind: Service\nid: web\nname: W\nowner: frank\npaths: [deploy/web/]\n"
+            .to_vec(),
+    );
+    i.not_files = vec![
+        "changes/x.yaml".into(),
+        "deploy/web/link".into(),
+        "docs/link".into(),
+    ];
+    // deploy/web/link also touches web's code with no covering change.
+    i.code_paths = i.not_files.clone();
+    let v = decide(&i);
+    assert_eq!(
+        failing(&v),
+        vec![
+            (Rule::FailClosed, "changes/x.yaml".to_string()),
+            (Rule::FailClosed, "deploy/web/link".to_string()),
+            (Rule::Paths, "web".to_string()),
+        ]
+    );
+    // With the ITSM root in a sub-folder, records live under it.
+    i.itsm_prefix = "itsm".into();
+    i.not_files = vec!["itsm/changes/y.yaml".into(), "changes/y.yaml".into()];
+    i.code_paths = Vec::new();
+    assert_eq!(
+        failing(&decide(&i)),
+        vec![(Rule::FailClosed, "itsm/changes/y.yaml".to_string())]
+    );
+}
+
+#[test]
+fn pure_root_governed_files_need_policy_change_approvals() {
+    let sha = "a".repeat(40);
+    let mut i = input(vec![review("alice", ReviewState::Approved, &sha, 1)]);
+    i.root_files = vec![".github/workflows/gate.yml".into()];
+    let v = decide(&i);
+    // The base policy has no `policy_change`: nobody can approve it.
+    assert_eq!(
+        failing(&v),
+        vec![(Rule::PolicyFromBase, "policy default".to_string())]
+    );
+    assert!(v
+        .blocking()
+        .next()
+        .unwrap()
+        .message
+        .contains("no `policy_change` rule"));
+}
+
+#[test]
+fn pure_an_opaque_divergence_makes_every_approval_stale() {
+    let sha = "a".repeat(40);
+    let mut i = input(vec![review("alice", ReviewState::Approved, &sha, 1)]);
+    i.reviewed.get_mut(&sha).unwrap().push(Divergence {
+        path: "deploy/web/app.conf".into(),
+        change_sides: None,
+    });
+    let v = decide(&i);
+    let msgs: Vec<&str> = v.blocking().map(|c| c.message.as_str()).collect();
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+    assert!(
+        msgs[0].contains("alice's approval is stale: the PR changed deploy/web/app.conf"),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs[1].contains("lists alice but no fresh approving review"),
+        "{msgs:#?}"
+    );
+    // A review of a commit the adapter could not find is stale too.
+    let mut i = input(vec![review("alice", ReviewState::Approved, &"b".repeat(40), 1)]);
+    i.reviewed.clear();
+    assert!(decide(&i)
+        .blocking()
+        .any(|c| c.message.contains("which is not in this repository")));
+}
+
+#[test]
+fn pure_a_change_request_from_the_group_blocks() {
+    let sha = "a".repeat(40);
+    let mut i = input(vec![
+        review("alice", ReviewState::Approved, &sha, 1),
+        review("bob", ReviewState::ChangesRequested, &sha, 2),
+    ]);
+    // While @acme/cab is unresolved, bob may be in it: undecided.
+    assert_eq!(decide(&i).decision, Decision::Undecided);
+    // bob is not in the CAB: his request does not block; alice's approval counts.
+    i.teams.insert("@acme/cab".into(), vec!["zoe".into()]);
+    let v = decide(&i);
+    assert_eq!(v.decision, Decision::Allowed, "{:#?}", v.checks);
+    let mut i = input(vec![
+        review("alice", ReviewState::Approved, &sha, 1),
+        review("zed", ReviewState::ChangesRequested, &sha, 2),
+    ]);
+    i.teams.insert("@acme/cab".into(), vec!["zed".into()]);
+    let v = decide(&i);
+    assert_eq!(failing(&v), vec![(Rule::Approvals, "CHG-0001".to_string())]);
+    assert!(v
+        .blocking()
+        .next()
+        .unwrap()
+        .message
+        .contains("changes requested by zed block it"));
+}
