@@ -1236,3 +1236,85 @@ fn rt_a_stale_changes_requested_still_blocks() {
     );
     assert_eq!(res.0, 1, "{:#}", res.1);
 }
+
+/// The requester puts an approved change on hold and, in the same PR,
+/// moves its window: not "editing nothing else".
+#[test]
+fn rt_holding_while_moving_the_window_needs_approval() {
+    let s = Scratch::new();
+    let base = change(
+        "CHG-0001",
+        "scheduled",
+        "low",
+        &format!("{LATER_WINDOW}{APPROVED_BY_ALICE}"),
+    );
+    on_base(&s, &[("changes/CHG-0001.yaml", &base)]);
+    let head = base
+        .replace("status: scheduled\n", "status: on_hold\n")
+        .replace("2026-11-24T10:00:00Z", "2026-11-27T10:00:00Z")
+        .replace("2026-11-24T11:00:00Z", "2026-11-27T11:00:00Z")
+        + "  - {at: 2026-11-21T09:00:00Z, by: carol, status: on_hold}\n";
+    s.commit(&[("changes/CHG-0001.yaml", &head)], "hold and move");
+    assert_exactly(&s.gate("carol", &[], &[]), 1, &[("4-approvals", "CHG-0001")]);
+}
+
+/// alice approved a commit of another branch whose own diff is exactly the
+/// PR's: SPEC's freshness is about the diff, so it counts.
+#[test]
+fn rt_a_review_of_another_branch_with_the_same_diff_is_fresh() {
+    let s = Scratch::new();
+    git(s.path(), &["checkout", "-q", "-b", "other", "main"]);
+    let other = approved_pr(&s);
+    git(s.path(), &["checkout", "-q", "feature"]);
+    approved_pr(&s);
+    assert_exactly(&s.gate("carol", &[("alice", "APPROVED", &other)], &[]), 0, &[]);
+}
+
+/// An oddly spaced, oddly cased `Change:` line naming a base change that
+/// really is scheduled now covers its service's code.
+#[test]
+fn rt_an_oddly_spaced_reference_to_an_approved_change_covers() {
+    let s = Scratch::new();
+    let base = change(
+        "CHG-0001",
+        "scheduled",
+        "low",
+        &format!("{NOW_WINDOW}{APPROVED_BY_ALICE}"),
+    );
+    on_base(&s, &[("changes/CHG-0001.yaml", &base)]);
+    s.commit(&[("deploy/web/app.conf", "workers = 8\n")], "tune");
+    let body = s.path().join(".git/body.md");
+    std::fs::write(&body, "Tuning.\n\n   cHaNgE :   CHG-0001  \n").unwrap();
+    let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+    assert_exactly(&res, 0, &[]);
+    // A reference with trailing words names nothing.
+    std::fs::write(&body, "Change: CHG-0001 and more\n").unwrap();
+    let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+    assert_exactly(&res, 1, &[("6-governed-paths", "web")]);
+}
+
+/// A second YAML document that says something else is never read as the record.
+#[test]
+fn rt_a_second_yaml_document_is_denied() {
+    let s = Scratch::new();
+    let body = format!(
+        "{}---\n{}",
+        change("CHG-0002", "draft", "low", ""),
+        change("CHG-0002", "approved", "low", APPROVED_BY_ALICE)
+    );
+    s.commit(&[("changes/CHG-0002.yaml", &body)], "two docs");
+    let res = s.gate("carol", &[], &[]);
+    assert_eq!(res.0, 1, "{:#}", res.1);
+}
+
+/// Anchors and aliases cannot smuggle an `approved` status past rule 4.
+#[test]
+fn rt_an_aliased_status_is_still_judged() {
+    let s = Scratch::new();
+    let body = change("CHG-0002", "approved", "low", APPROVED_BY_ALICE)
+        .replace("status: approved\n", "status: &s approved\n")
+        .replace("by: carol, status: approved}", "by: carol, status: *s}");
+    s.commit(&[("changes/CHG-0002.yaml", &body)], "alias");
+    let res = s.gate("carol", &[], &[]);
+    assert_eq!(res.0, 1, "{:#}", res.1);
+}
