@@ -1152,7 +1152,7 @@ fn rt_a_record_folder_replaced_by_a_symlink_is_denied() {
     crate::common::write(
         s.path(),
         "elsewhere/CHG-0002.yaml",
-        &change("CHG-0002", "draft", "low", ""),
+        change("CHG-0002", "draft", "low", ""),
     );
     std::os::unix::fs::symlink("elsewhere", s.path().join("changes")).unwrap();
     git(s.path(), &["add", "-A"]);
@@ -1317,4 +1317,26 @@ fn rt_an_aliased_status_is_still_judged() {
     s.commit(&[("changes/CHG-0002.yaml", &body)], "alias");
     let res = s.gate("carol", &[], &[]);
     assert_eq!(res.0, 1, "{:#}", res.1);
+}
+
+/// SPEC §3 `budget_freeze: true`: this build does not know the key, so the
+/// base policy does not load and every PR is undecided (exit 2) — never a
+/// silent pass, though not the SPEC's behaviour either (see the report).
+#[test]
+fn rt_budget_freeze_is_never_silently_ignored() {
+    let s = scratch_with_policy("conflicts: deny\n", "conflicts: deny\nbudget_freeze: true\n");
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change(
+                "CHG-0001",
+                "scheduled",
+                "low",
+                &format!("{LATER_WINDOW}{APPROVED_BY_ALICE}"),
+            ),
+        )],
+        "schedule",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_ne!(res.0, 0, "{:#}", res.1);
 }
