@@ -1340,3 +1340,70 @@ fn rt_budget_freeze_is_never_silently_ignored() {
     let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_ne!(res.0, 0, "{:#}", res.1);
 }
+
+/// SPEC §3 terms: `on_hold` is not "approved or later" outside rule 4, so a
+/// held change does not block another change's window (rule 5) — but it is
+/// re-checked when it comes back (see
+/// `rt_a_held_change_returning_conflicts_with_this_pr_s_other_change`).
+#[test]
+fn rt_a_held_change_does_not_conflict_while_held() {
+    let s = Scratch::new();
+    let held = change(
+        "CHG-0001",
+        "scheduled",
+        "low",
+        &format!("{LATER_WINDOW}{APPROVED_BY_ALICE}"),
+    )
+    .replace("status: scheduled\n", "status: on_hold\n")
+    .replace("requested_by: carol", "requested_by: dave")
+        + "  - {at: 2026-11-20T12:00:00Z, by: dave, status: on_hold}\n";
+    on_base(
+        &s,
+        &[
+            ("changes/CHG-0001.yaml", &held),
+            (
+                "changes/CHG-0002.yaml",
+                &change("CHG-0002", "submitted", "low", ""),
+            ),
+        ],
+    );
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0002.yaml",
+            &change(
+                "CHG-0002",
+                "scheduled",
+                "low",
+                &format!("{LATER_WINDOW}{APPROVED_BY_ALICE}"),
+            ),
+        )],
+        "take the slot",
+    );
+    assert_exactly(&s.gate("carol", &[("alice", "APPROVED", &sha)], &[]), 0, &[]);
+}
+
+/// Head with two merge bases against main: undecided, whatever the reviews.
+#[test]
+fn rt_a_criss_cross_head_is_undecided() {
+    let s = Scratch::new();
+    let m0 = git(s.path(), &["rev-parse", "main"]);
+    s.commit(&[("a.txt", "a\n")], "a");
+    let a = git(s.path(), &["rev-parse", "HEAD"]);
+    git(s.path(), &["checkout", "-q", "-b", "tmpb", &m0]);
+    s.commit(&[("b.txt", "b\n")], "b");
+    let b = git(s.path(), &["rev-parse", "HEAD"]);
+    git(s.path(), &["checkout", "-q", "main"]);
+    git(s.path(), &["reset", "-q", "--hard", &b]);
+    git(s.path(), &["merge", "-q", "--no-edit", &a]);
+    git(s.path(), &["checkout", "-q", "feature"]);
+    git(s.path(), &["merge", "-q", "--no-edit", &b]);
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change("CHG-0001", "approved", "low", APPROVED_BY_ALICE),
+        )],
+        "change",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_eq!(res.0, 2, "{:#}\n{}", res.1, res.2);
+}
