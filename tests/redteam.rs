@@ -1407,3 +1407,31 @@ fn rt_a_criss_cross_head_is_undecided() {
     let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_eq!(res.0, 2, "{:#}\n{}", res.1, res.2);
 }
+
+/// The realistic form of the symlink finding: web's code exists at base; the
+/// PR, covered by a genuinely scheduled change for web, replaces the folder
+/// `deploy/web` with a symlink to `shadow/`. From then on web's code is
+/// edited in `shadow/`, which no service governs.
+#[test]
+#[ignore = "red-team finding: replacing a governed folder by a symlink under cover of an approved change passes; later edits of the target are ungoverned"]
+fn rt_a_covered_pr_may_not_turn_a_service_folder_into_a_symlink() {
+    let s = Scratch::new();
+    let base = change(
+        "CHG-0001",
+        "scheduled",
+        "low",
+        &format!("{NOW_WINDOW}{APPROVED_BY_ALICE}"),
+    );
+    on_base(&s, &[("changes/CHG-0001.yaml", &base)]);
+    s.rm("deploy/web/app.conf");
+    crate::common::write(s.path(), "shadow/app.conf", "workers = 4\n");
+    std::fs::create_dir_all(s.path().join("deploy")).unwrap();
+    std::os::unix::fs::symlink("../shadow", s.path().join("deploy/web")).unwrap();
+    git(s.path(), &["add", "-A"]);
+    git(s.path(), &["commit", "-q", "-m", "restructure"]);
+    let body = s.path().join(".git/body.md");
+    std::fs::write(&body, "Change: CHG-0001\n").unwrap();
+    let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+    assert_exactly(&res, 1, &[("0-fail-closed", "deploy/web")]);
+    // (And the next PR edits web's code with no change at all.)
+}
