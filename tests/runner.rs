@@ -11,6 +11,7 @@ mod gate_attacks;
 mod gate_github;
 mod loading;
 mod outputs;
+mod redteam;
 mod report;
 mod schemas;
 mod ship;
