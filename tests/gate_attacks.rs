@@ -586,17 +586,14 @@ fn an_overdue_emergency_review_blocks_the_requester_s_new_normal_changes() {
         1,
         &[("7-emergency-review", "CHG-0051")],
     );
-    // Writing the review in the same PR clears it.
-    s.commit(
-        &[(
-            "changes/CHG-0050.yaml",
-            &emergency.replace(
-                "outcome: successful\n",
-                "outcome: successful\nreview: Root cause found.\n",
-            ),
-        )],
-        "review",
-    );
+    // Closing it with its review in the same PR clears it.
+    let closed = format!("{emergency}  - {{at: 2026-11-21T11:00:00Z, by: carol, status: closed}}\n")
+        .replace("status: completed\n", "status: closed\n")
+        .replace(
+            "outcome: successful\n",
+            "outcome: successful\nreview: Root cause found.\n",
+        );
+    s.commit(&[("changes/CHG-0050.yaml", &closed)], "review");
     assert_exactly(&s.gate("carol", &[], &[]), 0, &[]);
 }
 

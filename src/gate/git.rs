@@ -313,7 +313,8 @@ fn path_issues(changed: &[&[u8]], head_paths: &[Vec<u8>]) -> Vec<super::PathIssu
 
 /// Whether a git-root path is a governed file of the git root (SPEC §3).
 pub fn is_root_governed(path: &str) -> bool {
-    path.starts_with(".github/")
+    path == ".github"
+        || path.starts_with(".github/")
         || path == "CODEOWNERS"
         || path == "docs/CODEOWNERS"
         || path == ".gitattributes"

@@ -132,8 +132,16 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
     };
     let mut backing: BTreeMap<String, jiff::Timestamp> = BTreeMap::new();
     for rule in &rules {
+        // Owners of every service the change touches, before and after an
+        // edit: a change moved off a service needs that owner too.
         let owners: Vec<String> = if rule.service_owner {
-            c.services.iter().map(|s| s.to_string()).collect()
+            let mut o: Vec<String> = c.services.iter().map(|s| s.to_string()).collect();
+            for s in versions.iter().skip(1).flat_map(|v| v.services.iter()) {
+                if !o.iter().any(|x| x == s.as_str()) {
+                    o.push(s.to_string());
+                }
+            }
+            o
         } else {
             Vec::new()
         };
@@ -317,6 +325,7 @@ fn own_progress(j: &Judge<'_>, base: &Change, head_clean: &Value, base_clean: Op
     };
     // …and each status it reaches is one the exception allows.
     let mut history: Vec<ChangeStatus> = base.timeline.iter().filter_map(|e| e.status).collect();
+    let mut appended: Vec<ChangeStatus> = Vec::new();
     for e in &added {
         let Some(obj) = e.as_object() else { return false };
         if obj
@@ -347,8 +356,23 @@ fn own_progress(j: &Judge<'_>, base: &Change, head_clean: &Value, base_clean: Op
             return false;
         }
         history.push(to);
+        appended.push(to);
     }
-    true
+    // …it moves the change on (a status event, not only notes), and sets
+    // `outcome` and `review` only where they are first due: `outcome` when it
+    // completes here, `review` once completed — never rewriting them.
+    if appended.is_empty() {
+        return false;
+    }
+    let set_once = |key: &str, allowed: bool| {
+        let (b, h) = (base_clean.get(key), head_clean.get(key));
+        b == h || (b.is_none() && allowed)
+    };
+    let completes = appended.contains(&ChangeStatus::Completed);
+    let done = completes
+        || appended.contains(&ChangeStatus::Closed)
+        || matches!(base.status, ChangeStatus::Completed | ChangeStatus::Closed);
+    set_once("outcome", completes) && set_once("review", done)
 }
 
 fn rule_text(rule: &PolicyRule) -> String {

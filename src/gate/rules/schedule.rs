@@ -24,9 +24,17 @@ pub(super) fn check(j: &mut Judge<'_>) {
         .filter(|(i, c, b)| applies(&j.files[*i], c, *b))
         .map(|(i, _, _)| *i)
         .collect();
+    // Rule 7 judges a normal change the PR files: new, or moved on from
+    // `draft` (submitted, approved…) in this PR.
     let new_normal: Vec<usize> = in_pr
         .iter()
-        .filter(|(_, c, b)| b.is_none() && effective_type(&j.policy, c) == ChangeType::Normal)
+        .filter(|(i, c, b)| {
+            let filed = b.is_none()
+                || appended_statuses(&j.files[*i])
+                    .iter()
+                    .any(|s| !matches!(s.as_str(), "draft" | "cancelled" | "on_hold"));
+            filed && effective_type(&j.policy, c) == ChangeType::Normal
+        })
         .map(|(i, _, _)| *i)
         .collect();
     if due.is_empty() && new_normal.is_empty() {
@@ -96,34 +104,43 @@ const ACTIVE: [ChangeStatus; 3] = [
 
 /// Whether rule 5 judges this change in this PR.
 fn applies(file: &(FileChange, Option<Parsed>, Option<Parsed>), c: &Change, base: Option<&Change>) -> bool {
-    if !ACTIVE.contains(&c.status) {
-        return false; // completed, closed, cancelled, held, rejected, or not yet approved
-    }
-    let entered = {
-        let tl = |p: &Option<Parsed>| {
-            p.as_ref()
-                .and_then(|p| p.json.as_ref())
-                .and_then(|j| j.get("timeline"))
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let (b, h) = (tl(&file.1), tl(&file.2));
-        let from = if h.len() >= b.len() && h[..b.len()] == b[..] {
-            b.len()
-        } else {
-            0
-        };
-        h[from..]
-            .iter()
-            .filter_map(|e| e.get("status").and_then(Value::as_str))
-            .any(|s| ACTIVE.iter().any(|a| a.as_str() == s))
+    // Entering approved, scheduled or implementing in this PR: an appended
+    // status among them, whatever the change ends in (a change taken from
+    // submitted to completed in one PR entered them on the way).
+    let entered = appended_statuses(file)
+        .iter()
+        .any(|s| ACTIVE.iter().any(|a| a.as_str() == s));
+    // Or an approved change's window, type or services edited while it is
+    // still to run (not completed, closed, cancelled or held).
+    let rescheduled = ACTIVE.contains(&c.status)
+        && base.is_some_and(|b| {
+            effectively_approved(b)
+                && (b.window != c.window || b.change_type != c.change_type || b.services != c.services)
+        });
+    entered || rescheduled
+}
+
+/// The statuses of the events this PR appends to a record's timeline (all
+/// of them for a new record, or when the timeline was rewritten).
+pub(super) fn appended_statuses(file: &(FileChange, Option<Parsed>, Option<Parsed>)) -> Vec<String> {
+    let tl = |p: &Option<Parsed>| {
+        p.as_ref()
+            .and_then(|p| p.json.as_ref())
+            .and_then(|j| j.get("timeline"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
     };
-    let rescheduled = base.is_some_and(|b| {
-        effectively_approved(b)
-            && (b.window != c.window || b.change_type != c.change_type || b.services != c.services)
-    });
-    base.is_none() || entered || rescheduled
+    let (b, h) = (tl(&file.1), tl(&file.2));
+    let from = if h.len() >= b.len() && h[..b.len()] == b[..] {
+        b.len()
+    } else {
+        0
+    };
+    h[from..]
+        .iter()
+        .filter_map(|e| e.get("status").and_then(Value::as_str).map(str::to_string))
+        .collect()
 }
 
 fn push(out: &mut Vec<Check>, id: &str, path: &str, outcome: Outcome, message: String, fix: Option<String>) {
@@ -331,9 +348,11 @@ fn overdue_reviews(
     out: &mut Vec<Check>,
 ) {
     let id = c.id.to_string();
-    let requester = lc(&c.requested_by);
+    // The PR author counts as a requester too: `requested_by` is whatever
+    // the PR says.
+    let requesters = [lc(&c.requested_by), lc(&j.input.author)];
     for e in crate::workflow::overdue_emergencies(&j.policy, all.values(), j.input.now) {
-        if lc(&e.change.requested_by) != requester {
+        if !requesters.contains(&lc(&e.change.requested_by)) {
             continue;
         }
         out.push(Check {
@@ -342,8 +361,8 @@ fn overdue_reviews(
             rule: Rule::EmergencyReview,
             outcome: Outcome::Fail,
             message: format!(
-                "{} requests a new normal change while their emergency change {} has no post-implementation review, due {} ({} after it completed)",
-                c.requested_by, e.change.id, crate::model::Timestamp(e.due), e.within
+                "{} files a normal change while their emergency change {} has no post-implementation review, due {} ({} after it completed)",
+                e.change.requested_by, e.change.id, crate::model::Timestamp(e.due), e.within
             ),
             fix: Some(format!("write the `review` of {} first (it may be in this PR)", e.change.id)),
         });
