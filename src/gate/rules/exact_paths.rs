@@ -53,7 +53,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
         let itsm = input.itsm_path(p);
         let in_records =
             itsm.is_some_and(|i| is_record_path(i) || RECORD_FOLDERS.contains(&i) || i == repo::CONFIG_FILE);
-        let root_governed = p == ".github" || crate::gate::git::is_root_governed(p);
+        let root_governed = crate::gate::git::is_root_governed(p);
         let under = globs.iter().find(|(_, g)| g.is_match(p)).map(|(w, _)| w.clone());
         let above = governed
             .iter()

@@ -174,6 +174,27 @@ fn pure_a_symlink_is_denied_only_where_records_or_service_code_live() {
             (Rule::Paths, "web".to_string()),
         ]
     );
+    // A record folder itself, the config, and governed CI are never links.
+    i.not_files = vec![
+        "changes".into(),
+        "gitsm.yaml".into(),
+        ".github".into(),
+        "docs/x".into(),
+    ];
+    i.code_paths = Vec::new();
+    let v = decide(&i);
+    let links: Vec<(Rule, String)> = failing(&v)
+        .into_iter()
+        .filter(|(r, _)| *r == Rule::FailClosed)
+        .collect();
+    assert_eq!(
+        links,
+        vec![
+            (Rule::FailClosed, "changes".to_string()),
+            (Rule::FailClosed, "gitsm.yaml".to_string()),
+            (Rule::FailClosed, ".github".to_string()),
+        ]
+    );
     // With the ITSM root in a sub-folder, records live under it.
     i.itsm_prefix = "itsm".into();
     i.not_files = vec!["itsm/changes/y.yaml".into(), "changes/y.yaml".into()];
