@@ -36,6 +36,35 @@ impl Format {
     }
 }
 
+/// The first line of a Markdown or HTML report written with `--out`: gitsm
+/// replaces an existing file only when it starts with this line.
+pub const OUT_MARKER: &str = "<!-- Written by gitsm report; gitsm replaces this file on every run. -->";
+
+/// The bytes of a report file written with `--out`: the marker line first
+/// for Markdown and HTML (a comment in both); JSON is left as it is and
+/// recognised by its shape (see [`is_ours`]).
+pub fn marked(format: Format, text: &str) -> String {
+    match format {
+        Format::Json => text.to_string(),
+        _ => format!("{OUT_MARKER}\n{text}"),
+    }
+}
+
+/// Whether an existing file is one `gitsm report --out` wrote: it starts
+/// with [`OUT_MARKER`], or it is a JSON report (an object with the report's
+/// `generated_at`, `period` and `conventions`).
+pub fn is_ours(bytes: &[u8]) -> bool {
+    if bytes.starts_with(OUT_MARKER.as_bytes()) {
+        return true;
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(m)) => {
+            ["generated_at", "period", "conventions"].iter().all(|k| m.contains_key(*k))
+        }
+        _ => false,
+    }
+}
+
 /// Renders a report. `override_template` replaces the built-in template of
 /// the format (the CLI reads it from the repo's `templates/`).
 pub fn render(report: &Report, format: Format, override_template: Option<&str>) -> Result<String, String> {
