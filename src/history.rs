@@ -115,9 +115,95 @@ fn date_of(t: git2::Time) -> String {
         .to_string()
 }
 
+/// The blob at `path` in `tree` (None when absent or not a file), found by
+/// descending one folder at a time and stopping as soon as `other` holds
+/// the same folder: most commits leave the record's folder alone, and then
+/// neither folder tree is even read.
+fn blob_at(
+    repo: &git2::Repository,
+    tree: &git2::Tree<'_>,
+    other: Option<&git2::Tree<'_>>,
+    path: &str,
+) -> anyhow::Result<Lookup> {
+    let comps: Vec<&str> = path.split('/').collect();
+    let mut t = tree.clone();
+    let mut o = other.cloned();
+    for (i, c) in comps.iter().enumerate() {
+        let last = i + 1 == comps.len();
+        let Some((id, mode, kind)) = t.get_name(c).map(|e| (e.id(), e.filemode(), e.kind())) else {
+            return Ok(Lookup::Blob(None));
+        };
+        let oe = o.as_ref().and_then(|o| o.get_name(c).map(|x| (x.id(), x.filemode())));
+        if oe == Some((id, mode)) {
+            return Ok(Lookup::Same);
+        }
+        if last {
+            return Ok(Lookup::Blob((kind == Some(git2::ObjectType::Blob)).then_some(id)));
+        }
+        if kind != Some(git2::ObjectType::Tree) {
+            return Ok(Lookup::Blob(None));
+        }
+        let next = repo.find_tree(id)?;
+        o = match oe {
+            Some((id, _)) => repo.find_tree(id).ok(),
+            None => None,
+        };
+        t = next;
+    }
+    Ok(Lookup::Blob(None))
+}
+
+enum Lookup {
+    /// The path leads to the same object in both trees.
+    Same,
+    /// The blob at the path in the first tree, if any.
+    Blob(Option<git2::Oid>),
+}
+
+/// A version's bytes, size-checked before it is inflated: a version larger
+/// than a record may be is not read (`Err(size)`).
+fn version(repo: &git2::Repository, id: Option<git2::Oid>) -> anyhow::Result<Result<Option<Vec<u8>>, usize>> {
+    let Some(id) = id else { return Ok(Ok(None)) };
+    let (size, _) = repo.odb()?.read_header(id)?;
+    if size as u64 > crate::yaml::MAX_FILE_BYTES {
+        return Ok(Err(size));
+    }
+    Ok(Ok(Some(repo.find_blob(id)?.content().to_vec())))
+}
+
+/// The path `current` was renamed from in this commit, with that version's
+/// blob, by git's similarity detection.
+fn renamed_from(
+    repo: &git2::Repository,
+    parent: Option<&git2::Tree<'_>>,
+    tree: &git2::Tree<'_>,
+    current: &str,
+) -> anyhow::Result<Option<(String, git2::Oid)>> {
+    let Some(parent) = parent else { return Ok(None) };
+    let mut diff = repo.diff_tree_to_tree(Some(parent), Some(tree), None)?;
+    let mut find = git2::DiffFindOptions::new();
+    find.renames(true);
+    diff.find_similar(Some(&mut find))?;
+    Ok(diff.deltas().find_map(|d| {
+        let new = d.new_file().path().and_then(|p| p.to_str());
+        if d.status() == git2::Delta::Renamed && new == Some(current) {
+            let old = d.old_file().path().and_then(|p| p.to_str())?.to_string();
+            Some((old, d.old_file().id()))
+        } else {
+            None
+        }
+    }))
+}
+
 /// Walks the first-parent history from HEAD and returns, newest first, every
 /// commit that changed `path` (relative to the git work tree), following the
-/// file back through renames.
+/// file back through renames and through deletions (a record deleted and
+/// added again keeps one history).
+///
+/// Cost: one comparison of folder ids per commit; trees are read only below
+/// a folder the commit changed, and a full diff (for rename detection) runs
+/// only where the file appears. Versions larger than a record may be are
+/// never inflated: the revision says how large they are instead.
 pub fn file_history(repo: &git2::Repository, path: &str) -> anyhow::Result<Vec<Revision>> {
     let mut walk = repo.revwalk()?;
     if repo.head().is_err() {
@@ -135,63 +221,63 @@ pub fn file_history(repo: &git2::Repository, path: &str) -> anyhow::Result<Vec<R
             Ok(p) => Some(p.tree()?),
             Err(_) => None,
         };
-        let mut diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), None)?;
-        let mut find = git2::DiffFindOptions::new();
-        find.renames(true);
-        diff.find_similar(Some(&mut find))?;
-        let Some(delta) = diff.deltas().find(|d| {
-            let p = if d.status() == git2::Delta::Deleted {
-                d.old_file().path()
-            } else {
-                d.new_file().path()
-            };
-            p.and_then(|p| p.to_str()) == Some(current.as_str())
-        }) else {
+        let new_id = match blob_at(repo, &tree, parent_tree.as_ref(), &current)? {
+            Lookup::Same => continue,
+            Lookup::Blob(b) => b,
+        };
+        let old_id = match &parent_tree {
+            Some(pt) => match blob_at(repo, pt, None, &current)? {
+                Lookup::Blob(b) => b,
+                Lookup::Same => None,
+            },
+            None => None,
+        };
+        if old_id == new_id {
             continue;
+        }
+        let (action, renamed, old_id) = match (old_id, new_id) {
+            (None, Some(_)) => match renamed_from(repo, parent_tree.as_ref(), &tree, &current)? {
+                Some((from, from_id)) => ("modified", Some(from), Some(from_id)),
+                None => ("created", None, None),
+            },
+            (Some(_), None) => ("deleted", None, old_id),
+            _ => ("modified", None, old_id),
         };
-        let blob = |id: git2::Oid| -> anyhow::Result<Option<Vec<u8>>> {
-            if id.is_zero() {
-                return Ok(None);
-            }
-            Ok(Some(repo.find_blob(id)?.content().to_vec()))
-        };
-        let old_bytes = blob(delta.old_file().id())?;
-        let new_bytes = blob(delta.new_file().id())?;
-        let old_path = delta
-            .old_file()
-            .path()
-            .and_then(|p| p.to_str())
-            .map(str::to_string);
-        let (action, renamed_from) = match delta.status() {
-            git2::Delta::Added => ("created", None),
-            git2::Delta::Deleted => ("deleted", None),
-            git2::Delta::Renamed => ("modified", old_path.clone()),
-            _ => ("modified", None),
-        };
-        let (changes, remark) = match (parse(old_bytes.as_deref()), parse(new_bytes.as_deref())) {
-            (Ok(o), Ok(n)) => {
-                let o = o.unwrap_or(J::Object(Default::default()));
-                let n = n.unwrap_or(J::Object(Default::default()));
-                let c = if action == "deleted" {
-                    Vec::new()
-                } else {
-                    diff_fields(&o, &n)
-                };
-                let remark = if c.is_empty() && action == "modified" {
-                    Some(if old_bytes == new_bytes {
-                        "content unchanged".to_string()
-                    } else {
-                        "reformatted; no field changed".to_string()
-                    })
-                } else {
-                    None
-                };
-                (c, remark)
-            }
-            _ => (
+        let old_v = version(repo, old_id)?;
+        let new_v = version(repo, new_id)?;
+        let (changes, remark) = match (&old_v, &new_v) {
+            (Err(n), _) | (_, Err(n)) => (
                 Vec::new(),
-                Some("one version is not valid YAML; fields not compared".to_string()),
+                Some(format!(
+                    "a version is {n} bytes, more than gitsm reads ({} bytes); fields not compared",
+                    crate::yaml::MAX_FILE_BYTES
+                )),
             ),
+            (Ok(old_bytes), Ok(new_bytes)) => match (parse(old_bytes.as_deref()), parse(new_bytes.as_deref())) {
+                (Ok(o), Ok(n)) => {
+                    let o = o.unwrap_or(J::Object(Default::default()));
+                    let n = n.unwrap_or(J::Object(Default::default()));
+                    let c = if action == "deleted" {
+                        Vec::new()
+                    } else {
+                        diff_fields(&o, &n)
+                    };
+                    let remark = if c.is_empty() && action == "modified" {
+                        Some(if old_bytes == new_bytes {
+                            "content unchanged".to_string()
+                        } else {
+                            "reformatted; no field changed".to_string()
+                        })
+                    } else {
+                        None
+                    };
+                    (c, remark)
+                }
+                _ => (
+                    Vec::new(),
+                    Some("one version is not valid YAML; fields not compared".to_string()),
+                ),
+            },
         };
         let author = commit.author();
         out.push(Revision {
@@ -201,15 +287,12 @@ pub fn file_history(repo: &git2::Repository, path: &str) -> anyhow::Result<Vec<R
             date: date_of(author.when()),
             summary: commit.summary().ok().flatten().unwrap_or("").to_string(),
             path: current.clone(),
-            renamed_from: renamed_from.clone(),
+            renamed_from: renamed.clone(),
             action,
             changes,
             remark,
         });
-        if action == "created" {
-            break;
-        }
-        if let Some(from) = renamed_from {
+        if let Some(from) = renamed {
             current = from;
         }
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 #[derive(clap::Args, Debug)]
 #[command(
     long_about = "Show every commit that changed a record, newest first, following the file \
-through renames: the commit, its author and date, and what changed (status moves, fields \
+through renames and through deletions (a record deleted and added again keeps one history): the commit, its author and date, and what changed (status moves, fields \
 added, changed or removed, timeline events appended).",
     after_help = "Examples:\n  gitsm log INC-0042\n  gitsm log CHG-0007 --format json\n  gitsm log checkout   # any record id works, services too"
 )]
@@ -84,7 +84,9 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             "{}",
             serde_json::to_string_pretty(&json!({"id": a.id, "path": rel, "commits": revs}))?
         ),
-        Format::Human => print!("{}", human(&a.id, &rel, &revs)),
+        // Author names, commit subjects and record text are not trusted to
+        // drive the terminal.
+        Format::Human => print!("{}", gitsm::diag::terminal_safe(&human(&a.id, &rel, &revs))),
     }
     Ok(OK)
 }
