@@ -89,9 +89,17 @@ pub struct Duration {
     seconds: i64,
 }
 
-pub const DURATION_PATTERN: &str = "^([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$";
+/// Each unit's digits are bounded so the schema alone refuses absurd values
+/// (`100000w`); the exact bound, one year, is [`Duration::MAX_SECS`].
+pub const DURATION_PATTERN: &str =
+    "^([0-9]{1,2}w)?([0-9]{1,3}d)?([0-9]{1,4}h)?([0-9]{1,6}m)?([0-9]{1,8}s)?$";
 
 impl Duration {
+    /// The longest duration gitsm accepts: one year, `52w`. Targets, lead
+    /// times and review deadlines are far shorter; anything longer is a typo
+    /// or an attempt to make clocks walk for ever.
+    pub const MAX_SECS: i64 = 52 * 604_800;
+
     pub fn from_secs(seconds: i64) -> Self {
         Duration { seconds }
     }
@@ -138,6 +146,11 @@ impl FromStr for Duration {
             next_unit = idx + 1;
             rest = &rest[digits + 1..];
         }
+        if total > Duration::MAX_SECS {
+            return Err(format!(
+                "`{s}` is longer than one year (`52w`), the longest duration gitsm accepts"
+            ));
+        }
         Ok(Duration { seconds: total })
     }
 }
@@ -175,7 +188,7 @@ impl JsonSchema for Duration {
             "type": "string",
             "pattern": DURATION_PATTERN,
             "minLength": 2,
-            "description": "A duration such as `15m`, `4h`, `1h30m`, `3d` or `2w`.",
+            "description": "A duration such as `15m`, `4h`, `1h30m`, `3d` or `2w`; at most one year (`52w`).",
             "examples": ["15m", "4h", "1h30m", "3d"]
         })
     }
@@ -285,6 +298,10 @@ mod tests {
         assert!("h".parse::<Duration>().is_err());
         assert!("".parse::<Duration>().is_err());
         assert!("5x".parse::<Duration>().is_err());
+        assert_eq!("52w".parse::<Duration>().unwrap().as_secs(), Duration::MAX_SECS);
+        assert!("52w1s".parse::<Duration>().is_err());
+        assert!("100000w".parse::<Duration>().is_err());
+        assert!("365d".parse::<Duration>().is_err());
         assert_eq!("1h30m".parse::<Duration>().unwrap().to_string(), "1h30m");
     }
 
