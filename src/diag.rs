@@ -70,7 +70,6 @@ codes! {
     UnreadableFile = "E0015", Error, "the file could not be read";
     NotAMapping = "E0016", Error, "the document is not a mapping";
     UnreadableFolder = "E0017", Error, "a folder of the repo could not be listed; records in it are not loaded";
-    NotRegularFile = "E0018", Error, "a YAML name is a FIFO, socket or device, not a regular file; it is not opened";
     // E01xx: the schema layer
     WrongType = "E0101", Error, "a value has the wrong type";
     UnknownField = "E0102", Error, "a field is not part of the record's schema";

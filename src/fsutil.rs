@@ -361,6 +361,10 @@ pub fn write_file(base: &Path, rel: &Path, bytes: &[u8], replace: Replace<'_>) -
         _ => return Err(WriteError::NotRegular(base.join(rel))),
     };
     let dir_rel = rel.parent().unwrap_or(Path::new(""));
+    // The base is the caller's choice (trusted); it may not exist yet.
+    if !base.as_os_str().is_empty() && !base.exists() {
+        std::fs::create_dir_all(base).map_err(|e| WriteError::Io(base.to_path_buf(), e))?;
+    }
     let dir = ensure_dirs(base, dir_rel)?;
     let dir = if dir.as_os_str().is_empty() {
         PathBuf::from(".")
@@ -470,8 +474,14 @@ pub fn forbidden_output(dir: &Path, repo_root: &Path, clears: bool) -> Option<St
         }
     }
     if clears {
+        // The status page writes `incidents/*.html` itself: a record folder
+        // is one that holds YAML.
         for f in crate::model::RECORD_FOLDERS {
-            if dir.join(f).exists() {
+            let yaml = std::fs::read_dir(dir.join(f)).is_ok_and(|rd| {
+                rd.flatten()
+                    .any(|e| crate::repo::is_yaml_name(&e.file_name().to_string_lossy()))
+            });
+            if yaml {
                 return Some(format!("{} holds the record folder `{f}/`", dir.display()));
             }
         }

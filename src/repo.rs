@@ -438,7 +438,7 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
                     return (
                         None,
                         vec![finding(
-                            Code::NotRegularFile,
+                            Code::UnreadableFile,
                             Pos::START,
                             "not a regular file (a FIFO, socket or device); gitsm does not open it".into(),
                         )

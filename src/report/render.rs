@@ -36,25 +36,26 @@ impl Format {
     }
 }
 
-/// The first line of a Markdown or HTML report written with `--out`: gitsm
-/// replaces an existing file only when it starts with this line.
+/// The last line of a Markdown or HTML report written with `--out` (a
+/// comment in both): gitsm replaces an existing file only when it ends with
+/// this line.
 pub const OUT_MARKER: &str = "<!-- Written by gitsm report; gitsm replaces this file on every run. -->";
 
-/// The bytes of a report file written with `--out`: the marker line first
-/// for Markdown and HTML (a comment in both); JSON is left as it is and
-/// recognised by its shape (see [`is_ours`]).
+/// The bytes of a report file written with `--out`: the marker line last
+/// for Markdown and HTML; JSON is left as it is and recognised by its shape
+/// (see [`is_ours`]).
 pub fn marked(format: Format, text: &str) -> String {
     match format {
         Format::Json => text.to_string(),
-        _ => format!("{OUT_MARKER}\n{text}"),
+        _ => format!("{text}{OUT_MARKER}\n"),
     }
 }
 
-/// Whether an existing file is one `gitsm report --out` wrote: it starts
+/// Whether an existing file is one `gitsm report --out` wrote: it ends
 /// with [`OUT_MARKER`], or it is a JSON report (an object with the report's
 /// `generated_at`, `period` and `conventions`).
 pub fn is_ours(bytes: &[u8]) -> bool {
-    if bytes.starts_with(OUT_MARKER.as_bytes()) {
+    if bytes.trim_ascii_end().ends_with(OUT_MARKER.as_bytes()) {
         return true;
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
