@@ -24,7 +24,9 @@ fn incident(n: usize, events: usize) -> String {
         "apiVersion: gitsm/v1\nkind: Incident\nid: INC-{n:04}\ntitle: Checkout errors {n}\nservice: checkout\nimpact: medium\nurgency: low\nstatus: new\nreported_at: 2026-01-01T00:00:00Z\nreported_by: ops\ntimeline:\n  - {{at: 2026-01-01T00:00:00Z, by: ops, status: new}}\n"
     );
     for k in 0..events {
-        s.push_str(&format!("  - {{at: 2026-01-01T00:00:00Z, by: ops, note: \"update {k}\"}}\n"));
+        s.push_str(&format!(
+            "  - {{at: 2026-01-01T00:00:00Z, by: ops, note: \"update {k}\"}}\n"
+        ));
     }
     s
 }
@@ -66,7 +68,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -108,7 +114,11 @@ fn generate(dir: &Path) {
         for h in 1..HISTORY {
             let msg;
             let mut deleted = Vec::new();
-            let n = if h % 100 == 0 { TARGET } else { 1 + (h * 7919) % RECORDS };
+            let n = if h % 100 == 0 {
+                TARGET
+            } else {
+                1 + (h * 7919) % RECORDS
+            };
             events[n] += 1;
             let mut body = incident(n, events[n]);
             let mut path = if n == TARGET {
@@ -128,7 +138,11 @@ fn generate(dir: &Path) {
                 msg = format!("paste a log into INC-{TARGET:04}");
             } else if n == TARGET && h == 3000 {
                 // Deleted by mistake...
-                fi.commit(&format!("delete INC-{TARGET:04}"), &[], std::slice::from_ref(&target_path));
+                fi.commit(
+                    &format!("delete INC-{TARGET:04}"),
+                    &[],
+                    std::slice::from_ref(&target_path),
+                );
                 continue;
             } else {
                 msg = format!("update INC-{n:04}");
@@ -142,7 +156,10 @@ fn generate(dir: &Path) {
     git(dir, &["checkout", "-q", "main"]);
     let count = git(dir, &["rev-list", "--count", "main"]);
     assert_eq!(count, HISTORY.to_string());
-    eprintln!("generated the bench repo in {:.1?} ({count} commits)", t.elapsed());
+    eprintln!(
+        "generated the bench repo in {:.1?} ({count} commits)",
+        t.elapsed()
+    );
 }
 
 fn main() {
@@ -163,19 +180,32 @@ fn main() {
             .expect("gitsm runs");
         let dt = t.elapsed();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(0), "run {i}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "run {i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         let commits = v["commits"].as_array().unwrap();
         let actions: Vec<&str> = commits.iter().filter_map(|c| c["action"].as_str()).collect();
         // The creation and 49 touches (among them the rename, the 4 MiB
         // version, the deletion and the re-creation).
         assert_eq!(commits.len(), 50, "{actions:?}");
-        assert_eq!(actions.iter().filter(|a| **a == "created").count(), 2, "{actions:?}");
-        assert_eq!(actions.iter().filter(|a| **a == "deleted").count(), 1, "{actions:?}");
+        assert_eq!(
+            actions.iter().filter(|a| **a == "created").count(),
+            2,
+            "{actions:?}"
+        );
+        assert_eq!(
+            actions.iter().filter(|a| **a == "deleted").count(),
+            1,
+            "{actions:?}"
+        );
         assert!(commits.iter().any(|c| c["renamed_from"] == "old/INC-0017.yaml"));
-        assert!(commits
-            .iter()
-            .any(|c| c["remark"].as_str().is_some_and(|r| r.starts_with("a version is 4194"))));
+        assert!(commits.iter().any(|c| c["remark"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("a version is 4194"))));
         eprintln!("run {i}: {dt:.3?}");
         times.push(dt);
     }

@@ -189,8 +189,12 @@ pub fn read_in_repo(root: &Path, rel: &str, limit: Limit) -> Result<Vec<u8>, Rea
 /// [`read_in_repo`] as UTF-8 text (invalid UTF-8 is an `Io` error).
 pub fn read_text_in_repo(root: &Path, rel: &str, limit: Limit) -> Result<String, ReadError> {
     let bytes = read_in_repo(root, rel, limit)?;
-    String::from_utf8(bytes)
-        .map_err(|_| ReadError::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")))
+    String::from_utf8(bytes).map_err(|_| {
+        ReadError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text",
+        ))
+    })
 }
 
 /// Reads a file named on the command line or by the CI environment: where
@@ -210,8 +214,12 @@ pub fn read_given(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
 
 /// [`read_given`] as UTF-8 text.
 pub fn read_given_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
-    String::from_utf8(read_given(path, limit)?)
-        .map_err(|_| ReadError::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")))
+    String::from_utf8(read_given(path, limit)?).map_err(|_| {
+        ReadError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text",
+        ))
+    })
 }
 
 /// Content refused as hostile or absurd (exit 1), with the reason; for
@@ -353,13 +361,103 @@ fn ensure_dirs(base: &Path, rel: &Path) -> Result<PathBuf, WriteError> {
     Ok(p)
 }
 
+/// The absolute, symlink-free form of `path`, which need not exist: its
+/// nearest existing ancestor resolved, the rest appended as written.
+pub fn resolve_lexically(path: &Path) -> std::io::Result<PathBuf> {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    let mut rest = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        match std::fs::canonicalize(cur) {
+            Ok(mut c) => {
+                for comp in rest.iter().rev() {
+                    match comp {
+                        Component::Normal(n) => c.push(n),
+                        Component::ParentDir => {
+                            c.pop();
+                        }
+                        _ => {}
+                    }
+                }
+                return Ok(c);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let Some(last) = cur.components().next_back() else {
+                    return Err(e);
+                };
+                rest.push(last);
+                cur = cur.parent().ok_or(e)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Checks, without writing anything, that `base/rel` may be written under
+/// `replace`: no symlink on the way, and an existing file is one the policy
+/// allows to replace. Returns the mode to keep, if any. Callers that write
+/// several files check them all first, so a refusal leaves nothing half done.
+pub fn check_target(
+    base: &Path,
+    rel: &Path,
+    replace: Replace<'_>,
+) -> Result<Option<std::fs::Permissions>, WriteError> {
+    let mut p = base.to_path_buf();
+    let comps: Vec<Component> = rel.components().collect();
+    for (i, c) in comps.iter().enumerate() {
+        match c {
+            Component::Normal(n) => p.push(n),
+            Component::CurDir => continue,
+            _ => return Err(WriteError::Symlink(base.join(rel))),
+        }
+        let last = i + 1 == comps.len();
+        match std::fs::symlink_metadata(&p) {
+            Ok(md) if md.file_type().is_symlink() => return Err(WriteError::Symlink(p)),
+            Ok(md) if !last && !md.is_dir() => return Err(WriteError::NotRegular(p)),
+            Ok(md) if last => {
+                if !md.is_file() {
+                    return Err(WriteError::NotRegular(p));
+                }
+                return match replace {
+                    Replace::Never => Err(WriteError::Exists(p)),
+                    Replace::Edit => Ok(Some(md.permissions())),
+                    Replace::IfOurs(check) => {
+                        let ours = open_regular(&p, false, "", OUTPUT)
+                            .and_then(|f| read_capped(f, OUTPUT))
+                            .is_ok_and(|b| check(&b));
+                        if ours {
+                            Ok(Some(md.permissions()))
+                        } else {
+                            Err(WriteError::NotOurs(p))
+                        }
+                    }
+                };
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(WriteError::Io(p, e)),
+        }
+    }
+    Ok(None)
+}
+
 /// Writes `bytes` to `base/rel` atomically. Every component of `rel` is
 /// checked (no symlink, folders created as needed); `base` is trusted.
-pub fn write_file(base: &Path, rel: &Path, bytes: &[u8], replace: Replace<'_>) -> Result<PathBuf, WriteError> {
+pub fn write_file(
+    base: &Path,
+    rel: &Path,
+    bytes: &[u8],
+    replace: Replace<'_>,
+) -> Result<PathBuf, WriteError> {
     let name = match rel.components().next_back() {
         Some(Component::Normal(n)) => n.to_owned(),
         _ => return Err(WriteError::NotRegular(base.join(rel))),
     };
+    check_target(base, rel, replace)?;
     let dir_rel = rel.parent().unwrap_or(Path::new(""));
     // The base is the caller's choice (trusted); it may not exist yet.
     if !base.as_os_str().is_empty() && !base.exists() {
@@ -373,27 +471,9 @@ pub fn write_file(base: &Path, rel: &Path, bytes: &[u8], replace: Replace<'_>) -
     };
     let path = dir.join(&name);
     let io = |e: std::io::Error| WriteError::Io(path.clone(), e);
-    let mut keep_mode = None;
-    match std::fs::symlink_metadata(&path) {
-        Ok(md) if md.file_type().is_symlink() => return Err(WriteError::Symlink(path)),
-        Ok(md) if !md.is_file() => return Err(WriteError::NotRegular(path)),
-        Ok(md) => match replace {
-            Replace::Never => return Err(WriteError::Exists(path)),
-            Replace::Edit => keep_mode = Some(md.permissions()),
-            Replace::IfOurs(check) => {
-                let ours = match open_regular(&path, false, "", OUTPUT).and_then(|f| read_capped(f, OUTPUT)) {
-                    Ok(b) => check(&b),
-                    Err(_) => false,
-                };
-                if !ours {
-                    return Err(WriteError::NotOurs(path));
-                }
-                keep_mode = Some(md.permissions());
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io(e)),
-    }
+    // Checked again now the folders exist: the first check saw only what
+    // was there before.
+    let keep_mode = check_target(&dir, Path::new(&name), replace)?;
     let mut b = tempfile::Builder::new();
     b.prefix(".gitsm-").suffix(".tmp");
     // tempfile's default is 0600; a new file follows the umask like any
@@ -440,7 +520,12 @@ pub fn write_file(base: &Path, rel: &Path, bytes: &[u8], replace: Replace<'_>) -
 }
 
 /// Writes a record file `rel` (a `/` path) of the repo at `root`.
-pub fn write_in_repo(root: &Path, rel: &str, bytes: &[u8], replace: Replace<'_>) -> Result<PathBuf, WriteError> {
+pub fn write_in_repo(
+    root: &Path,
+    rel: &str,
+    bytes: &[u8],
+    replace: Replace<'_>,
+) -> Result<PathBuf, WriteError> {
     if plain_components(rel).is_err() {
         return Err(WriteError::NotRegular(root.join(rel)));
     }
@@ -463,13 +548,19 @@ pub fn forbidden_output(dir: &Path, repo_root: &Path, clears: bool) -> Option<St
         if let Some(Component::Normal(first)) = rest.components().next() {
             let first = first.to_string_lossy();
             if first.starts_with('.') {
-                return Some(format!("{} is inside the hidden folder `{first}/` of the repo", dir.display()));
+                return Some(format!(
+                    "{} is inside the hidden folder `{first}/` of the repo",
+                    dir.display()
+                ));
             }
             if crate::model::RECORD_FOLDERS
                 .iter()
                 .any(|f| f.eq_ignore_ascii_case(&first))
             {
-                return Some(format!("{} is inside the record folder `{first}/`", dir.display()));
+                return Some(format!(
+                    "{} is inside the record folder `{first}/`",
+                    dir.display()
+                ));
             }
         }
     }
@@ -508,19 +599,34 @@ mod tests {
         std::fs::write(root.join("incidents/a.yaml"), "x: 1\n").unwrap();
         assert_eq!(read_in_repo(root, "incidents/a.yaml", RECORD).unwrap(), b"x: 1\n");
         for bad in ["../x", "/etc/passwd", "a//b", "./a", ""] {
-            assert!(matches!(read_in_repo(root, bad, RECORD), Err(ReadError::Outside(_))), "{bad}");
+            assert!(
+                matches!(read_in_repo(root, bad, RECORD), Err(ReadError::Outside(_))),
+                "{bad}"
+            );
         }
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("/etc/hostname", root.join("incidents/l.yaml")).unwrap();
             std::os::unix::fs::symlink(root.join("incidents"), root.join("dir")).unwrap();
-            assert!(matches!(read_in_repo(root, "incidents/l.yaml", RECORD), Err(ReadError::Symlink(_))));
-            assert!(matches!(read_in_repo(root, "dir/a.yaml", RECORD), Err(ReadError::Symlink(_))));
+            assert!(matches!(
+                read_in_repo(root, "incidents/l.yaml", RECORD),
+                Err(ReadError::Symlink(_))
+            ));
+            assert!(matches!(
+                read_in_repo(root, "dir/a.yaml", RECORD),
+                Err(ReadError::Symlink(_))
+            ));
         }
         std::fs::write(root.join("big"), vec![b'a'; 2000]).unwrap();
         let small = Limit { cap: 1000, what: "x" };
-        assert!(matches!(read_in_repo(root, "big", small), Err(ReadError::TooLarge { .. })));
-        assert!(matches!(read_in_repo(root, "incidents", RECORD), Err(ReadError::NotRegular)));
+        assert!(matches!(
+            read_in_repo(root, "big", small),
+            Err(ReadError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            read_in_repo(root, "incidents", RECORD),
+            Err(ReadError::NotRegular)
+        ));
     }
 
     #[test]

@@ -133,7 +133,9 @@ fn blob_at(
         let Some((id, mode, kind)) = t.get_name(c).map(|e| (e.id(), e.filemode(), e.kind())) else {
             return Ok(Lookup::Blob(None));
         };
-        let oe = o.as_ref().and_then(|o| o.get_name(c).map(|x| (x.id(), x.filemode())));
+        let oe = o
+            .as_ref()
+            .and_then(|o| o.get_name(c).map(|x| (x.id(), x.filemode())));
         if oe == Some((id, mode)) {
             return Ok(Lookup::Same);
         }
@@ -253,31 +255,33 @@ pub fn file_history(repo: &git2::Repository, path: &str) -> anyhow::Result<Vec<R
                     crate::yaml::MAX_FILE_BYTES
                 )),
             ),
-            (Ok(old_bytes), Ok(new_bytes)) => match (parse(old_bytes.as_deref()), parse(new_bytes.as_deref())) {
-                (Ok(o), Ok(n)) => {
-                    let o = o.unwrap_or(J::Object(Default::default()));
-                    let n = n.unwrap_or(J::Object(Default::default()));
-                    let c = if action == "deleted" {
-                        Vec::new()
-                    } else {
-                        diff_fields(&o, &n)
-                    };
-                    let remark = if c.is_empty() && action == "modified" {
-                        Some(if old_bytes == new_bytes {
-                            "content unchanged".to_string()
+            (Ok(old_bytes), Ok(new_bytes)) => {
+                match (parse(old_bytes.as_deref()), parse(new_bytes.as_deref())) {
+                    (Ok(o), Ok(n)) => {
+                        let o = o.unwrap_or(J::Object(Default::default()));
+                        let n = n.unwrap_or(J::Object(Default::default()));
+                        let c = if action == "deleted" {
+                            Vec::new()
                         } else {
-                            "reformatted; no field changed".to_string()
-                        })
-                    } else {
-                        None
-                    };
-                    (c, remark)
+                            diff_fields(&o, &n)
+                        };
+                        let remark = if c.is_empty() && action == "modified" {
+                            Some(if old_bytes == new_bytes {
+                                "content unchanged".to_string()
+                            } else {
+                                "reformatted; no field changed".to_string()
+                            })
+                        } else {
+                            None
+                        };
+                        (c, remark)
+                    }
+                    _ => (
+                        Vec::new(),
+                        Some("one version is not valid YAML; fields not compared".to_string()),
+                    ),
                 }
-                _ => (
-                    Vec::new(),
-                    Some("one version is not valid YAML; fields not compared".to_string()),
-                ),
-            },
+            }
         };
         let author = commit.author();
         out.push(Revision {

@@ -421,8 +421,10 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
             if let Some(fe) = inner.and_then(|i| i.downcast_ref::<FolderError>()) {
                 return (
                     None,
-                    vec![finding(Code::UnreadableFolder, Pos::START, format!("`{}/`: {fe}", e.path))
-                        .with_hint("records in it are not loaded; fix its permissions or remove it")],
+                    vec![
+                        finding(Code::UnreadableFolder, Pos::START, format!("`{}/`: {fe}", e.path))
+                            .with_hint("records in it are not loaded; fix its permissions or remove it"),
+                    ],
                 );
             }
             match inner.and_then(|i| i.downcast_ref::<ReadError>()) {
@@ -430,8 +432,12 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
                 Some(ReadError::Symlink(p)) => {
                     return (
                         None,
-                        vec![finding(Code::Symlink, Pos::START, format!("`{p}` is a symbolic link"))
-                            .with_hint("gitsm does not follow symlinks; replace it with the file or folder itself")],
+                        vec![
+                            finding(Code::Symlink, Pos::START, format!("`{p}` is a symbolic link"))
+                                .with_hint(
+                                "gitsm does not follow symlinks; replace it with the file or folder itself",
+                            ),
+                        ],
                     )
                 }
                 Some(ReadError::NotRegular) => {

@@ -8,6 +8,7 @@ mod cli;
 mod corpus;
 mod gate;
 mod gate_github;
+mod hostile;
 mod loading;
 mod report;
 mod schemas;

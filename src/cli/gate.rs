@@ -66,7 +66,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     let mut body = match &a.pr_body {
-        Some(p) => gitsm::fsutil::read_given_text(p, gitsm::fsutil::INPUT).with_context(|| format!("--pr-body {}", p.display()))?,
+        Some(p) => gitsm::fsutil::read_given_text(p, gitsm::fsutil::INPUT)
+            .with_context(|| format!("--pr-body {}", p.display()))?,
         None => String::new(),
     };
     let mut contributors = a.contributor.clone();

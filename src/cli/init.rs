@@ -36,8 +36,16 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     }
     // `dir` is the user's choice; every folder and file below it is checked
     // (no symlink followed) and no existing file is replaced.
+    for (path, _) in &files {
+        gitsm::fsutil::check_target(&dir, std::path::Path::new(path), gitsm::fsutil::Replace::Never)?;
+    }
     for (path, body) in &files {
-        gitsm::fsutil::write_file(&dir, std::path::Path::new(path), body.as_bytes(), gitsm::fsutil::Replace::Never)?;
+        gitsm::fsutil::write_file(
+            &dir,
+            std::path::Path::new(path),
+            body.as_bytes(),
+            gitsm::fsutil::Replace::Never,
+        )?;
     }
     println!(
         "created an ITSM repo in {} ({} files)",

@@ -309,7 +309,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         print!("{text}");
         return Ok(OK);
     }
-    if let Err(e) = gitsm::fsutil::write_in_repo(&root, &rel, text.as_bytes(), gitsm::fsutil::Replace::Never) {
+    if let Err(e) = gitsm::fsutil::write_in_repo(&root, &rel, text.as_bytes(), gitsm::fsutil::Replace::Never)
+    {
         eprintln!("error: {id} was not written: {e}");
         return Ok(if e.is_refusal() { FOUND } else { ERROR });
     }

@@ -101,8 +101,15 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     match a.out {
         Some(path) => {
             let (base, rel) = gitsm::fsutil::split_given(&path, Some(&root));
-            let dir = std::fs::canonicalize(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
-            if let Some(why) = dir.ok().and_then(|d| gitsm::fsutil::forbidden_output(&d, &root, false)) {
+            let dir = gitsm::fsutil::resolve_lexically(
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new(".")),
+            );
+            if let Some(why) = dir
+                .ok()
+                .and_then(|d| gitsm::fsutil::forbidden_output(&d, &root, false))
+            {
                 eprintln!("error: --out {}: refusing to write there: {why}", path.display());
                 return Ok(FOUND);
             }

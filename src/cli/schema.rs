@@ -32,16 +32,29 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 .collect();
             // The shape of the status page's status.json, for its consumers.
             files.push(("status.json".to_string(), gitsm::status::doc::schema()));
-            if let (Some(root), Ok(d)) = (&root, std::fs::canonicalize(&dir)) {
+            if let (Some(root), Ok(d)) = (&root, fsutil::resolve_lexically(&dir)) {
                 if let Some(why) = fsutil::forbidden_output(&d, root, false) {
                     eprintln!("error: --out {}: refusing to write there: {why}", dir.display());
                     return Ok(FOUND);
                 }
             }
             let (base, rel) = fsutil::split_given(&dir, root.as_deref());
+            // Every file is checked before any is written.
+            for (name, _) in &files {
+                if let Err(e) = fsutil::check_target(&base, &rel.join(name), Replace::IfOurs(&is_our_schema))
+                {
+                    eprintln!("error: {e}");
+                    return Ok(if e.is_refusal() { FOUND } else { ERROR });
+                }
+            }
             for (name, schema) in files {
                 let body = serde_json::to_string_pretty(&schema)? + "\n";
-                if let Err(e) = fsutil::write_file(&base, &rel.join(&name), body.as_bytes(), Replace::IfOurs(&is_our_schema)) {
+                if let Err(e) = fsutil::write_file(
+                    &base,
+                    &rel.join(&name),
+                    body.as_bytes(),
+                    Replace::IfOurs(&is_our_schema),
+                ) {
                     eprintln!("error: {e}");
                     return Ok(if e.is_refusal() { FOUND } else { ERROR });
                 }

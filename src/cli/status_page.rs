@@ -30,8 +30,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     lap("load");
     let built = gitsm::status::build(&snap, now);
     lap("build");
-    let templates =
-        gitsm::status::render::Templates::new(Some(&root), &built.tz)?;
+    let templates = gitsm::status::render::Templates::new(Some(&root), &built.tz)?;
     let files = gitsm::status::render::render(&built, &templates)?;
     lap("render");
     let written = match gitsm::status::site::write(&a.out, Some(&root), &files) {

@@ -164,7 +164,9 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         eprintln!("error: {rel} was not changed: after the move it would not validate");
         return Ok(FOUND);
     }
-    if let Err(e) = gitsm::fsutil::write_in_repo(&root, &rel, new_text.as_bytes(), gitsm::fsutil::Replace::Edit) {
+    if let Err(e) =
+        gitsm::fsutil::write_in_repo(&root, &rel, new_text.as_bytes(), gitsm::fsutil::Replace::Edit)
+    {
         eprintln!("error: {rel} is unchanged: {e}");
         return Ok(if e.is_refusal() { FOUND } else { ERROR });
     }

@@ -91,8 +91,7 @@ pub struct Duration {
 
 /// Each unit's digits are bounded so the schema alone refuses absurd values
 /// (`100000w`); the exact bound, one year, is [`Duration::MAX_SECS`].
-pub const DURATION_PATTERN: &str =
-    "^([0-9]{1,2}w)?([0-9]{1,3}d)?([0-9]{1,4}h)?([0-9]{1,6}m)?([0-9]{1,8}s)?$";
+pub const DURATION_PATTERN: &str = "^([0-9]{1,2}w)?([0-9]{1,3}d)?([0-9]{1,4}h)?([0-9]{1,6}m)?([0-9]{1,8}s)?$";
 
 impl Duration {
     /// The longest duration gitsm accepts: one year, `52w`. Targets, lead

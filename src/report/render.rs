@@ -59,9 +59,9 @@ pub fn is_ours(bytes: &[u8]) -> bool {
         return true;
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(serde_json::Value::Object(m)) => {
-            ["generated_at", "period", "conventions"].iter().all(|k| m.contains_key(*k))
-        }
+        Ok(serde_json::Value::Object(m)) => ["generated_at", "period", "conventions"]
+            .iter()
+            .all(|k| m.contains_key(*k)),
         _ => false,
     }
 }

@@ -61,7 +61,8 @@ pub fn checked_relative(rel: &str) -> Result<PathBuf, SiteError> {
     Ok(p)
 }
 
-/// The absolute, symlink-free path `--out` names (its parent is created).
+/// The absolute, symlink-free path `--out` names. Nothing is created: the
+/// checks run before anything is touched.
 pub fn resolve_out(out: &Path) -> Result<PathBuf, SiteError> {
     if out.exists() {
         let c = std::fs::canonicalize(out).map_err(io(out))?;
@@ -70,16 +71,10 @@ pub fn resolve_out(out: &Path) -> Result<PathBuf, SiteError> {
         }
         return Ok(c);
     }
-    let name = match out.components().next_back() {
-        Some(Component::Normal(n)) => n.to_owned(),
-        _ => return Err(SiteError::BadOut(out.to_path_buf())),
-    };
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    Ok(std::fs::canonicalize(parent).map_err(io(parent))?.join(name))
+    if !matches!(out.components().next_back(), Some(Component::Normal(_))) {
+        return Err(SiteError::BadOut(out.to_path_buf()));
+    }
+    crate::fsutil::resolve_lexically(out).map_err(io(out))
 }
 
 /// Removes a folder tree we wrote, unlinking files in parallel (10k incident
@@ -155,6 +150,7 @@ pub fn write(out: &Path, repo_root: Option<&Path>, files: &[SiteFile]) -> Result
     let parent = target
         .parent()
         .ok_or_else(|| SiteError::BadOut(out.to_path_buf()))?;
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
     let staging = tempfile::Builder::new()
         .prefix(".gitsm-status-new-")
         .tempdir_in(parent)
@@ -240,7 +236,10 @@ mod tests {
             path: "index.html".into(),
             bytes: b"hi".to_vec(),
         }];
-        assert!(matches!(write(tmp.path(), None, &files), Err(SiteError::NotOurs(_))));
+        assert!(matches!(
+            write(tmp.path(), None, &files),
+            Err(SiteError::NotOurs(_))
+        ));
         assert!(tmp.path().join("precious.txt").is_file());
     }
 
