@@ -49,6 +49,8 @@ pub struct WorkTree {
     /// Folders the walk could not list, with the reason: each is offered as
     /// an entry whose `read` fails, so it becomes one finding.
     unreadable: std::sync::Mutex<HashMap<String, String>>,
+    /// Folders the walk entered (real folders, not links), `""` the root.
+    walked: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 /// A folder of the work tree that could not be listed.
@@ -64,6 +66,7 @@ impl WorkTree {
             root,
             skip,
             unreadable: Default::default(),
+            walked: Default::default(),
         }
     }
 }
@@ -107,6 +110,7 @@ pub fn output_folders_from(text: &str) -> Vec<String> {
 impl Source for WorkTree {
     fn entries(&self) -> anyhow::Result<Vec<Entry>> {
         let mut out = Vec::new();
+        let mut walked = std::collections::HashSet::new();
         let mut stack = vec![(self.root.clone(), String::new())];
         while let Some((dir, rel)) = stack.pop() {
             let rd = match std::fs::read_dir(&dir) {
@@ -126,6 +130,7 @@ impl Source for WorkTree {
                 }
                 Err(e) => anyhow::bail!("cannot read {}: {e}", dir.display()),
             };
+            walked.insert(rel.clone());
             for ent in rd {
                 let ent = ent?;
                 let name = ent.file_name().to_string_lossy().into_owned();
@@ -162,6 +167,7 @@ impl Source for WorkTree {
             }
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
+        let _ = self.walked.set(walked);
         Ok(out)
     }
 
@@ -176,7 +182,16 @@ impl Source for WorkTree {
         {
             return Err(std::io::Error::other(FolderError(why.clone())));
         }
-        crate::fsutil::read_in_repo(&self.root, path, crate::fsutil::RECORD).map_err(|e| match e {
+        // A file in a folder the walk entered (never through a symlink) needs
+        // only its own check; any other path is checked folder by folder.
+        let parent = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let walked = self.walked.get().is_some_and(|w| w.contains(parent));
+        let read = if walked {
+            crate::fsutil::read_walked(&self.root, path, crate::fsutil::RECORD)
+        } else {
+            crate::fsutil::read_in_repo(&self.root, path, crate::fsutil::RECORD)
+        };
+        read.map_err(|e| match e {
             crate::fsutil::ReadError::NotFound => std::io::ErrorKind::NotFound.into(),
             crate::fsutil::ReadError::Io(e) => e,
             other => std::io::Error::other(other),

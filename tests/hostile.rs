@@ -282,6 +282,7 @@ fn status_page_out_inside_git_or_a_record_folder_is_refused() {
     let r = run(root, &["status-page", "--out", "incidents"]);
     assert_eq!(r.code, 2, "{}", r.err);
     assert!(r.err.contains("gitsm did not write"), "{}", r.err);
+    assert_unchanged(&before, &snapshot(root));
     write(root, "incidents/.gitsm-status-page", "planted\n");
     let before = snapshot(root);
     for out in [".git/site", "incidents/site", "incidents"] {
