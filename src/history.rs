@@ -115,51 +115,67 @@ fn date_of(t: git2::Time) -> String {
         .to_string()
 }
 
-/// The blob at `path` in `tree` (None when absent or not a file), found by
-/// descending one folder at a time and stopping as soon as `other` holds
-/// the same folder: most commits leave the record's folder alone, and then
-/// neither folder tree is even read.
-fn blob_at(
-    repo: &git2::Repository,
-    tree: &git2::Tree<'_>,
-    other: Option<&git2::Tree<'_>>,
-    path: &str,
-) -> anyhow::Result<Lookup> {
-    let comps: Vec<&str> = path.split('/').collect();
-    let mut t = tree.clone();
-    let mut o = other.cloned();
-    for (i, c) in comps.iter().enumerate() {
-        let last = i + 1 == comps.len();
-        let Some((id, mode, kind)) = t.get_name(c).map(|e| (e.id(), e.filemode(), e.kind())) else {
-            return Ok(Lookup::Blob(None));
-        };
-        let oe = o
-            .as_ref()
-            .and_then(|o| o.get_name(c).map(|x| (x.id(), x.filemode())));
-        if oe == Some((id, mode)) {
-            return Ok(Lookup::Same);
-        }
-        if last {
-            return Ok(Lookup::Blob((kind == Some(git2::ObjectType::Blob)).then_some(id)));
-        }
-        if kind != Some(git2::ObjectType::Tree) {
-            return Ok(Lookup::Blob(None));
-        }
-        let next = repo.find_tree(id)?;
-        o = match oe {
-            Some((id, _)) => repo.find_tree(id).ok(),
-            None => None,
-        };
-        t = next;
-    }
-    Ok(Lookup::Blob(None))
+/// Folder trees by id, so a folder read for one commit is not read again for
+/// its parent's turn: in a first-parent walk a commit's tree is the next
+/// commit's parent tree. libgit2 does not cache trees over 4 KiB, and a
+/// folder of 4,000 records is 160 KiB to inflate and parse.
+struct Trees<'r> {
+    repo: &'r git2::Repository,
+    memo: std::collections::HashMap<git2::Oid, git2::Tree<'r>>,
 }
 
-enum Lookup {
-    /// The path leads to the same object in both trees.
-    Same,
-    /// The blob at the path in the first tree, if any.
-    Blob(Option<git2::Oid>),
+impl<'r> Trees<'r> {
+    fn get(&mut self, id: git2::Oid) -> anyhow::Result<git2::Tree<'r>> {
+        if let Some(t) = self.memo.get(&id) {
+            return Ok(t.clone());
+        }
+        let t = self.repo.find_tree(id)?;
+        // A handful is enough: this commit's folders and its parent's.
+        if self.memo.len() >= 16 {
+            self.memo.clear();
+        }
+        self.memo.insert(id, t.clone());
+        Ok(t)
+    }
+}
+
+/// The blobs at `path` in `tree` and in `parent` (None when absent or not a
+/// file), found by descending both one folder at a time; `None` as soon as
+/// both hold the same entry: most commits leave the record's folder alone,
+/// and then neither folder tree is even read.
+fn blobs_at<'r>(
+    trees: &mut Trees<'r>,
+    tree: &git2::Tree<'r>,
+    parent: Option<&git2::Tree<'r>>,
+    path: &str,
+) -> anyhow::Result<Option<(Option<git2::Oid>, Option<git2::Oid>)>> {
+    type E = (git2::Oid, i32, Option<git2::ObjectType>);
+    let entry = |t: &git2::Tree<'_>, c: &str| -> Option<E> {
+        t.get_name(c).map(|e| (e.id(), e.filemode(), e.kind()))
+    };
+    let blob = |e: Option<E>| e.filter(|e| e.2 == Some(git2::ObjectType::Blob)).map(|e| e.0);
+    let comps: Vec<&str> = path.split('/').collect();
+    let mut t = Some(tree.clone());
+    let mut o = parent.cloned();
+    for (i, c) in comps.iter().enumerate() {
+        let te = t.as_ref().and_then(|t| entry(t, c));
+        let oe = o.as_ref().and_then(|o| entry(o, c));
+        if te.map(|e| (e.0, e.1)) == oe.map(|e| (e.0, e.1)) {
+            return Ok(None);
+        }
+        if i + 1 == comps.len() {
+            return Ok(Some((blob(te), blob(oe))));
+        }
+        t = match te {
+            Some((id, _, Some(git2::ObjectType::Tree))) => Some(trees.get(id)?),
+            _ => None,
+        };
+        o = match oe {
+            Some((id, _, Some(git2::ObjectType::Tree))) => Some(trees.get(id)?),
+            _ => None,
+        };
+    }
+    Ok(None)
 }
 
 /// A version's bytes, size-checked before it is inflated: a version larger
@@ -216,6 +232,10 @@ pub fn file_history(repo: &git2::Repository, path: &str) -> anyhow::Result<Vec<R
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
     let mut current = path.to_string();
     let mut out = Vec::new();
+    let mut trees = Trees {
+        repo,
+        memo: Default::default(),
+    };
     for oid in walk {
         let commit = repo.find_commit(oid?)?;
         let tree = commit.tree()?;
@@ -223,16 +243,8 @@ pub fn file_history(repo: &git2::Repository, path: &str) -> anyhow::Result<Vec<R
             Ok(p) => Some(p.tree()?),
             Err(_) => None,
         };
-        let new_id = match blob_at(repo, &tree, parent_tree.as_ref(), &current)? {
-            Lookup::Same => continue,
-            Lookup::Blob(b) => b,
-        };
-        let old_id = match &parent_tree {
-            Some(pt) => match blob_at(repo, pt, None, &current)? {
-                Lookup::Blob(b) => b,
-                Lookup::Same => None,
-            },
-            None => None,
+        let Some((new_id, old_id)) = blobs_at(&mut trees, &tree, parent_tree.as_ref(), &current)? else {
+            continue;
         };
         if old_id == new_id {
             continue;
