@@ -347,6 +347,25 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn raw_tree_entries_are_found_by_exact_name() {
+        let a = git2::Oid::from_bytes(&[1; 20]).unwrap();
+        let b = git2::Oid::from_bytes(&[2; 20]).unwrap();
+        let mut raw = Vec::new();
+        for (mode, name, id) in [("100644", "INC-1.yaml", a), ("40000", "INC-10", b)] {
+            raw.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+            raw.extend_from_slice(id.as_bytes());
+        }
+        assert_eq!(raw_entry(&raw, b"INC-1.yaml"), Some((a, 0o100644)));
+        assert_eq!(raw_entry(&raw, b"INC-10"), Some((b, MODE_TREE)));
+        assert_eq!(raw_entry(&raw, b"INC-1"), None);
+        assert_eq!(
+            raw_entry(&raw[..raw.len() - 1], b"INC-10"),
+            None,
+            "a truncated entry"
+        );
+    }
+
+    #[test]
     fn field_diff_kinds() {
         let old = json!({"status": "new", "title": "a", "gone": 1, "timeline": [1]});
         let new = json!({"status": "resolved", "title": "b", "resolution": "x", "timeline": [1, 2, 3]});
