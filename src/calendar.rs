@@ -230,7 +230,10 @@ impl BusinessCalendar {
         let mut left = seconds;
         let mut date = self.local_date(from).yesterday().ok()?;
         let mut idle = 0i64;
-        loop {
+        // One step per day, whatever the amount: durations are at most a
+        // year of wall time, so a deadline is never more than a few years of
+        // calendar days away. The cap keeps a caller passing more in O(days).
+        for _ in 0..MAX_ADD_DAYS {
             let mut worked = false;
             for (a, b) in self.day_intervals(date) {
                 worked = true;
@@ -250,8 +253,12 @@ impl BusinessCalendar {
             }
             date = date.tomorrow().ok()?;
         }
+        None
     }
 }
+
+/// The most calendar days [`Calendar::add`] walks (ten years).
+const MAX_ADD_DAYS: usize = 3660;
 
 /// Sorts ranges and merges overlapping or touching ones.
 fn merge(mut v: Vec<(u32, u32)>) -> Vec<(u32, u32)> {

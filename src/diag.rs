@@ -70,6 +70,7 @@ codes! {
     UnreadableFile = "E0015", Error, "the file could not be read";
     NotAMapping = "E0016", Error, "the document is not a mapping";
     ForbiddenCharacter = "E0017", Error, "a text holds a control character or a noncharacter that XML and HTML forbid";
+    UnreadableFolder = "E0018", Error, "a folder of the repo could not be listed; records in it are not loaded";
     // E01xx: the schema layer
     WrongType = "E0101", Error, "a value has the wrong type";
     UnknownField = "E0102", Error, "a field is not part of the record's schema";
@@ -214,7 +215,38 @@ impl Paint {
     }
 }
 
-/// rustc-style text: header, location, the source line and a caret.
+/// Text from records, file names or git metadata made safe for a terminal:
+/// control characters (ANSI escapes, carriage returns, bells, bidi
+/// overrides) are shown as `\u{..}` escapes instead of being obeyed. Tabs
+/// and newlines stay.
+pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`terminal_safe`] for one line: newlines are escaped too.
+pub fn terminal_line(s: &str) -> String {
+    terminal_safe(s).replace('\n', "\\n")
+}
+
+/// Renders findings rustc-style: header, location, the source line and a
+/// caret. Every piece of text that comes from the
+/// repo (messages quote values, file names, source lines, hints) passes
+/// through [`terminal_safe`], so a record cannot drive the terminal.
 pub fn render_human(findings: &[Finding], sources: &dyn SourceLookup, color: bool) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
@@ -228,19 +260,21 @@ pub fn render_human(findings: &[Finding], sources: &dyn SourceLookup, color: boo
             out,
             "{}{}",
             p.wrap(col, &format!("{label}[{}]", f.code.as_str())),
-            p.wrap("1", &format!(": {}", f.message))
+            p.wrap("1", &format!(": {}", terminal_safe(&f.message)))
         );
         let line_text = sources
             .source(&f.file)
             .and_then(|s| s.lines().nth(f.pos.line.saturating_sub(1)))
-            .map(|l| l.trim_end_matches('\r'));
+            .map(|l| l.trim_end_matches('\r'))
+            .map(terminal_line);
+        let line_text = line_text.as_deref();
         let gutter = f.pos.line.to_string().len().max(1);
         let pad = " ".repeat(gutter);
         let _ = writeln!(
             out,
             "{pad}{} {}:{}:{}",
             p.wrap("1;34", "-->"),
-            f.file,
+            terminal_line(&f.file),
             f.pos.line,
             f.pos.column
         );
@@ -261,7 +295,7 @@ pub fn render_human(findings: &[Finding], sources: &dyn SourceLookup, color: boo
                 out,
                 "{pad} {} {}",
                 p.wrap("1;34", "="),
-                p.wrap("1", &format!("help: {h}"))
+                p.wrap("1", &format!("help: {}", terminal_safe(h)))
             );
         }
         out.push('\n');

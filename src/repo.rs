@@ -46,10 +46,17 @@ pub struct WorkTree {
     pub root: PathBuf,
     /// Output folders from the config, skipped by the walk.
     pub skip: Vec<String>,
-    /// YAML names the walk found that are neither files nor folders (FIFOs,
-    /// sockets, devices): `read` refuses them instead of blocking on a FIFO.
-    special: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Folders the walk could not list, with the reason: each is offered as
+    /// an entry whose `read` fails, so it becomes one finding.
+    unreadable: std::sync::Mutex<HashMap<String, String>>,
+    /// Folders the walk entered (real folders, not links), `""` the root.
+    walked: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
+
+/// A folder of the work tree that could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot list the folder: {0}")]
+pub struct FolderError(pub String);
 
 impl WorkTree {
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -58,7 +65,8 @@ impl WorkTree {
         WorkTree {
             root,
             skip,
-            special: Default::default(),
+            unreadable: Default::default(),
+            walked: Default::default(),
         }
     }
 }
@@ -72,7 +80,7 @@ fn suspicious_link(name: &str) -> bool {
 /// Reads `output:` folders from `gitsm.yaml` without the full loader, so the
 /// walk can skip them. A broken config skips nothing extra.
 fn output_folders(root: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(root.join(CONFIG_FILE)) else {
+    let Ok(text) = crate::fsutil::read_text_in_repo(root, CONFIG_FILE, crate::fsutil::RECORD) else {
         return Vec::new();
     };
     output_folders_from(&text)
@@ -102,10 +110,27 @@ pub fn output_folders_from(text: &str) -> Vec<String> {
 impl Source for WorkTree {
     fn entries(&self) -> anyhow::Result<Vec<Entry>> {
         let mut out = Vec::new();
+        let mut walked = std::collections::HashSet::new();
         let mut stack = vec![(self.root.clone(), String::new())];
         while let Some((dir, rel)) = stack.pop() {
-            let rd =
-                std::fs::read_dir(&dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
+            let rd = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                // The root must be readable; any folder below is one finding.
+                Err(e) if !rel.is_empty() => {
+                    self.unreadable
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(rel.clone(), e.to_string());
+                    out.push(Entry {
+                        path: rel.clone(),
+                        size: 0,
+                        symlink: false,
+                    });
+                    continue;
+                }
+                Err(e) => anyhow::bail!("cannot read {}: {e}", dir.display()),
+            };
+            walked.insert(rel.clone());
             for ent in rd {
                 let ent = ent?;
                 let name = ent.file_name().to_string_lossy().into_owned();
@@ -132,13 +157,7 @@ impl Source for WorkTree {
                         });
                     }
                 } else if is_yaml_name(&name) {
-                    if !ft.is_file() {
-                        self.special
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(path.clone());
-                    }
-                    // No stat per file: `read` enforces the size limit itself.
+                    // No stat per file: `read` checks the type and size itself.
                     out.push(Entry {
                         path,
                         size: 0,
@@ -148,29 +167,35 @@ impl Source for WorkTree {
             }
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
+        let _ = self.walked.set(walked);
         Ok(out)
     }
 
-    /// Reads at most one byte more than the record size limit, so a huge
-    /// file costs no more than a small one.
+    /// Through [`crate::fsutil::read_in_repo`]: no symlink, regular files
+    /// only, at most one byte over the record size limit read.
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
-        use std::io::Read;
-        if self
-            .special
+        if let Some(why) = self
+            .unreadable
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .contains(path)
+            .get(path)
         {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "not a regular file (a FIFO, socket or device)",
-            ));
+            return Err(std::io::Error::other(FolderError(why.clone())));
         }
-        let mut buf = Vec::with_capacity(4096);
-        std::fs::File::open(self.root.join(path))?
-            .take(yaml::MAX_FILE_BYTES + 1)
-            .read_to_end(&mut buf)?;
-        Ok(buf)
+        // A file in a folder the walk entered (never through a symlink) needs
+        // only its own check; any other path is checked folder by folder.
+        let parent = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let walked = self.walked.get().is_some_and(|w| w.contains(parent));
+        let read = if walked {
+            crate::fsutil::read_walked(&self.root, path, crate::fsutil::RECORD)
+        } else {
+            crate::fsutil::read_in_repo(&self.root, path, crate::fsutil::RECORD)
+        };
+        read.map_err(|e| match e {
+            crate::fsutil::ReadError::NotFound => std::io::ErrorKind::NotFound.into(),
+            crate::fsutil::ReadError::Io(e) => e,
+            other => std::io::Error::other(other),
+        })
     }
 }
 
@@ -273,6 +298,17 @@ impl Source for GitTree {
                 *slot = Some((self.git_dir.clone(), r));
             }
             let (_, repo) = slot.as_ref().expect("just set");
+            // Size-check the object before inflating it.
+            let (size, _) = repo
+                .odb()
+                .and_then(|o| o.read_header(oid))
+                .map_err(std::io::Error::other)?;
+            if size as u64 > yaml::MAX_FILE_BYTES {
+                return Err(std::io::Error::other(crate::fsutil::ReadError::TooLarge {
+                    cap: crate::fsutil::RECORD.cap,
+                    what: crate::fsutil::RECORD.what,
+                }));
+            }
             let blob = repo.find_blob(oid).map_err(std::io::Error::other)?;
             Ok(blob.content().to_vec())
         })
@@ -395,6 +431,43 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
     let bytes = match source.read(&e.path) {
         Ok(b) => b,
         Err(err) => {
+            use crate::fsutil::ReadError;
+            let inner = err.get_ref();
+            if let Some(fe) = inner.and_then(|i| i.downcast_ref::<FolderError>()) {
+                return (
+                    None,
+                    vec![
+                        finding(Code::UnreadableFolder, Pos::START, format!("`{}/`: {fe}", e.path))
+                            .with_hint("records in it are not loaded; fix its permissions or remove it"),
+                    ],
+                );
+            }
+            match inner.and_then(|i| i.downcast_ref::<ReadError>()) {
+                Some(ReadError::TooLarge { .. }) => return (None, too_large()),
+                Some(ReadError::Symlink(p)) => {
+                    return (
+                        None,
+                        vec![
+                            finding(Code::Symlink, Pos::START, format!("`{p}` is a symbolic link"))
+                                .with_hint(
+                                "gitsm does not follow symlinks; replace it with the file or folder itself",
+                            ),
+                        ],
+                    )
+                }
+                Some(ReadError::NotRegular) => {
+                    return (
+                        None,
+                        vec![finding(
+                            Code::UnreadableFile,
+                            Pos::START,
+                            "not a regular file (a FIFO, socket or device); gitsm does not open it".into(),
+                        )
+                        .with_hint("records are regular files")],
+                    )
+                }
+                _ => {}
+            }
             return (
                 None,
                 vec![finding(

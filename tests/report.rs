@@ -548,7 +548,11 @@ fn templates_in_the_repo_override_the_built_in_ones() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
-        "2026-06: 1 incident(s), web 99.9 %\n"
+        format!(
+            "2026-06: 1 incident(s), web 99.9 %\n{}\n",
+            gitsm::report::OUT_MARKER
+        ),
+        "the file written with --out ends with gitsm's marker"
     );
 
     // A broken template is an error with its name, not a panic.

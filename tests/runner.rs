@@ -9,6 +9,7 @@ mod corpus;
 mod gate;
 mod gate_attacks;
 mod gate_github;
+mod hostile;
 mod loading;
 mod outputs;
 mod redteam;

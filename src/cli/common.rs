@@ -128,7 +128,7 @@ pub(super) fn event_time(g: &Globals, at: Option<String>, root: &Path) -> anyhow
 
 /// `timezone:` from gitsm.yaml, read without the full loader.
 fn config_timezone(root: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(root.join(repo::CONFIG_FILE)).ok()?;
+    let text = gitsm::fsutil::read_text_in_repo(root, repo::CONFIG_FILE, gitsm::fsutil::RECORD).ok()?;
     let node = gitsm::yaml::parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()??;
     node.get("timezone")?.as_str().map(str::to_string)
 }
@@ -165,6 +165,26 @@ pub(super) fn print_findings(findings: &[Finding], file: &str, text: &str, color
     let mut sources = HashMap::new();
     sources.insert(file.to_string(), text.to_string());
     eprint!("{}", diag::render_human(findings, &sources, color));
+}
+
+/// The text of a repo file a finding quotes, read the one safe way (no
+/// symlink, regular file, size-capped); empty when it cannot be read, so a
+/// finding on a symlink never quotes what the link points at.
+pub(super) fn quoted_source(root: &Path, rel: &str) -> String {
+    gitsm::fsutil::read_text_in_repo(root, rel, gitsm::fsutil::RECORD).unwrap_or_default()
+}
+
+/// The sources of every file that has a finding, for the human renderer.
+pub(super) fn quoted_sources(root: &Path, findings: &[Finding]) -> HashMap<String, String> {
+    let mut sources: HashMap<String, String> = HashMap::new();
+    for f in findings {
+        if !sources.contains_key(&f.file) {
+            if let Ok(t) = gitsm::fsutil::read_text_in_repo(root, &f.file, gitsm::fsutil::RECORD) {
+                sources.insert(f.file.clone(), t);
+            }
+        }
+    }
+    sources
 }
 
 /// A path for the user: relative to the current folder when it is inside it.

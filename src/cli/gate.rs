@@ -68,7 +68,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     let mut body = match &a.pr_body {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("--pr-body {}", p.display()))?,
+        Some(p) => gitsm::fsutil::read_given_text(p, gitsm::fsutil::INPUT)
+            .with_context(|| format!("--pr-body {}", p.display()))?,
         None => String::new(),
     };
     let mut contributors = a.contributor.clone();
@@ -76,7 +77,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let mut author = a.author.clone();
     let mut publish = None;
     let reviews = if let Some(file) = &a.reviews {
-        let text = std::fs::read_to_string(file).with_context(|| format!("--reviews {}", file.display()))?;
+        let text = gitsm::fsutil::read_given_text(file, gitsm::fsutil::INPUT)
+            .with_context(|| format!("--reviews {}", file.display()))?;
         gate::parse_reviews(&text)?
     } else {
         let repo = a.github.clone().expect("clap requires --reviews or --github");

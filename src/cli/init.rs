@@ -39,8 +39,18 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             existing.join(", ")
         );
     }
+    // `dir` is the user's choice; every folder and file below it is checked
+    // (no symlink followed) and no existing file is replaced.
+    for (path, _) in &files {
+        gitsm::fsutil::check_target(&dir, std::path::Path::new(path), gitsm::fsutil::Replace::Never)?;
+    }
     for (path, body) in &files {
-        gitsm::fsutil::write_atomic(&dir.join(path), body.as_bytes())?;
+        gitsm::fsutil::write_file(
+            &dir,
+            std::path::Path::new(path),
+            body.as_bytes(),
+            gitsm::fsutil::Replace::Never,
+        )?;
     }
     println!(
         "created an ITSM repo in {} ({} files)",

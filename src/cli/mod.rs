@@ -140,8 +140,13 @@ pub fn run() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ERROR
+            eprintln!("error: {}", gitsm::diag::terminal_safe(&format!("{e:#}")));
+            // Hostile or absurd content is refused (1); usage and I/O are 2.
+            if gitsm::fsutil::is_refusal(e.as_ref()) {
+                FOUND
+            } else {
+                ERROR
+            }
         }
     }
 }

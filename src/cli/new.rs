@@ -1,6 +1,5 @@
 use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
 use super::{Globals, ERROR, FOUND, OK};
-use anyhow::Context;
 use clap::ValueEnum;
 use gitsm::author;
 use gitsm::model::{Kind, API_VERSION};
@@ -255,10 +254,20 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let _lock = lock(&root)?;
     let source = WorkTree::new(&root);
     let snap = repo::load(&source)?;
-    let (prefixes, digits) = snap
-        .config()
-        .map(|c| (c.id_prefixes.clone(), c.id_digits))
-        .unwrap_or_else(|| (Default::default(), 4));
+    // Ids come from the config: guessing default prefixes for a config that
+    // does not load would allocate ids the repo does not use.
+    let Some((prefixes, digits)) = snap.config().map(|c| (c.id_prefixes.clone(), c.id_digits)) else {
+        let errors = errors_in(&snap.findings, repo::CONFIG_FILE);
+        if !errors.is_empty() {
+            let text = super::common::quoted_source(&root, repo::CONFIG_FILE);
+            print_findings(&errors, repo::CONFIG_FILE, &text, g.color);
+        }
+        eprintln!(
+            "error: {} does not load, so the id prefixes are unknown; fix it first (gitsm validate)",
+            repo::CONFIG_FILE
+        );
+        return Ok(FOUND);
+    };
     let prefix = author::prefix_for(&prefixes, kind).to_string();
     let mut taken = work_tree_ids(&root, kind, &snap);
     taken.extend(head_ids(&root, kind.folder()));
@@ -292,12 +301,11 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         print!("{text}");
         return Ok(OK);
     }
-    if path.exists() {
-        eprintln!("error: {} already exists", shown(&path));
-        return Ok(ERROR);
+    if let Err(e) = gitsm::fsutil::write_in_repo(&root, &rel, text.as_bytes(), gitsm::fsutil::Replace::Never)
+    {
+        eprintln!("error: {id} was not written: {e}");
+        return Ok(if e.is_refusal() { FOUND } else { ERROR });
     }
-    gitsm::fsutil::write_atomic(&path, text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
     match a.format {
         Format::Human => {
             println!("created {id} {}", shown(&path));

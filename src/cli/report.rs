@@ -1,7 +1,7 @@
-use super::{common, Globals, ERROR, OK};
+use super::{common, Globals, ERROR, FOUND, OK};
 use clap::ValueEnum;
 use gitsm::report::{self, Format as RFormat, Period};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Render a service report for a period: availability, incidents, SLA compliance, changes, problems
 #[derive(clap::Args, Debug)]
@@ -81,13 +81,18 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         Format::Html => RFormat::Html,
         Format::Json => RFormat::Json,
     };
+    // The override goes through the one repo reader: a template that is a
+    // symlink (to a secret, to /proc/self/environ) is refused, not rendered.
     let custom = match format.template_name() {
         Some(name) => {
-            let p = root.join("templates").join(name);
-            match std::fs::read_to_string(&p) {
+            let rel = format!("templates/{name}");
+            match gitsm::fsutil::read_text_in_repo(&root, &rel, gitsm::fsutil::TEMPLATE) {
                 Ok(s) => Some(s),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => anyhow::bail!("{}: {e}", p.display()),
+                Err(gitsm::fsutil::ReadError::NotFound) => None,
+                Err(e) => {
+                    eprintln!("error: {rel}: {e}");
+                    return Ok(if e.is_refusal() { FOUND } else { ERROR });
+                }
             }
         }
         None => None,
@@ -95,7 +100,29 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let text = report::render(&rep, format, custom.as_deref()).map_err(anyhow::Error::msg)?;
     match a.out {
         Some(path) => {
-            gitsm::fsutil::write_atomic(&path, text.as_bytes())?;
+            let (base, rel) = gitsm::fsutil::split_given(&path, Some(&root));
+            let dir = gitsm::fsutil::resolve_lexically(
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new(".")),
+            );
+            if let Some(why) = dir
+                .ok()
+                .and_then(|d| gitsm::fsutil::forbidden_output(&d, &root, false))
+            {
+                eprintln!("error: --out {}: refusing to write there: {why}", path.display());
+                return Ok(FOUND);
+            }
+            let bytes = report::marked(format, &text);
+            if let Err(e) = gitsm::fsutil::write_file(
+                &base,
+                &rel,
+                bytes.as_bytes(),
+                gitsm::fsutil::Replace::IfOurs(&report::is_ours),
+            ) {
+                eprintln!("error: --out: {e}");
+                return Ok(if e.is_refusal() { FOUND } else { ERROR });
+            }
             eprintln!("wrote {}", path.display());
         }
         None => print!("{text}"),

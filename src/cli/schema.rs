@@ -1,11 +1,13 @@
-use super::{Globals, OK};
+use super::{Globals, ERROR, FOUND, OK};
+use gitsm::fsutil::{self, Replace};
 use gitsm::model::Kind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Write the JSON Schemas of every record kind
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  gitsm schema --out schemas\n  gitsm schema            # print all schemas as one JSON object"
+    after_help = "An existing file in the folder is replaced only when it is a schema gitsm wrote.\n\n\
+Examples:\n  gitsm schema --out schemas\n  gitsm schema            # print all schemas as one JSON object"
 )]
 pub struct Args {
     /// Folder to write `<kind>.json` files into (default: print to stdout)
@@ -13,20 +15,51 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
+/// Whether an existing file is a schema gitsm wrote: every schema it writes
+/// is titled `gitsm <Kind>` near its top.
+fn is_our_schema(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(512)];
+    bytes.starts_with(b"{") && memchr::memmem::find(head, b"\"title\": \"gitsm ").is_some()
+}
+
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     match a.out {
         Some(dir) => {
-            for kind in Kind::ALL {
-                let path = dir.join(kind.schema_file());
-                let body = serde_json::to_string_pretty(&gitsm::schema::schema_for(kind))? + "\n";
-                gitsm::fsutil::write_atomic(&path, body.as_bytes())?;
-                println!("{}", path.display());
-            }
+            let root = g.root().ok();
+            let mut files: Vec<(String, serde_json::Value)> = Kind::ALL
+                .iter()
+                .map(|k| (k.schema_file(), gitsm::schema::schema_for(*k)))
+                .collect();
             // The shape of the status page's status.json, for its consumers.
-            let path = dir.join("status.json");
-            let body = serde_json::to_string_pretty(&gitsm::status::doc::schema())? + "\n";
-            gitsm::fsutil::write_atomic(&path, body.as_bytes())?;
-            println!("{}", path.display());
+            files.push(("status.json".to_string(), gitsm::status::doc::schema()));
+            if let (Some(root), Ok(d)) = (&root, fsutil::resolve_lexically(&dir)) {
+                if let Some(why) = fsutil::forbidden_output(&d, root, false) {
+                    eprintln!("error: --out {}: refusing to write there: {why}", dir.display());
+                    return Ok(FOUND);
+                }
+            }
+            let (base, rel) = fsutil::split_given(&dir, root.as_deref());
+            // Every file is checked before any is written.
+            for (name, _) in &files {
+                if let Err(e) = fsutil::check_target(&base, &rel.join(name), Replace::IfOurs(&is_our_schema))
+                {
+                    eprintln!("error: {e}");
+                    return Ok(if e.is_refusal() { FOUND } else { ERROR });
+                }
+            }
+            for (name, schema) in files {
+                let body = serde_json::to_string_pretty(&schema)? + "\n";
+                if let Err(e) = fsutil::write_file(
+                    &base,
+                    &rel.join(&name),
+                    body.as_bytes(),
+                    Replace::IfOurs(&is_our_schema),
+                ) {
+                    eprintln!("error: {e}");
+                    return Ok(if e.is_refusal() { FOUND } else { ERROR });
+                }
+                println!("{}", Path::new(&dir).join(&name).display());
+            }
         }
         None => {
             let mut all = serde_json::Map::new();

@@ -1,5 +1,4 @@
-use super::{Globals, OK};
-use std::collections::HashMap;
+use super::{Globals, ERROR, FOUND, OK};
 use std::path::PathBuf;
 
 /// Write the public status page: a static site with status.json and an Atom feed
@@ -31,25 +30,23 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     lap("load");
     let built = gitsm::status::build(&snap, now);
     lap("build");
-    let templates =
-        gitsm::status::render::Templates::new(Some(&root.join("templates").join("status")), &built.tz)?;
+    let templates = gitsm::status::render::Templates::new(Some(&root), &built.tz)?;
     let files = gitsm::status::render::render(&built, &templates)?;
     lap("render");
-    let written = gitsm::status::site::write(&a.out, &files)?;
+    let written = match gitsm::status::site::write(&a.out, Some(&root), &files) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {}", gitsm::diag::terminal_safe(&e.to_string()));
+            return Ok(if e.is_refusal() { FOUND } else { ERROR });
+        }
+    };
     lap("write");
 
     // Settings the page refused and records it left out (e.g. an id that
     // cannot name a page); unreadable records are counted in the warning
     // `load_for_figures` printed.
     if !built.findings.is_empty() {
-        let mut sources: HashMap<String, String> = HashMap::new();
-        for f in &built.findings {
-            if !sources.contains_key(&f.file) {
-                if let Ok(t) = std::fs::read_to_string(root.join(&f.file)) {
-                    sources.insert(f.file.clone(), t);
-                }
-            }
-        }
+        let sources = super::common::quoted_sources(&root, &built.findings);
         eprint!(
             "{}",
             gitsm::diag::render_human(&built.findings, &sources, g.color)

@@ -1,6 +1,5 @@
 use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
 use super::{Globals, ERROR, FOUND, OK};
-use anyhow::Context;
 use gitsm::author::{self, Move, Ticket};
 use gitsm::repo::{self, WorkTree};
 use serde_json::{json, Value as J};
@@ -84,12 +83,24 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let _lock = lock(&root)?;
     let source = WorkTree::new(&root);
     let v = gitsm::validate::validate(&source)?;
-    let found = v
+    let found: Vec<_> = v
         .snapshot
         .records
         .iter()
-        .find(|l| l.record.kind().is_ticket() && l.record.id().as_str() == a.id);
-    let Some(loaded) = found else {
+        .filter(|l| l.record.kind().is_ticket() && l.record.id().as_str() == a.id)
+        .collect();
+    // Two files carrying one id: editing either would be a guess.
+    if found.len() > 1 {
+        let files: Vec<&str> = found.iter().map(|l| l.path.as_str()).collect();
+        eprintln!(
+            "error: refusing to edit {}: {} files carry that id ({}); keep one (gitsm validate)",
+            a.id,
+            files.len(),
+            files.join(", ")
+        );
+        return Ok(FOUND);
+    }
+    let Some(loaded) = found.first() else {
         // A ticket that does not load is one whose file does not validate.
         if let Some(f) = v
             .findings
@@ -97,7 +108,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             .find(|f| repo::file_stem(&f.file).eq_ignore_ascii_case(&a.id))
         {
             let file = f.file.clone();
-            let text = std::fs::read_to_string(root.join(&file)).unwrap_or_default();
+            let text = super::common::quoted_source(&root, &file);
             print_findings(&errors_in(&v.findings, &file), &file, &text, g.color);
             eprintln!("error: refusing to edit {file}: it does not validate; fix it first");
             return Ok(FOUND);
@@ -110,7 +121,14 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     };
     let rel = loaded.path.clone();
     let path = root.join(&rel);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = match gitsm::fsutil::read_text_in_repo(&root, &rel, gitsm::fsutil::RECORD) {
+        Ok(t) => t,
+        Err(e) if e.is_refusal() => {
+            eprintln!("error: refusing to edit {rel}: {e}");
+            return Ok(FOUND);
+        }
+        Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+    };
     let errors = errors_in(&v.findings, &rel);
     if !errors.is_empty() {
         print_findings(&errors, &rel, &text, g.color);
@@ -146,8 +164,12 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         eprintln!("error: {rel} was not changed: after the move it would not validate");
         return Ok(FOUND);
     }
-    gitsm::fsutil::write_atomic(&path, new_text.as_bytes())
-        .with_context(|| format!("cannot write {}; it is unchanged", path.display()))?;
+    if let Err(e) =
+        gitsm::fsutil::write_in_repo(&root, &rel, new_text.as_bytes(), gitsm::fsutil::Replace::Edit)
+    {
+        eprintln!("error: {rel} is unchanged: {e}");
+        return Ok(if e.is_refusal() { FOUND } else { ERROR });
+    }
     match a.format {
         Format::Human => println!("{}: {} → {} ({})", a.id, ticket.status, a.status, shown(&path)),
         Format::Json => println!(

@@ -1,7 +1,6 @@
 use super::{Globals, FOUND, OK};
 use clap::ValueEnum;
 use gitsm::diag;
-use std::collections::HashMap;
 
 /// Check every record against its schema and the repo's rules
 #[derive(clap::Args, Debug)]
@@ -30,14 +29,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let out = match a.format {
         Format::Human => {
             // Read only the files that have findings, for their source lines.
-            let mut sources: HashMap<String, String> = HashMap::new();
-            for f in &v.findings {
-                if !sources.contains_key(&f.file) {
-                    if let Ok(t) = std::fs::read_to_string(root.join(&f.file)) {
-                        sources.insert(f.file.clone(), t);
-                    }
-                }
-            }
+            let sources = super::common::quoted_sources(&root, &v.findings);
             let mut s = diag::render_human(&v.findings, &sources, g.color);
             if v.findings.is_empty() {
                 s = format!("ok: {} records in {} files, no findings\n", v.records, v.files);

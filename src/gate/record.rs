@@ -125,7 +125,8 @@ pub fn write(root: &Path, backed: &[Backed]) -> anyhow::Result<Vec<String>> {
             anyhow::bail!("refusing to write outside the repo: {file}");
         }
         let path = root.join(file);
-        let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let text = crate::fsutil::read_text_in_repo(root, file, crate::fsutil::RECORD)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         // Only add names the work-tree file does not list yet.
         let existing: Vec<String> = yaml::parse(&text)
             .ok()
@@ -144,7 +145,7 @@ pub fn write(root: &Path, backed: &[Backed]) -> anyhow::Result<Vec<String>> {
             continue;
         }
         let out = insert_approvals(&text, &add).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
-        crate::fsutil::write_atomic(&path, out.as_bytes())?;
+        crate::fsutil::write_in_repo(root, file, out.as_bytes(), crate::fsutil::Replace::Edit)?;
         written.push(file.to_string());
     }
     Ok(written)

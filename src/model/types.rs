@@ -99,8 +99,10 @@ pub const DURATION_PATTERN: &str =
 impl Duration {
     /// The longest duration gitsm accepts: one year, `52w`.
     pub const MAX: Duration = Duration {
-        seconds: 52 * 604_800,
+        seconds: Duration::MAX_SECS,
     };
+    /// [`Duration::MAX`] in seconds.
+    pub const MAX_SECS: i64 = 52 * 604_800;
 
     pub fn from_secs(seconds: i64) -> Self {
         Duration { seconds }
@@ -361,6 +363,10 @@ mod tests {
         assert!("h".parse::<Duration>().is_err());
         assert!("".parse::<Duration>().is_err());
         assert!("5x".parse::<Duration>().is_err());
+        assert_eq!("52w".parse::<Duration>().unwrap().as_secs(), Duration::MAX_SECS);
+        assert!("52w1s".parse::<Duration>().is_err());
+        assert!("100000w".parse::<Duration>().is_err());
+        assert!("365d".parse::<Duration>().is_err());
         assert_eq!("1h30m".parse::<Duration>().unwrap().to_string(), "1h30m");
     }
 

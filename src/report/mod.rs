@@ -17,7 +17,7 @@
 
 mod render;
 
-pub use render::{render, Format, TEMPLATE_HTML, TEMPLATE_MD};
+pub use render::{is_ours, marked, render, Format, OUT_MARKER, TEMPLATE_HTML, TEMPLATE_MD};
 
 use crate::availability::{self, Summary};
 use crate::model::*;

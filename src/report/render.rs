@@ -36,6 +36,36 @@ impl Format {
     }
 }
 
+/// The last line of a Markdown or HTML report written with `--out` (a
+/// comment in both): gitsm replaces an existing file only when it ends with
+/// this line.
+pub const OUT_MARKER: &str = "<!-- Written by gitsm report; gitsm replaces this file on every run. -->";
+
+/// The bytes of a report file written with `--out`: the marker line last
+/// for Markdown and HTML; JSON is left as it is and recognised by its shape
+/// (see [`is_ours`]).
+pub fn marked(format: Format, text: &str) -> String {
+    match format {
+        Format::Json => text.to_string(),
+        _ => format!("{text}{OUT_MARKER}\n"),
+    }
+}
+
+/// Whether an existing file is one `gitsm report --out` wrote: it ends
+/// with [`OUT_MARKER`], or it is a JSON report (an object with the report's
+/// `generated_at`, `period` and `conventions`).
+pub fn is_ours(bytes: &[u8]) -> bool {
+    if bytes.trim_ascii_end().ends_with(OUT_MARKER.as_bytes()) {
+        return true;
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(m)) => ["generated_at", "period", "conventions"]
+            .iter()
+            .all(|k| m.contains_key(*k)),
+        _ => false,
+    }
+}
+
 /// Renders a report. `override_template` replaces the built-in template of
 /// the format (the CLI reads it from the repo's `templates/`).
 pub fn render(report: &Report, format: Format, override_template: Option<&str>) -> Result<String, String> {

@@ -63,9 +63,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// The built-in stylesheet (override: `templates/status/style.css`).
 pub const STYLESHEET: &str = include_str!("../../templates/status/style.css");
 
-/// Largest override file read.
-const MAX_TEMPLATE: u64 = 1 << 20;
-
 /// How many entries the Atom feed holds.
 const FEED_ENTRIES: usize = 50;
 
@@ -194,7 +191,10 @@ pub fn linkify(text: &str) -> Vec<Segment> {
 impl Templates {
     /// The built-in templates, with same-named files from `overrides` (the
     /// ITSM repo's `templates/status/`) taking their place.
-    pub fn new(overrides: Option<&Path>, tz: &jiff::tz::TimeZone) -> anyhow::Result<Templates> {
+    /// Overrides are read from `templates/status/` of the repo at `root`
+    /// through [`crate::fsutil::read_in_repo`]: a symlinked folder or
+    /// template, a FIFO or an oversized file is refused, never followed.
+    pub fn new(root: Option<&Path>, tz: &jiff::tz::TimeZone) -> anyhow::Result<Templates> {
         let mut env = Environment::new();
         // Every template is escaped as HTML, whatever its name.
         env.set_auto_escape_callback(|_| AutoEscape::Html);
@@ -210,19 +210,22 @@ impl Templates {
             .map(|(n, s)| (n.to_string(), s.to_string()))
             .collect();
         let mut css = STYLESHEET.to_string();
-        if let Some(dir) = overrides.filter(|d| d.is_dir()) {
-            for ent in std::fs::read_dir(dir)? {
-                let ent = ent?;
-                let name = ent.file_name().to_string_lossy().into_owned();
-                let is_template = name.ends_with(".j2");
-                if !(is_template || name == "style.css") || !ent.file_type()?.is_file() {
-                    continue;
-                }
-                if ent.metadata()?.len() > MAX_TEMPLATE {
-                    anyhow::bail!("{}: template larger than 1 MiB", ent.path().display());
-                }
-                let text = std::fs::read_to_string(ent.path())
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", ent.path().display()))?;
+        const DIR: &str = "templates/status";
+        let names = match root {
+            Some(r) => crate::fsutil::list_dir_in_repo(r, DIR)
+                .map_err(|e| anyhow::Error::new(e).context(DIR))?
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        for name in names {
+            let is_template = name.ends_with(".j2");
+            if !(is_template || name == "style.css") {
+                continue;
+            }
+            if let Some(root) = root {
+                let rel = format!("{DIR}/{name}");
+                let text = crate::fsutil::read_text_in_repo(root, &rel, crate::fsutil::TEMPLATE)
+                    .map_err(|e| anyhow::Error::new(e).context(rel.clone()))?;
                 if is_template {
                     sources.insert(name, text);
                 } else {

@@ -21,8 +21,18 @@ pub enum SiteError {
     BadOut(PathBuf),
     #[error("refusing to write `{0}`: the path is not a plain relative path inside --out")]
     UnsafePath(String),
+    #[error("--out {0}: refusing to replace it: {1}")]
+    Hostile(PathBuf, String),
     #[error("{0}: {1}")]
     Io(PathBuf, std::io::Error),
+}
+
+impl SiteError {
+    /// Refused because the repo's content would make the write destroy
+    /// something (exit 1), not because of usage or I/O.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, SiteError::Hostile(..) | SiteError::UnsafePath(_))
+    }
 }
 
 fn io(p: &Path) -> impl FnOnce(std::io::Error) -> SiteError + '_ {
@@ -51,7 +61,8 @@ pub fn checked_relative(rel: &str) -> Result<PathBuf, SiteError> {
     Ok(p)
 }
 
-/// The absolute, symlink-free path `--out` names (its parent is created).
+/// The absolute, symlink-free path `--out` names. Nothing is created: the
+/// checks run before anything is touched.
 pub fn resolve_out(out: &Path) -> Result<PathBuf, SiteError> {
     if out.exists() {
         let c = std::fs::canonicalize(out).map_err(io(out))?;
@@ -60,16 +71,10 @@ pub fn resolve_out(out: &Path) -> Result<PathBuf, SiteError> {
         }
         return Ok(c);
     }
-    let name = match out.components().next_back() {
-        Some(Component::Normal(n)) => n.to_owned(),
-        _ => return Err(SiteError::BadOut(out.to_path_buf())),
-    };
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    Ok(std::fs::canonicalize(parent).map_err(io(parent))?.join(name))
+    if !matches!(out.components().next_back(), Some(Component::Normal(_))) {
+        return Err(SiteError::BadOut(out.to_path_buf()));
+    }
+    crate::fsutil::resolve_lexically(out).map_err(io(out))
 }
 
 /// Removes a folder tree we wrote, unlinking files in parallel (10k incident
@@ -99,20 +104,53 @@ fn remove_tree(dir: &Path) {
     }
 }
 
-/// Writes `files` as the new content of `out`. Returns the folder written.
-pub fn write(out: &Path, files: &[SiteFile]) -> Result<PathBuf, SiteError> {
-    use rayon::prelude::*;
+/// Checks that `out` may be replaced as a whole, touching nothing: no
+/// symlink on the way (as named: `site -> .` committed in the repo must not
+/// turn into the repo); empty or marked by gitsm (the marker a regular file,
+/// not a link); and, with every symlink resolved, not the repo root nor a
+/// folder above it, not inside `.git` or a record folder, holding no record
+/// folder. Returns the resolved folder.
+pub fn check_out(out: &Path, repo_root: Option<&Path>) -> Result<PathBuf, SiteError> {
+    let hostile = |why: String| SiteError::Hostile(out.to_path_buf(), why);
+    let (base, rel) = crate::fsutil::split_given(out, repo_root);
+    let mut p = base;
+    for c in rel.components() {
+        p.push(c);
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(hostile(format!(
+                "{} is a symbolic link; gitsm does not write through symlinks",
+                p.display()
+            )));
+        }
+    }
     let target = resolve_out(out)?;
     if target.is_dir() {
         let mut entries = std::fs::read_dir(&target).map_err(io(&target))?;
         let empty = entries.next().is_none();
-        if !empty && !target.join(MARKER).is_file() {
+        let marked = std::fs::symlink_metadata(target.join(MARKER)).is_ok_and(|m| m.is_file());
+        if !empty && !marked {
             return Err(SiteError::NotOurs(target));
         }
     }
+    if let Some(root) = repo_root {
+        if let Some(why) = crate::fsutil::forbidden_output(&target, root, true) {
+            return Err(hostile(why));
+        }
+    } else if target.components().any(|c| c.as_os_str() == ".git") {
+        return Err(hostile("it is inside a `.git` folder".into()));
+    }
+    Ok(target)
+}
+
+/// Writes `files` as the new content of `out` (see [`check_out`] for what
+/// is refused). Returns the folder written.
+pub fn write(out: &Path, repo_root: Option<&Path>, files: &[SiteFile]) -> Result<PathBuf, SiteError> {
+    use rayon::prelude::*;
+    let target = check_out(out, repo_root)?;
     let parent = target
         .parent()
         .ok_or_else(|| SiteError::BadOut(out.to_path_buf()))?;
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
     let staging = tempfile::Builder::new()
         .prefix(".gitsm-status-new-")
         .tempdir_in(parent)
@@ -198,7 +236,10 @@ mod tests {
             path: "index.html".into(),
             bytes: b"hi".to_vec(),
         }];
-        assert!(matches!(write(tmp.path(), &files), Err(SiteError::NotOurs(_))));
+        assert!(matches!(
+            write(tmp.path(), None, &files),
+            Err(SiteError::NotOurs(_))
+        ));
         assert!(tmp.path().join("precious.txt").is_file());
     }
 
@@ -216,12 +257,12 @@ mod tests {
                 bytes: b"old".to_vec(),
             },
         ];
-        write(&out, &a).unwrap();
+        write(&out, None, &a).unwrap();
         let b = vec![SiteFile {
             path: "index.html".into(),
             bytes: b"2".to_vec(),
         }];
-        write(&out, &b).unwrap();
+        write(&out, None, &b).unwrap();
         assert_eq!(std::fs::read(out.join("index.html")).unwrap(), b"2");
         assert!(!out.join("incidents/INC-1.html").exists());
         let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
@@ -233,7 +274,7 @@ mod tests {
             path: "../../x.html".into(),
             bytes: b"x".to_vec(),
         }];
-        assert!(matches!(write(&out, &bad), Err(SiteError::UnsafePath(_))));
+        assert!(matches!(write(&out, None, &bad), Err(SiteError::UnsafePath(_))));
         assert!(!tmp.path().join("x.html").exists());
     }
 }
