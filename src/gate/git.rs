@@ -95,7 +95,7 @@ fn blob_at(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Option<Vec<
     if e.kind() != Some(ObjectType::Blob) || e.filemode() == 0o120000 {
         return Ok(None);
     }
-    Ok(Some(repo.find_blob(e.id())?.content().to_vec()))
+    Ok(Some(read_capped(repo, e.id())?))
 }
 
 /// Every blob under `folder` (recursively): (path, oid).
@@ -129,7 +129,7 @@ fn context(repo: &Repository, tree: &Tree<'_>) -> Result<Files, GateError> {
     }
     for f in CONTEXT_FOLDERS {
         for (p, oid) in blobs_under(repo, tree, f)? {
-            files.insert(p, repo.find_blob(oid)?.content().to_vec());
+            files.insert(p, read_capped(repo, oid)?);
         }
     }
     Ok(files)
@@ -331,7 +331,7 @@ fn base_ids(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<(String, String)>,
     }
     let mut blobs = Vec::with_capacity(files.len());
     for (p, oid) in files {
-        blobs.push((p, repo.find_blob(oid)?.content().to_vec()));
+        blobs.push((p, read_capped(repo, oid)?));
     }
     use rayon::prelude::*;
     Ok(blobs
@@ -369,9 +369,7 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         ..Default::default()
     };
     for (p, oid) in blobs_under(&repo, &base_tree, "changes")? {
-        input
-            .base_changes
-            .insert(p, repo.find_blob(oid)?.content().to_vec());
+        input.base_changes.insert(p, read_capped(&repo, oid)?);
     }
     // Output folders are skipped like the loader skips them, but only those
     // that are output folders at base *and* at head, and never a record
@@ -422,7 +420,7 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         let mut all = Files::new();
         for f in crate::model::RECORD_FOLDERS {
             for (p, oid) in blobs_under(&repo, &head_tree, f)? {
-                all.insert(p, repo.find_blob(oid)?.content().to_vec());
+                all.insert(p, read_capped(&repo, oid)?);
             }
         }
         input.head_all = Some(all);
@@ -507,9 +505,23 @@ fn record_change(
     }))
 }
 
+/// The largest blob the gate inflates. Larger ones (no record is near this:
+/// the loader refuses records over 1 MiB) are read as a placeholder just
+/// over the loader's limit, so they are judged "too large", never parsed —
+/// and memory stays bounded whatever a PR commits.
+const MAX_BLOB: usize = 64 * 1024 * 1024;
+
+fn read_capped(repo: &Repository, oid: Oid) -> Result<Vec<u8>, GateError> {
+    let (size, _) = repo.odb()?.read_header(oid)?;
+    if size > MAX_BLOB {
+        return Ok(vec![0; crate::yaml::MAX_FILE_BYTES as usize + 1]);
+    }
+    Ok(repo.find_blob(oid)?.content().to_vec())
+}
+
 fn read_blob(repo: &Repository, s: Option<Side>) -> Result<Option<Vec<u8>>, GateError> {
     match s {
-        Some(s) if s.is_file() => Ok(Some(repo.find_blob(s.id)?.content().to_vec())),
+        Some(s) if s.is_file() => Ok(Some(read_capped(repo, s.id)?)),
         _ => Ok(None),
     }
 }
