@@ -113,6 +113,7 @@ codes! {
     UnexpectedFolder = "W0001", Warning, "a record sits outside the conventional folder for its kind";
     LooksLikeRecord = "W0002", Warning, "a YAML file has a gitsm `kind` but no `apiVersion: gitsm/v1`";
     FileNameMismatch = "W0003", Warning, "a ticket's file name differs from its id";
+    ReviewOverdue = "W0501", Warning, "an emergency change's post-implementation review is overdue (`review_within`)";
     // W07xx: status page
     StatusPageSkipped = "W0701", Warning, "a record is left out of the status page";
     StatusPageSetting = "W0702", Warning, "a status page setting is ignored";

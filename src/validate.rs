@@ -159,6 +159,8 @@ enum Detail {
         approved: bool,
         distinct_approvals: u32,
         no_approvals: bool,
+        /// An emergency change with no `review`: when it completed.
+        unreviewed_since: Option<jiff::Timestamp>,
     },
 }
 
@@ -189,6 +191,7 @@ pub fn validate_with_known(
         &facts,
         &context,
         known,
+        None,
     );
     Ok(Validation { snapshot, findings })
 }
@@ -198,6 +201,12 @@ pub fn validate_with_known(
 /// each file is loaded, on all cores, and memory stays a small fraction of
 /// the repo's records.
 pub fn validate_summary(source: &dyn Source) -> anyhow::Result<Summary> {
+    validate_summary_at(source, None)
+}
+
+/// [`validate_summary`] as of `now`: adds the findings that depend on the
+/// time (an emergency change's overdue post-implementation review).
+pub fn validate_summary_at(source: &dyn Source, now: Option<jiff::Timestamp>) -> anyhow::Result<Summary> {
     let (items, loader_findings, files) = repo::load_map(source, |l| {
         let (facts, pending) = local(&l);
         let keep = is_context(l.record.kind()).then(|| Box::new(l));
@@ -220,6 +229,7 @@ pub fn validate_summary(source: &dyn Source) -> anyhow::Result<Summary> {
         &facts,
         &context,
         &HashSet::new(),
+        now,
     );
     Ok(Summary {
         findings,
@@ -243,8 +253,9 @@ fn finish(
     facts: &[Facts],
     context: &[&Loaded],
     known: &HashSet<(Kind, String)>,
+    now: Option<jiff::Timestamp>,
 ) -> Vec<Finding> {
-    pending.extend(global(facts, context, &findings, known));
+    pending.extend(global(facts, context, &findings, known, now));
     findings.extend(resolve_positions(source, pending));
     sort_findings(&mut findings);
     findings
@@ -402,6 +413,15 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
                 approved: effective.is_approved_or_later(),
                 distinct_approvals: distinct.len() as u32,
                 no_approvals: c.approvals.is_empty(),
+                unreviewed_since: (c.change_type == ChangeType::Emergency
+                    && c.review.as_deref().is_none_or(|r| r.trim().is_empty()))
+                .then(|| {
+                    c.timeline
+                        .iter()
+                        .find(|e| e.status == Some(ChangeStatus::Completed))
+                        .map(|e| e.at.as_jiff())
+                })
+                .flatten(),
             };
             check_timeline(
                 &mut r,
@@ -431,6 +451,7 @@ fn global(
     context: &[&Loaded],
     loaded: &[Finding],
     known: &HashSet<(Kind, String)>,
+    now: Option<jiff::Timestamp>,
 ) -> Vec<Pending> {
     let mut r = Rules::default();
     let config = context.iter().find_map(|l| match &l.record {
@@ -628,6 +649,7 @@ fn global(
                 approved,
                 distinct_approvals,
                 no_approvals,
+                unreviewed_since,
             } = f.detail
             else {
                 continue;
@@ -654,6 +676,22 @@ fn global(
                     ),
                 )
                 .hint = Some("approvals are recorded from GitHub reviews by `gitsm gate --record`".into());
+            }
+            // SPEC §3 rule 7: the post-implementation review is overdue.
+            if let (Some(now), Some(done), Some(within)) = (now, unreviewed_since, rule.review_within) {
+                let due = done.checked_add(within.to_span()).unwrap_or(done);
+                if due < now {
+                    r.at(
+                        Code::ReviewOverdue,
+                        &f.path,
+                        "/status",
+                        format!(
+                            "the post-implementation review of this emergency change was due {} ({within} after it completed)",
+                            crate::model::Timestamp(due)
+                        ),
+                    )
+                    .hint = Some("write its `review`; until then the gate denies new normal changes of its requester".into());
+                }
             }
         }
     }

@@ -595,3 +595,40 @@ fn sla_lists_overdue_emergency_reviews() {
         serde_json::json!([{"id": "CHG-0001", "requested_by": "carol", "due": "2026-11-11T11:00:00Z", "review_within": "1d"}])
     );
 }
+
+/// SPEC §3 rule 7: `validate` warns (W0501) once an emergency change's
+/// review is overdue, as of `--now`.
+#[test]
+fn validate_warns_of_an_overdue_emergency_review() {
+    use crate::common::{gitsm, init_repo, run, write};
+    let dir = init_repo();
+    let policy = std::fs::read_to_string(dir.path().join("policies/default.yaml")).unwrap();
+    write(
+        dir.path(),
+        "policies/default.yaml",
+        policy.replacen("review_within: 5d", "review_within: 1d", 1),
+    );
+    write(
+        dir.path(),
+        "changes/CHG-0001.yaml",
+        "apiVersion: gitsm/v1\nkind: Change\nid: CHG-0001\ntitle: Hotfix\nstatus: completed\ntype: emergency\nrisk: high\nservices: [web]\nrequested_by: carol\nplan: Patch.\nrollback_plan: Revert.\nwindow: {start: 2026-11-10T10:00:00Z, end: 2026-11-10T11:00:00Z}\noutcome: successful\napprovals:\n  - {by: your-github-login, at: 2026-11-10T09:30:00Z}\ntimeline:\n  - {at: 2026-11-10T09:00:00Z, by: carol, status: draft}\n  - {at: 2026-11-10T09:01:00Z, by: carol, status: submitted}\n  - {at: 2026-11-10T09:30:00Z, by: carol, status: approved}\n  - {at: 2026-11-10T09:31:00Z, by: carol, status: scheduled}\n  - {at: 2026-11-10T10:00:00Z, by: carol, status: implementing}\n  - {at: 2026-11-10T11:00:00Z, by: carol, status: completed}\n",
+    );
+    let validate = |now: &str| {
+        let mut c = gitsm(dir.path());
+        c.args(["--now", now, "validate", "--format", "json"]);
+        let (code, out, err) = run(c);
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+        let codes: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {}", f["code"].as_str().unwrap(), f["file"].as_str().unwrap()))
+            .collect();
+        (code, codes)
+    };
+    assert_eq!(validate("2026-11-11T10:59:00Z"), (0, vec![]));
+    assert_eq!(
+        validate("2026-11-12T00:00:00Z"),
+        (0, vec!["W0501 changes/CHG-0001.yaml".to_string()])
+    );
+}

@@ -25,7 +25,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
     let source = gitsm::repo::WorkTree::new(&root);
     // The summary keeps no records: memory stays small on repos of 100k tickets.
-    let v = gitsm::validate::validate_summary(&source)?;
+    let now = g.now.unwrap_or_else(jiff::Timestamp::now);
+    let v = gitsm::validate::validate_summary_at(&source, Some(now))?;
     let out = match a.format {
         Format::Human => {
             // Read only the files that have findings, for their source lines.
