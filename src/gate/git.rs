@@ -324,24 +324,35 @@ pub fn is_root_governed(path: &str) -> bool {
 
 /// The id index of the ticket folders at the base tip: every id read from
 /// content (see [`super::judge::record_ids`]) plus each file's stem.
-fn base_ids(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<(String, String)>, GateError> {
-    let mut files = Vec::new();
-    for f in TICKET_FOLDERS {
-        files.extend(blobs_under(repo, tree, f)?);
-    }
-    let mut blobs = Vec::with_capacity(files.len());
-    for (p, oid) in files {
-        blobs.push((p, read_capped(repo, oid)?));
-    }
+fn base_ids(blobs: &[(String, Vec<u8>)]) -> Vec<(String, String)> {
     use rayon::prelude::*;
-    Ok(blobs
+    blobs
         .par_iter()
         .flat_map_iter(|(p, b)| {
             let mut ids = super::judge::record_ids(b);
             ids.push(repo::file_stem(p).to_string());
             ids.into_iter().map(|id| (id, p.clone())).collect::<Vec<_>>()
         })
-        .collect())
+        .collect()
+}
+
+/// Reads many blobs on all cores (a repository handle per thread: git2's
+/// is not shared across threads). Inflating every ticket of a large repo
+/// is most of the gate's time.
+fn read_many(repo: &Repository, list: Vec<(String, Oid)>) -> Result<Vec<(String, Vec<u8>)>, GateError> {
+    use rayon::prelude::*;
+    let path = repo.path().to_path_buf();
+    let chunk = list.len().div_ceil(rayon::current_num_threads().max(1) * 4).max(256);
+    let parts: Result<Vec<Vec<(String, Vec<u8>)>>, GateError> = list
+        .par_chunks(chunk)
+        .map(|part| {
+            let r = Repository::open(&path)?;
+            part.iter()
+                .map(|(p, oid)| Ok((p.clone(), read_capped(&r, *oid)?)))
+                .collect()
+        })
+        .collect();
+    Ok(parts?.into_iter().flatten().collect())
 }
 
 /// Reads everything the decision needs from git.
@@ -360,7 +371,6 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
 
     let mut input = Input {
         base_context: context(&repo, &base_tree)?,
-        base_ids: base_ids(&repo, &base_tree)?,
         head_context: context(&repo, &head_tree)?,
         head_ticket_paths: ticket_paths(&repo, &head_tree)?,
         pr_body: pr_body.to_string(),
@@ -368,8 +378,18 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
         itsm_prefix: prefix.clone(),
         ..Default::default()
     };
-    for (p, oid) in blobs_under(&repo, &base_tree, "changes")? {
-        input.base_changes.insert(p, read_capped(&repo, oid)?);
+    // Every ticket at the base tip, read once: ids from content (rule 3),
+    // and every change for conflicts and emergency reviews (rules 5, 7).
+    let mut tickets = Vec::new();
+    for f in TICKET_FOLDERS {
+        tickets.extend(blobs_under(&repo, &base_tree, f)?);
+    }
+    let tickets = read_many(&repo, tickets)?;
+    input.base_ids = base_ids(&tickets);
+    for (p, b) in tickets {
+        if p.starts_with("changes/") {
+            input.base_changes.insert(p, b);
+        }
     }
     // Output folders are skipped like the loader skips them, but only those
     // that are output folders at base *and* at head, and never a record
