@@ -1,7 +1,7 @@
 //! Where the ITSM root sits inside its git repository. The ITSM repo may be a
 //! sub-folder of a larger git repo (`ops/itsm/gitsm.yaml`); commands that read
 //! git history or report paths for CI need that sub-folder, and this module
-//! is its one home (the gate keeps its own copy for now).
+//! is its one home (the gate calls it too).
 
 use std::path::Path;
 

@@ -214,6 +214,35 @@ pub fn with_outcome(v: &Value, outcome: &str) -> Vec<(String, String, String)> {
 
 /// Asserts a denial by `rule` on `subject` whose message contains `needle`.
 #[track_caller]
+/// (rule, subject) of every failing or undecided check.
+pub fn failing(v: &Value) -> std::collections::BTreeSet<(String, String)> {
+    v["checks"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c["outcome"] == "fail" || c["outcome"] == "undecided")
+        .map(|c| {
+            (
+                c["rule"].as_str().unwrap().to_string(),
+                c["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The exit code and the exact set of failing (rule, subject) pairs, so a
+/// spurious extra failure cannot hide behind the expected one.
+#[track_caller]
+pub fn assert_exactly(res: &(i32, Value, String), code: i32, expected: &[(&str, &str)]) {
+    let want: std::collections::BTreeSet<(String, String)> = expected
+        .iter()
+        .map(|(r, s)| (r.to_string(), s.to_string()))
+        .collect();
+    assert_eq!(res.0, code, "exit code; verdict: {:#}\n{}", res.1, res.2);
+    assert_eq!(failing(&res.1), want, "failing checks; verdict: {:#}", res.1);
+}
+
 pub fn assert_denied(res: &(i32, Value, String), rule: &str, subject: &str, needle: &str) {
     assert_denied_with(res, &[(rule, subject)], rule, subject, needle);
 }

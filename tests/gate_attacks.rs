@@ -5,37 +5,6 @@
 
 use crate::common::git;
 use crate::gate::*;
-use serde_json::Value;
-use std::collections::BTreeSet;
-
-type Res = (i32, Value, String);
-
-/// (rule, subject) of every failing or undecided check.
-fn failing(v: &Value) -> BTreeSet<(String, String)> {
-    v["checks"]
-        .as_array()
-        .map(|a| a.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter(|c| c["outcome"] == "fail" || c["outcome"] == "undecided")
-        .map(|c| {
-            (
-                c["rule"].as_str().unwrap().to_string(),
-                c["subject"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-#[track_caller]
-fn assert_exactly(res: &Res, code: i32, expected: &[(&str, &str)]) {
-    let want: BTreeSet<(String, String)> = expected
-        .iter()
-        .map(|(r, s)| (r.to_string(), s.to_string()))
-        .collect();
-    assert_eq!(res.0, code, "exit code; verdict: {:#}\n{}", res.1, res.2);
-    assert_eq!(failing(&res.1), want, "failing checks; verdict: {:#}", res.1);
-}
 
 /// `id` submitted (on 2026-11-10) on main with `extra`, merged into the PR branch.
 fn submitted_at_base(s: &Scratch, id: &str, services: &str, extra: &str) {

@@ -169,18 +169,19 @@ fn declares_gitsm(b: &[u8]) -> bool {
         if n.get("apiVersion").and_then(crate::yaml::Node::as_str) == Some(API_VERSION))
 }
 
-/// The ITSM root inside the git repository (`""` when they coincide).
-fn itsm_prefix(repo: &Repository, root: &Path) -> String {
-    match repo.workdir() {
-        Some(wd) => {
-            let wd = wd.canonicalize().unwrap_or_else(|_| wd.to_path_buf());
-            let r = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-            r.strip_prefix(&wd)
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        }
-        None => String::new(),
+/// The ITSM root inside the git repository (`""` when they coincide, or in
+/// a bare mirror), from its one home in [`crate::gitroot`]. A root outside
+/// the work tree is an error: judging the git root instead would be a guess.
+fn itsm_prefix(repo: &Repository, root: &Path) -> Result<String, GateError> {
+    if repo.is_bare() {
+        return Ok(String::new());
     }
+    crate::gitroot::itsm_prefix(repo, root).ok_or_else(|| {
+        GateError::Revision(format!(
+            "the ITSM root {} is not inside the git work tree (or its path is not UTF-8)",
+            root.display()
+        ))
+    })
 }
 
 /// One side of a diff entry: blob (or link/commit) id and mode.
@@ -369,7 +370,7 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     // replace the binary too.
     git2::opts::strict_hash_verification(false);
     let repo = Repository::discover(root)?;
-    let prefix = itsm_prefix(&repo, root);
+    let prefix = itsm_prefix(&repo, root)?;
     let base = resolve(&repo, &revs.base)?;
     let head = resolve(&repo, &revs.head)?;
     let mb = merge_base(&repo, &base, &head, revs)?;
