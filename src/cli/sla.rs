@@ -6,7 +6,9 @@ use gitsm::sla::{fmt_secs, Clock, Phase, SlaContext, TicketClocks};
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Clocks run in business time (the SLA's calendar, holidays and time zone) and stop in the \
-SLA's pause_on statuses. State: ok, warning (past warn_at of the target) or breached.\n\n\
+SLA's pause_on statuses. State: ok, warning (past warn_at of the target) or breached. \
+Emergency changes whose post-implementation review is overdue (the policy's review_within) are listed after the clocks \
+(`overdue_reviews` in JSON).\n\n\
 Examples:\n  gitsm sla\n  gitsm sla --service checkout\n  gitsm --now 2026-11-24T12:00:00Z sla --format json"
 )]
 pub struct Args {
