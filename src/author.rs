@@ -4,7 +4,6 @@
 
 use crate::edit::{self, Edits};
 use crate::model::{Change, ChangeStatus, ChangeType, IdPrefixes, Kind, Outcome, Record, Timestamp};
-use crate::repo::{Entry, Source};
 use crate::workflow;
 use serde_json::Value as J;
 
@@ -110,109 +109,24 @@ pub fn render_new(
     schema_path: &str,
     fields: &serde_json::Map<String, J>,
 ) -> Result<String, String> {
-    let mut out = format!("# yaml-language-server: $schema={schema_path}\n");
     let order = field_order(kind);
     let mut keys: Vec<&String> = fields
         .keys()
         .filter(|k| *k != "timeline" && *k != "extra")
         .collect();
     keys.sort_by_key(|k| order.iter().position(|o| o == k).unwrap_or(order.len()));
-    for k in keys {
-        emit(&mut out, k, &fields[k.as_str()], 0);
-    }
+    let mut ordered: Vec<(&str, &J)> = keys
+        .into_iter()
+        .map(|k| (k.as_str(), &fields[k.as_str()]))
+        .collect();
     for k in ["timeline", "extra"] {
         if let Some(v) = fields.get(k) {
-            emit(&mut out, k, v, 0);
+            ordered.push((k, v));
         }
     }
-    let back = crate::yaml::parse(&out).ok().flatten().map(|n| n.to_json());
-    if back.as_ref() != Some(&J::Object(fields.clone())) {
-        return Err("value too complex for `gitsm new`; edit the file by hand".into());
-    }
-    Ok(out)
-}
-
-/// Lines of a block scalar (`|` / `|-`) for a multi-line string, each at `pad`.
-fn block_scalar(out: &mut String, s: &str, pad: &str) {
-    out.push('|');
-    if !s.ends_with('\n') {
-        out.push('-');
-    }
-    out.push('\n');
-    for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
-        if !line.is_empty() {
-            out.push_str(&format!("{pad}{line}"));
-        }
-        out.push('\n');
-    }
-}
-
-/// `key: value` at `indent`, nested values below it.
-fn emit(out: &mut String, key: &str, v: &J, indent: usize) {
-    let pad = " ".repeat(indent);
-    match v {
-        J::Array(items) if !items.is_empty() => {
-            out.push_str(&format!("{pad}{key}:\n"));
-            for item in items {
-                emit_item(out, item, indent + 2);
-            }
-        }
-        J::Object(m) if !m.is_empty() => {
-            out.push_str(&format!("{pad}{key}:\n"));
-            for (k, v) in m {
-                emit(out, k, v, indent + 2);
-            }
-        }
-        J::String(s) if s.contains('\n') => {
-            out.push_str(&format!("{pad}{key}: "));
-            block_scalar(out, s, &format!("{pad}  "));
-        }
-        other => out.push_str(&format!("{pad}{key}: {}\n", inline(other))),
-    }
-}
-
-/// One sequence entry `- value` with its dash at `indent`.
-fn emit_item(out: &mut String, v: &J, indent: usize) {
-    let pad = " ".repeat(indent);
-    // A nested block (map or sequence) is written two columns in, and its
-    // first line's indentation becomes the dash: `- key: …` / `- - …`.
-    let nested = |out: &mut String, s: String| {
-        let (head, rest) = s.split_at(indent + 2);
-        debug_assert!(head.bytes().all(|b| b == b' '));
-        out.push_str(&format!("{pad}- {rest}"));
-    };
-    match v {
-        J::Object(m) if !m.is_empty() => {
-            let mut s = String::new();
-            for (k, v) in m {
-                emit(&mut s, k, v, indent + 2);
-            }
-            nested(out, s);
-        }
-        J::Array(items) if !items.is_empty() => {
-            let mut s = String::new();
-            for item in items {
-                emit_item(&mut s, item, indent + 2);
-            }
-            nested(out, s);
-        }
-        J::String(s) if s.contains('\n') => {
-            out.push_str(&format!("{pad}- "));
-            block_scalar(out, s, &format!("{pad}  "));
-        }
-        other => out.push_str(&format!("{pad}- {}\n", inline(other))),
-    }
-}
-
-/// A value that fits on one line: a scalar or an empty collection.
-fn inline(v: &J) -> String {
-    match v {
-        J::Array(_) => "[]".into(),
-        J::Object(_) => "{}".into(),
-        J::String(s) => edit::render_scalar(s),
-        J::Null => "null".into(),
-        other => other.to_string(),
-    }
+    let header = format!("# yaml-language-server: $schema={schema_path}\n");
+    edit::write_document(&header, &ordered)
+        .map_err(|_| "value too complex for `gitsm new`; edit the file by hand".to_string())
 }
 
 /// Reads `--field key=value`: the value as a YAML flow collection (`[a, b]`,
@@ -439,40 +353,6 @@ fn check_change_target(c: &Change, m: &Move) -> Result<(), Refusal> {
         )));
     }
     Ok(())
-}
-
-/// A source that shows one file with new contents (or one extra file) on top
-/// of another source, so a record can be validated before it is written.
-pub struct Overlay<'a> {
-    pub base: &'a dyn Source,
-    pub path: String,
-    pub bytes: Vec<u8>,
-}
-
-impl Source for Overlay<'_> {
-    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
-        let mut v: Vec<Entry> = self
-            .base
-            .entries()?
-            .into_iter()
-            .filter(|e| e.path != self.path)
-            .collect();
-        v.push(Entry {
-            path: self.path.clone(),
-            size: self.bytes.len() as u64,
-            symlink: false,
-        });
-        v.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(v)
-    }
-
-    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
-        if path == self.path {
-            Ok(self.bytes.clone())
-        } else {
-            self.base.read(path)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -41,7 +41,6 @@ pub struct FieldChange {
 fn parse(text: Option<&[u8]>) -> Result<Option<J>, ()> {
     let Some(bytes) = text else { return Ok(None) };
     let s = std::str::from_utf8(bytes).map_err(|_| ())?;
-    let s = s.strip_prefix('\u{feff}').unwrap_or(s);
     match crate::yaml::parse(s) {
         Ok(Some(n)) => Ok(Some(n.to_json())),
         Ok(None) => Ok(Some(J::Object(Default::default()))),
@@ -345,6 +344,14 @@ pub fn file_history(repo: &git2::Repository, path: &str) -> anyhow::Result<Vec<R
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_revision_with_a_byte_order_mark_reads_like_one_without() {
+        assert_eq!(
+            parse(Some("\u{feff}status: new\n".as_bytes())),
+            Ok(Some(json!({"status": "new"})))
+        );
+    }
 
     #[test]
     fn raw_tree_entries_are_found_by_exact_name() {

@@ -177,7 +177,7 @@ pub fn scaffold_with(name: &str, action: &ActionRef) -> Vec<(String, String)> {
             status_page_workflow(action),
         ),
     ];
-    for folder in ["incidents", "problems", "requests", "changes"] {
+    for folder in crate::model::TICKET_FOLDERS {
         files.push((format!("{folder}/.gitkeep"), String::new()));
     }
     for kind in Kind::ALL {

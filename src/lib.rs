@@ -12,7 +12,6 @@ pub mod edit;
 pub mod fsutil;
 pub mod gate;
 pub mod github;
-pub mod gitroot;
 pub mod globs;
 pub mod history;
 pub mod init;

@@ -329,9 +329,13 @@ pub fn forbidden_characters(value: &Value, node: &Node, source: &str, file: &str
 /// the node's line at or after the node; else the node's position (an
 /// escape such as `"\x01"`, or a later line of a block scalar).
 fn exact_position(source: &str, at: crate::diag::Pos, c: char) -> crate::diag::Pos {
-    let Some(line) = source.lines().nth(at.line.saturating_sub(1)) else {
+    let Some(mut line) = source.lines().nth(at.line.saturating_sub(1)) else {
         return at;
     };
+    if at.line == 1 {
+        // Positions count from after a byte-order mark (see `yaml::parse`).
+        line = crate::yaml::strip_bom(line);
+    }
     let from = at.column.saturating_sub(1);
     match line.chars().skip(from).position(|x| x == c) {
         Some(i) => crate::diag::Pos {

@@ -274,11 +274,7 @@ fn resolve_positions(source: &dyn Source, pending: Vec<Pending>) -> Vec<Finding>
             .read(&file)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|t| {
-                crate::yaml::parse(t.strip_prefix('\u{feff}').unwrap_or(&t))
-                    .ok()
-                    .flatten()
-            });
+            .and_then(|t| crate::yaml::parse(&t).ok().flatten());
         for mut p in list {
             if let Some(n) = &node {
                 p.finding.pos = n.locate(&p.pointer, p.key);
@@ -613,7 +609,10 @@ fn global(
         .collect();
     match policies.len() {
         0 => {
-            if !loaded.iter().any(|f| f.file.starts_with("policies/")) {
+            if !loaded
+                .iter()
+                .any(|f| crate::model::in_folder(&f.file, Kind::ChangePolicy.folder()))
+            {
                 // On the file that marks the repo root: a finding needs a
                 // file (SARIF, annotations), and `policies/` is a folder.
                 r.push(

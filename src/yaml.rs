@@ -113,9 +113,19 @@ fn within_text(src: &str, pos: Pos) -> Pos {
     }
 }
 
+/// `text` without the byte-order mark some editors write first. [`parse`]
+/// drops it itself, so no reader has to remember; a reader that scans the
+/// text by hand (the gate's quick id scan, the format-preserving editor)
+/// calls this.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// Parses exactly one YAML document. `Ok(None)` means the stream holds no
-/// document at all (an empty file or only comments).
+/// document at all (an empty file or only comments). A leading byte-order
+/// mark is not part of the document; positions count from after it.
 pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
+    let src = strip_bom(src);
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
@@ -488,6 +498,18 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_document() {
+        let with = parse("\u{feff}id: INC-1\nbad: [\n").unwrap_err();
+        let without = parse("id: INC-1\nbad: [\n").unwrap_err();
+        assert_eq!(with.pos, without.pos);
+        let n = parse("\u{feff}id: INC-1\n").unwrap().unwrap();
+        assert_eq!(n.to_json(), serde_json::json!({"id": "INC-1"}));
+        assert_eq!(n.get("id").unwrap().pos, Pos { line: 1, column: 5 });
+        assert_eq!(parse("\u{feff}").unwrap(), None);
+        assert_eq!(strip_bom("\u{feff}\u{feff}x"), "\u{feff}x");
+    }
 
     #[test]
     fn no_stays_a_string() {

@@ -129,7 +129,7 @@ pub(super) fn event_time(g: &Globals, at: Option<String>, root: &Path) -> anyhow
 /// `timezone:` from gitsm.yaml, read without the full loader.
 fn config_timezone(root: &Path) -> Option<String> {
     let text = gitsm::fsutil::read_text_in_repo(root, repo::CONFIG_FILE, gitsm::fsutil::RECORD).ok()?;
-    let node = gitsm::yaml::parse(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()??;
+    let node = gitsm::yaml::parse(&text).ok()??;
     node.get("timezone")?.as_str().map(str::to_string)
 }
 

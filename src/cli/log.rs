@@ -3,7 +3,6 @@ use super::{Globals, ERROR, OK};
 use gitsm::history::{self, FieldChange, Revision};
 use gitsm::repo::{self, GitTree, Source, WorkTree};
 use serde_json::{json, Value as J};
-use std::path::Path;
 
 /// Show a record's history from git: who changed it, when, and what
 #[derive(clap::Args, Debug)]
@@ -41,21 +40,12 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             root.display()
         )
     })?;
-    let prefix = gitsm::gitroot::itsm_prefix(&git, &root)
+    let prefix = gitsm::repo::git::itsm_prefix(&git, &root)
         .ok_or_else(|| anyhow::anyhow!("the git repository has no work tree holding {}", root.display()))?;
     // The record's path at HEAD, else in the work tree (an uncommitted record).
     let mut rel = None;
-    if let Ok(head) = git.head().and_then(|h| h.peel_to_tree()) {
-        let sub = if prefix.is_empty() {
-            Some(head)
-        } else {
-            head.get_path(Path::new(&prefix))
-                .ok()
-                .and_then(|e| git.find_tree(e.id()).ok())
-        };
-        if let Some(t) = sub {
-            rel = find_path(&GitTree::new(&git, &t)?, &a.id)?;
-        }
+    if let Some(t) = gitsm::repo::git::head_tree(&git, &prefix) {
+        rel = find_path(&GitTree::new(&git, &t)?, &a.id)?;
     }
     if rel.is_none() {
         rel = find_path(&WorkTree::new(&root), &a.id)?;

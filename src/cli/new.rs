@@ -108,14 +108,13 @@ fn schema_ref(root: &Path, kind: Kind) -> String {
 
 /// Ticket ids of a kind recorded in HEAD, by file name in the kind's folder.
 fn head_ids(root: &Path, folder: &str) -> Vec<String> {
-    let Some((repo, prefix)) = gitsm::gitroot::discover(root) else {
+    let Some((repo, prefix)) = gitsm::repo::git::discover(root) else {
         return Vec::new();
     };
-    let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree()) else {
+    let Some(tree) = gitsm::repo::git::head_tree(&repo, &prefix) else {
         return Vec::new();
     };
-    let rel = Path::new(&prefix);
-    let Ok(entry) = tree.get_path(&rel.join(folder)) else {
+    let Ok(Some(entry)) = gitsm::repo::git::entry_at(&tree, folder) else {
         return Vec::new();
     };
     let Ok(sub) = repo.find_tree(entry.id()) else {
@@ -282,7 +281,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         }
     };
 
-    let overlay = author::Overlay {
+    let overlay = gitsm::repo::Overlay {
         base: &source,
         path: rel.clone(),
         bytes: text.clone().into_bytes(),

@@ -152,7 +152,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         }
     };
     let new_text = gitsm::edit::apply(&text, &edits).map_err(|e| anyhow::anyhow!("{rel}: {e}"))?;
-    let overlay = author::Overlay {
+    let overlay = gitsm::repo::Overlay {
         base: &source,
         path: rel.clone(),
         bytes: new_text.clone().into_bytes(),

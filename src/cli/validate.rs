@@ -40,8 +40,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         Format::Json => diag::render_json(&v.findings, v.records),
         // Paths relative to the git root (SPEC §6), so annotations land on
         // the PR diff when the ITSM repo is a sub-folder.
-        Format::Github => diag::render_github(&v.findings, &gitsm::gitroot::path_base(&root)),
-        Format::Sarif => diag::render_sarif(&v.findings, &gitsm::gitroot::path_base(&root)),
+        Format::Github => diag::render_github(&v.findings, &gitsm::repo::git::path_base(&root)),
+        Format::Sarif => diag::render_sarif(&v.findings, &gitsm::repo::git::path_base(&root)),
     };
     print!("{out}");
     // In GitHub Actions every finding also goes to the job summary: the

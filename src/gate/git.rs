@@ -2,15 +2,18 @@
 //! as git objects (never the work tree) and fills the gate's [`Input`].
 
 use super::{FileChange, Files, GateError, Input, Review};
-use crate::model::API_VERSION;
+use crate::model::{in_folder, Kind, API_VERSION, TICKET_FOLDERS};
 use crate::repo::{self, is_yaml_name};
 use git2::{Commit, ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResult};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Folders read whole at base and head: small, and needed for every decision.
-const CONTEXT_FOLDERS: [&str; 3] = ["catalog", "slas", "policies"];
-pub const TICKET_FOLDERS: [&str; 4] = ["incidents", "problems", "requests", "changes"];
+const CONTEXT_FOLDERS: [&str; 3] = [
+    Kind::Service.folder(),
+    Kind::Sla.folder(),
+    Kind::ChangePolicy.folder(),
+];
 
 /// The revisions of one gate run.
 pub struct Revs {
@@ -67,25 +70,12 @@ fn itsm_tree<'r>(
     commit: &Commit<'r>,
     prefix: &str,
 ) -> Result<Option<Tree<'r>>, GateError> {
-    let tree = commit.tree()?;
-    if prefix.is_empty() {
-        return Ok(Some(tree));
-    }
-    match entry_at(&tree, prefix)? {
-        Some(e) => Ok(e.to_object(repo)?.into_tree().ok()),
-        None => Ok(None),
-    }
+    Ok(crate::repo::git::itsm_tree(repo, commit.tree()?, prefix)?)
 }
 
-/// The tree entry at `path`, `None` when the path does not exist. Any other
-/// error (a missing or corrupt tree object on the way) is an error: the
-/// gate must not mistake an unreadable object for an absent file.
+/// The tree entry at `path`, `None` when the path does not exist.
 fn entry_at(tree: &Tree<'_>, path: &str) -> Result<Option<git2::TreeEntry<'static>>, GateError> {
-    match tree.get_path(Path::new(path)) {
-        Ok(e) => Ok(Some(e)),
-        Err(e) if e.code() == git2::ErrorCode::NotFound && e.class() == git2::ErrorClass::Tree => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    Ok(crate::repo::git::entry_at(tree, path)?)
 }
 
 fn blob_at(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Option<Vec<u8>>, GateError> {
@@ -164,19 +154,18 @@ fn declares_gitsm(b: &[u8]) -> bool {
     let Ok(t) = std::str::from_utf8(b) else {
         return false;
     };
-    let t = t.strip_prefix('\u{feff}').unwrap_or(t);
     matches!(crate::yaml::parse(t), Ok(Some(n))
         if n.get("apiVersion").and_then(crate::yaml::Node::as_str) == Some(API_VERSION))
 }
 
 /// The ITSM root inside the git repository (`""` when they coincide, or in
-/// a bare mirror), from its one home in [`crate::gitroot`]. A root outside
+/// a bare mirror), from its one home in [`crate::repo::git`]. A root outside
 /// the work tree is an error: judging the git root instead would be a guess.
 fn itsm_prefix(repo: &Repository, root: &Path) -> Result<String, GateError> {
     if repo.is_bare() {
         return Ok(String::new());
     }
-    crate::gitroot::itsm_prefix(repo, root).ok_or_else(|| {
+    crate::repo::git::itsm_prefix(repo, root).ok_or_else(|| {
         GateError::Revision(format!(
             "the ITSM root {} is not inside the git work tree (or its path is not UTF-8)",
             root.display()
@@ -399,7 +388,7 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     let tickets = read_many(&repo, tickets)?;
     input.base_ids = base_ids(&tickets);
     for (p, b) in tickets {
-        if p.starts_with("changes/") {
+        if in_folder(&p, Kind::Change.folder()) {
             input.base_changes.insert(p, b);
         }
     }
@@ -610,7 +599,7 @@ fn divergences<'r>(
         let is_change = std::str::from_utf8(raw).is_ok()
             && input
                 .itsm_path(&git_path)
-                .is_some_and(|p| p.starts_with("changes/") && is_yaml_name(p));
+                .is_some_and(|p| in_folder(p, Kind::Change.folder()) && is_yaml_name(p));
         let change_sides = if is_change {
             let b = |s| read_blob(repo, s);
             Some([b(r.0)?, b(r.1)?, b(h.0)?, b(h.1)?])

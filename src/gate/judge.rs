@@ -6,51 +6,9 @@
 
 use super::*;
 use crate::model::{Change, ChangePolicy, ChangeStatus, ChangeType, Group, Kind, Record, Service};
-use crate::repo::{self, Entry, Loaded, Source};
+use crate::repo::{self, Entry, Loaded, MapSource};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
-
-/// A [`Source`] over bytes in memory.
-pub struct MapSource<'a> {
-    pub files: BTreeMap<&'a str, &'a [u8]>,
-}
-
-impl<'a> MapSource<'a> {
-    pub fn new() -> Self {
-        MapSource {
-            files: BTreeMap::new(),
-        }
-    }
-    pub fn add(&mut self, path: &'a str, bytes: &'a [u8]) {
-        self.files.insert(path, bytes);
-    }
-}
-
-impl Default for MapSource<'_> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Source for MapSource<'_> {
-    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
-        Ok(self
-            .files
-            .iter()
-            .map(|(p, b)| Entry {
-                path: p.to_string(),
-                size: b.len() as u64,
-                symlink: false,
-            })
-            .collect())
-    }
-    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
-        self.files
-            .get(path)
-            .map(|b| b.to_vec())
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, path.to_string()))
-    }
-}
 
 /// One file parsed: the typed record (when it passed the schema layer), its
 /// plain JSON (when it parsed as YAML), and the loader's findings.
@@ -97,10 +55,7 @@ pub fn parse_json(bytes: &[u8]) -> Option<Value> {
         return None;
     }
     let t = std::str::from_utf8(bytes).ok()?;
-    crate::yaml::parse(t.strip_prefix('\u{feff}').unwrap_or(t))
-        .ok()
-        .flatten()
-        .map(|n| n.to_json())
+    crate::yaml::parse(t).ok().flatten().map(|n| n.to_json())
 }
 
 pub fn parse_file(path: &str, bytes: &[u8]) -> Parsed {
@@ -139,7 +94,7 @@ pub fn record_ids(bytes: &[u8]) -> Vec<String> {
 /// `None` sends the file to the full parser.
 fn quick_id(bytes: &[u8]) -> Option<String> {
     let t = std::str::from_utf8(bytes).ok()?;
-    let t = t.strip_prefix('\u{feff}').unwrap_or(t);
+    let t = crate::yaml::strip_bom(t);
     if t.contains('\\') || t.contains('\t') {
         return None;
     }

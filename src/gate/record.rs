@@ -4,109 +4,24 @@
 //! `approvals` list changed, and written atomically.
 
 use super::Backed;
-use crate::yaml::{self, Value};
+use crate::yaml;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Inserts `approvals` entries into one record's text.
+/// Inserts `approvals` entries `{by, at}` into one record's text, through
+/// the one YAML writer ([`crate::edit::insert_list_entries`]).
 pub fn insert_approvals(text: &str, add: &[(String, String)]) -> anyhow::Result<String> {
-    if add.is_empty() {
-        return Ok(text.to_string());
-    }
-    let root = yaml::parse(text)
-        .map_err(|e| anyhow::anyhow!("{}:{}: {}", e.pos.line, e.pos.column, e.message))?
-        .ok_or_else(|| anyhow::anyhow!("the file holds no YAML document"))?;
-    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
-    let entry = |indent: &str| -> String {
-        add.iter()
-            .map(|(by, at)| format!("{indent}- by: {}{nl}{indent}  at: {at}{nl}", yaml_str(by)))
-            .collect()
-    };
-    match (root.key("approvals"), root.get("approvals")) {
-        (Some(key), Some(node)) => match &node.value {
-            Value::Seq(items) if !items.is_empty() => {
-                // A list with entries: append with the shared, checked editor
-                // (it follows the list's own style, block or flow).
-                let edits = crate::edit::Edits {
-                    set: Vec::new(),
-                    append: add
-                        .iter()
-                        .map(|(by, at)| {
-                            (
-                                "approvals".to_string(),
-                                vec![
-                                    ("by".to_string(), serde_json::Value::String(by.clone())),
-                                    ("at".to_string(), serde_json::Value::String(at.clone())),
-                                ],
-                            )
-                        })
-                        .collect(),
-                };
-                return crate::edit::apply(text, &edits).map_err(|e| anyhow::anyhow!("{}", e.0));
-            }
-            Value::Seq(_) | Value::Null => {
-                // `approvals: []` or `approvals:` with nothing: rewrite that line.
-                let i = key.pos.line - 1;
-                let col = key.pos.column - 1;
-                let indent = " ".repeat(col);
-                lines[i] = format!("{indent}approvals:{nl}{}", entry(&format!("{indent}  ")));
-            }
-            _ => anyhow::bail!("`approvals` is not a list"),
-        },
-        _ => {
-            // No list yet: add one just before `timeline:` (or at the end).
-            let at = root
-                .key("timeline")
-                .map(|k| k.pos.line - 1)
-                .unwrap_or(lines.len());
-            if at == lines.len() && !lines.last().is_none_or(|l| l.ends_with('\n')) {
-                lines.last_mut().expect("non-empty").push_str(nl);
-            }
-            lines.insert(at, format!("approvals:{nl}{}", entry("  ")));
-        }
-    }
-    let out: String = lines.concat();
-    // Prove the edit: same document but for the added approvals.
-    let before = root.to_json();
-    let after = yaml::parse(&out)
-        .ok()
-        .flatten()
-        .ok_or_else(|| anyhow::anyhow!("internal error: the edited record does not parse"))?
-        .to_json();
-    let strip = |v: &serde_json::Value| {
-        let mut v = v.clone();
-        if let Some(m) = v.as_object_mut() {
-            m.remove("approvals");
-        }
-        v
-    };
-    let n_before = before
-        .get("approvals")
-        .and_then(|a| a.as_array())
-        .map_or(0, Vec::len);
-    let n_after = after
-        .get("approvals")
-        .and_then(|a| a.as_array())
-        .map_or(0, Vec::len);
-    if strip(&before) != strip(&after) || n_after != n_before + add.len() {
-        anyhow::bail!(
-            "internal error: the approvals edit would change more than the `approvals` list; nothing written"
-        );
-    }
-    Ok(out)
-}
-
-fn yaml_str(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']'))
-        && !s.starts_with(['-', '['])
-    {
-        s.to_string()
-    } else {
-        serde_json::to_string(s).expect("string serializes")
-    }
+    let entries: Vec<Vec<(String, serde_json::Value)>> = add
+        .iter()
+        .map(|(by, at)| {
+            vec![
+                ("by".to_string(), serde_json::Value::String(by.clone())),
+                ("at".to_string(), serde_json::Value::String(at.clone())),
+            ]
+        })
+        .collect();
+    crate::edit::insert_list_entries(text, "approvals", "timeline", &entries)
+        .map_err(|e| anyhow::anyhow!("{}", e.0))
 }
 
 /// Writes every backed approval into its file under `root`. Returns the

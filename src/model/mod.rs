@@ -62,7 +62,9 @@ impl Kind {
     }
 
     /// The conventional folder for records of this kind (`""` for the root).
-    pub fn folder(self) -> &'static str {
+    /// The one list of folder names: [`RECORD_FOLDERS`] and
+    /// [`TICKET_FOLDERS`] are built from it.
+    pub const fn folder(self) -> &'static str {
         match self {
             Kind::Config => "",
             Kind::Service => "catalog",
@@ -91,14 +93,29 @@ impl Kind {
 
 /// Folders in which every YAML file must be a record.
 pub const RECORD_FOLDERS: [&str; 7] = [
-    "catalog",
-    "slas",
-    "policies",
-    "incidents",
-    "problems",
-    "requests",
-    "changes",
+    Kind::Service.folder(),
+    Kind::Sla.folder(),
+    Kind::ChangePolicy.folder(),
+    Kind::Incident.folder(),
+    Kind::Problem.folder(),
+    Kind::Request.folder(),
+    Kind::Change.folder(),
 ];
+
+/// The folders of the ticket kinds (incidents, problems, requests, changes).
+pub const TICKET_FOLDERS: [&str; 4] = [
+    Kind::Incident.folder(),
+    Kind::Problem.folder(),
+    Kind::Request.folder(),
+    Kind::Change.folder(),
+];
+
+/// Whether a `/`-separated repo path lies in `folder` (its first
+/// component, exactly): `changes/CHG-1.yaml` is in `changes`,
+/// `changes-old/x.yaml` and `changes` itself are not.
+pub fn in_folder(path: &str, folder: &str) -> bool {
+    path.split_once('/').is_some_and(|(first, _)| first == folder)
+}
 
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),* $(,)? }) => {

@@ -11,11 +11,12 @@ mod policy_change;
 mod schedule;
 mod validation;
 
-use super::judge::{latest_reviews, parse_file, Judge, MapSource, Parsed};
+use super::judge::{latest_reviews, parse_file, Judge, Parsed};
 use super::*;
 use crate::diag::Severity;
 use crate::model::{ChangePolicy, Kind, Record, Service, RECORD_FOLDERS};
 use crate::repo;
+use crate::repo::MapSource;
 
 pub use super::judge::{dedup, without_bookkeeping};
 
@@ -104,9 +105,9 @@ fn judge<'a>(input: &'a Input, checks: &mut Vec<Check>) -> Option<Judge<'a>> {
     let broken = |folder: &str| {
         base.findings
             .iter()
-            .find(|f| f.severity == Severity::Error && f.file.starts_with(folder))
+            .find(|f| f.severity == Severity::Error && crate::model::in_folder(&f.file, folder))
     };
-    if let Some(f) = broken("policies/") {
+    if let Some(f) = broken(Kind::ChangePolicy.folder()) {
         undecided(
             checks,
             "policy",
@@ -160,7 +161,7 @@ fn judge<'a>(input: &'a Input, checks: &mut Vec<Check>) -> Option<Judge<'a>> {
     };
     // A service record that does not load at base would drop out of the
     // catalog, and rule 6 would never see its `paths`. Same for a template's.
-    if let Some(f) = broken("catalog/") {
+    if let Some(f) = broken(Kind::Service.folder()) {
         undecided(
             checks,
             "catalog",

@@ -21,11 +21,11 @@ pub(super) fn check(j: &mut Judge<'_>) {
             })
         };
         let first = fc.path.split('/').next().unwrap_or("");
-        let policy_or_settings = first == "policies"
+        let policy_or_settings = first == Kind::ChangePolicy.folder()
             || fc.path == repo::CONFIG_FILE
             || kind_is(Kind::ChangePolicy)
             || kind_is(Kind::Config);
-        let slas = first == "slas" || kind_is(Kind::Sla) || kind_is(Kind::Calendar);
+        let slas = first == Kind::Sla.folder() || kind_is(Kind::Sla) || kind_is(Kind::Calendar);
         if !(policy_or_settings || slas) {
             continue;
         }

@@ -1,74 +1,15 @@
-//! Format-preserving edits of a record's YAML text.
-//!
-//! People write records by hand: comments, key order, quoting, flow or block
-//! style, CRLF line endings, odd indentation. `gitsm transition` must change
-//! only the lines it has to, so edits here are text splices placed by the
-//! positions [`crate::yaml::parse`] reports, never a re-serialisation.
-//!
-//! Every edit is checked: [`apply`] parses the result and compares it with the
-//! intended data. If a splice would have changed anything else (an exotic
-//! layout this module does not understand), the edit is refused and the
-//! caller keeps the original text.
+//! The document being edited: its text, the parsed tree that places each
+//! value, and the splices that change one value or append one entry.
 
+use super::scalar::{render_block_value, render_json_scalar, render_scalar_like};
+use super::{err, EditError};
 use crate::diag::Pos;
 use crate::yaml::{self, Node, Value};
 use serde_json::Value as J;
 
-/// Why an edit could not be made. The original text is never touched.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct EditError(pub String);
-
-fn err<T>(msg: impl Into<String>) -> Result<T, EditError> {
-    Err(EditError(msg.into()))
-}
-
-/// A set of edits to one record: top-level fields to set (replaced in place or
-/// inserted) and entries to append to top-level sequences (the timeline).
-#[derive(Debug, Clone, Default)]
-pub struct Edits {
-    /// Fields to set, in order. A value is a string, bool or number.
-    pub set: Vec<(String, J)>,
-    /// `(sequence key, mapping to append)`; the mapping's fields in order.
-    pub append: Vec<(String, Vec<(String, J)>)>,
-}
-
-/// Applies `edits` to `src` and returns the new text. Only the lines that
-/// hold a changed value, plus any appended or inserted lines, differ.
-pub fn apply(src: &str, edits: &Edits) -> Result<String, EditError> {
-    let (bom, body) = match src.strip_prefix('\u{feff}') {
-        Some(rest) => ("\u{feff}", rest),
-        None => ("", src),
-    };
-    let mut doc = Doc::parse(body.to_string())?;
-    let mut expected = doc.root.to_json();
-    for (key, value) in &edits.set {
-        doc.set(key, value)?;
-        expected[key.as_str()] = value.clone();
-    }
-    for (key, fields) in &edits.append {
-        doc.append(key, fields)?;
-        let mut m = serde_json::Map::new();
-        for (k, v) in fields {
-            m.insert(k.clone(), v.clone());
-        }
-        match expected.get_mut(key.as_str()).and_then(J::as_array_mut) {
-            Some(a) => a.push(J::Object(m)),
-            None => return err(format!("`{key}` is not a list")),
-        }
-    }
-    let got = Doc::parse(doc.text.clone())?.root.to_json();
-    if got != expected {
-        return err(
-            "this file's layout is too unusual to edit safely; nothing was changed (edit it by hand)",
-        );
-    }
-    Ok(format!("{bom}{}", doc.text))
-}
-
-struct Doc {
-    text: String,
-    root: Node,
+pub(super) struct Doc {
+    pub(super) text: String,
+    pub(super) root: Node,
     eol: &'static str,
 }
 
@@ -80,7 +21,7 @@ struct Line {
 }
 
 impl Doc {
-    fn parse(text: String) -> Result<Doc, EditError> {
+    pub(super) fn parse(text: String) -> Result<Doc, EditError> {
         let root = match yaml::parse(&text) {
             Ok(Some(n)) => n,
             Ok(None) => return err("the file holds no YAML document"),
@@ -97,7 +38,7 @@ impl Doc {
         Ok(doc)
     }
 
-    fn reparse(&mut self) -> Result<(), EditError> {
+    pub(super) fn reparse(&mut self) -> Result<(), EditError> {
         let fresh = Doc::parse(std::mem::take(&mut self.text))?;
         *self = fresh;
         Ok(())
@@ -257,7 +198,7 @@ impl Doc {
 
     /// Sets a top-level field: replaces its value in place, or inserts the
     /// field before `timeline:` (at the end when there is none).
-    fn set(&mut self, key: &str, value: &J) -> Result<(), EditError> {
+    pub(super) fn set(&mut self, key: &str, value: &J) -> Result<(), EditError> {
         let indent = self.root_indent();
         let unit = " ".repeat(self.indent_unit());
         let Some((_, k, v)) = self.find(key) else {
@@ -351,7 +292,7 @@ impl Doc {
     }
 
     /// Appends a mapping to a top-level sequence, in the sequence's own style.
-    fn append(&mut self, key: &str, fields: &[(String, J)]) -> Result<(), EditError> {
+    pub(super) fn append(&mut self, key: &str, fields: &[(String, J)]) -> Result<(), EditError> {
         let indent = self.root_indent().len();
         let Some((_, k, seq)) = self.find(key) else {
             return err(format!("the record has no `{key}`"));
@@ -542,238 +483,4 @@ fn scan_flow(b: &[u8], open: usize) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-/// A string as a YAML scalar: plain when that reads back as the same string,
-/// else double-quoted (JSON escaping is valid YAML).
-pub fn render_scalar(s: &str) -> String {
-    if plain_ok(s) {
-        s.to_string()
-    } else {
-        serde_json::to_string(s).expect("strings serialize")
-    }
-}
-
-fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    let risky_words = ["yes", "no", "on", "off", "y", "n"];
-    !s.starts_with([' ', '\t'])
-        && !s.ends_with([' ', '\t', ':'])
-        && !"-?:,[]{}#&*!|>'\"%@`".contains(first)
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.contains([',', '[', ']', '{', '}'])
-        && !s.chars().any(char::is_control)
-        && !risky_words.contains(&s.to_ascii_lowercase().as_str())
-        && yaml::plain_is_string(s)
-}
-
-/// A replacement keeping the quoting style the value had (`'`, `"` or plain).
-fn render_scalar_like(s: &str, style: u8) -> String {
-    match style {
-        b'\'' if !s.chars().any(char::is_control) => format!("'{}'", s.replace('\'', "''")),
-        b'"' => serde_json::to_string(s).expect("strings serialize"),
-        _ => render_scalar(s),
-    }
-}
-
-fn render_json_scalar(v: &J) -> String {
-    match v {
-        J::String(s) => render_scalar(s),
-        J::Null => "null".into(),
-        other => other.to_string(),
-    }
-}
-
-/// What follows `key:` for a value: ` scalar`, or a `|` block for
-/// multi-line text, its lines indented by `nested`.
-fn render_block_value(v: &J, nested: &str, eol: &str) -> String {
-    match v {
-        J::String(s) if s.contains('\n') => {
-            let body = s.strip_suffix('\n').unwrap_or(s);
-            let chomp = if s.ends_with('\n') { "" } else { "-" };
-            let mut out = format!(" |{chomp}");
-            for line in body.split('\n') {
-                out.push_str(eol);
-                if !line.is_empty() {
-                    out.push_str(nested);
-                    out.push_str(line);
-                }
-            }
-            out
-        }
-        other => format!(" {}", render_json_scalar(other)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn transition(src: &str, status: &str) -> String {
-        let edits = Edits {
-            set: vec![("status".into(), json!(status))],
-            append: vec![(
-                "timeline".into(),
-                vec![
-                    ("at".into(), json!("2026-11-21T10:00:00Z")),
-                    ("by".into(), json!("alice")),
-                    ("status".into(), json!(status)),
-                ],
-            )],
-        };
-        apply(src, &edits).unwrap_or_else(|e| panic!("{e}\n{src}"))
-    }
-
-    #[test]
-    fn block_timeline_keeps_every_other_byte() {
-        let src = "# head\nid: INC-1 # the id\nstatus: new   # moved by gitsm\ntimeline:\n  - at: 2026-11-20T10:00:00Z\n    by: bob\n    status: new\n# trailing\n";
-        let out = transition(src, "acknowledged");
-        assert_eq!(
-            out,
-            "# head\nid: INC-1 # the id\nstatus: acknowledged   # moved by gitsm\ntimeline:\n  - at: 2026-11-20T10:00:00Z\n    by: bob\n    status: new\n  - at: 2026-11-21T10:00:00Z\n    by: alice\n    status: acknowledged\n# trailing\n"
-        );
-    }
-
-    #[test]
-    fn flow_crlf_quotes_and_no_trailing_newline() {
-        let src =
-            "id: 'INC-1'\r\nstatus: \"new\"\r\ntimeline: [{at: 2026-11-20T10:00:00Z, by: bob, status: new}]";
-        let out = transition(src, "resolved");
-        assert_eq!(
-            out,
-            "id: 'INC-1'\r\nstatus: \"resolved\"\r\ntimeline: [{at: 2026-11-20T10:00:00Z, by: bob, status: new}, {at: 2026-11-21T10:00:00Z, by: alice, status: resolved}]"
-        );
-    }
-
-    #[test]
-    fn multi_line_flow_and_compact_items() {
-        let src = "status: 'new'\ntimeline: [\n    {at: 2026-11-20T10:00:00Z, by: bob, status: new},\n]\nextra: {}\n";
-        let out = transition(src, "resolved");
-        assert_eq!(
-            out,
-            "status: 'resolved'\ntimeline: [\n    {at: 2026-11-20T10:00:00Z, by: bob, status: new},\n    {at: 2026-11-21T10:00:00Z, by: alice, status: resolved}\n]\nextra: {}\n"
-        );
-        let src = "status: new\ntimeline:\n- {by: bob, at: 2026-11-20T10:00:00Z, status: new}\nnext: 1\n";
-        let out = transition(src, "resolved");
-        assert_eq!(
-            out,
-            "status: resolved\ntimeline:\n- {by: bob, at: 2026-11-20T10:00:00Z, status: new}\n- {by: alice, at: 2026-11-21T10:00:00Z, status: resolved}\nnext: 1\n"
-        );
-    }
-
-    #[test]
-    fn unusual_indentation_and_non_ascii() {
-        let src = "title: Café ☕ down\nstatus:    new\ntimeline:\n    -   at: 2026-11-20T10:00:00Z\n        by: zoë\n        note: \"über\"\n        status: new\n";
-        let out = transition(src, "acknowledged");
-        assert_eq!(
-            out,
-            "title: Café ☕ down\nstatus:    acknowledged\ntimeline:\n    -   at: 2026-11-20T10:00:00Z\n        by: zoë\n        note: \"über\"\n        status: new\n    -   at: 2026-11-21T10:00:00Z\n        by: alice\n        status: acknowledged\n"
-        );
-    }
-
-    #[test]
-    fn inserts_and_replaces_fields() {
-        let src = "status: completed\nreview: |\n  old\n  text\ntimeline:\n  - {at: 2026-11-20T10:00:00Z, by: bob, status: new}\n";
-        let edits = Edits {
-            set: vec![
-                ("outcome".into(), json!("failed")),
-                (
-                    "review".into(),
-                    json!("Rolled back at 10:05.\nFollow-up in PRB-0002."),
-                ),
-                ("note".into(), json!("needs: quoting # here")),
-            ],
-            append: vec![],
-        };
-        let out = apply(src, &edits).unwrap();
-        assert_eq!(
-            out,
-            "status: completed\nreview: |-\n  Rolled back at 10:05.\n  Follow-up in PRB-0002.\noutcome: failed\nnote: \"needs: quoting # here\"\ntimeline:\n  - {at: 2026-11-20T10:00:00Z, by: bob, status: new}\n"
-        );
-    }
-
-    #[test]
-    fn bom_block_notes_and_empty_values() {
-        let src = "\u{feff}status: new\n  # why it is new\noutcome:\nreview: ~ # later\ntimeline:\n  - at: 2026-11-20T10:00:00Z\n    by: bob\n    status: new\n    note: |\n      line one\n\n      line three\n    # a comment inside the list\nnext: 1\n";
-        let edits = Edits {
-            set: vec![
-                ("status".into(), json!("completed")),
-                ("outcome".into(), json!("successful")),
-                ("review".into(), json!("Fine.")),
-            ],
-            append: vec![(
-                "timeline".into(),
-                vec![
-                    ("at".into(), json!("2026-11-21T10:00:00Z")),
-                    ("by".into(), json!("al")),
-                ],
-            )],
-        };
-        let out = apply(src, &edits).unwrap();
-        assert_eq!(
-            out,
-            "\u{feff}status: completed\n  # why it is new\noutcome: successful\nreview: Fine. # later\ntimeline:\n  - at: 2026-11-20T10:00:00Z\n    by: bob\n    status: new\n    note: |\n      line one\n\n      line three\n    # a comment inside the list\n  - at: 2026-11-21T10:00:00Z\n    by: al\nnext: 1\n"
-        );
-    }
-
-    /// Every prefix of some tricky files, and every copy with one character
-    /// deleted: edits succeed or fail cleanly,
-    /// never panic, and a success always holds exactly the intended data
-    /// (checked inside `apply`).
-    #[test]
-    fn truncated_inputs_never_panic() {
-        let sources = [
-            "id: 'INC-1'\r\nstatus: \"new\"\r\ntimeline: [{at: 2026-11-20T10:00:00Z, by: bob, status: new}]",
-            "status: 'new'\ntimeline: [\n    {at: 2026-11-20T10:00:00Z, by: bob, status: new},\n]\nextra: {}\n",
-            "title: Café ☕\nstatus:    new # c\noutcome:\ntimeline:\n    -   at: 2026-11-20T10:00:00Z\n        note: |\n          x\n        status: new\n",
-            "status: new\ntimeline:\n- {by: bob, at: 2026-11-20T10:00:00Z, status: new}\nnext: 1\n",
-        ];
-        let edits = Edits {
-            set: vec![
-                ("status".into(), json!("resolved")),
-                ("outcome".into(), json!("successful")),
-            ],
-            append: vec![(
-                "timeline".into(),
-                vec![
-                    ("at".into(), json!("2026-11-21T10:00:00Z")),
-                    ("by".into(), json!("al")),
-                ],
-            )],
-        };
-        let mut ok = 0;
-        for src in sources {
-            for (i, c) in src.char_indices() {
-                let without = format!("{}{}", &src[..i], &src[i + c.len_utf8()..]);
-                for variant in [&src[..i], without.as_str()] {
-                    if apply(variant, &edits).is_ok() {
-                        ok += 1;
-                    }
-                }
-            }
-            assert!(apply(src, &edits).is_ok(), "{src}");
-        }
-        assert!(ok > 20, "{ok}");
-    }
-
-    #[test]
-    fn quoting_rules() {
-        assert_eq!(render_scalar("plain text"), "plain text");
-        assert_eq!(render_scalar("true"), "\"true\"");
-        assert_eq!(render_scalar("42"), "\"42\"");
-        assert_eq!(render_scalar("no"), "\"no\"");
-        assert_eq!(render_scalar("- dash"), "\"- dash\"");
-        assert_eq!(render_scalar(""), "\"\"");
-        assert_eq!(render_scalar("a, b"), "\"a, b\"");
-        assert_eq!(render_scalar("2026-11-20T10:00:00Z"), "2026-11-20T10:00:00Z");
-    }
-
-    #[test]
-    fn refuses_flow_root() {
-        assert!(apply("{status: new, timeline: []}", &Edits::default()).is_err());
-    }
 }

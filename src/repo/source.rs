@@ -1,0 +1,390 @@
+//! Every [`Source`] of records in one place: the work tree, a git tree at a
+//! revision, and the in-memory ones (bytes in a map, one file laid over
+//! another source) that the gate and the authoring commands validate before
+//! anything is written. A source lists files and reads bytes; the loader in
+//! [`super`] turns them into records.
+
+use super::CONFIG_FILE;
+use crate::model::RECORD_FOLDERS;
+use crate::yaml;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// A file a source offers: path relative to the repo root with `/` separators.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub path: String,
+    /// Size when the source knows it cheaply (git objects), else 0.
+    pub size: u64,
+    pub symlink: bool,
+}
+
+/// Where records come from.
+pub trait Source: Sync {
+    /// Every YAML file the loader should consider (hidden folders, `templates/`
+    /// and output folders already left out).
+    fn entries(&self) -> anyhow::Result<Vec<Entry>>;
+    /// The bytes of one entry.
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>>;
+}
+
+/// Folders never searched for records, besides hidden ones.
+fn skipped_top(first: &str, extra: &[String]) -> bool {
+    first == "templates" || extra.iter().any(|e| e.trim_matches('/') == first)
+}
+
+pub fn is_yaml_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+/// The work tree of an ITSM repo.
+pub struct WorkTree {
+    pub root: PathBuf,
+    /// Output folders from the config, skipped by the walk.
+    pub skip: Vec<String>,
+    /// Folders the walk could not list, with the reason: each is offered as
+    /// an entry whose `read` fails, so it becomes one finding.
+    unreadable: std::sync::Mutex<HashMap<String, String>>,
+    /// Folders the walk entered (real folders, not links), `""` the root.
+    walked: std::sync::OnceLock<std::collections::HashSet<String>>,
+}
+
+/// A folder of the work tree that could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot list the folder: {0}")]
+pub struct FolderError(pub String);
+
+impl WorkTree {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        let skip = output_folders(&root);
+        WorkTree {
+            root,
+            skip,
+            unreadable: Default::default(),
+            walked: Default::default(),
+        }
+    }
+}
+
+/// Whether a symlink is worth a finding: it has a YAML name, or the name of a
+/// record folder (in any case), so records behind it would be missed.
+fn suspicious_link(name: &str) -> bool {
+    is_yaml_name(name) || RECORD_FOLDERS.iter().any(|f| f.eq_ignore_ascii_case(name))
+}
+
+/// Reads `output:` folders from `gitsm.yaml` without the full loader, so the
+/// walk can skip them. A broken config skips nothing extra.
+fn output_folders(root: &Path) -> Vec<String> {
+    let Ok(text) = crate::fsutil::read_text_in_repo(root, CONFIG_FILE, crate::fsutil::RECORD) else {
+        return Vec::new();
+    };
+    output_folders_from(&text)
+}
+
+pub fn output_folders_from(text: &str) -> Vec<String> {
+    let Ok(Some(node)) = yaml::parse(text) else {
+        return Vec::new();
+    };
+    let Some(out) = node.get("output") else {
+        return Vec::new();
+    };
+    ["reports", "status_page"]
+        .iter()
+        .filter_map(|k| out.get(k).and_then(yaml::Node::as_str))
+        .map(|s| {
+            s.trim_start_matches("./")
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+impl Source for WorkTree {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        let mut walked = std::collections::HashSet::new();
+        let mut stack = vec![(self.root.clone(), String::new())];
+        while let Some((dir, rel)) = stack.pop() {
+            let rd = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                // The root must be readable; any folder below is one finding.
+                Err(e) if !rel.is_empty() => {
+                    self.unreadable
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(rel.clone(), e.to_string());
+                    out.push(Entry {
+                        path: rel.clone(),
+                        size: 0,
+                        symlink: false,
+                    });
+                    continue;
+                }
+                Err(e) => anyhow::bail!("cannot read {}: {e}", dir.display()),
+            };
+            walked.insert(rel.clone());
+            for ent in rd {
+                let ent = ent?;
+                let name = ent.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let ft = ent.file_type()?;
+                let path = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if ft.is_dir() {
+                    if rel.is_empty() && skipped_top(&name, &self.skip) {
+                        continue;
+                    }
+                    stack.push((ent.path(), path));
+                } else if ft.is_symlink() {
+                    if suspicious_link(&name) {
+                        out.push(Entry {
+                            path,
+                            size: 0,
+                            symlink: true,
+                        });
+                    }
+                } else if is_yaml_name(&name) {
+                    // No stat per file: `read` checks the type and size itself.
+                    out.push(Entry {
+                        path,
+                        size: 0,
+                        symlink: false,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        let _ = self.walked.set(walked);
+        Ok(out)
+    }
+
+    /// Through [`crate::fsutil::read_in_repo`]: no symlink, regular files
+    /// only, at most one byte over the record size limit read.
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        if let Some(why) = self
+            .unreadable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+        {
+            return Err(std::io::Error::other(FolderError(why.clone())));
+        }
+        // A file in a folder the walk entered (never through a symlink) needs
+        // only its own check; any other path is checked folder by folder.
+        let parent = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let walked = self.walked.get().is_some_and(|w| w.contains(parent));
+        let read = if walked {
+            crate::fsutil::read_walked(&self.root, path, crate::fsutil::RECORD)
+        } else {
+            crate::fsutil::read_in_repo(&self.root, path, crate::fsutil::RECORD)
+        };
+        read.map_err(|e| match e {
+            crate::fsutil::ReadError::NotFound => std::io::ErrorKind::NotFound.into(),
+            crate::fsutil::ReadError::Io(e) => e,
+            other => std::io::Error::other(other),
+        })
+    }
+}
+
+/// A tree at a git revision, read as objects (never the work tree).
+pub struct GitTree {
+    git_dir: PathBuf,
+    entries: Vec<(Entry, git2::Oid)>,
+    index: HashMap<String, usize>,
+}
+
+thread_local! {
+    // git2::Repository is not Sync; each reader thread opens its own handle.
+    static REPO: RefCell<Option<(PathBuf, git2::Repository)>> = const { RefCell::new(None) };
+}
+
+impl GitTree {
+    /// Lists the YAML files of `tree` in the repository at `git_dir`.
+    pub fn new(repo: &git2::Repository, tree: &git2::Tree<'_>) -> anyhow::Result<Self> {
+        let mut entries = Vec::new();
+        let odb = repo.odb()?;
+        // Output folders come from the tree's own config.
+        let skip = match tree.get_path(Path::new(CONFIG_FILE)) {
+            Ok(e) => match repo.find_blob(e.id()) {
+                Ok(b) => output_folders_from(&String::from_utf8_lossy(b.content())),
+                Err(_) => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        };
+        let mut err = None;
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+            let name = e.name().unwrap_or("");
+            if name.starts_with('.') {
+                return git2::TreeWalkResult::Skip;
+            }
+            let is_tree = e.kind() == Some(git2::ObjectType::Tree);
+            if is_tree {
+                if dir.is_empty() && skipped_top(name, &skip) {
+                    return git2::TreeWalkResult::Skip;
+                }
+                return git2::TreeWalkResult::Ok;
+            }
+            let link = e.filemode() == 0o120000;
+            if e.kind() == Some(git2::ObjectType::Commit)
+                || !(is_yaml_name(name) || (link && suspicious_link(name)))
+            {
+                return git2::TreeWalkResult::Ok;
+            }
+            let size = match odb.read_header(e.id()) {
+                Ok((size, _)) => size as u64,
+                Err(e2) => {
+                    err = Some(e2);
+                    return git2::TreeWalkResult::Abort;
+                }
+            };
+            entries.push((
+                Entry {
+                    path: format!("{dir}{name}"),
+                    size,
+                    symlink: link,
+                },
+                e.id(),
+            ));
+            git2::TreeWalkResult::Ok
+        })?;
+        if let Some(e) = err {
+            return Err(e.into());
+        }
+        entries.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        let index = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (e, _))| (e.path.clone(), i))
+            .collect();
+        Ok(GitTree {
+            git_dir: repo.path().to_path_buf(),
+            entries,
+            index,
+        })
+    }
+
+    /// The blob id of a path, for diffing snapshots.
+    pub fn oid(&self, path: &str) -> Option<git2::Oid> {
+        self.index.get(path).map(|i| self.entries[*i].1)
+    }
+}
+
+impl Source for GitTree {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        Ok(self.entries.iter().map(|(e, _)| e.clone()).collect())
+    }
+
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        let oid = self
+            .oid(path)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, path.to_string()))?;
+        REPO.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().map(|(p, _)| p != &self.git_dir).unwrap_or(true) {
+                let r = git2::Repository::open(&self.git_dir).map_err(std::io::Error::other)?;
+                *slot = Some((self.git_dir.clone(), r));
+            }
+            let (_, repo) = slot.as_ref().expect("just set");
+            // Size-check the object before inflating it.
+            let (size, _) = repo
+                .odb()
+                .and_then(|o| o.read_header(oid))
+                .map_err(std::io::Error::other)?;
+            if size as u64 > yaml::MAX_FILE_BYTES {
+                return Err(std::io::Error::other(crate::fsutil::ReadError::TooLarge {
+                    cap: crate::fsutil::RECORD.cap,
+                    what: crate::fsutil::RECORD.what,
+                }));
+            }
+            let blob = repo.find_blob(oid).map_err(std::io::Error::other)?;
+            Ok(blob.content().to_vec())
+        })
+    }
+}
+
+/// A [`Source`] over bytes in memory.
+pub struct MapSource<'a> {
+    pub files: BTreeMap<&'a str, &'a [u8]>,
+}
+
+impl<'a> MapSource<'a> {
+    pub fn new() -> Self {
+        MapSource {
+            files: BTreeMap::new(),
+        }
+    }
+    pub fn add(&mut self, path: &'a str, bytes: &'a [u8]) {
+        self.files.insert(path, bytes);
+    }
+}
+
+impl Default for MapSource<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Source for MapSource<'_> {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        Ok(self
+            .files
+            .iter()
+            .map(|(p, b)| Entry {
+                path: p.to_string(),
+                size: b.len() as u64,
+                symlink: false,
+            })
+            .collect())
+    }
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        self.files
+            .get(path)
+            .map(|b| b.to_vec())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, path.to_string()))
+    }
+}
+
+/// A source that shows one file with new contents (or one extra file) on top
+/// of another source, so a record can be validated before it is written.
+pub struct Overlay<'a> {
+    pub base: &'a dyn Source,
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Source for Overlay<'_> {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        let mut v: Vec<Entry> = self
+            .base
+            .entries()?
+            .into_iter()
+            .filter(|e| e.path != self.path)
+            .collect();
+        v.push(Entry {
+            path: self.path.clone(),
+            size: self.bytes.len() as u64,
+            symlink: false,
+        });
+        v.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(v)
+    }
+
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        if path == self.path {
+            Ok(self.bytes.clone())
+        } else {
+            self.base.read(path)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The byte-order mark through every reader of record text: the loader,
+//! the walk's read of the output folders, the gate's JSON and id readers,
+//! and validation's second pass that places findings.
+
+use super::*;
+
+const BOM: &str = "\u{feff}";
+
+fn incident(id: &str) -> String {
+    format!(
+        "apiVersion: gitsm/v1\nkind: Incident\nid: {id}\ntitle: t\nservice: s\nimpact: low\nurgency: low\nstatus: new\nreported_at: 2026-11-20T10:00:00Z\nreported_by: al\ntimeline:\n  - at: 2026-11-20T10:00:00Z\n    by: al\n    status: new\n"
+    )
+}
+
+#[test]
+fn the_loader_reads_a_record_with_a_byte_order_mark() {
+    let plain = incident("INC-0001");
+    let marked = format!("{BOM}{plain}");
+    let mut src = MapSource::new();
+    src.add("incidents/INC-0001.yaml", marked.as_bytes());
+    let snap = load(&src).unwrap();
+    assert_eq!(snap.findings, vec![]);
+    assert_eq!(snap.records.len(), 1);
+    assert_eq!(snap.records[0].record.id().as_str(), "INC-0001");
+}
+
+#[test]
+fn a_finding_in_a_marked_file_is_placed_as_in_an_unmarked_one() {
+    // The file name differs from the id: the finding points at `id:`.
+    let plain = incident("INC-0002");
+    let marked = format!("{BOM}{plain}");
+    let found = |text: &str| {
+        let mut src = MapSource::new();
+        src.add("incidents/INC-0001.yaml", text.as_bytes());
+        load(&src).unwrap().findings
+    };
+    let (a, b) = (found(&plain), found(&marked));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a, b);
+    assert_eq!(a[0].pos, Pos { line: 3, column: 5 });
+}
+
+#[test]
+fn output_folders_are_read_from_a_marked_config() {
+    let text = format!("{BOM}apiVersion: gitsm/v1\nkind: Config\nid: c\noutput:\n  reports: out/reports\n  status_page: ./site\n");
+    assert_eq!(output_folders_from(&text), vec!["out".to_string(), "site".into()]);
+}
+
+#[test]
+fn the_gate_reads_ids_and_json_through_a_byte_order_mark() {
+    let marked = format!("{BOM}{}", incident("INC-0007"));
+    let json = crate::gate::judge::parse_json(marked.as_bytes()).unwrap();
+    assert_eq!(json["id"], "INC-0007");
+    assert_eq!(
+        crate::gate::judge::record_ids(marked.as_bytes()),
+        vec!["INC-0007".to_string()]
+    );
+    let flow = format!("{BOM}{{apiVersion: gitsm/v1, id: INC-0008}}");
+    assert_eq!(
+        crate::gate::judge::record_ids(flow.as_bytes()),
+        vec!["INC-0008".to_string()]
+    );
+}
+
+#[test]
+fn validation_places_rule_findings_in_a_marked_file() {
+    // An incident naming a service that does not exist: a rule finding,
+    // placed by validation's second parse of the file.
+    let plain = incident("INC-0001");
+    let marked = format!("{BOM}{plain}");
+    let run = |text: &str| {
+        let mut src = MapSource::new();
+        src.add("incidents/INC-0001.yaml", text.as_bytes());
+        crate::validate::validate(&src).unwrap().findings
+    };
+    let (a, b) = (run(&plain), run(&marked));
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn record_folders_are_one_table_matched_by_whole_components() {
+    use crate::model::{in_folder, TICKET_FOLDERS};
+    assert_eq!(
+        RECORD_FOLDERS,
+        [
+            "catalog",
+            "slas",
+            "policies",
+            "incidents",
+            "problems",
+            "requests",
+            "changes"
+        ]
+    );
+    assert_eq!(TICKET_FOLDERS, ["incidents", "problems", "requests", "changes"]);
+    assert!(in_folder("changes/CHG-1.yaml", "changes"));
+    assert!(in_folder("changes/old/CHG-1.yaml", "changes"));
+    assert!(!in_folder("changes-old/CHG-1.yaml", "changes"));
+    assert!(!in_folder("changes", "changes"));
+    assert!(!in_folder("Changes/CHG-1.yaml", "changes"));
+    assert!(!in_folder("ops/changes/CHG-1.yaml", "changes"));
+}
