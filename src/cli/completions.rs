@@ -1,4 +1,4 @@
-use super::OK;
+use super::Exit;
 use clap::CommandFactory;
 
 /// Print shell completions
@@ -11,8 +11,8 @@ pub struct Args {
     shell: clap_complete::Shell,
 }
 
-pub fn run(a: Args) -> anyhow::Result<i32> {
+pub fn run(a: Args) -> super::Outcome {
     let mut cmd = super::Cli::command();
     clap_complete::generate(a.shell, &mut cmd, "gitsm", &mut std::io::stdout());
-    Ok(OK)
+    Ok(Exit::Success)
 }

@@ -1,4 +1,4 @@
-use super::Globals;
+use super::{Exit, Globals};
 use anyhow::Context;
 use clap::ValueEnum;
 use gitsm::gate::{self, git, render};
@@ -59,11 +59,11 @@ enum Format {
     Markdown,
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     // clap's `requires` is satisfied by any member of the `source` group
     // (clap-rs/clap#4707), so `--pr 7 --reviews f` would slip through.
     if a.pr.is_some() && a.github.is_none() {
-        anyhow::bail!("--pr N needs --github OWNER/REPO (with --reviews there is no PR to read)");
+        usage!("--pr N needs --github OWNER/REPO (with --reviews there is no PR to read)");
     }
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
@@ -121,7 +121,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         .unwrap_or_else(|| branch_name(&a.base));
     let out = match a.format {
         Format::Human => render::human(&verdict, g.color),
-        Format::Json => render::json(&verdict),
+        Format::Json => render::json(&verdict, super::exit_code(&Ok(exit_of(verdict.decision)))),
         Format::Markdown => render::markdown(&verdict, &base_branch),
     };
     print!("{out}");
@@ -148,7 +148,17 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             p.comment
         );
     }
-    Ok(verdict.decision.exit_code())
+    Ok(exit_of(verdict.decision))
+}
+
+/// The gate's decision as the command's exit: allowed passes, denied is a
+/// finding, undecided decided nothing (SPEC §3 rule 0).
+fn exit_of(d: gate::Decision) -> Exit {
+    match d {
+        gate::Decision::Allowed => Exit::Success,
+        gate::Decision::Denied => Exit::Found,
+        gate::Decision::Undecided => Exit::Undecided,
+    }
 }
 
 /// Where a reader of a shortened PR comment or check run finds the whole

@@ -1,4 +1,4 @@
-use super::{Globals, OK};
+use super::{Exit, Globals};
 use std::path::PathBuf;
 
 /// Scaffold a new ITSM repo that validates clean
@@ -15,7 +15,7 @@ pub struct Args {
     action: Option<gitsm::init::ActionRef>,
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     let dir = a
         .dir
         .or_else(|| g.repo.clone())
@@ -33,11 +33,11 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         .map(|(p, _)| p.clone())
         .collect();
     if !existing.is_empty() {
-        anyhow::bail!(
+        return Err(super::Failure::runtime(format!(
             "{} already holds {}; init never overwrites files",
             dir.display(),
             existing.join(", ")
-        );
+        )));
     }
     // `dir` is the user's choice; every folder and file below it is checked
     // (no symlink followed) and no existing file is replaced.
@@ -62,5 +62,5 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     } else {
         println!("next: cd {} && gitsm validate", dir.display());
     }
-    Ok(OK)
+    Ok(Exit::Success)
 }

@@ -1,5 +1,5 @@
 use super::common::Format;
-use super::{Globals, ERROR, OK};
+use super::{Exit, Failure, Globals};
 use gitsm::history::{self, FieldChange, Revision};
 use gitsm::repo::{self, GitTree, Source, WorkTree};
 use serde_json::{json, Value as J};
@@ -32,7 +32,7 @@ fn find_path(source: &dyn Source, id: &str) -> anyhow::Result<Option<String>> {
     Ok(hits.first().map(|l| l.path.clone()))
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     let root = g.root()?;
     let git = git2::Repository::discover(&root).map_err(|_| {
         anyhow::anyhow!(
@@ -51,11 +51,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         rel = find_path(&WorkTree::new(&root), &a.id)?;
     }
     let Some(rel) = rel else {
-        eprintln!(
-            "error: no record has the id `{}` at HEAD or in the work tree",
+        return Err(Failure::runtime(format!(
+            "no record has the id `{}` at HEAD or in the work tree",
             a.id
-        );
-        return Ok(ERROR);
+        )));
     };
     let git_path = if prefix.is_empty() {
         rel.clone()
@@ -78,7 +77,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         // drive the terminal.
         Format::Human => print!("{}", gitsm::diag::terminal_safe(&human(&a.id, &rel, &revs))),
     }
-    Ok(OK)
+    Ok(Exit::Success)
 }
 
 fn short(v: &J) -> String {

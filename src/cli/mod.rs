@@ -1,4 +1,12 @@
-//! Command-line parsing and dispatch. One module per subcommand.
+//! Command-line parsing and dispatch. One module per subcommand; each
+//! returns an [`Outcome`], and [`exit_code`] alone turns it into a number.
+
+/// Stops a command with a usage error (exit 2), `usage!("--x {y}: …")`.
+macro_rules! usage {
+    ($($arg:tt)*) => {
+        return Err($crate::cli::Failure::usage(format!($($arg)*)))
+    };
+}
 
 mod common;
 mod completions;
@@ -17,12 +25,95 @@ mod validate;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Exit code: the check passed.
-pub const OK: i32 = 0;
-/// Exit code: the check found problems (findings, a denied gate, an illegal move).
-pub const FOUND: i32 = 1;
-/// Exit code: usage or runtime error; nothing was decided.
-pub const ERROR: i32 = 2;
+/// How a command that ran to its end came out; it has printed its answer.
+/// [`exit_code`] is the one place that turns it into a number.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The check passed, or the command did what it was asked.
+    Success,
+    /// The check found problems: findings, a denied gate.
+    Found,
+    /// Nothing was decided, and the answer says why (the gate failing closed).
+    Undecided,
+}
+
+/// Why a command stopped early: the kind decides the exit code (in
+/// [`exit_code`] only), and [`run`] prints the message as `error: …`.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub error: anyhow::Error,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The command line is wrong (a bad `--now`, a flag that does not apply).
+    Usage,
+    /// The content was refused or found wanting: an illegal move, a record
+    /// that would not validate, hostile content, a forbidden output folder.
+    Refused,
+    /// Anything else: I/O, git, the network, a missing record.
+    Runtime,
+}
+
+impl Failure {
+    pub fn usage(msg: impl std::fmt::Display) -> Failure {
+        Failure::new(FailureKind::Usage, msg)
+    }
+    pub fn refused(msg: impl std::fmt::Display) -> Failure {
+        Failure::new(FailureKind::Refused, msg)
+    }
+    pub fn runtime(msg: impl std::fmt::Display) -> Failure {
+        Failure::new(FailureKind::Runtime, msg)
+    }
+    /// A failed read or write with `msg`: refused when the library refused
+    /// the path or content ([`gitsm::fsutil::is_refusal`]), else runtime.
+    pub fn of_io(msg: impl std::fmt::Display, e: &(dyn std::error::Error + 'static)) -> Failure {
+        if gitsm::fsutil::is_refusal(e) {
+            Failure::refused(msg)
+        } else {
+            Failure::runtime(msg)
+        }
+    }
+    fn new(kind: FailureKind, msg: impl std::fmt::Display) -> Failure {
+        Failure {
+            kind,
+            error: anyhow::anyhow!("{msg}"),
+        }
+    }
+}
+
+/// Any error a command passes on with `?`: hostile or absurd content the
+/// library refused is [`FailureKind::Refused`], the rest is runtime.
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        let error: anyhow::Error = e.into();
+        let kind = if gitsm::fsutil::is_refusal(error.as_ref()) {
+            FailureKind::Refused
+        } else {
+            FailureKind::Runtime
+        };
+        Failure { kind, error }
+    }
+}
+
+/// What every command returns.
+pub type Outcome = Result<Exit, Failure>;
+
+/// The exit codes of SPEC §5, in one place: 0 success, 1 the check found
+/// problems or the content was refused, 2 usage or runtime error (nothing
+/// was decided).
+pub fn exit_code(outcome: &Outcome) -> i32 {
+    match outcome {
+        Ok(Exit::Success) => 0,
+        Ok(Exit::Found) => 1,
+        Ok(Exit::Undecided) => 2,
+        Err(f) => match f.kind {
+            FailureKind::Refused => 1,
+            FailureKind::Usage | FailureKind::Runtime => 2,
+        },
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -100,18 +191,28 @@ pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { ERROR } else { OK };
+            // clap prints usage errors, `--help` and `--version` itself.
             let _ = e.print();
-            return code;
+            let outcome = if e.use_stderr() {
+                Err(Failure::usage(e.kind()))
+            } else {
+                Ok(Exit::Success)
+            };
+            return exit_code(&outcome);
         }
     };
+    let outcome = dispatch(cli);
+    if let Err(f) = &outcome {
+        eprintln!("error: {}", gitsm::diag::terminal_safe(&format!("{:#}", f.error)));
+    }
+    exit_code(&outcome)
+}
+
+fn dispatch(cli: Cli) -> Outcome {
     let now = match cli.now.as_deref().map(|s| s.parse::<gitsm::model::Timestamp>()) {
         None => None,
         Some(Ok(t)) => Some(t.as_jiff()),
-        Some(Err(e)) => {
-            eprintln!("error: --now: {e}");
-            return ERROR;
-        }
+        Some(Err(e)) => return Err(Failure::usage(format!("--now: {e}"))),
     };
     use std::io::IsTerminal;
     let color = match cli.color {
@@ -124,7 +225,7 @@ pub fn run() -> i32 {
         now,
         color,
     };
-    let result = match cli.command {
+    match cli.command {
         Command::Init(a) => init::run(&g, a),
         Command::Validate(a) => validate::run(&g, a),
         Command::Gate(a) => gate::run(&g, a),
@@ -136,17 +237,5 @@ pub fn run() -> i32 {
         Command::Log(a) => log::run(&g, a),
         Command::StatusPage(a) => status_page::run(&g, a),
         Command::Completions(a) => completions::run(a),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {}", gitsm::diag::terminal_safe(&format!("{e:#}")));
-            // Hostile or absurd content is refused (1); usage and I/O are 2.
-            if gitsm::fsutil::is_refusal(e.as_ref()) {
-                FOUND
-            } else {
-                ERROR
-            }
-        }
     }
 }

@@ -1,5 +1,5 @@
 use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
-use super::{Globals, ERROR, FOUND, OK};
+use super::{Exit, Failure, Globals};
 use clap::ValueEnum;
 use gitsm::author;
 use gitsm::model::{Kind, API_VERSION};
@@ -142,7 +142,7 @@ fn work_tree_ids(root: &Path, kind: Kind, snap: &repo::Snapshot) -> Vec<String> 
     ids
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     let root = g.root()?;
     let kind = a.kind.kind();
     let by = resolve_by(a.by.clone(), &root)?;
@@ -224,7 +224,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     .map(|(n, _)| n)
     .collect();
     if !misplaced.is_empty() {
-        anyhow::bail!(
+        usage!(
             "{} do(es) not apply to a {}; use --field KEY=VALUE for other fields",
             misplaced.join(", "),
             kind.name()
@@ -236,7 +236,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             path[0].as_str(),
             "id" | "apiVersion" | "kind" | "timeline" | "status"
         ) {
-            anyhow::bail!("--field {}: gitsm new sets `{}` itself", spec, path[0]);
+            usage!("--field {}: gitsm new sets `{}` itself", spec, path[0]);
         }
         author::set_path(&mut f, &path, value);
     }
@@ -261,11 +261,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             let text = super::common::quoted_source(&root, repo::CONFIG_FILE);
             print_findings(&errors, repo::CONFIG_FILE, &text, g.color);
         }
-        eprintln!(
-            "error: {} does not load, so the id prefixes are unknown; fix it first (gitsm validate)",
+        return Err(Failure::refused(format!(
+            "{} does not load, so the id prefixes are unknown; fix it first (gitsm validate)",
             repo::CONFIG_FILE
-        );
-        return Ok(FOUND);
+        )));
     };
     let prefix = author::prefix_for(&prefixes, kind).to_string();
     let mut taken = work_tree_ids(&root, kind, &snap);
@@ -275,10 +274,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let rel = format!("{}/{id}.yaml", kind.folder());
     let text = match author::render_new(kind, &schema_ref(&root, kind), &f) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {id} was not written: {e}");
-            return Ok(ERROR);
-        }
+        Err(e) => return Err(Failure::runtime(format!("{id} was not written: {e}"))),
     };
 
     let overlay = gitsm::repo::Overlay {
@@ -290,20 +286,18 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let errors = errors_in(&v.findings, &rel);
     if !errors.is_empty() {
         print_findings(&errors, &rel, &text, g.color);
-        eprintln!(
-            "error: {id} was not written: the record would not validate (set fields with the flags or --field KEY=VALUE)"
-        );
-        return Ok(FOUND);
+        return Err(Failure::refused(format!(
+            "{id} was not written: the record would not validate (set fields with the flags or --field KEY=VALUE)"
+        )));
     }
     let path: PathBuf = root.join(&rel);
     if a.dry_run {
         print!("{text}");
-        return Ok(OK);
+        return Ok(Exit::Success);
     }
     if let Err(e) = gitsm::fsutil::write_in_repo(&root, &rel, text.as_bytes(), gitsm::fsutil::Replace::Never)
     {
-        eprintln!("error: {id} was not written: {e}");
-        return Ok(if e.is_refusal() { FOUND } else { ERROR });
+        return Err(Failure::of_io(format!("{id} was not written: {e}"), &e));
     }
     match a.format {
         Format::Human => {
@@ -318,5 +312,5 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             serde_json::to_string_pretty(&json!({"id": id, "kind": kind.name(), "path": rel, "file": path}))?
         ),
     }
-    Ok(OK)
+    Ok(Exit::Success)
 }

@@ -1,4 +1,4 @@
-use super::{common, Globals, ERROR, FOUND, OK};
+use super::{common, Exit, Failure, Globals};
 use clap::ValueEnum;
 use gitsm::report::{self, Format as RFormat, Period};
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ enum Format {
     Json,
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     let root = g.root()?;
     let v = common::load_for_figures(&root)?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
@@ -55,13 +55,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             Period::month(&prev.strftime("%Y-%m").to_string(), &tz)
         }
     };
-    let period = match period {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ERROR);
-        }
-    };
+    let period = period.map_err(Failure::runtime)?;
     let rep = match report::build(
         &v.snapshot.records,
         report::Options {
@@ -71,10 +65,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         },
     ) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ERROR);
-        }
+        Err(e) => return Err(Failure::runtime(e)),
     };
     let format = match a.format {
         Format::Md => RFormat::Md,
@@ -89,10 +80,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             match gitsm::fsutil::read_text_in_repo(&root, &rel, gitsm::fsutil::TEMPLATE) {
                 Ok(s) => Some(s),
                 Err(gitsm::fsutil::ReadError::NotFound) => None,
-                Err(e) => {
-                    eprintln!("error: {rel}: {e}");
-                    return Ok(if e.is_refusal() { FOUND } else { ERROR });
-                }
+                Err(e) => return Err(Failure::of_io(format!("{rel}: {e}"), &e)),
             }
         }
         None => None,
@@ -110,8 +98,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 .ok()
                 .and_then(|d| gitsm::fsutil::forbidden_output(&d, &root, false))
             {
-                eprintln!("error: --out {}: refusing to write there: {why}", path.display());
-                return Ok(FOUND);
+                return Err(Failure::refused(format!(
+                    "--out {}: refusing to write there: {why}",
+                    path.display()
+                )));
             }
             let bytes = report::marked(format, &text);
             if let Err(e) = gitsm::fsutil::write_file(
@@ -120,12 +110,11 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 bytes.as_bytes(),
                 gitsm::fsutil::Replace::IfOurs(&report::is_ours),
             ) {
-                eprintln!("error: --out: {e}");
-                return Ok(if e.is_refusal() { FOUND } else { ERROR });
+                return Err(Failure::of_io(format!("--out: {e}"), &e));
             }
             eprintln!("wrote {}", path.display());
         }
         None => print!("{text}"),
     }
-    Ok(OK)
+    Ok(Exit::Success)
 }

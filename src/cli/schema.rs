@@ -1,4 +1,4 @@
-use super::{Globals, ERROR, FOUND, OK};
+use super::{Exit, Failure, Globals};
 use gitsm::fsutil::{self, Replace};
 use gitsm::model::Kind;
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ fn is_our_schema(bytes: &[u8]) -> bool {
     bytes.starts_with(b"{") && memchr::memmem::find(head, b"\"title\": \"gitsm ").is_some()
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     match a.out {
         Some(dir) => {
             let root = g.root().ok();
@@ -34,8 +34,10 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             files.push(("status.json".to_string(), gitsm::status::doc::schema()));
             if let (Some(root), Ok(d)) = (&root, fsutil::resolve_lexically(&dir)) {
                 if let Some(why) = fsutil::forbidden_output(&d, root, false) {
-                    eprintln!("error: --out {}: refusing to write there: {why}", dir.display());
-                    return Ok(FOUND);
+                    return Err(Failure::refused(format!(
+                        "--out {}: refusing to write there: {why}",
+                        dir.display()
+                    )));
                 }
             }
             let (base, rel) = fsutil::split_given(&dir, root.as_deref());
@@ -43,8 +45,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             for (name, _) in &files {
                 if let Err(e) = fsutil::check_target(&base, &rel.join(name), Replace::IfOurs(&is_our_schema))
                 {
-                    eprintln!("error: {e}");
-                    return Ok(if e.is_refusal() { FOUND } else { ERROR });
+                    return Err(Failure::of_io(&e, &e));
                 }
             }
             for (name, schema) in files {
@@ -55,8 +56,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                     body.as_bytes(),
                     Replace::IfOurs(&is_our_schema),
                 ) {
-                    eprintln!("error: {e}");
-                    return Ok(if e.is_refusal() { FOUND } else { ERROR });
+                    return Err(Failure::of_io(&e, &e));
                 }
                 println!("{}", Path::new(&dir).join(&name).display());
             }
@@ -70,5 +70,5 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             println!("{}", serde_json::to_string_pretty(&all)?);
         }
     }
-    Ok(OK)
+    Ok(Exit::Success)
 }

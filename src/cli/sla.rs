@@ -1,4 +1,4 @@
-use super::{Globals, OK};
+use super::{Exit, Globals};
 use clap::ValueEnum;
 use gitsm::sla::{fmt_secs, Clock, Phase, SlaContext, TicketClocks};
 
@@ -26,7 +26,7 @@ enum Format {
     Json,
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     let root = g.root()?;
     let v = super::common::load_for_figures(&root)?;
     let records = &v.snapshot.records;
@@ -34,7 +34,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let ctx = SlaContext::new(records);
     if let Some(s) = &a.service {
         if ctx.service(s).is_none() {
-            anyhow::bail!("--service {s}: no such service in the catalog");
+            usage!("--service {s}: no such service in the catalog");
         }
     }
     let tickets = ctx.open_tickets(records, now, a.service.as_deref());
@@ -65,7 +65,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             }
         }
     }
-    Ok(OK)
+    Ok(Exit::Success)
 }
 
 /// Emergency changes whose review is overdue under the policy (SPEC §3 rule 7).

@@ -1,4 +1,4 @@
-use super::{Globals, ERROR, FOUND, OK};
+use super::{Exit, Failure, Globals};
 use std::path::PathBuf;
 
 /// Write the public status page: a static site with status.json and an Atom feed
@@ -14,7 +14,7 @@ pub struct Args {
     out: PathBuf,
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     // GITSM_TIMINGS=1 prints how long each step took (for the benchmark).
@@ -35,10 +35,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     lap("render");
     let written = match gitsm::status::site::write(&a.out, Some(&root), &files) {
         Ok(w) => w,
-        Err(e) => {
-            eprintln!("error: {}", gitsm::diag::terminal_safe(&e.to_string()));
-            return Ok(if e.is_refusal() { FOUND } else { ERROR });
-        }
+        Err(e) => return Err(Failure::of_io(&e, &e)),
     };
     lap("write");
 
@@ -62,5 +59,5 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         d.incidents.len(),
         d.maintenances.len()
     );
-    Ok(OK)
+    Ok(Exit::Success)
 }

@@ -1,5 +1,5 @@
 use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
-use super::{Globals, ERROR, FOUND, OK};
+use super::{Exit, Failure, Globals};
 use gitsm::author::{self, Move, Ticket};
 use gitsm::repo::{self, WorkTree};
 use serde_json::{json, Value as J};
@@ -52,7 +52,7 @@ pub struct Args {
     format: Format,
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     let root = g.root()?;
     let by = resolve_by(a.by.clone(), &root)?;
     let at = event_time(g, a.at.clone(), &root)?;
@@ -69,13 +69,13 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     for spec in &a.fields {
         let (path, value) = author::parse_field(spec).map_err(|e| anyhow::anyhow!("--field {e}"))?;
         if path.len() > 1 || value.is_array() || value.is_object() {
-            anyhow::bail!("--field {spec}: transition sets top-level text, number or boolean fields only");
+            usage!("--field {spec}: transition sets top-level text, number or boolean fields only");
         }
         if matches!(
             path[0].as_str(),
             "status" | "timeline" | "id" | "kind" | "apiVersion"
         ) {
-            anyhow::bail!("--field {spec}: `{}` is not set this way", path[0]);
+            usage!("--field {spec}: `{}` is not set this way", path[0]);
         }
         set.push((path[0].clone(), value));
     }
@@ -92,13 +92,12 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     // Two files carrying one id: editing either would be a guess.
     if found.len() > 1 {
         let files: Vec<&str> = found.iter().map(|l| l.path.as_str()).collect();
-        eprintln!(
-            "error: refusing to edit {}: {} files carry that id ({}); keep one (gitsm validate)",
+        return Err(Failure::refused(format!(
+            "refusing to edit {}: {} files carry that id ({}); keep one (gitsm validate)",
             a.id,
             files.len(),
             files.join(", ")
-        );
-        return Ok(FOUND);
+        )));
     }
     let Some(loaded) = found.first() else {
         // A ticket that does not load is one whose file does not validate.
@@ -110,30 +109,28 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             let file = f.file.clone();
             let text = super::common::quoted_source(&root, &file);
             print_findings(&errors_in(&v.findings, &file), &file, &text, g.color);
-            eprintln!("error: refusing to edit {file}: it does not validate; fix it first");
-            return Ok(FOUND);
+            return Err(Failure::refused(format!(
+                "refusing to edit {file}: it does not validate; fix it first"
+            )));
         }
-        eprintln!(
-            "error: no incident, problem, request or change has the id `{}`",
+        return Err(Failure::runtime(format!(
+            "no incident, problem, request or change has the id `{}`",
             a.id
-        );
-        return Ok(ERROR);
+        )));
     };
     let rel = loaded.path.clone();
     let path = root.join(&rel);
     let text = match gitsm::fsutil::read_text_in_repo(&root, &rel, gitsm::fsutil::RECORD) {
         Ok(t) => t,
-        Err(e) if e.is_refusal() => {
-            eprintln!("error: refusing to edit {rel}: {e}");
-            return Ok(FOUND);
-        }
-        Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+        Err(e) if e.is_refusal() => return Err(Failure::refused(format!("refusing to edit {rel}: {e}"))),
+        Err(e) => return Err(Failure::runtime(format!("cannot read {}: {e}", path.display()))),
     };
     let errors = errors_in(&v.findings, &rel);
     if !errors.is_empty() {
         print_findings(&errors, &rel, &text, g.color);
-        eprintln!("error: refusing to edit {rel}: it does not validate; fix it first");
-        return Ok(FOUND);
+        return Err(Failure::refused(format!(
+            "refusing to edit {rel}: it does not validate; fix it first"
+        )));
     }
     let ticket = Ticket::of(&loaded.record).expect("a ticket");
     let m = Move {
@@ -146,10 +143,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     };
     let edits = match author::plan_move(&loaded.record, &m) {
         Ok(e) => e,
-        Err(refusal) => {
-            eprintln!("error: {}: {refusal}", a.id);
-            return Ok(FOUND);
-        }
+        Err(refusal) => return Err(Failure::refused(format!("{}: {refusal}", a.id))),
     };
     let new_text = gitsm::edit::apply(&text, &edits).map_err(|e| anyhow::anyhow!("{rel}: {e}"))?;
     let overlay = gitsm::repo::Overlay {
@@ -161,14 +155,14 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let errors = errors_in(&after.findings, &rel);
     if !errors.is_empty() {
         print_findings(&errors, &rel, &new_text, g.color);
-        eprintln!("error: {rel} was not changed: after the move it would not validate");
-        return Ok(FOUND);
+        return Err(Failure::refused(format!(
+            "{rel} was not changed: after the move it would not validate"
+        )));
     }
     if let Err(e) =
         gitsm::fsutil::write_in_repo(&root, &rel, new_text.as_bytes(), gitsm::fsutil::Replace::Edit)
     {
-        eprintln!("error: {rel} is unchanged: {e}");
-        return Ok(if e.is_refusal() { FOUND } else { ERROR });
+        return Err(Failure::of_io(format!("{rel} is unchanged: {e}"), &e));
     }
     match a.format {
         Format::Human => println!("{}: {} → {} ({})", a.id, ticket.status, a.status, shown(&path)),
@@ -184,5 +178,5 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             }))?
         ),
     }
-    Ok(OK)
+    Ok(Exit::Success)
 }

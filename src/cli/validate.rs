@@ -1,4 +1,4 @@
-use super::{Globals, FOUND, OK};
+use super::{Exit, Globals};
 use clap::ValueEnum;
 use gitsm::diag;
 
@@ -21,7 +21,7 @@ enum Format {
     Sarif,
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> super::Outcome {
     let root = g.root()?;
     let source = gitsm::repo::WorkTree::new(&root);
     // The summary keeps no records: memory stays small on repos of 100k tickets.
@@ -53,5 +53,9 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             eprintln!("warning: no job summary written: {e:#}");
         }
     }
-    Ok(if v.has_errors() { FOUND } else { OK })
+    Ok(if v.has_errors() {
+        Exit::Found
+    } else {
+        Exit::Success
+    })
 }

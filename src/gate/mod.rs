@@ -279,16 +279,6 @@ pub enum Decision {
     Undecided,
 }
 
-impl Decision {
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Decision::Allowed => 0,
-            Decision::Denied => 1,
-            Decision::Undecided => 2,
-        }
-    }
-}
-
 /// The rules of SPEC §3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Rule {
