@@ -1,8 +1,11 @@
 //! gitsm: IT service management as code.
 //!
 //! The library holds the domain (record kinds, workflows), loading, validation
-//! and rendering; it never prints. The `gitsm` binary parses arguments, calls
-//! into it and chooses how to print.
+//! and rendering; it never prints (the lint below enforces it: printing is
+//! the binary's choice). The `gitsm` binary parses arguments, calls into it
+//! and chooses how to print.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod author;
 pub mod availability;
