@@ -67,9 +67,9 @@ impl Failure {
         Failure::new(FailureKind::Runtime, msg)
     }
     /// A failed read or write with `msg`: refused when the library refused
-    /// the path or content ([`gitsm::fsutil::is_refusal`]), else runtime.
-    pub fn of_io(msg: impl std::fmt::Display, e: &(dyn std::error::Error + 'static)) -> Failure {
-        if gitsm::fsutil::is_refusal(e) {
+    /// the path or content (`is_refusal()` of its error), else runtime.
+    pub fn io(msg: impl std::fmt::Display, refusal: bool) -> Failure {
+        if refusal {
             Failure::refused(msg)
         } else {
             Failure::runtime(msg)

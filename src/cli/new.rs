@@ -297,7 +297,7 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
     }
     if let Err(e) = gitsm::fsutil::write_in_repo(&root, &rel, text.as_bytes(), gitsm::fsutil::Replace::Never)
     {
-        return Err(Failure::of_io(format!("{id} was not written: {e}"), &e));
+        return Err(Failure::io(format!("{id} was not written: {e}"), e.is_refusal()));
     }
     match a.format {
         Format::Human => {

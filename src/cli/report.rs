@@ -80,7 +80,7 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
             match gitsm::fsutil::read_text_in_repo(&root, &rel, gitsm::fsutil::TEMPLATE) {
                 Ok(s) => Some(s),
                 Err(gitsm::fsutil::ReadError::NotFound) => None,
-                Err(e) => return Err(Failure::of_io(format!("{rel}: {e}"), &e)),
+                Err(e) => return Err(Failure::io(format!("{rel}: {e}"), e.is_refusal())),
             }
         }
         None => None,
@@ -110,7 +110,7 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
                 bytes.as_bytes(),
                 gitsm::fsutil::Replace::IfOurs(&report::is_ours),
             ) {
-                return Err(Failure::of_io(format!("--out: {e}"), &e));
+                return Err(Failure::io(format!("--out: {e}"), e.is_refusal()));
             }
             eprintln!("wrote {}", path.display());
         }

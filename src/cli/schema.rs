@@ -45,7 +45,7 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
             for (name, _) in &files {
                 if let Err(e) = fsutil::check_target(&base, &rel.join(name), Replace::IfOurs(&is_our_schema))
                 {
-                    return Err(Failure::of_io(&e, &e));
+                    return Err(Failure::io(&e, e.is_refusal()));
                 }
             }
             for (name, schema) in files {
@@ -56,7 +56,7 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
                     body.as_bytes(),
                     Replace::IfOurs(&is_our_schema),
                 ) {
-                    return Err(Failure::of_io(&e, &e));
+                    return Err(Failure::io(&e, e.is_refusal()));
                 }
                 println!("{}", Path::new(&dir).join(&name).display());
             }

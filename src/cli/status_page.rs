@@ -35,7 +35,7 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
     lap("render");
     let written = match gitsm::status::site::write(&a.out, Some(&root), &files) {
         Ok(w) => w,
-        Err(e) => return Err(Failure::of_io(&e, &e)),
+        Err(e) => return Err(Failure::io(&e, e.is_refusal())),
     };
     lap("write");
 

@@ -162,7 +162,7 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
     if let Err(e) =
         gitsm::fsutil::write_in_repo(&root, &rel, new_text.as_bytes(), gitsm::fsutil::Replace::Edit)
     {
-        return Err(Failure::of_io(format!("{rel} is unchanged: {e}"), &e));
+        return Err(Failure::io(format!("{rel} is unchanged: {e}"), e.is_refusal()));
     }
     match a.format {
         Format::Human => println!("{}: {} → {} ({})", a.id, ticket.status, a.status, shown(&path)),
