@@ -7,7 +7,7 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod author;
+pub mod authoring;
 pub mod availability;
 pub mod calendar;
 pub mod diag;

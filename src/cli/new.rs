@@ -1,7 +1,7 @@
 use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
 use super::{Exit, Failure, Globals};
 use clap::ValueEnum;
-use gitsm::author;
+use gitsm::authoring;
 use gitsm::model::{Kind, API_VERSION};
 use gitsm::repo::{self, WorkTree};
 use serde_json::{json, Map, Value as J};
@@ -231,14 +231,14 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
         );
     }
     for spec in &a.fields {
-        let (path, value) = author::parse_field(spec).map_err(|e| anyhow::anyhow!("--field {e}"))?;
+        let (path, value) = authoring::parse_field(spec).map_err(|e| anyhow::anyhow!("--field {e}"))?;
         if matches!(
             path[0].as_str(),
             "id" | "apiVersion" | "kind" | "timeline" | "status"
         ) {
             usage!("--field {}: gitsm new sets `{}` itself", spec, path[0]);
         }
-        author::set_path(&mut f, &path, value);
+        authoring::set_path(&mut f, &path, value);
     }
     let mut event = Map::new();
     event.insert("at".into(), json!(at));
@@ -266,13 +266,13 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
             repo::CONFIG_FILE
         )));
     };
-    let prefix = author::prefix_for(&prefixes, kind).to_string();
+    let prefix = authoring::prefix_for(&prefixes, kind).to_string();
     let mut taken = work_tree_ids(&root, kind, &snap);
     taken.extend(head_ids(&root, kind.folder()));
-    let id = author::next_id(&prefix, digits, taken.iter().map(String::as_str));
+    let id = authoring::next_id(&prefix, digits, taken.iter().map(String::as_str));
     f.insert("id".into(), json!(id));
     let rel = format!("{}/{id}.yaml", kind.folder());
-    let text = match author::render_new(kind, &schema_ref(&root, kind), &f) {
+    let text = match authoring::render_new(kind, &schema_ref(&root, kind), &f) {
         Ok(t) => t,
         Err(e) => return Err(Failure::runtime(format!("{id} was not written: {e}"))),
     };

@@ -1,6 +1,6 @@
 use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
 use super::{Exit, Failure, Globals};
-use gitsm::author::{self, Move, Ticket};
+use gitsm::authoring::{self, Move, Ticket};
 use gitsm::repo::{self, WorkTree};
 use serde_json::{json, Value as J};
 
@@ -67,7 +67,7 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
         }
     }
     for spec in &a.fields {
-        let (path, value) = author::parse_field(spec).map_err(|e| anyhow::anyhow!("--field {e}"))?;
+        let (path, value) = authoring::parse_field(spec).map_err(|e| anyhow::anyhow!("--field {e}"))?;
         if path.len() > 1 || value.is_array() || value.is_object() {
             usage!("--field {spec}: transition sets top-level text, number or boolean fields only");
         }
@@ -141,7 +141,7 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
         public: a.public,
         set,
     };
-    let edits = match author::plan_move(&loaded.record, &m) {
+    let edits = match authoring::plan_move(&loaded.record, &m) {
         Ok(e) => e,
         Err(refusal) => return Err(Failure::refused(format!("{}: {refusal}", a.id))),
     };
