@@ -1266,3 +1266,93 @@ fn log_of_an_uncommitted_record() {
     assert_eq!(code, 2);
     assert!(err.contains("no record has the id `INC-0002`"), "{err}");
 }
+
+/// `authoring::create`, the library call `gitsm new` makes.
+mod create {
+    use super::*;
+    use gitsm::authoring::{create, CreateError, Mode, NewTicket};
+
+    fn incident(title: &str, service: Option<&str>) -> NewTicket {
+        let mut fields = serde_json::Map::new();
+        fields.insert("title".into(), title.into());
+        if let Some(s) = service {
+            fields.insert("service".into(), s.into());
+        }
+        fields.insert("impact".into(), "high".into());
+        fields.insert("urgency".into(), "low".into());
+        NewTicket {
+            kind: Kind::Incident,
+            fields,
+            by: "alice".into(),
+            at: AT.into(),
+            note: Some("paged".into()),
+        }
+    }
+
+    #[test]
+    fn allocates_the_next_id_and_writes_the_record() {
+        let d = init_repo();
+        let root = d.path();
+        let a = create(root, &incident("Checkout: 502s", Some("web")), Mode::Write).unwrap();
+        assert_eq!(a.id, "INC-0001");
+        assert_eq!(a.path, "incidents/INC-0001.yaml");
+        assert_eq!(
+            a.text,
+            "# yaml-language-server: $schema=../schemas/incident.json\n\
+apiVersion: gitsm/v1\nkind: Incident\nid: INC-0001\ntitle: \"Checkout: 502s\"\nservice: web\n\
+impact: high\nurgency: low\nstatus: new\nreported_at: 2026-11-21T10:00:00Z\nreported_by: alice\n\
+timeline:\n  - at: 2026-11-21T10:00:00Z\n    by: alice\n    status: new\n    note: paged\n"
+        );
+        assert_eq!(read(root, &a.path), a.text);
+        let b = create(root, &incident("Again", Some("web")), Mode::Write).unwrap();
+        assert_eq!(
+            (b.id.as_str(), b.path.as_str()),
+            ("INC-0002", "incidents/INC-0002.yaml")
+        );
+    }
+
+    #[test]
+    fn a_dry_run_validates_and_writes_nothing() {
+        let d = init_repo();
+        let a = create(d.path(), &incident("t", Some("web")), Mode::DryRun).unwrap();
+        assert_eq!(a.id, "INC-0001");
+        assert!(!d.path().join(&a.path).exists());
+    }
+
+    #[test]
+    fn a_record_that_would_not_validate_is_not_written() {
+        let d = init_repo();
+        let err = create(d.path(), &incident("t", Some("nope")), Mode::Write).unwrap_err();
+        let CreateError::Invalid {
+            id, path, findings, ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            (id.as_str(), path.as_str()),
+            ("INC-0001", "incidents/INC-0001.yaml")
+        );
+        let codes: Vec<&str> = findings.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes.len(), 1, "{findings:?}");
+        assert!(err.is_refusal());
+        assert!(!d.path().join(path).exists());
+    }
+
+    #[test]
+    fn a_config_that_does_not_load_stops_allocation() {
+        let d = init_repo();
+        write(
+            d.path(),
+            "gitsm.yaml",
+            "apiVersion: gitsm/v1\nkind: Config\nid: x\nid_digits: many\n",
+        );
+        let err = create(d.path(), &incident("t", Some("web")), Mode::Write).unwrap_err();
+        let CreateError::Config { findings } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].file, "gitsm.yaml");
+        assert!(!d.path().join("incidents/INC-0001.yaml").exists());
+    }
+}

@@ -1,6 +1,48 @@
-//! Creating and moving tickets: the pure parts of `gitsm new` and
-//! `gitsm transition` (id allocation, the text of a new record, the checks and
-//! edits of a transition). File locking, git and printing live in the binary.
+//! Creating and moving tickets, as library code that `gitsm new`,
+//! `gitsm transition`, a future intake and tests share. Nothing here prints;
+//! the binary renders the results and errors.
+//!
+//! # Creating a ticket
+//!
+//! ```no_run
+//! use gitsm::authoring::{create, Mode, NewTicket};
+//! use gitsm::model::Kind;
+//! # fn main() -> anyhow::Result<()> {
+//! let mut fields = serde_json::Map::new();
+//! fields.insert("title".into(), "Checkout returns 502".into());
+//! fields.insert("service".into(), "checkout".into());
+//! fields.insert("impact".into(), "high".into());
+//! fields.insert("urgency".into(), "high".into());
+//! let ticket = NewTicket {
+//!     kind: Kind::Incident,
+//!     fields,
+//!     by: "alice".into(),
+//!     at: "2026-11-20T09:14:00Z".into(),
+//!     note: None,
+//! };
+//! let created = create(std::path::Path::new("itsm"), &ticket, Mode::Write)?;
+//! println!("{} in {}", created.id, created.path); // INC-0042 in incidents/INC-0042.yaml
+//! # Ok(()) }
+//! ```
+//!
+//! [`create`] takes the repo's lock, allocates the next free id (from `HEAD`
+//! and the work tree), writes the record in its kind's usual layout
+//! ([`render_new`]), validates the repo as it would be, and writes the file
+//! atomically — or returns a [`CreateError`] and writes nothing.
+//!
+//! # Moving a ticket
+//!
+//! [`plan_move`] checks a [`Move`] against the workflow and the target
+//! state's requirements and returns the [`Edits`] that make it;
+//! [`crate::edit::apply`] applies them to the text without touching any
+//! other byte. The caller validates the result and writes it under [`lock`].
+//!
+//! Helpers: [`next_id`] (id allocation), [`parse_field`] and [`set_path`]
+//! (`--field KEY=VALUE`).
+
+mod create;
+
+pub use create::{create, errors_in, lock, CreateError, Created, Mode, NewTicket};
 
 use crate::edit::{self, Edits};
 use crate::model::{Change, ChangeStatus, ChangeType, IdPrefixes, Kind, Outcome, Record, Timestamp};

@@ -3,7 +3,6 @@
 //! authoring helpers of `new`, `transition` and `log`.
 
 use super::Globals;
-use anyhow::Context;
 use clap::ValueEnum;
 use gitsm::diag::{self, Finding, Severity};
 use gitsm::model::Timestamp;
@@ -131,34 +130,6 @@ fn config_timezone(root: &Path) -> Option<String> {
     let text = gitsm::fsutil::read_text_in_repo(root, repo::CONFIG_FILE, gitsm::fsutil::RECORD).ok()?;
     let node = gitsm::yaml::parse(&text).ok()??;
     node.get("timezone")?.as_str().map(str::to_string)
-}
-
-/// Serialises `new` and `transition` in one repo: an exclusive lock on a file
-/// in the git dir (`.git/gitsm.lock`), or `.gitsm.lock` in the ITSM repo when
-/// it is not in git. Held until the returned file is dropped.
-pub(super) fn lock(root: &Path) -> anyhow::Result<std::fs::File> {
-    let path = match git2::Repository::discover(root) {
-        Ok(r) => r.path().join("gitsm.lock"),
-        Err(_) => root.join(".gitsm.lock"),
-    };
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-    f.lock()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(f)
-}
-
-/// The errors a validation found in one file.
-pub(super) fn errors_in(findings: &[Finding], file: &str) -> Vec<Finding> {
-    findings
-        .iter()
-        .filter(|f| f.file == file && f.severity == Severity::Error)
-        .cloned()
-        .collect()
 }
 
 pub(super) fn print_findings(findings: &[Finding], file: &str, text: &str, color: bool) {

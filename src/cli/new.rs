@@ -1,11 +1,11 @@
-use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
+use super::common::{event_time, print_findings, resolve_by, shown, Format};
 use super::{Exit, Failure, Globals};
 use clap::ValueEnum;
-use gitsm::authoring;
-use gitsm::model::{Kind, API_VERSION};
-use gitsm::repo::{self, WorkTree};
+use gitsm::authoring::{self, CreateError, Created, Mode, NewTicket};
+use gitsm::model::Kind;
+use gitsm::repo;
 use serde_json::{json, Map, Value as J};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Create a ticket with the next free id
 #[derive(clap::Args, Debug)]
@@ -87,126 +87,94 @@ impl NewKind {
     }
 }
 
-/// Where the editor schema line points: the nearest `schemas/` folder at or
-/// above the repo root that holds the kind's schema, else `../schemas/`.
-fn schema_ref(root: &Path, kind: Kind) -> String {
-    let file = kind.schema_file();
-    let mut up = 1;
-    let mut dir = std::fs::canonicalize(root).ok();
-    while let Some(d) = dir {
-        if d.join("schemas").join(&file).is_file() {
-            return format!("{}schemas/{file}", "../".repeat(up));
-        }
-        up += 1;
-        dir = d.parent().map(Path::to_path_buf);
-        if up > 16 {
-            break;
-        }
-    }
-    format!("../schemas/{file}")
-}
-
-/// Ticket ids of a kind recorded in HEAD, by file name in the kind's folder.
-fn head_ids(root: &Path, folder: &str) -> Vec<String> {
-    let Some((repo, prefix)) = gitsm::repo::git::discover(root) else {
-        return Vec::new();
-    };
-    let Some(tree) = gitsm::repo::git::head_tree(&repo, &prefix) else {
-        return Vec::new();
-    };
-    let Ok(Some(entry)) = gitsm::repo::git::entry_at(&tree, folder) else {
-        return Vec::new();
-    };
-    let Ok(sub) = repo.find_tree(entry.id()) else {
-        return Vec::new();
-    };
-    sub.iter()
-        .filter_map(|e| e.name().ok().map(|n| repo::file_stem(n).to_string()))
-        .collect()
-}
-
-/// Ticket ids in the work tree: every loaded record of the kind plus every
-/// file name in its folder (a broken file still holds its id).
-fn work_tree_ids(root: &Path, kind: Kind, snap: &repo::Snapshot) -> Vec<String> {
-    let mut ids: Vec<String> = snap
-        .records
-        .iter()
-        .filter(|l| l.record.kind() == kind)
-        .map(|l| l.record.id().to_string())
-        .collect();
-    if let Ok(rd) = std::fs::read_dir(root.join(kind.folder())) {
-        for e in rd.flatten() {
-            ids.push(repo::file_stem(&e.file_name().to_string_lossy()).to_string());
-        }
-    }
-    ids
-}
-
 pub fn run(g: &Globals, a: Args) -> super::Outcome {
     let root = g.root()?;
     let kind = a.kind.kind();
     let by = resolve_by(a.by.clone(), &root)?;
     let at = event_time(g, a.at.clone(), &root)?;
-    let initial = gitsm::workflow::initial(kind).expect("tickets have a workflow");
-
-    let mut f = Map::new();
-    f.insert("apiVersion".into(), json!(API_VERSION));
-    f.insert("kind".into(), json!(kind.name()));
-    f.insert("title".into(), json!(a.title));
-    f.insert("status".into(), json!(initial));
-    let only_one = |what: &str| -> anyhow::Result<()> {
-        if a.services.len() > 1 {
-            anyhow::bail!("a {what} has one --service");
-        }
-        Ok(())
+    let fields = fields(&a, kind)?;
+    let ticket = NewTicket {
+        kind,
+        fields,
+        by,
+        at,
+        note: a.note.clone(),
     };
+    let mode = if a.dry_run { Mode::DryRun } else { Mode::Write };
+    let created = match authoring::create(&root, &ticket, mode) {
+        Ok(c) => c,
+        Err(e) => {
+            match &e {
+                CreateError::Config { findings } if !findings.is_empty() => {
+                    let text = super::common::quoted_source(&root, repo::CONFIG_FILE);
+                    print_findings(findings, repo::CONFIG_FILE, &text, g.color);
+                }
+                CreateError::Invalid {
+                    path, text, findings, ..
+                } => print_findings(findings, path, text, g.color),
+                _ => {}
+            }
+            return Err(match e {
+                CreateError::Other(e) => Failure::from(e),
+                e => Failure::io(&e, e.is_refusal()),
+            });
+        }
+    };
+    if a.dry_run {
+        print!("{}", created.text);
+        return Ok(Exit::Success);
+    }
+    let Created { id, path: rel, .. } = created;
+    let path: PathBuf = root.join(&rel);
+    match a.format {
+        Format::Human => {
+            println!("created {id} {}", shown(&path));
+            let initial = gitsm::workflow::initial(kind).unwrap_or_default();
+            eprintln!(
+                "next: gitsm transition {id} <status>   (legal: {})",
+                gitsm::workflow::legal_moves(kind, &[initial]).join(", ")
+            );
+        }
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"id": id, "kind": kind.name(), "path": rel, "file": path}))?
+        ),
+    }
+    Ok(Exit::Success)
+}
+
+/// The record's own fields from the flags: each flag where its kind has it,
+/// then `--field KEY=VALUE`. A flag that does not apply is a usage error.
+fn fields(a: &Args, kind: Kind) -> Result<Map<String, J>, Failure> {
+    let mut f = Map::new();
+    f.insert("title".into(), json!(a.title));
+    if a.services.len() > 1 && matches!(kind, Kind::Incident | Kind::Request) {
+        usage!("a {} has one --service", kind.name().to_lowercase());
+    }
     match kind {
-        Kind::Incident => {
-            only_one("incident")?;
+        Kind::Incident | Kind::Request => {
             if let Some(s) = a.services.first() {
                 f.insert("service".into(), json!(s));
             }
-            for (k, v) in [("impact", &a.impact), ("urgency", &a.urgency)] {
-                if let Some(v) = v {
-                    f.insert(k.into(), json!(v));
-                }
-            }
-            f.insert("reported_at".into(), json!(at));
-            f.insert("reported_by".into(), json!(by));
-            if let Some(x) = &a.assignee {
-                f.insert("assignee".into(), json!(x));
-            }
         }
-        Kind::Request => {
-            only_one("request")?;
-            if let Some(s) = a.services.first() {
-                f.insert("service".into(), json!(s));
-            }
-            f.insert(
-                "requested_by".into(),
-                json!(a.requested_by.as_ref().unwrap_or(&by)),
-            );
-        }
-        Kind::Problem => {
+        _ => {
             if !a.services.is_empty() {
                 f.insert("services".into(), json!(a.services));
             }
         }
-        Kind::Change => {
-            if !a.services.is_empty() {
-                f.insert("services".into(), json!(a.services));
-            }
-            for (k, v) in [("type", &a.change_type), ("risk", &a.risk)] {
-                if let Some(v) = v {
-                    f.insert(k.into(), json!(v));
-                }
-            }
-            f.insert(
-                "requested_by".into(),
-                json!(a.requested_by.as_ref().unwrap_or(&by)),
-            );
+    }
+    let flags = [
+        ("impact", &a.impact),
+        ("urgency", &a.urgency),
+        ("assignee", &a.assignee),
+        ("type", &a.change_type),
+        ("risk", &a.risk),
+        ("requested_by", &a.requested_by),
+    ];
+    for (k, v) in flags {
+        if let Some(v) = v {
+            f.insert(k.into(), json!(v));
         }
-        _ => unreachable!("only ticket kinds"),
     }
     let misplaced: Vec<&str> = [
         ("--impact", a.impact.is_some() && kind != Kind::Incident),
@@ -231,7 +199,8 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
         );
     }
     for spec in &a.fields {
-        let (path, value) = authoring::parse_field(spec).map_err(|e| anyhow::anyhow!("--field {e}"))?;
+        let (path, value) =
+            authoring::parse_field(spec).map_err(|e| Failure::usage(format!("--field {e}")))?;
         if matches!(
             path[0].as_str(),
             "id" | "apiVersion" | "kind" | "timeline" | "status"
@@ -240,77 +209,5 @@ pub fn run(g: &Globals, a: Args) -> super::Outcome {
         }
         authoring::set_path(&mut f, &path, value);
     }
-    let mut event = Map::new();
-    event.insert("at".into(), json!(at));
-    event.insert("by".into(), json!(by));
-    event.insert("status".into(), json!(initial));
-    if let Some(n) = &a.note {
-        event.insert("note".into(), json!(n));
-    }
-    f.insert("timeline".into(), J::Array(vec![J::Object(event)]));
-
-    // From here to the write, no other `new` may allocate.
-    let _lock = lock(&root)?;
-    let source = WorkTree::new(&root);
-    let snap = repo::load(&source)?;
-    // Ids come from the config: guessing default prefixes for a config that
-    // does not load would allocate ids the repo does not use.
-    let Some((prefixes, digits)) = snap.config().map(|c| (c.id_prefixes.clone(), c.id_digits)) else {
-        let errors = errors_in(&snap.findings, repo::CONFIG_FILE);
-        if !errors.is_empty() {
-            let text = super::common::quoted_source(&root, repo::CONFIG_FILE);
-            print_findings(&errors, repo::CONFIG_FILE, &text, g.color);
-        }
-        return Err(Failure::refused(format!(
-            "{} does not load, so the id prefixes are unknown; fix it first (gitsm validate)",
-            repo::CONFIG_FILE
-        )));
-    };
-    let prefix = authoring::prefix_for(&prefixes, kind).to_string();
-    let mut taken = work_tree_ids(&root, kind, &snap);
-    taken.extend(head_ids(&root, kind.folder()));
-    let id = authoring::next_id(&prefix, digits, taken.iter().map(String::as_str));
-    f.insert("id".into(), json!(id));
-    let rel = format!("{}/{id}.yaml", kind.folder());
-    let text = match authoring::render_new(kind, &schema_ref(&root, kind), &f) {
-        Ok(t) => t,
-        Err(e) => return Err(Failure::runtime(format!("{id} was not written: {e}"))),
-    };
-
-    let overlay = gitsm::repo::Overlay {
-        base: &source,
-        path: rel.clone(),
-        bytes: text.clone().into_bytes(),
-    };
-    let v = gitsm::validate::validate(&overlay)?;
-    let errors = errors_in(&v.findings, &rel);
-    if !errors.is_empty() {
-        print_findings(&errors, &rel, &text, g.color);
-        return Err(Failure::refused(format!(
-            "{id} was not written: the record would not validate (set fields with the flags or --field KEY=VALUE)"
-        )));
-    }
-    let path: PathBuf = root.join(&rel);
-    if a.dry_run {
-        print!("{text}");
-        return Ok(Exit::Success);
-    }
-    if let Err(e) = gitsm::fsutil::write_in_repo(&root, &rel, text.as_bytes(), gitsm::fsutil::Replace::Never)
-    {
-        return Err(Failure::io(format!("{id} was not written: {e}"), e.is_refusal()));
-    }
-    match a.format {
-        Format::Human => {
-            println!("created {id} {}", shown(&path));
-            eprintln!("next: gitsm transition {id} <status>   (legal: {})", {
-                let h = [initial];
-                gitsm::workflow::legal_moves(kind, &h).join(", ")
-            });
-        }
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"id": id, "kind": kind.name(), "path": rel, "file": path}))?
-        ),
-    }
-    Ok(Exit::Success)
+    Ok(f)
 }

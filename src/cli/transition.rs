@@ -1,6 +1,6 @@
-use super::common::{errors_in, event_time, lock, print_findings, resolve_by, shown, Format};
+use super::common::{event_time, print_findings, resolve_by, shown, Format};
 use super::{Exit, Failure, Globals};
-use gitsm::authoring::{self, Move, Ticket};
+use gitsm::authoring::{self, errors_in, lock, Move, Ticket};
 use gitsm::repo::{self, WorkTree};
 use serde_json::{json, Value as J};
 
