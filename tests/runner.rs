@@ -3,8 +3,10 @@
 
 mod common;
 
+mod acme;
 mod authoring;
 mod cli;
+mod cmd;
 mod corpus;
 mod gate;
 mod gate_attacks;
