@@ -11,7 +11,7 @@ pub struct Args {
     shell: clap_complete::Shell,
 }
 
-pub fn run(a: Args) -> super::Outcome {
+pub fn run(a: Args) -> super::CommandResult {
     let mut cmd = super::Cli::command();
     clap_complete::generate(a.shell, &mut cmd, "gitsm", &mut std::io::stdout());
     Ok(Exit::Success)

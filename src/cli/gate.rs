@@ -59,7 +59,7 @@ enum Format {
     Markdown,
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     // clap's `requires` is satisfied by any member of the `source` group
     // (clap-rs/clap#4707), so `--pr 7 --reviews f` would slip through.
     if a.pr.is_some() && a.github.is_none() {

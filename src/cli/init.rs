@@ -15,7 +15,7 @@ pub struct Args {
     action: Option<gitsm::init::ActionRef>,
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let dir = a
         .dir
         .or_else(|| g.repo.clone())

@@ -32,7 +32,7 @@ fn find_path(source: &dyn Source, id: &str) -> anyhow::Result<Option<String>> {
     Ok(hits.first().map(|l| l.path.clone()))
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let git = git2::Repository::discover(&root).map_err(|_| {
         anyhow::anyhow!(

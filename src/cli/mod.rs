@@ -1,5 +1,5 @@
 //! Command-line parsing and dispatch. One module per subcommand; each
-//! returns an [`Outcome`], and [`exit_code`] alone turns it into a number.
+//! returns an [`CommandResult`], and [`exit_code`] alone turns it into a number.
 
 /// Stops a command with a usage error (exit 2), `usage!("--x {y}: …")`.
 macro_rules! usage {
@@ -98,12 +98,12 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 /// What every command returns.
-pub type Outcome = Result<Exit, Failure>;
+pub type CommandResult = Result<Exit, Failure>;
 
 /// The exit codes of SPEC §5, in one place: 0 success, 1 the check found
 /// problems or the content was refused, 2 usage or runtime error (nothing
 /// was decided).
-pub fn exit_code(outcome: &Outcome) -> i32 {
+pub fn exit_code(outcome: &CommandResult) -> i32 {
     match outcome {
         Ok(Exit::Success) => 0,
         Ok(Exit::Found) => 1,
@@ -208,7 +208,7 @@ pub fn run() -> i32 {
     exit_code(&outcome)
 }
 
-fn dispatch(cli: Cli) -> Outcome {
+fn dispatch(cli: Cli) -> CommandResult {
     let now = match cli.now.as_deref().map(|s| s.parse::<gitsm::model::Timestamp>()) {
         None => None,
         Some(Ok(t)) => Some(t.as_jiff()),

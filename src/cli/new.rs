@@ -87,7 +87,7 @@ impl NewKind {
     }
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let kind = a.kind.kind();
     let by = resolve_by(a.by.clone(), &root)?;

@@ -39,7 +39,7 @@ enum Format {
     Json,
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let v = common::load_for_figures(&root)?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);

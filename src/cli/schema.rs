@@ -22,7 +22,7 @@ fn is_our_schema(bytes: &[u8]) -> bool {
     bytes.starts_with(b"{") && memchr::memmem::find(head, b"\"title\": \"gitsm ").is_some()
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     match a.out {
         Some(dir) => {
             let root = g.root().ok();

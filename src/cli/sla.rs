@@ -26,7 +26,7 @@ enum Format {
     Json,
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let v = super::common::load_for_figures(&root)?;
     let records = &v.snapshot.records;

@@ -14,7 +14,7 @@ pub struct Args {
     out: PathBuf,
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     // GITSM_TIMINGS=1 prints how long each step took (for the benchmark).

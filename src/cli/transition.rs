@@ -52,7 +52,7 @@ pub struct Args {
     format: Format,
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let by = resolve_by(a.by.clone(), &root)?;
     let at = event_time(g, a.at.clone(), &root)?;

@@ -21,7 +21,7 @@ enum Format {
     Sarif,
 }
 
-pub fn run(g: &Globals, a: Args) -> super::Outcome {
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let source = gitsm::repo::WorkTree::new(&root);
     // The summary keeps no records: memory stays small on repos of 100k tickets.
