@@ -13,7 +13,7 @@
 //! current-thread tokio runtime, so callers stay synchronous.
 
 use super::render::{self, COMMENT_MARKER};
-use super::{parse_reviews, Decision, GateError, Outcome, Review, Verdict};
+use super::{parse_reviews, Decision, GateError, CheckOutcome, Review, Verdict};
 use crate::github::limits::{self, truncate_chars};
 use crate::github::retry::{self, Attempt, Class, RetryPolicy};
 use octocrab::Octocrab;
@@ -659,11 +659,11 @@ fn annotations(verdict: &Verdict) -> Vec<serde_json::Value> {
     let mut checks: Vec<&super::Check> = verdict
         .checks
         .iter()
-        .filter(|c| c.outcome != Outcome::Pass && c.file.is_some())
+        .filter(|c| c.outcome != CheckOutcome::Pass && c.file.is_some())
         .collect();
     checks.sort_by_key(|c| match c.outcome {
-        Outcome::Undecided => 0,
-        Outcome::Fail => 1,
+        CheckOutcome::Undecided => 0,
+        CheckOutcome::Fail => 1,
         _ => 2,
     });
     // A check about several files (a policy change) names them joined by
@@ -686,7 +686,7 @@ fn annotations(verdict: &Verdict) -> Vec<serde_json::Value> {
                 "path": file,
                 "start_line": 1,
                 "end_line": 1,
-                "annotation_level": if c.outcome == Outcome::Warn { "warning" } else { "failure" },
+                "annotation_level": if c.outcome == CheckOutcome::Warn { "warning" } else { "failure" },
                 "title": truncate_chars(&format!("{}: {}", c.subject, c.rule.label()), ANNOTATION_TITLE, "…"),
                 "message": truncate_chars(&message, ANNOTATION_MESSAGE, "…"),
             })
@@ -792,9 +792,9 @@ mod tests {
             checks: vec![
                 check(
                     "itsm/policies/default.yaml, .github/workflows/gate.yml",
-                    Outcome::Fail,
+                    CheckOutcome::Fail,
                 ),
-                check("itsm/changes/CHG-1.yaml", Outcome::Pass),
+                check("itsm/changes/CHG-1.yaml", CheckOutcome::Pass),
             ],
             to_record: Vec::new(),
         };

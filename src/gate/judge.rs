@@ -350,7 +350,7 @@ impl<'a> Judge<'a> {
         subject: &str,
         file: Option<&str>,
         rule: Rule,
-        outcome: Outcome,
+        outcome: CheckOutcome,
         message: impl Into<String>,
         fix: Option<String>,
     ) {

@@ -315,9 +315,11 @@ impl Rule {
     }
 }
 
+/// How one check came out (not to be confused with a change's
+/// [`crate::model::Outcome`], how its implementation went).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum CheckOutcome {
     Pass,
     Warn,
     Fail,
@@ -332,7 +334,7 @@ pub struct Check {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     pub rule: Rule,
-    pub outcome: Outcome,
+    pub outcome: CheckOutcome,
     pub message: String,
     /// What would make it pass.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -361,6 +363,6 @@ impl Verdict {
     pub fn blocking(&self) -> impl Iterator<Item = &Check> {
         self.checks
             .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Fail | Outcome::Undecided))
+            .filter(|c| matches!(c.outcome, CheckOutcome::Fail | CheckOutcome::Undecided))
     }
 }

@@ -1,7 +1,7 @@
 //! Renders a [`Verdict`] as human text, JSON or Markdown. Strings only; the
 //! binary prints.
 
-use super::{Check, Decision, Outcome, Verdict};
+use super::{Check, Decision, CheckOutcome, Verdict};
 use std::fmt::Write as _;
 
 /// Hidden marker that identifies the gate's one PR comment.
@@ -20,10 +20,10 @@ fn ordered(v: &Verdict) -> Vec<&Check> {
     let mut list: Vec<&Check> = v.checks.iter().collect();
     list.sort_by_key(|c| {
         let rank = match c.outcome {
-            Outcome::Undecided => 0,
-            Outcome::Fail => 1,
-            Outcome::Warn => 2,
-            Outcome::Pass => 3,
+            CheckOutcome::Undecided => 0,
+            CheckOutcome::Fail => 1,
+            CheckOutcome::Warn => 2,
+            CheckOutcome::Pass => 3,
         };
         (rank, c.subject.clone(), c.rule)
     });
@@ -32,13 +32,13 @@ fn ordered(v: &Verdict) -> Vec<&Check> {
 
 /// A one-line summary, for check-run titles and commit statuses.
 pub fn summary_line(v: &Verdict) -> String {
-    let fails = v.checks.iter().filter(|c| c.outcome == Outcome::Fail).count();
+    let fails = v.checks.iter().filter(|c| c.outcome == CheckOutcome::Fail).count();
     let undecided = v
         .checks
         .iter()
-        .filter(|c| c.outcome == Outcome::Undecided)
+        .filter(|c| c.outcome == CheckOutcome::Undecided)
         .count();
-    let passes = v.checks.iter().filter(|c| c.outcome == Outcome::Pass).count();
+    let passes = v.checks.iter().filter(|c| c.outcome == CheckOutcome::Pass).count();
     match v.decision {
         Decision::Allowed => format!("allowed: {passes} check(s) passed"),
         Decision::Denied => format!("denied: {fails} check(s) failed"),
@@ -68,10 +68,10 @@ pub fn human(v: &Verdict, color: bool) -> String {
     );
     for c in ordered(v) {
         let (mark, col) = match c.outcome {
-            Outcome::Pass => ("ok  ", "32"),
-            Outcome::Warn => ("warn", "33"),
-            Outcome::Fail => ("FAIL", "31"),
-            Outcome::Undecided => ("????", "33"),
+            CheckOutcome::Pass => ("ok  ", "32"),
+            CheckOutcome::Warn => ("warn", "33"),
+            CheckOutcome::Fail => ("FAIL", "31"),
+            CheckOutcome::Undecided => ("????", "33"),
         };
         let _ = writeln!(
             out,
@@ -84,7 +84,7 @@ pub fn human(v: &Verdict, color: bool) -> String {
         if let Some(f) = &c.file {
             let _ = writeln!(out, "     in {f}");
         }
-        if c.outcome != Outcome::Pass {
+        if c.outcome != CheckOutcome::Pass {
             if let Some(fix) = &c.fix {
                 let _ = writeln!(out, "     {} {fix}", paint("1;34", "fix:"));
             }
@@ -162,7 +162,7 @@ pub fn markdown_within(v: &Verdict, base_branch: &str, max_chars: usize, full_at
     let left_out_note = |n: usize| {
         let blocking = ordered[ordered.len() - n..]
             .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Fail | Outcome::Undecided))
+            .filter(|c| matches!(c.outcome, CheckOutcome::Fail | CheckOutcome::Undecided))
             .count();
         format!(
             "\n**{n} more check(s) not shown** ({blocking} of them blocking): GitHub limits this text to \
@@ -228,17 +228,17 @@ fn markdown_parts(v: &Verdict, base_branch: &str, cell_chars: usize) -> (String,
         .into_iter()
         .map(|ch| {
             let mark = match ch.outcome {
-                Outcome::Pass => "✅",
-                Outcome::Warn => "⚠️",
-                Outcome::Fail => "❌",
-                Outcome::Undecided => "❓",
+                CheckOutcome::Pass => "✅",
+                CheckOutcome::Warn => "⚠️",
+                CheckOutcome::Fail => "❌",
+                CheckOutcome::Undecided => "❓",
             };
             format!(
                 "| {mark} | {} | {} | {} | {} |\n",
                 c(&ch.subject),
                 c(ch.rule.label()),
                 c(&ch.message),
-                if ch.outcome == Outcome::Pass {
+                if ch.outcome == CheckOutcome::Pass {
                     String::new()
                 } else {
                     ch.fix.as_deref().map(&c).unwrap_or_default()
@@ -255,7 +255,7 @@ mod tests {
     use crate::gate::Rule;
     use crate::github::limits::char_len;
 
-    fn check(i: usize, outcome: Outcome, message: &str) -> Check {
+    fn check(i: usize, outcome: CheckOutcome, message: &str) -> Check {
         Check {
             subject: format!("CHG-{i:04}"),
             file: Some(format!("changes/CHG-{i:04}.yaml")),
@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn a_verdict_that_fits_is_not_touched() {
-        let v = verdict(vec![check(1, Outcome::Fail, "needs 1 approval")]);
+        let v = verdict(vec![check(1, CheckOutcome::Fail, "needs 1 approval")]);
         assert_eq!(
             markdown_within(&v, "main", 65_536, "the job log"),
             markdown(&v, "main")
@@ -286,9 +286,9 @@ mod tests {
     #[test]
     fn a_long_verdict_keeps_the_marker_and_blocking_checks_and_counts_the_rest() {
         let mut checks: Vec<Check> = (0..300)
-            .map(|i| check(i, Outcome::Pass, "approved by alice"))
+            .map(|i| check(i, CheckOutcome::Pass, "approved by alice"))
             .collect();
-        checks.extend((300..600).map(|i| check(i, Outcome::Fail, "needs 1 approval from cab")));
+        checks.extend((300..600).map(|i| check(i, CheckOutcome::Fail, "needs 1 approval from cab")));
         let v = verdict(checks);
         let out = markdown_within(&v, "main", 5_000, "the job log");
         assert!(char_len(&out) <= 5_000, "{}", char_len(&out));
@@ -311,8 +311,8 @@ mod tests {
     fn one_huge_message_is_cut_in_its_cell_between_characters() {
         let huge = "é&".repeat(100_000);
         let v = verdict(vec![
-            check(1, Outcome::Fail, &huge),
-            check(2, Outcome::Fail, "short"),
+            check(1, CheckOutcome::Fail, &huge),
+            check(2, CheckOutcome::Fail, "short"),
         ]);
         let out = markdown_within(&v, "main", 65_536, "the job log");
         assert!(char_len(&out) <= 65_536);
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn even_a_tiny_limit_holds() {
-        let v = verdict(vec![check(1, Outcome::Fail, "x")]);
+        let v = verdict(vec![check(1, CheckOutcome::Fail, "x")]);
         let out = markdown_within(&v, "main", 10, "the job log");
         assert_eq!(char_len(&out), 10);
     }

@@ -96,7 +96,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
         out.push(make(
             &id,
             path,
-            Outcome::Pass,
+            CheckOutcome::Pass,
             format!(
                 "{id} is moved on by its own {} ({}) by appending status events only; no fresh approval needed",
                 if one.base.is_some_and(|b| lc(&b.requested_by) == lc(&j.input.author)) {
@@ -121,7 +121,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
                 subject: id.clone(),
                 file: Some(path.to_string()),
                 rule: Rule::FailClosed,
-                outcome: Outcome::Undecided,
+                outcome: CheckOutcome::Undecided,
                 message,
                 fix: Some(
                     "add a rule for it to the policy on the base branch (rules are first-match)".into(),
@@ -168,7 +168,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
             out.push(make(
                 &id,
                 path,
-                Outcome::Fail,
+                CheckOutcome::Fail,
                 format!("`approvals` lists {by} but no fresh approving review by {by} backs it"),
                 Some(format!(
                     "remove {by} from `approvals`, or have {by} approve the PR; `gitsm gate --record` writes backed approvals"
@@ -228,21 +228,21 @@ fn standing_check(
         Standing::Blocked(who) => make(
             id,
             path,
-            Outcome::Fail,
+            CheckOutcome::Fail,
             format!("{why}; changes requested by {who} block it"),
             Some(format!("address the review of {who} and ask for a new approval")),
         ),
         Standing::MaybeBlocked(who) => make(
             id,
             path,
-            Outcome::Undecided,
+            CheckOutcome::Undecided,
             format!("{why}; changes requested by {who}, whose membership could not be resolved (run with --github to resolve teams)"),
             Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".into()),
         ),
         Standing::Enough => make(
             id,
             path,
-            Outcome::Pass,
+            CheckOutcome::Pass,
             format!(
                 "{why}; approved by {}",
                 if t.group.is_empty() {
@@ -268,7 +268,7 @@ fn standing_check(
             make(
                 id,
                 path,
-                if maybe { Outcome::Undecided } else { Outcome::Fail },
+                if maybe { CheckOutcome::Undecided } else { CheckOutcome::Fail },
                 format!("{why}; {}", t.shortfall()),
                 Some(format!("get {}", fix.join(" and "))),
             )
@@ -276,7 +276,7 @@ fn standing_check(
     }
 }
 
-fn make(id: &str, path: &str, outcome: Outcome, message: String, fix: Option<String>) -> Check {
+fn make(id: &str, path: &str, outcome: CheckOutcome, message: String, fix: Option<String>) -> Check {
     Check {
         subject: id.to_string(),
         file: Some(path.to_string()),

@@ -27,7 +27,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
             &path,
             Some(&path),
             Rule::FailClosed,
-            Outcome::Fail,
+            CheckOutcome::Fail,
             message,
             Some("rename the file to a plain UTF-8 path with `/` separators that no other path of the tree equals ignoring case".into()),
         );
@@ -74,7 +74,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
             p,
             Some(p),
             Rule::FailClosed,
-            Outcome::Fail,
+            CheckOutcome::Fail,
             format!(
                 "{p} is a symbolic link or submodule {why}: what it points at is not what the gate reviewed"
             ),

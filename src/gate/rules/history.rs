@@ -57,7 +57,7 @@ fn push(
     out: &mut Vec<Check>,
     subject: &str,
     path: &str,
-    outcome: Outcome,
+    outcome: CheckOutcome,
     message: String,
     fix: Option<String>,
 ) {
@@ -89,7 +89,7 @@ fn check_folder(out: &mut Vec<Check>, fc: &FileChange, new: Option<&Parsed>) {
         out,
         if id.is_empty() { &fc.path } else { &id },
         &fc.path,
-        Outcome::Fail,
+        CheckOutcome::Fail,
         format!(
             "{kind} {id} is in {}, outside `{folder}/`: the gate reads {kind} records only from `{folder}/`, so every later check would miss it",
             fc.path
@@ -117,7 +117,7 @@ fn check_one(
             out,
             &subject_of(fc, new.or(old)),
             path,
-            Outcome::Fail,
+            CheckOutcome::Fail,
             format!("{path} was changed on the base branch since this PR branched; the PR is judged against a stale copy"),
             Some("merge the base branch into the PR (or rebase it) and push, so the gate sees what will merge".into()),
         );
@@ -139,7 +139,7 @@ fn check_one(
                     format!("restore {path}; to retire a record move it to a final status (e.g. `cancelled`, `closed`)"),
                 ),
             };
-            push(out, old_id, path, Outcome::Fail, msg, Some(fix));
+            push(out, old_id, path, CheckOutcome::Fail, msg, Some(fix));
         }
         (None, Some((kind, id))) => {
             let key = lc(id);
@@ -169,15 +169,15 @@ fn check_one(
                     out,
                     id,
                     path,
-                    Outcome::Fail,
+                    CheckOutcome::Fail,
                     format!("new record id {id} collides with {other} at base"),
                     Some("rebase on the base branch and give the record the next free id (`gitsm new` allocates one)".into()),
                 ),
                 None => {
                     if let Some(e) = future_event(new.and_then(|n| n.json.as_ref()), 0, now) {
-                        push(out, id, path, Outcome::Fail, e, Some(future_fix()));
+                        push(out, id, path, CheckOutcome::Fail, e, Some(future_fix()));
                     } else {
-                        push(out, id, path, Outcome::Pass, "new record; id is free at base".into(), None);
+                        push(out, id, path, CheckOutcome::Pass, "new record; id is free at base".into(), None);
                     }
                 }
             }
@@ -188,7 +188,7 @@ fn check_one(
                     out,
                     oid,
                     path,
-                    Outcome::Fail,
+                    CheckOutcome::Fail,
                     format!("{path} held {ok} {oid} at base and holds {nk} {nid} at head; records are never renamed to another id"),
                     Some(format!("keep `id: {oid}`; create a new record for anything else")),
                 );
@@ -249,7 +249,7 @@ fn timeline(
             out,
             id,
             path,
-            Outcome::Fail,
+            CheckOutcome::Fail,
             format!(
                 "the timeline is rewritten: event {at} at base is changed or removed at head (base has {} events, head {}); timelines are append-only",
                 ot.len(),
@@ -260,7 +260,7 @@ fn timeline(
         return;
     }
     if let Some(e) = future_event(Some(nj), ot.len(), now) {
-        push(out, id, path, Outcome::Fail, e, Some(future_fix()));
+        push(out, id, path, CheckOutcome::Fail, e, Some(future_fix()));
         return;
     }
     let Some(kind) = Kind::from_name(kind) else { return };
@@ -280,7 +280,7 @@ fn timeline(
                 out,
                 id,
                 path,
-                Outcome::Fail,
+                CheckOutcome::Fail,
                 format!("illegal status move {} → {to}", h.last().copied().unwrap_or("")),
                 Some(format!("legal next statuses: {}", legal.join(", "))),
             );
@@ -293,7 +293,7 @@ fn timeline(
         out,
         id,
         path,
-        Outcome::Pass,
+        CheckOutcome::Pass,
         if old_status == new_status {
             "timeline extends the base timeline".to_string()
         } else {

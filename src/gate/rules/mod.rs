@@ -65,9 +65,9 @@ fn git_root_files(j: &mut Judge<'_>) {
 }
 
 fn verdict(checks: Vec<Check>, to_record: Vec<Backed>) -> Verdict {
-    let decision = if checks.iter().any(|c| c.outcome == Outcome::Undecided) {
+    let decision = if checks.iter().any(|c| c.outcome == CheckOutcome::Undecided) {
         Decision::Undecided
-    } else if checks.iter().any(|c| c.outcome == Outcome::Fail) {
+    } else if checks.iter().any(|c| c.outcome == CheckOutcome::Fail) {
         Decision::Denied
     } else {
         Decision::Allowed
@@ -92,7 +92,7 @@ fn undecided(checks: &mut Vec<Check>, subject: &str, file: Option<&str>, message
         subject: subject.to_string(),
         file: file.map(str::to_string),
         rule: Rule::FailClosed,
-        outcome: Outcome::Undecided,
+        outcome: CheckOutcome::Undecided,
         message,
         fix: Some(fix.to_string()),
     });

@@ -52,7 +52,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
                 // Code it should govern would go unchecked: cannot decide.
                 out.push(make(
                     &sid,
-                    Outcome::Undecided,
+                    CheckOutcome::Undecided,
                     format!("service {sid} at base has path `{}` that the gate cannot use ({}), so it cannot tell which code the service governs", e.pattern, e.why),
                     "fix the service's `paths` on the base branch first".into(),
                 ));
@@ -82,7 +82,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
                 subject: sid.clone(),
                 file: None,
                 rule: Rule::Paths,
-                outcome: Outcome::Pass,
+                outcome: CheckOutcome::Pass,
                 message: format!(
                     "{sid} touches {}{more}; covered by {} ({how})",
                     shown.join(", "),
@@ -92,8 +92,8 @@ pub(super) fn check(j: &mut Judge<'_>) {
             }),
             None => {
                 let outcome = match j.policy.ungoverned_paths {
-                    PathEnforcement::Deny => Outcome::Fail,
-                    _ => Outcome::Warn,
+                    PathEnforcement::Deny => CheckOutcome::Fail,
+                    _ => CheckOutcome::Warn,
                 };
                 let mut msg = format!(
                     "the PR modifies {}{more}, code of service {sid}, with no covering change",
@@ -120,7 +120,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
     j.checks.extend(out);
 }
 
-fn make(sid: &str, outcome: Outcome, message: String, fix: String) -> Check {
+fn make(sid: &str, outcome: CheckOutcome, message: String, fix: String) -> Check {
     Check {
         subject: sid.to_string(),
         file: None,

@@ -67,7 +67,7 @@ fn judge_edit(j: &mut Judge<'_>, subject: &str, what: &str, file: &str) {
             subject,
             Some(file),
             Rule::PolicyFromBase,
-            Outcome::Fail,
+            CheckOutcome::Fail,
             format!("this PR {what}, and the base policy has no `policy_change` rule, so no review can approve it"),
             Some("add `policy_change: {approvals: 2, from: cab}` to the base policy in its own reviewed PR first".into()),
         );
@@ -77,17 +77,17 @@ fn judge_edit(j: &mut Judge<'_>, subject: &str, what: &str, file: &str) {
     let need = rule.approvals as usize;
     let (outcome, message, fix) = match t.standing(need) {
         Standing::Blocked(who) => (
-            Outcome::Fail,
+            CheckOutcome::Fail,
             format!("changes requested by {who} on this PR, which {what}"),
             Some("address the requested changes and ask them to approve".to_string()),
         ),
         Standing::MaybeBlocked(who) => (
-            Outcome::Undecided,
+            CheckOutcome::Undecided,
             format!("changes requested on this PR (which {what}) by {who}, whose membership could not be resolved (run with --github to resolve teams)"),
             Some("resolve the teams with --github, or have the reviewer approve or dismiss the review".to_string()),
         ),
         Standing::Enough => (
-            Outcome::Pass,
+            CheckOutcome::Pass,
             format!(
                 "this PR {what}; approved by {} ({} of {need} `policy_change` approval(s) needed, {}); judged by the base policy",
                 t.group.join(", "),
@@ -97,7 +97,7 @@ fn judge_edit(j: &mut Judge<'_>, subject: &str, what: &str, file: &str) {
             None,
         ),
         Standing::Short(maybe) => (
-            if maybe { Outcome::Undecided } else { Outcome::Fail },
+            if maybe { CheckOutcome::Undecided } else { CheckOutcome::Fail },
             format!(
                 "this PR {what}: it needs {need} `policy_change` approval(s) from {}, {}",
                 group_name(rule.from),

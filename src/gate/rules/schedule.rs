@@ -71,7 +71,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
             &mut out,
             &p,
             &p,
-            Outcome::Undecided,
+            CheckOutcome::Undecided,
             format!("{p} at base declares a Change the gate cannot read, so conflicts and emergency reviews cannot be checked"),
             Some("fix the record on the base branch (`gitsm validate` shows why)".into()),
         );
@@ -143,7 +143,7 @@ pub(super) fn appended_statuses(file: &(FileChange, Option<Parsed>, Option<Parse
         .collect()
 }
 
-fn push(out: &mut Vec<Check>, id: &str, path: &str, outcome: Outcome, message: String, fix: Option<String>) {
+fn push(out: &mut Vec<Check>, id: &str, path: &str, outcome: CheckOutcome, message: String, fix: Option<String>) {
     out.push(Check {
         subject: id.to_string(),
         file: Some(path.to_string()),
@@ -190,7 +190,7 @@ fn schedule(
             out,
             &id,
             path,
-            Outcome::Pass,
+            CheckOutcome::Pass,
             "no window yet: freezes, lead time and conflicts are checked when one is set".into(),
             None,
         );
@@ -217,9 +217,9 @@ fn schedule(
         let outcome = match j.policy.conflicts {
             Enforcement::Deny => {
                 ok = false;
-                Outcome::Fail
+                CheckOutcome::Fail
             }
-            Enforcement::Warn => Outcome::Warn,
+            Enforcement::Warn => CheckOutcome::Warn,
         };
         push(
             out,
@@ -246,7 +246,7 @@ fn schedule(
             out,
             &id,
             path,
-            Outcome::Pass,
+            CheckOutcome::Pass,
             "window clear of freezes and conflicts; lead time met".into(),
             None,
         );
@@ -273,7 +273,7 @@ fn freezes(j: &Judge<'_>, id: &str, path: &str, c: &Change, ty: ChangeType, out:
             out,
             id,
             path,
-            Outcome::Fail,
+            CheckOutcome::Fail,
             format!(
                 "window {} – {} falls in the freeze `{}` ({} – {}), which does not allow {ty} changes",
                 w.start, w.end, f.name, f.start, f.end
@@ -316,7 +316,7 @@ fn lead_time(
         out,
         id,
         path,
-        Outcome::Fail,
+        CheckOutcome::Fail,
         format!(
             "lead time: {from} {} and the window starts {}, {} later; {ty} changes need {lead}",
             crate::model::Timestamp(sub),
@@ -359,7 +359,7 @@ fn overdue_reviews(
             subject: id.clone(),
             file: Some(path.to_string()),
             rule: Rule::EmergencyReview,
-            outcome: Outcome::Fail,
+            outcome: CheckOutcome::Fail,
             message: format!(
                 "{} files a normal change while their emergency change {} has no post-implementation review, due {} ({} after it completed)",
                 e.change.requested_by, e.change.id, crate::model::Timestamp(e.due), e.within

@@ -37,7 +37,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
                 "records",
                 None,
                 Rule::FailClosed,
-                Outcome::Undecided,
+                CheckOutcome::Undecided,
                 format!("cannot validate: {e}"),
                 Some("run `gitsm validate` on the head checkout to see why".into()),
             );
@@ -79,9 +79,9 @@ fn report(out: &mut Vec<Check>, subject: &str, path: &str, findings: &[&crate::d
         let outcome = match f.severity {
             Severity::Error => {
                 errors += 1;
-                Outcome::Fail
+                CheckOutcome::Fail
             }
-            Severity::Warning => Outcome::Warn,
+            Severity::Warning => CheckOutcome::Warn,
         };
         out.push(Check {
             subject: subject.to_string(),
@@ -111,7 +111,7 @@ fn report(out: &mut Vec<Check>, subject: &str, path: &str, findings: &[&crate::d
             subject: subject.to_string(),
             file: Some(path.to_string()),
             rule: Rule::Validate,
-            outcome: Outcome::Pass,
+            outcome: CheckOutcome::Pass,
             message: "validates at head".into(),
             fix: None,
         });
