@@ -347,7 +347,7 @@ fn level(i: CustomerImpact) -> usize {
 
 /// Time per kind of state over a list of segments, in seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Summary {
+pub struct TimeByState {
     /// Measured time (the sum of all segments).
     pub measured: i64,
     /// Unplanned time per impact.
@@ -364,9 +364,9 @@ pub struct Summary {
     pub percent: f64,
 }
 
-/// Sums segments into a [`Summary`].
-pub fn summarize(segments: &[Segment]) -> Summary {
-    let mut s = Summary::default();
+/// Sums segments into a [`TimeByState`].
+pub fn summarize(segments: &[Segment]) -> TimeByState {
+    let mut s = TimeByState::default();
     for seg in segments {
         let d = seg.secs();
         s.measured += d;

@@ -175,13 +175,13 @@ pub fn sort_findings(findings: &mut [Finding]) {
 
 /// Counts of errors and warnings.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Summary {
+pub struct FindingCounts {
     pub errors: usize,
     pub warnings: usize,
 }
 
-pub fn summarize(findings: &[Finding]) -> Summary {
-    let mut s = Summary::default();
+pub fn summarize(findings: &[Finding]) -> FindingCounts {
+    let mut s = FindingCounts::default();
     for f in findings {
         match f.severity {
             Severity::Error => s.errors += 1,

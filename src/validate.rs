@@ -37,7 +37,7 @@ impl Validation {
 
 /// The outcome of [`validate_summary`]: findings and counts, no records.
 #[derive(Debug)]
-pub struct Summary {
+pub struct ValidationSummary {
     pub findings: Vec<Finding>,
     /// Records that passed the schema layer.
     pub records: usize,
@@ -45,7 +45,7 @@ pub struct Summary {
     pub files: usize,
 }
 
-impl Summary {
+impl ValidationSummary {
     pub fn has_errors(&self) -> bool {
         has_errors(&self.findings)
     }
@@ -200,13 +200,13 @@ pub fn validate_with_known(
 /// context records and each ticket's [`Facts`]: the per-record rules run as
 /// each file is loaded, on all cores, and memory stays a small fraction of
 /// the repo's records.
-pub fn validate_summary(source: &dyn Source) -> anyhow::Result<Summary> {
+pub fn validate_summary(source: &dyn Source) -> anyhow::Result<ValidationSummary> {
     validate_summary_at(source, None)
 }
 
 /// [`validate_summary`] as of `now`: adds the findings that depend on the
 /// time (an emergency change's overdue post-implementation review).
-pub fn validate_summary_at(source: &dyn Source, now: Option<jiff::Timestamp>) -> anyhow::Result<Summary> {
+pub fn validate_summary_at(source: &dyn Source, now: Option<jiff::Timestamp>) -> anyhow::Result<ValidationSummary> {
     let (items, loader_findings, files) = repo::load_map(source, |l| {
         let (facts, pending) = local(&l);
         let keep = is_context(l.record.kind()).then(|| Box::new(l));
@@ -231,7 +231,7 @@ pub fn validate_summary_at(source: &dyn Source, now: Option<jiff::Timestamp>) ->
         &HashSet::new(),
         now,
     );
-    Ok(Summary {
+    Ok(ValidationSummary {
         findings,
         records,
         files,

@@ -19,7 +19,7 @@ mod render;
 
 pub use render::{is_ours, marked, render, Format, OUT_MARKER, TEMPLATE_HTML, TEMPLATE_MD};
 
-use crate::availability::{self, Summary};
+use crate::availability::{self, TimeByState};
 use crate::model::*;
 use crate::repo::Loaded;
 use crate::sla::{fmt_secs, ClockKind, SlaContext, TicketClocks};
@@ -203,7 +203,7 @@ pub struct AvailabilityKpi {
     /// The SLA's monthly target, if any.
     pub target: Option<f64>,
     pub met: Option<bool>,
-    pub summary: Summary,
+    pub summary: TimeByState,
     /// Every stretch with impact or maintenance in the period.
     pub outages: Vec<Outage>,
 }
