@@ -136,7 +136,8 @@ fn quick_id(bytes: &[u8]) -> Option<String> {
     id
 }
 
-pub fn lc(s: &str) -> String {
+/// The form logins and ids are compared in (case-insensitively, SPEC §3).
+pub fn fold_case(s: &str) -> String {
     s.to_lowercase()
 }
 
@@ -150,16 +151,16 @@ pub enum Member {
 }
 
 pub fn member(list: &[String], login: &str, teams: &HashMap<String, Vec<String>>) -> Member {
-    let login = lc(login);
+    let login = fold_case(login);
     let mut unknown = None;
     for entry in list {
         if let Some(team) = entry.strip_prefix('@') {
-            match teams.get(&lc(&format!("@{team}"))) {
-                Some(members) if members.iter().any(|m| lc(m) == login) => return Member::Yes,
+            match teams.get(&fold_case(&format!("@{team}"))) {
+                Some(members) if members.iter().any(|m| fold_case(m) == login) => return Member::Yes,
                 Some(_) => {}
                 None => unknown = Some(entry.clone()),
             }
-        } else if lc(entry) == login {
+        } else if fold_case(entry) == login {
             return Member::Yes;
         }
     }
@@ -195,7 +196,7 @@ pub fn latest_reviews(reviews: &[Review]) -> Vec<Latest<'_>> {
     sorted.sort_by_key(|r| (r.submitted_at, r.id));
     let mut by: BTreeMap<String, &Review> = BTreeMap::new();
     for r in sorted {
-        by.insert(lc(r.login.as_deref().unwrap_or_default()), r);
+        by.insert(fold_case(r.login.as_deref().unwrap_or_default()), r);
     }
     by.into_iter()
         .filter(|(_, r)| r.state != ReviewState::Dismissed)
@@ -242,7 +243,7 @@ fn is_backed_entry(a: &Value, backed: &HashMap<String, jiff::Timestamp>) -> bool
     let Ok(at) = at.parse::<crate::model::Timestamp>() else {
         return false;
     };
-    backed.get(&lc(by)).is_some_and(|t| *t == at.as_jiff())
+    backed.get(&fold_case(by)).is_some_and(|t| *t == at.as_jiff())
 }
 
 fn is_approval_note(e: &Value, backed: &HashMap<String, jiff::Timestamp>) -> bool {
@@ -262,7 +263,7 @@ fn is_approval_note(e: &Value, backed: &HashMap<String, jiff::Timestamp>) -> boo
     ) else {
         return false;
     };
-    backed.contains_key(&lc(by)) && note == format!("approved by {by}")
+    backed.contains_key(&fold_case(by)) && note == format!("approved by {by}")
 }
 
 /// A change's effective standing: whether it is approved or later,
@@ -369,10 +370,10 @@ impl<'a> Judge<'a> {
         if l.review.bot || is_bot_login(&l.login) {
             return Some(format!("{} is a bot; bots never approve", l.login));
         }
-        if lc(&self.input.author) == l.login {
+        if fold_case(&self.input.author) == l.login {
             return Some(format!("{} is the PR author", l.login));
         }
-        if self.input.contributors.iter().any(|c| lc(c) == l.login) {
+        if self.input.contributors.iter().any(|c| fold_case(c) == l.login) {
             return Some(format!(
                 "{} authored or pushed a commit of this PR; contributors count like the author",
                 l.login
@@ -558,7 +559,7 @@ impl<'a> Judge<'a> {
             .iter()
             .map(|l| {
                 (
-                    (l.record.kind().name().to_string(), lc(l.record.id().as_str())),
+                    (l.record.kind().name().to_string(), fold_case(l.record.id().as_str())),
                     l.path.clone(),
                 )
             })

@@ -9,7 +9,7 @@
 
 use super::*;
 use crate::gate::judge::{
-    effective_type, effectively_approved, group_name, lc, without_bookkeeping, Standing,
+    effective_type, effectively_approved, group_name, fold_case, without_bookkeeping, Standing,
 };
 use crate::model::{Change, ChangeStatus, PolicyRule};
 use serde_json::Value;
@@ -84,12 +84,12 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
     let needs = passes_approval || (edited && !exempt);
     let base_logins: HashSet<String> = one
         .base
-        .map(|b| b.approvals.iter().map(|a| lc(&a.by)).collect())
+        .map(|b| b.approvals.iter().map(|a| fold_case(&a.by)).collect())
         .unwrap_or_default();
     let claims: Vec<&str> = c
         .approvals
         .iter()
-        .filter(|a| !base_logins.contains(&lc(&a.by)))
+        .filter(|a| !base_logins.contains(&fold_case(&a.by)))
         .map(|a| a.by.as_str())
         .collect();
     if exempt {
@@ -99,7 +99,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
             CheckOutcome::Pass,
             format!(
                 "{id} is moved on by its own {} ({}) by appending status events only; no fresh approval needed",
-                if one.base.is_some_and(|b| lc(&b.requested_by) == lc(&j.input.author)) {
+                if one.base.is_some_and(|b| fold_case(&b.requested_by) == fold_case(&j.input.author)) {
                     "requester"
                 } else {
                     "implementer"
@@ -164,7 +164,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
         out.push(standing_check(&id, path, rule, &t, &why));
     }
     for by in &claims {
-        if !backing.contains_key(&lc(by)) {
+        if !backing.contains_key(&fold_case(by)) {
             out.push(make(
                 &id,
                 path,
@@ -176,7 +176,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
             ));
         }
     }
-    let listed: HashSet<String> = c.approvals.iter().map(|a| lc(&a.by)).collect();
+    let listed: HashSet<String> = c.approvals.iter().map(|a| fold_case(&a.by)).collect();
     for (login, at) in backing {
         if !listed.contains(&login) {
             record.push(Backed {
@@ -293,9 +293,9 @@ fn make(id: &str, path: &str, outcome: CheckOutcome, message: String, fix: Optio
 /// `on_hold`), by appending status events and setting `outcome` and
 /// `review` — nothing else edited.
 fn own_progress(j: &Judge<'_>, base: &Change, head_clean: &Value, base_clean: Option<&Value>) -> bool {
-    let author = lc(&j.input.author);
+    let author = fold_case(&j.input.author);
     let own =
-        lc(&base.requested_by) == author || base.implementer.as_deref().is_some_and(|i| lc(i) == author);
+        fold_case(&base.requested_by) == author || base.implementer.as_deref().is_some_and(|i| fold_case(i) == author);
     let Some(base_clean) = base_clean else {
         return false;
     };

@@ -6,20 +6,20 @@
 //! kind's folder, where every later gate run looks for them.
 
 use super::*;
-use crate::gate::judge::{lc, subject_of};
+use crate::gate::judge::{fold_case, subject_of};
 use serde_json::Value;
 
 pub(super) fn check(j: &mut Judge<'_>) {
     let mut base_ids: HashMap<String, String> = HashMap::new();
     for (id, path) in &j.input.base_ids {
-        base_ids.entry(lc(id)).or_insert_with(|| path.clone());
+        base_ids.entry(fold_case(id)).or_insert_with(|| path.clone());
     }
     let base_ctx_ids = j.base_context_ids();
     let added_ids: HashMap<String, String> = j
         .files
         .iter()
         .filter(|(_, old, new)| old.is_none() && new.is_some())
-        .filter_map(|(fc, _, new)| new.as_ref()?.kind_id().map(|(_, id)| (lc(&id), fc.path.clone())))
+        .filter_map(|(fc, _, new)| new.as_ref()?.kind_id().map(|(_, id)| (fold_case(&id), fc.path.clone())))
         .collect();
     let ids = Ids {
         base: base_ids,
@@ -124,7 +124,7 @@ fn check_one(
     }
     match (&old_ki, &new_ki) {
         (Some((_, old_id)), None) => {
-            let renamed = ids.added.get(&lc(old_id)).filter(|p| p.as_str() != path);
+            let renamed = ids.added.get(&fold_case(old_id)).filter(|p| p.as_str() != path);
             let (msg, fix) = match (renamed, new) {
                 (Some(to), _) => (
                     format!("record {old_id} is renamed from {path} to {to}; records are never renamed"),
@@ -142,7 +142,7 @@ fn check_one(
             push(out, old_id, path, CheckOutcome::Fail, msg, Some(fix));
         }
         (None, Some((kind, id))) => {
-            let key = lc(id);
+            let key = fold_case(id);
             let collision = ids
                 .base
                 .get(&key)
@@ -183,7 +183,7 @@ fn check_one(
             }
         }
         (Some((ok, oid)), Some((nk, nid))) => {
-            if ok != nk || lc(oid) != lc(nid) {
+            if ok != nk || fold_case(oid) != fold_case(nid) {
                 push(
                     out,
                     oid,

@@ -7,7 +7,7 @@
 //! case (see [`crate::globs`]).
 
 use super::*;
-use crate::gate::judge::{effective_type, lc, pre_authorised};
+use crate::gate::judge::{effective_type, fold_case, pre_authorised};
 use crate::model::{Change, ChangeStatus, ChangeType, PathEnforcement};
 
 pub(super) fn check(j: &mut Judge<'_>) {
@@ -27,7 +27,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
         let found = input.referenced.iter().find_map(|(p, b)| {
             parse_file(p, b)
                 .change()
-                .filter(|c| lc(c.id.as_str()) == lc(r))
+                .filter(|c| fold_case(c.id.as_str()) == fold_case(r))
                 .cloned()
         });
         match found {

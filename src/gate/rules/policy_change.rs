@@ -6,7 +6,7 @@
 //! counted like rule 4's and fresh under rule 4's terms.
 
 use super::*;
-use crate::gate::judge::{dedup, group_name, json_scalar, lc, Standing};
+use crate::gate::judge::{dedup, group_name, json_scalar, fold_case, Standing};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -141,7 +141,7 @@ fn catalog_governance_changes(files: &[(FileChange, Option<Parsed>, Option<Parse
                 continue;
             };
             if kind == Kind::Service.name() {
-                out.insert(lc(&id), (id, fc.path.as_str(), json));
+                out.insert(fold_case(&id), (id, fc.path.as_str(), json));
             }
         }
         out
@@ -203,7 +203,7 @@ fn catalog_governance_changes(files: &[(FileChange, Option<Parsed>, Option<Parse
                 }
                 for key in ["owner", "sla"] {
                     let (a, b) = (field(o, key), field(n, key));
-                    if lc(&a) != lc(&b) {
+                    if fold_case(&a) != fold_case(&b) {
                         d.push(format!("`{key}` {} -> {}", shown(&a), shown(&b)));
                     }
                 }

@@ -5,7 +5,7 @@
 //! emergency change whose post-implementation review is overdue.
 
 use super::*;
-use crate::gate::judge::{effective_type, effectively_approved, lc};
+use crate::gate::judge::{effective_type, effectively_approved, fold_case};
 use crate::model::{Change, ChangeStatus, ChangeType, Enforcement};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -53,7 +53,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
     for (p, r) in parsed {
         match r {
             Ok(Some(c)) => {
-                all.insert(lc(c.id.as_str()), c);
+                all.insert(fold_case(c.id.as_str()), c);
             }
             Ok(None) => {}
             // The PR's own version of the file is what merges.
@@ -62,7 +62,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
         }
     }
     for (_, c, _) in &in_pr {
-        all.insert(lc(c.id.as_str()), (*c).clone());
+        all.insert(fold_case(c.id.as_str()), (*c).clone());
     }
     let mut out = Vec::new();
     for p in unreadable {
@@ -201,7 +201,7 @@ fn schedule(
     let mut ok = freezes(j, &id, path, c, ty, out);
     ok &= lead_time(j, &id, path, c, base, ty, out);
     for o in all.values() {
-        if lc(o.id.as_str()) == lc(&id) || !ACTIVE.contains(&o.status) {
+        if fold_case(o.id.as_str()) == fold_case(&id) || !ACTIVE.contains(&o.status) {
             continue;
         }
         let Some(ow) = &o.window else { continue };
@@ -350,9 +350,9 @@ fn overdue_reviews(
     let id = c.id.to_string();
     // The PR author counts as a requester too: `requested_by` is whatever
     // the PR says.
-    let requesters = [lc(&c.requested_by), lc(&j.input.author)];
+    let requesters = [fold_case(&c.requested_by), fold_case(&j.input.author)];
     for e in crate::workflow::overdue_emergencies(&j.policy, all.values(), j.input.now) {
-        if !requesters.contains(&lc(&e.change.requested_by)) {
+        if !requesters.contains(&fold_case(&e.change.requested_by)) {
             continue;
         }
         out.push(Check {
