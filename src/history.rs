@@ -2,7 +2,7 @@
 //! the file (followed through renames), and what changed in its fields.
 
 use serde::Serialize;
-use serde_json::Value as J;
+use serde_json::Value as Json;
 
 /// One commit that changed the record.
 #[derive(Debug, Clone, Serialize)]
@@ -33,23 +33,23 @@ pub struct FieldChange {
     /// `status`, `added`, `changed`, `removed` or `appended` (timeline events).
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<J>,
+    pub from: Option<Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub to: Option<J>,
+    pub to: Option<Json>,
 }
 
-fn parse(text: Option<&[u8]>) -> Result<Option<J>, ()> {
+fn parse(text: Option<&[u8]>) -> Result<Option<Json>, ()> {
     let Some(bytes) = text else { return Ok(None) };
     let s = std::str::from_utf8(bytes).map_err(|_| ())?;
     match crate::yaml::parse(s) {
         Ok(Some(n)) => Ok(Some(n.to_json())),
-        Ok(None) => Ok(Some(J::Object(Default::default()))),
+        Ok(None) => Ok(Some(Json::Object(Default::default()))),
         Err(_) => Err(()),
     }
 }
 
 /// Field-by-field differences between two versions of a record.
-pub fn diff_fields(old: &J, new: &J) -> Vec<FieldChange> {
+pub fn diff_fields(old: &Json, new: &Json) -> Vec<FieldChange> {
     let empty = serde_json::Map::new();
     let o = old.as_object().unwrap_or(&empty);
     let n = new.as_object().unwrap_or(&empty);
@@ -73,13 +73,13 @@ pub fn diff_fields(old: &J, new: &J) -> Vec<FieldChange> {
                     });
                     continue;
                 }
-                if let (J::Array(a), J::Array(b)) = (ov, nv) {
+                if let (Json::Array(a), Json::Array(b)) = (ov, nv) {
                     if b.len() > a.len() && b[..a.len()] == a[..] {
                         out.push(FieldChange {
                             field: k.clone(),
                             kind: "appended",
                             from: None,
-                            to: Some(J::Array(b[a.len()..].to_vec())),
+                            to: Some(Json::Array(b[a.len()..].to_vec())),
                         });
                         continue;
                     }
@@ -295,8 +295,8 @@ pub fn file_history(repo: &git2::Repository, path: &str) -> anyhow::Result<Vec<R
             (Ok(old_bytes), Ok(new_bytes)) => {
                 match (parse(old_bytes.as_deref()), parse(new_bytes.as_deref())) {
                     (Ok(o), Ok(n)) => {
-                        let o = o.unwrap_or(J::Object(Default::default()));
-                        let n = n.unwrap_or(J::Object(Default::default()));
+                        let o = o.unwrap_or(Json::Object(Default::default()));
+                        let n = n.unwrap_or(Json::Object(Default::default()));
                         let c = if action == "deleted" {
                             Vec::new()
                         } else {

@@ -396,22 +396,22 @@ fn is_core_float(s: &str) -> bool {
 impl Node {
     /// Converts to JSON for schema validation and typed deserialization.
     pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as J;
+        use serde_json::Value as Json;
         match &self.value {
-            Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map(J::Number)
-                .unwrap_or_else(|| J::String(f.to_string())),
-            Value::Str(s) => J::String(s.clone()),
-            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+                .map(Json::Number)
+                .unwrap_or_else(|| Json::String(f.to_string())),
+            Value::Str(s) => Json::String(s.clone()),
+            Value::Seq(items) => Json::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => {
                 let mut m = serde_json::Map::with_capacity(entries.len());
                 for (k, v) in entries {
                     m.insert(k.name.clone(), v.to_json());
                 }
-                J::Object(m)
+                Json::Object(m)
             }
         }
     }
@@ -419,22 +419,22 @@ impl Node {
     /// Converts to JSON, moving the strings instead of copying them (the
     /// loader's fast path; it re-parses for positions only when needed).
     pub fn into_json(self) -> serde_json::Value {
-        use serde_json::Value as J;
+        use serde_json::Value as Json;
         match self.value {
-            Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(b),
-            Value::Int(i) => J::from(i),
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(b),
+            Value::Int(i) => Json::from(i),
             Value::Float(f) => serde_json::Number::from_f64(f)
-                .map(J::Number)
-                .unwrap_or_else(|| J::String(f.to_string())),
-            Value::Str(s) => J::String(s),
-            Value::Seq(items) => J::Array(items.into_iter().map(Node::into_json).collect()),
+                .map(Json::Number)
+                .unwrap_or_else(|| Json::String(f.to_string())),
+            Value::Str(s) => Json::String(s),
+            Value::Seq(items) => Json::Array(items.into_iter().map(Node::into_json).collect()),
             Value::Map(entries) => {
                 let mut m = serde_json::Map::with_capacity(entries.len());
                 for (k, v) in entries {
                     m.insert(k.name, v.into_json());
                 }
-                J::Object(m)
+                Json::Object(m)
             }
         }
     }

@@ -47,7 +47,7 @@ pub use create::{create, errors_in, lock, CreateError, Created, Mode, NewTicket}
 use crate::edit::{self, Edits};
 use crate::model::{Change, ChangeStatus, ChangeType, IdPrefixes, Kind, Outcome, Record, Timestamp};
 use crate::workflow;
-use serde_json::Value as J;
+use serde_json::Value as Json;
 
 /// The canonical order of a kind's fields in a new file, as people write them.
 fn field_order(kind: Kind) -> &'static [&'static str] {
@@ -149,7 +149,7 @@ pub fn prefix_for(prefixes: &IdPrefixes, kind: Kind) -> &str {
 pub fn render_new(
     kind: Kind,
     schema_path: &str,
-    fields: &serde_json::Map<String, J>,
+    fields: &serde_json::Map<String, Json>,
 ) -> Result<String, String> {
     let order = field_order(kind);
     let mut keys: Vec<&String> = fields
@@ -157,7 +157,7 @@ pub fn render_new(
         .filter(|k| *k != "timeline" && *k != "extra")
         .collect();
     keys.sort_by_key(|k| order.iter().position(|o| o == k).unwrap_or(order.len()));
-    let mut ordered: Vec<(&str, &J)> = keys
+    let mut ordered: Vec<(&str, &Json)> = keys
         .into_iter()
         .map(|k| (k.as_str(), &fields[k.as_str()]))
         .collect();
@@ -174,7 +174,7 @@ pub fn render_new(
 /// Reads `--field key=value`: the value as a YAML flow collection (`[a, b]`,
 /// `{start: …}`), number or boolean, and as text otherwise. A dotted key
 /// (`window.start`) sets a nested field.
-pub fn parse_field(spec: &str) -> Result<(Vec<String>, J), String> {
+pub fn parse_field(spec: &str) -> Result<(Vec<String>, Json), String> {
     let Some((key, raw)) = spec.split_once('=') else {
         return Err(format!("`{spec}` is not KEY=VALUE"));
     };
@@ -191,15 +191,15 @@ pub fn parse_field(spec: &str) -> Result<(Vec<String>, J), String> {
                 n.to_json()
             }
             crate::yaml::Value::Seq(_) | crate::yaml::Value::Map(_) if flow => n.to_json(),
-            _ => J::String(raw.to_string()),
+            _ => Json::String(raw.to_string()),
         },
-        _ => J::String(raw.to_string()),
+        _ => Json::String(raw.to_string()),
     };
     Ok((path, value))
 }
 
 /// Sets `value` at a dotted `path` in a JSON object, creating maps on the way.
-pub fn set_path(map: &mut serde_json::Map<String, J>, path: &[String], value: J) {
+pub fn set_path(map: &mut serde_json::Map<String, Json>, path: &[String], value: Json) {
     match path {
         [] => {}
         [last] => {
@@ -208,11 +208,11 @@ pub fn set_path(map: &mut serde_json::Map<String, J>, path: &[String], value: J)
         [first, rest @ ..] => {
             let entry = map
                 .entry(first.clone())
-                .or_insert_with(|| J::Object(Default::default()));
+                .or_insert_with(|| Json::Object(Default::default()));
             if !entry.is_object() {
-                *entry = J::Object(Default::default());
+                *entry = Json::Object(Default::default());
             }
-            if let J::Object(m) = entry {
+            if let Json::Object(m) = entry {
                 set_path(m, rest, value);
             }
         }
@@ -272,7 +272,7 @@ pub struct Move {
     pub note: Option<String>,
     pub public: bool,
     /// Top-level fields set in the same edit (`outcome`, `resolution`, `review`, …).
-    pub set: Vec<(String, J)>,
+    pub set: Vec<(String, Json)>,
 }
 
 /// Why a transition was refused.
@@ -336,17 +336,17 @@ pub fn plan_move(record: &Record, m: &Move) -> Result<Edits, Refusal> {
         check_change_target(c, m)?;
     }
     let mut event = vec![
-        ("at".to_string(), J::String(m.at.clone())),
-        ("by".to_string(), J::String(m.by.clone())),
-        ("status".to_string(), J::String(m.to.clone())),
+        ("at".to_string(), Json::String(m.at.clone())),
+        ("by".to_string(), Json::String(m.by.clone())),
+        ("status".to_string(), Json::String(m.to.clone())),
     ];
     if let Some(n) = &m.note {
-        event.push(("note".into(), J::String(n.clone())));
+        event.push(("note".into(), Json::String(n.clone())));
     }
     if m.public {
-        event.push(("public".into(), J::Bool(true)));
+        event.push(("public".into(), Json::Bool(true)));
     }
-    let mut set = vec![("status".to_string(), J::String(m.to.clone()))];
+    let mut set = vec![("status".to_string(), Json::String(m.to.clone()))];
     set.extend(m.set.iter().cloned());
     Ok(Edits {
         set,
@@ -413,16 +413,16 @@ mod tests {
 
     #[test]
     fn fields_parse_as_yaml_values() {
-        assert_eq!(parse_field("maintenance=true").unwrap().1, J::Bool(true));
+        assert_eq!(parse_field("maintenance=true").unwrap().1, Json::Bool(true));
         assert_eq!(
             parse_field("related=[INC-1, INC-2]").unwrap().1,
             serde_json::json!(["INC-1", "INC-2"])
         );
-        assert_eq!(parse_field("title=a: b").unwrap().1, J::String("a: b".into()));
-        assert_eq!(parse_field("x=").unwrap().1, J::String(String::new()));
+        assert_eq!(parse_field("title=a: b").unwrap().1, Json::String("a: b".into()));
+        assert_eq!(parse_field("x=").unwrap().1, Json::String(String::new()));
         assert_eq!(
             parse_field("plan=- a\n- b").unwrap().1,
-            J::String("- a\n- b".into())
+            Json::String("- a\n- b".into())
         );
         assert_eq!(parse_field("tier=2").unwrap().1, serde_json::json!(2));
         assert_eq!(
@@ -439,9 +439,9 @@ mod tests {
             "timeline".into(),
             serde_json::json!([{"at": "2026-11-20T10:00:00Z", "by": "alice", "status": "new"}]),
         );
-        m.insert("title".into(), J::String("Checkout: 502s".into()));
-        m.insert("id".into(), J::String("INC-0001".into()));
-        m.insert("plan".into(), J::String("one\ntwo\n".into()));
+        m.insert("title".into(), Json::String("Checkout: 502s".into()));
+        m.insert("id".into(), Json::String("INC-0001".into()));
+        m.insert("plan".into(), Json::String("one\ntwo\n".into()));
         let text = render_new(Kind::Incident, "../schemas/incident.json", &m).unwrap();
         assert_eq!(
             text,
@@ -449,9 +449,9 @@ mod tests {
         );
     }
 
-    fn rendered(v: J) -> Result<J, String> {
+    fn rendered(v: Json) -> Result<Json, String> {
         let mut m = serde_json::Map::new();
-        m.insert("id".into(), J::String("INC-0001".into()));
+        m.insert("id".into(), Json::String("INC-0001".into()));
         m.insert("related".into(), v);
         let text = render_new(Kind::Incident, "s.json", &m)?;
         let back = crate::yaml::parse(&text).unwrap().unwrap().to_json();

@@ -2,7 +2,7 @@ use super::common::Format;
 use super::{Exit, Failure, Globals};
 use gitsm::history::{self, FieldChange, Revision};
 use gitsm::repo::{self, GitTree, Source, WorkTree};
-use serde_json::{json, Value as J};
+use serde_json::{json, Value as Json};
 
 /// Show a record's history from git: who changed it, when, and what
 #[derive(clap::Args, Debug)]
@@ -80,9 +80,9 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     Ok(Exit::Success)
 }
 
-fn short(v: &J) -> String {
+fn short(v: &Json) -> String {
     let s = match v {
-        J::String(s) => s.clone(),
+        Json::String(s) => s.clone(),
         other => other.to_string(),
     };
     let one_line = s.lines().next().unwrap_or("").to_string();
@@ -94,8 +94,8 @@ fn short(v: &J) -> String {
     }
 }
 
-fn describe_event(e: &J) -> String {
-    let get = |k: &str| e.get(k).and_then(J::as_str).unwrap_or("");
+fn describe_event(e: &Json) -> String {
+    let get = |k: &str| e.get(k).and_then(Json::as_str).unwrap_or("");
     let mut s = String::new();
     if !get("status").is_empty() {
         s.push_str(get("status"));
@@ -109,14 +109,14 @@ fn describe_event(e: &J) -> String {
 }
 
 fn change_line(c: &FieldChange) -> Vec<String> {
-    let val = |v: &Option<J>| v.as_ref().map(short).unwrap_or_default();
+    let val = |v: &Option<Json>| v.as_ref().map(short).unwrap_or_default();
     match c.kind {
         "status" => vec![match &c.from {
             Some(f) => format!("status: {} → {}", short(f), val(&c.to)),
             None => format!("status: {}", val(&c.to)),
         }],
         "appended" => {
-            let events = c.to.as_ref().and_then(J::as_array).cloned().unwrap_or_default();
+            let events = c.to.as_ref().and_then(Json::as_array).cloned().unwrap_or_default();
             let mut v = vec![format!(
                 "{}: +{} {}",
                 c.field,

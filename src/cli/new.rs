@@ -4,7 +4,7 @@ use clap::ValueEnum;
 use gitsm::authoring::{self, CreateError, Created, Mode, NewTicket};
 use gitsm::model::Kind;
 use gitsm::repo;
-use serde_json::{json, Map, Value as J};
+use serde_json::{json, Map, Value as Json};
 use std::path::PathBuf;
 
 /// Create a ticket with the next free id
@@ -145,7 +145,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
 
 /// The record's own fields from the flags: each flag where its kind has it,
 /// then `--field KEY=VALUE`. A flag that does not apply is a usage error.
-fn fields(a: &Args, kind: Kind) -> Result<Map<String, J>, Failure> {
+fn fields(a: &Args, kind: Kind) -> Result<Map<String, Json>, Failure> {
     let mut f = Map::new();
     f.insert("title".into(), json!(a.title));
     if a.services.len() > 1 && matches!(kind, Kind::Incident | Kind::Request) {

@@ -2,7 +2,7 @@ use super::common::{event_time, print_findings, resolve_by, shown, Format};
 use super::{Exit, Failure, Globals};
 use gitsm::authoring::{self, errors_in, lock, Move, Ticket};
 use gitsm::repo::{self, WorkTree};
-use serde_json::{json, Value as J};
+use serde_json::{json, Value as Json};
 
 /// Move a ticket to a new status and record it on the timeline
 #[derive(clap::Args, Debug)]
@@ -56,7 +56,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let by = resolve_by(a.by.clone(), &root)?;
     let at = event_time(g, a.at.clone(), &root)?;
-    let mut set: Vec<(String, J)> = Vec::new();
+    let mut set: Vec<(String, Json)> = Vec::new();
     for (k, v) in [
         ("outcome", &a.outcome),
         ("resolution", &a.resolution),

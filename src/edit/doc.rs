@@ -5,7 +5,7 @@ use super::scalar::{render_block_value, render_json_scalar, render_scalar_like};
 use super::{err, EditError};
 use crate::diag::Pos;
 use crate::yaml::{self, Node, Value};
-use serde_json::Value as J;
+use serde_json::Value as Json;
 
 pub(super) struct Doc {
     pub(super) text: String,
@@ -198,7 +198,7 @@ impl Doc {
 
     /// Sets a top-level field: replaces its value in place, or inserts the
     /// field before `timeline:` (at the end when there is none).
-    pub(super) fn set(&mut self, key: &str, value: &J) -> Result<(), EditError> {
+    pub(super) fn set(&mut self, key: &str, value: &Json) -> Result<(), EditError> {
         let indent = self.root_indent();
         let unit = " ".repeat(self.indent_unit());
         let Some((_, k, v)) = self.find(key) else {
@@ -260,8 +260,8 @@ impl Doc {
                 {
                     let style = b[v_off];
                     let new = match value {
-                        J::String(s) if !s.contains('\n') => render_scalar_like(s, style),
-                        J::String(_) => {
+                        Json::String(s) if !s.contains('\n') => render_scalar_like(s, style),
+                        Json::String(_) => {
                             // A single-line value becomes a block; rewrite the whole value.
                             return self.replace_region(colon, key_line, indent.len(), value, &unit);
                         }
@@ -281,7 +281,7 @@ impl Doc {
         colon: usize,
         key_line: usize,
         indent: usize,
-        value: &J,
+        value: &Json,
         unit: &str,
     ) -> Result<(), EditError> {
         let end = self.entry_end(key_line, indent);
@@ -292,7 +292,7 @@ impl Doc {
     }
 
     /// Appends a mapping to a top-level sequence, in the sequence's own style.
-    pub(super) fn append(&mut self, key: &str, fields: &[(String, J)]) -> Result<(), EditError> {
+    pub(super) fn append(&mut self, key: &str, fields: &[(String, Json)]) -> Result<(), EditError> {
         let indent = self.root_indent().len();
         let Some((_, k, seq)) = self.find(key) else {
             return err(format!("the record has no `{key}`"));
@@ -313,7 +313,7 @@ impl Doc {
                 _ => None,
             })
         };
-        let mut ordered: Vec<&(String, J)> = Vec::new();
+        let mut ordered: Vec<&(String, Json)> = Vec::new();
         for f in fields {
             let at = ordered
                 .iter()

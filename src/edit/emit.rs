@@ -7,13 +7,13 @@
 use super::scalar::render_scalar;
 use super::{apply, err, EditError, Edits};
 use crate::yaml::{self, Value};
-use serde_json::Value as J;
+use serde_json::Value as Json;
 
 /// A new document: `header` (comment lines, each ending in a newline), then
 /// `key: value` for each field in the given order, block style. The text is
 /// read back and must give exactly `fields`; a value the writer cannot
 /// express faithfully is refused rather than written wrong.
-pub fn write_document(header: &str, fields: &[(&str, &J)]) -> Result<String, EditError> {
+pub fn write_document(header: &str, fields: &[(&str, &Json)]) -> Result<String, EditError> {
     let mut out = header.to_string();
     let mut expected = serde_json::Map::new();
     for (k, v) in fields {
@@ -21,7 +21,7 @@ pub fn write_document(header: &str, fields: &[(&str, &J)]) -> Result<String, Edi
         expected.insert(k.to_string(), (*v).clone());
     }
     let back = yaml::parse(&out).ok().flatten().map(|n| n.to_json());
-    if back.as_ref() != Some(&J::Object(expected)) {
+    if back.as_ref() != Some(&Json::Object(expected)) {
         return err("a value cannot be written faithfully as block YAML");
     }
     Ok(out)
@@ -43,22 +43,22 @@ fn block_scalar(out: &mut String, s: &str, pad: &str) {
 }
 
 /// `key: value` at `indent`, nested values below it.
-fn emit(out: &mut String, key: &str, v: &J, indent: usize) {
+fn emit(out: &mut String, key: &str, v: &Json, indent: usize) {
     let pad = " ".repeat(indent);
     match v {
-        J::Array(items) if !items.is_empty() => {
+        Json::Array(items) if !items.is_empty() => {
             out.push_str(&format!("{pad}{key}:\n"));
             for item in items {
                 emit_item(out, item, indent + 2);
             }
         }
-        J::Object(m) if !m.is_empty() => {
+        Json::Object(m) if !m.is_empty() => {
             out.push_str(&format!("{pad}{key}:\n"));
             for (k, v) in m {
                 emit(out, k, v, indent + 2);
             }
         }
-        J::String(s) if s.contains('\n') => {
+        Json::String(s) if s.contains('\n') => {
             out.push_str(&format!("{pad}{key}: "));
             block_scalar(out, s, &format!("{pad}  "));
         }
@@ -67,7 +67,7 @@ fn emit(out: &mut String, key: &str, v: &J, indent: usize) {
 }
 
 /// One sequence entry `- value` with its dash at `indent`.
-fn emit_item(out: &mut String, v: &J, indent: usize) {
+fn emit_item(out: &mut String, v: &Json, indent: usize) {
     let pad = " ".repeat(indent);
     // A nested block (map or sequence) is written two columns in, and its
     // first line's indentation becomes the dash: `- key: …` / `- - …`.
@@ -77,21 +77,21 @@ fn emit_item(out: &mut String, v: &J, indent: usize) {
         out.push_str(&format!("{pad}- {rest}"));
     };
     match v {
-        J::Object(m) if !m.is_empty() => {
+        Json::Object(m) if !m.is_empty() => {
             let mut s = String::new();
             for (k, v) in m {
                 emit(&mut s, k, v, indent + 2);
             }
             nested(out, s);
         }
-        J::Array(items) if !items.is_empty() => {
+        Json::Array(items) if !items.is_empty() => {
             let mut s = String::new();
             for item in items {
                 emit_item(&mut s, item, indent + 2);
             }
             nested(out, s);
         }
-        J::String(s) if s.contains('\n') => {
+        Json::String(s) if s.contains('\n') => {
             out.push_str(&format!("{pad}- "));
             block_scalar(out, s, &format!("{pad}  "));
         }
@@ -100,12 +100,12 @@ fn emit_item(out: &mut String, v: &J, indent: usize) {
 }
 
 /// A value that fits on one line: a scalar or an empty collection.
-fn inline(v: &J) -> String {
+fn inline(v: &Json) -> String {
     match v {
-        J::Array(_) => "[]".into(),
-        J::Object(_) => "{}".into(),
-        J::String(s) => render_scalar(s),
-        J::Null => "null".into(),
+        Json::Array(_) => "[]".into(),
+        Json::Object(_) => "{}".into(),
+        Json::String(s) => render_scalar(s),
+        Json::Null => "null".into(),
         other => other.to_string(),
     }
 }
@@ -120,7 +120,7 @@ pub fn insert_list_entries(
     text: &str,
     key: &str,
     before: &str,
-    entries: &[Vec<(String, J)>],
+    entries: &[Vec<(String, Json)>],
 ) -> Result<String, EditError> {
     if entries.is_empty() {
         return Ok(text.to_string());
@@ -173,14 +173,14 @@ pub fn insert_list_entries(
         return err("internal error: the edited record does not parse");
     };
     let before_json = root.to_json();
-    let without = |v: &J| {
+    let without = |v: &Json| {
         let mut v = v.clone();
         if let Some(m) = v.as_object_mut() {
             m.remove(key);
         }
         v
     };
-    let count = |v: &J| v.get(key).and_then(J::as_array).map_or(0, Vec::len);
+    let count = |v: &Json| v.get(key).and_then(Json::as_array).map_or(0, Vec::len);
     if without(&before_json) != without(&after) || count(&after) != count(&before_json) + entries.len() {
         return err(format!(
             "internal error: the {key} edit would change more than the `{key}` list; nothing written"

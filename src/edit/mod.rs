@@ -20,7 +20,7 @@ pub use emit::{insert_list_entries, write_document};
 pub use scalar::render_scalar;
 
 use doc::Doc;
-use serde_json::Value as J;
+use serde_json::Value as Json;
 
 /// Why an edit could not be made. The original text is never touched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,9 +36,9 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EditError> {
 #[derive(Debug, Clone, Default)]
 pub struct Edits {
     /// Fields to set, in order. A value is a string, bool or number.
-    pub set: Vec<(String, J)>,
+    pub set: Vec<(String, Json)>,
     /// `(sequence key, mapping to append)`; the mapping's fields in order.
-    pub append: Vec<(String, Vec<(String, J)>)>,
+    pub append: Vec<(String, Vec<(String, Json)>)>,
 }
 
 /// Applies `edits` to `src` and returns the new text. Only the lines that
@@ -59,8 +59,8 @@ pub fn apply(src: &str, edits: &Edits) -> Result<String, EditError> {
         for (k, v) in fields {
             m.insert(k.clone(), v.clone());
         }
-        match expected.get_mut(key.as_str()).and_then(J::as_array_mut) {
-            Some(a) => a.push(J::Object(m)),
+        match expected.get_mut(key.as_str()).and_then(Json::as_array_mut) {
+            Some(a) => a.push(Json::Object(m)),
             None => return err(format!("`{key}` is not a list")),
         }
     }

@@ -1,7 +1,7 @@
 //! Scalars as YAML text: the one place that decides how a string is quoted.
 
 use crate::yaml;
-use serde_json::Value as J;
+use serde_json::Value as Json;
 
 /// A string as a YAML scalar: plain when that reads back as the same string,
 /// else double-quoted (JSON escaping is valid YAML).
@@ -38,19 +38,19 @@ pub(super) fn render_scalar_like(s: &str, style: u8) -> String {
     }
 }
 
-pub(super) fn render_json_scalar(v: &J) -> String {
+pub(super) fn render_json_scalar(v: &Json) -> String {
     match v {
-        J::String(s) => render_scalar(s),
-        J::Null => "null".into(),
+        Json::String(s) => render_scalar(s),
+        Json::Null => "null".into(),
         other => other.to_string(),
     }
 }
 
 /// What follows `key:` for a value: ` scalar`, or a `|` block for
 /// multi-line text, its lines indented by `nested`.
-pub(super) fn render_block_value(v: &J, nested: &str, eol: &str) -> String {
+pub(super) fn render_block_value(v: &Json, nested: &str, eol: &str) -> String {
     match v {
-        J::String(s) if s.contains('\n') => {
+        Json::String(s) if s.contains('\n') => {
             let body = s.strip_suffix('\n').unwrap_or(s);
             let chomp = if s.ends_with('\n') { "" } else { "-" };
             let mut out = format!(" |{chomp}");
