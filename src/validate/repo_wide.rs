@@ -1,0 +1,356 @@
+//! The rules that span records: unique ids, references, the priority
+//! matrix, the policy's approvals, overdue reviews, dependency cycles —
+//! from every record's [`Facts`] plus the few context records.
+
+use super::*;
+
+/// The rules that span records. `context` holds the non-ticket records
+/// (config, services, calendars, SLAs, policies), `facts` every record's
+/// facts in path order, `loaded` the loader's findings.
+pub(super) fn check_repo(
+    facts: &[Facts],
+    context: &[&Loaded],
+    loaded: &[Finding],
+    known: &HashSet<(Kind, String)>,
+    now: Option<jiff::Timestamp>,
+) -> Vec<Pending> {
+    let mut r = Rules::default();
+    let config = context.iter().find_map(|l| match &l.record {
+        Record::Config(c) if l.path == repo::CONFIG_FILE => Some(c),
+        _ => None,
+    });
+    let matrix = config.and_then(|c| c.priority_matrix.clone()).unwrap_or_default();
+    let prefixes = config.map(|c| c.id_prefixes.clone()).unwrap_or_default();
+    let digits = config.map(|c| c.id_digits).unwrap_or(4) as usize;
+
+    if config.is_none() && !loaded.iter().any(|f| f.file == repo::CONFIG_FILE) {
+        r.push(
+            Code::NoConfig,
+            repo::CONFIG_FILE,
+            "",
+            false,
+            "the repo has no `gitsm.yaml`",
+        )
+        .hint = Some("run `gitsm init` or add a Config record named gitsm.yaml at the repo root".into());
+    }
+
+    let (ids, mut all_ids) = check_ids(&mut r, facts, &prefixes, digits);
+    all_ids.extend(known.iter().map(|(_, id)| id.as_str()));
+    let services: Vec<(&str, &Service)> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::Service(s) => Some((l.path.as_str(), s)),
+            _ => None,
+        })
+        .collect();
+    let service_ids: Vec<String> = services.iter().map(|(_, s)| s.id.to_string()).collect();
+
+    check_references(&mut r, facts, &ids, &all_ids, known, &service_ids);
+    check_priorities(&mut r, facts, &matrix);
+    check_cycles(&mut r, &services);
+    check_policy(&mut r, facts, context, loaded, now);
+    r.out
+}
+
+/// Ids are unique per kind, and ticket ids well-formed (`PREFIX-0042`).
+/// Returns every id by kind, and every id of any kind.
+fn check_ids<'a>(
+    r: &mut Rules,
+    facts: &'a [Facts],
+    prefixes: &IdPrefixes,
+    digits: usize,
+) -> (HashMap<(Kind, &'a str), &'a Facts>, HashSet<&'a str>) {
+    let mut ids: HashMap<(Kind, &str), &Facts> = HashMap::with_capacity(facts.len());
+    let mut all_ids: HashSet<&str> = HashSet::with_capacity(facts.len());
+    for f in facts {
+        let id = f.id.as_str();
+        all_ids.insert(id);
+        if f.kind == Kind::Config {
+            continue;
+        }
+        if let Some(first) = ids.get(&(f.kind, id)) {
+            r.at(
+                Code::DuplicateId,
+                &f.path,
+                "/id",
+                format!("{} id `{id}` is already used by {}", f.kind.name(), first.path),
+            )
+            .hint = Some("give this record a new id (`gitsm new` allocates the next free one)".into());
+        } else {
+            ids.insert((f.kind, id), f);
+        }
+        if let Some(prefix) = prefixes.for_kind(f.kind) {
+            let ok = id
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|n| n.len() >= digits && n.bytes().all(|b| b.is_ascii_digit()));
+            if !ok {
+                r.at(
+                    Code::MalformedId,
+                    &f.path,
+                    "/id",
+                    format!(
+                        "{} id `{id}` does not look like `{prefix}-{}`",
+                        f.kind.name(),
+                        "0".repeat(digits.max(1))
+                    ),
+                )
+                .hint = Some(format!(
+                    "ticket ids are `{prefix}-` followed by at least {digits} digits"
+                ));
+            }
+        }
+    }
+    (ids, all_ids)
+}
+
+/// Every id a record names points at a record of the right kind.
+fn check_references(
+    r: &mut Rules,
+    facts: &[Facts],
+    ids: &HashMap<(Kind, &str), &Facts>,
+    all_ids: &HashSet<&str>,
+    known: &HashSet<(Kind, String)>,
+    service_ids: &[String],
+) {
+    let has = |k: Kind, id: &Id| {
+        ids.contains_key(&(k, id.as_str())) || known.contains(&(k, id.as_str().to_string()))
+    };
+
+    for f in facts {
+        for rf in &f.refs {
+            let id = &rf.id;
+            let ok = match rf.to {
+                Target::Service => has(Kind::Service, id),
+                Target::Sla => has(Kind::Sla, id),
+                Target::Calendar => id.as_str() == "24x7" || has(Kind::Calendar, id),
+                Target::Problem => has(Kind::Problem, id),
+                Target::Incident => has(Kind::Incident, id),
+                Target::Any => all_ids.contains(id.as_str()),
+            };
+            if ok {
+                continue;
+            }
+            let (code, msg, hint) = match rf.to {
+                Target::Service => (
+                    Code::UnknownService,
+                    format!("unknown service `{id}`"),
+                    Some(match crate::schema::did_you_mean(id.as_str(), service_ids) {
+                        Some(b) => format!("did you mean `{b}`?"),
+                        None => "add it to catalog/ or fix the id".into(),
+                    }),
+                ),
+                Target::Sla => (
+                    Code::UnknownSla,
+                    format!("unknown SLA `{id}`"),
+                    Some("add it under slas/ or fix the id".into()),
+                ),
+                Target::Calendar => (
+                    Code::UnknownCalendar,
+                    format!("unknown calendar `{id}`"),
+                    Some("add a Calendar record or use the built-in `24x7`".into()),
+                ),
+                Target::Problem => (Code::UnknownProblem, format!("unknown problem `{id}`"), None),
+                Target::Incident => (Code::UnknownIncident, format!("unknown incident `{id}`"), None),
+                Target::Any => (
+                    Code::UnknownRelated,
+                    format!("`related` names `{id}`, which is no record"),
+                    None,
+                ),
+            };
+            r.at(code, &f.path, rf.pointer(), msg).hint = hint;
+        }
+    }
+}
+
+/// An incident's priority agrees with the matrix unless it gives a reason.
+fn check_priorities(r: &mut Rules, facts: &[Facts], matrix: &PriorityMatrix) {
+    for f in facts {
+        let Detail::Incident {
+            impact,
+            urgency,
+            priority: Some(p),
+            overridden: false,
+        } = f.detail
+        else {
+            continue;
+        };
+        let expected = matrix.priority(impact, urgency);
+        if p != expected {
+            r.at(
+                Code::PriorityMismatch,
+                &f.path,
+                "/priority",
+                format!(
+                    "priority {p} contradicts the matrix: impact {impact} × urgency {urgency} is {expected}"
+                ),
+            )
+            .hint = Some(format!(
+                "set `priority: {expected}`, remove it, or explain with `priority_override_reason:`"
+            ));
+        }
+    }
+}
+
+/// Exactly one ChangePolicy; every change matches one of its rules, has the
+/// approvals the rule asks for once approved, and (rule 7) its
+/// post-implementation review is not overdue.
+fn check_policy(
+    r: &mut Rules,
+    facts: &[Facts],
+    context: &[&Loaded],
+    loaded: &[Finding],
+    now: Option<jiff::Timestamp>,
+) {
+    let policies: Vec<(&str, &ChangePolicy)> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::ChangePolicy(p) => Some((l.path.as_str(), p)),
+            _ => None,
+        })
+        .collect();
+    match policies.len() {
+        0 => {
+            if !loaded
+                .iter()
+                .any(|f| crate::model::in_folder(&f.file, Kind::ChangePolicy.folder()))
+            {
+                // On the file that marks the repo root: a finding needs a
+                // file (SARIF, annotations), and `policies/` is a folder.
+                r.push(
+                    Code::NoPolicy,
+                    repo::CONFIG_FILE,
+                    "",
+                    false,
+                    "the repo has no ChangePolicy",
+                )
+                .hint = Some("add policies/default.yaml (`gitsm init` writes one)".into());
+            }
+        }
+        1 => {}
+        _ => {
+            let first = policies[0].0;
+            for (path, _) in &policies[1..] {
+                r.at(
+                    Code::ExtraPolicy,
+                    path,
+                    "/kind",
+                    format!("a second ChangePolicy; {first} is already one"),
+                )
+                .hint = Some("keep exactly one ChangePolicy: merge the rules into one file".into());
+            }
+        }
+    }
+    if let [(_, policy)] = policies[..] {
+        for f in facts {
+            let Detail::Change {
+                change_type,
+                risk,
+                status,
+                approved,
+                distinct_approvals,
+                no_approvals,
+                unreviewed_since,
+            } = f.detail
+            else {
+                continue;
+            };
+            let Some(rule) = policy.rule_for(change_type, risk) else {
+                r.at(
+                    Code::NoMatchingRule,
+                    &f.path,
+                    "/type",
+                    format!("no rule of the ChangePolicy matches a {change_type} change with {risk} risk"),
+                )
+                .hint = Some("add a rule to the policy (the gate refuses such changes)".into());
+                continue;
+            };
+            if approved && distinct_approvals < rule.approvals {
+                let from = rule.from.map(|g| format!(" from {g}")).unwrap_or_default();
+                r.at(
+                    Code::TooFewApprovals,
+                    &f.path,
+                    if no_approvals { "/status" } else { "/approvals" },
+                    format!(
+                        "{change_type} change is `{status}` with {distinct_approvals} approval(s); its policy rule asks for {}{from}",
+                        rule.approvals
+                    ),
+                )
+                .hint = Some("approvals are recorded from GitHub reviews by `gitsm gate --record`".into());
+            }
+            // SPEC §3 rule 7: the post-implementation review is overdue.
+            if let (Some(now), Some(done), Some(within)) = (now, unreviewed_since, rule.review_within) {
+                let due = done.checked_add(within.to_span()).unwrap_or(done);
+                if due < now {
+                    r.at(
+                        Code::ReviewOverdue,
+                        &f.path,
+                        "/status",
+                        format!(
+                            "the post-implementation review of this emergency change was due {} ({within} after it completed)",
+                            crate::model::Timestamp(due)
+                        ),
+                    )
+                    .hint = Some("write its `review`; until then the gate denies new normal changes of its requester".into());
+                }
+            }
+        }
+    }
+}
+
+fn check_cycles(r: &mut Rules, services: &[(&str, &Service)]) {
+    let index: HashMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, (_, s))| (s.id.as_str(), i))
+        .collect();
+    // 0 = unvisited, 1 = on stack, 2 = done. Iterative DFS: catalogs can be large.
+    let mut state = vec![0u8; services.len()];
+    let mut reported: HashSet<Vec<String>> = HashSet::new();
+    for start in 0..services.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some((node, next)) = stack.last().copied() {
+            let deps = &services[node].1.depends_on;
+            if next < deps.len() {
+                stack.last_mut().expect("non-empty").1 += 1;
+                let Some(&child) = index.get(deps[next].as_str()) else {
+                    continue;
+                };
+                match state[child] {
+                    0 => {
+                        state[child] = 1;
+                        stack.push((child, 0));
+                    }
+                    1 => {
+                        let pos = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
+                        let mut cycle: Vec<String> = stack[pos..]
+                            .iter()
+                            .map(|(n, _)| services[*n].1.id.to_string())
+                            .collect();
+                        let mut key = cycle.clone();
+                        key.sort();
+                        if reported.insert(key) {
+                            cycle.push(services[child].1.id.to_string());
+                            r.push(
+                                Code::DependencyCycle,
+                                services[node].0,
+                                format!("/depends_on/{}", next),
+                                false,
+                                format!("services depend on each other in a cycle: {}", cycle.join(" → ")),
+                            )
+                            .hint = Some("remove one of these `depends_on` entries".into());
+                        }
+                    }
+                    _ => {}
+                }
+            } else {
+                state[node] = 2;
+                stack.pop();
+            }
+        }
+    }
+}
