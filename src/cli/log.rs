@@ -116,7 +116,11 @@ fn change_line(c: &FieldChange) -> Vec<String> {
             None => format!("status: {}", val(&c.to)),
         }],
         "appended" => {
-            let events = c.to.as_ref().and_then(Json::as_array).cloned().unwrap_or_default();
+            let events =
+                c.to.as_ref()
+                    .and_then(Json::as_array)
+                    .cloned()
+                    .unwrap_or_default();
             let mut v = vec![format!(
                 "{}: +{} {}",
                 c.field,

@@ -13,7 +13,7 @@
 //! current-thread tokio runtime, so callers stay synchronous.
 
 use super::render::{self, COMMENT_MARKER};
-use super::{parse_reviews, Decision, GateError, CheckOutcome, Review, Verdict};
+use super::{parse_reviews, CheckOutcome, Decision, GateError, Review, Verdict};
 use crate::github::limits::{self, truncate_chars};
 use crate::github::retry::{self, Attempt, Class, RetryPolicy};
 use octocrab::Octocrab;

@@ -559,7 +559,10 @@ impl<'a> Judge<'a> {
             .iter()
             .map(|l| {
                 (
-                    (l.record.kind().name().to_string(), fold_case(l.record.id().as_str())),
+                    (
+                        l.record.kind().name().to_string(),
+                        fold_case(l.record.id().as_str()),
+                    ),
                     l.path.clone(),
                 )
             })

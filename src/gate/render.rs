@@ -1,7 +1,7 @@
 //! Renders a [`Verdict`] as human text, JSON or Markdown. Strings only; the
 //! binary prints.
 
-use super::{Check, Decision, CheckOutcome, Verdict};
+use super::{Check, CheckOutcome, Decision, Verdict};
 use std::fmt::Write as _;
 
 /// Hidden marker that identifies the gate's one PR comment.
@@ -32,13 +32,21 @@ fn ordered(v: &Verdict) -> Vec<&Check> {
 
 /// A one-line summary, for check-run titles and commit statuses.
 pub fn summary_line(v: &Verdict) -> String {
-    let fails = v.checks.iter().filter(|c| c.outcome == CheckOutcome::Fail).count();
+    let fails = v
+        .checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Fail)
+        .count();
     let undecided = v
         .checks
         .iter()
         .filter(|c| c.outcome == CheckOutcome::Undecided)
         .count();
-    let passes = v.checks.iter().filter(|c| c.outcome == CheckOutcome::Pass).count();
+    let passes = v
+        .checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Pass)
+        .count();
     match v.decision {
         Decision::Allowed => format!("allowed: {passes} check(s) passed"),
         Decision::Denied => format!("denied: {fails} check(s) failed"),

@@ -9,7 +9,7 @@
 
 use super::*;
 use crate::gate::judge::{
-    effective_type, effectively_approved, group_name, fold_case, without_bookkeeping, Standing,
+    effective_type, effectively_approved, fold_case, group_name, without_bookkeeping, Standing,
 };
 use crate::model::{Change, ChangeStatus, PolicyRule};
 use serde_json::Value;
@@ -294,8 +294,11 @@ fn make(id: &str, path: &str, outcome: CheckOutcome, message: String, fix: Optio
 /// `review` — nothing else edited.
 fn own_progress(j: &Judge<'_>, base: &Change, head_clean: &Value, base_clean: Option<&Value>) -> bool {
     let author = fold_case(&j.input.author);
-    let own =
-        fold_case(&base.requested_by) == author || base.implementer.as_deref().is_some_and(|i| fold_case(i) == author);
+    let own = fold_case(&base.requested_by) == author
+        || base
+            .implementer
+            .as_deref()
+            .is_some_and(|i| fold_case(i) == author);
     let Some(base_clean) = base_clean else {
         return false;
     };

@@ -19,7 +19,11 @@ pub(super) fn check(j: &mut Judge<'_>) {
         .files
         .iter()
         .filter(|(_, old, new)| old.is_none() && new.is_some())
-        .filter_map(|(fc, _, new)| new.as_ref()?.kind_id().map(|(_, id)| (fold_case(&id), fc.path.clone())))
+        .filter_map(|(fc, _, new)| {
+            new.as_ref()?
+                .kind_id()
+                .map(|(_, id)| (fold_case(&id), fc.path.clone()))
+        })
         .collect();
     let ids = Ids {
         base: base_ids,

@@ -6,7 +6,7 @@
 //! counted like rule 4's and fresh under rule 4's terms.
 
 use super::*;
-use crate::gate::judge::{dedup, group_name, json_scalar, fold_case, Standing};
+use crate::gate::judge::{dedup, fold_case, group_name, json_scalar, Standing};
 use serde_json::Value;
 use std::collections::BTreeSet;
 

@@ -143,7 +143,14 @@ pub(super) fn appended_statuses(file: &(FileChange, Option<Parsed>, Option<Parse
         .collect()
 }
 
-fn push(out: &mut Vec<Check>, id: &str, path: &str, outcome: CheckOutcome, message: String, fix: Option<String>) {
+fn push(
+    out: &mut Vec<Check>,
+    id: &str,
+    path: &str,
+    outcome: CheckOutcome,
+    message: String,
+    fix: Option<String>,
+) {
     out.push(Check {
         subject: id.to_string(),
         file: Some(path.to_string()),
