@@ -106,7 +106,7 @@ pub fn load_map<T: Send>(
 
 /// Loads a single file; used by the loader and by editing commands.
 pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Finding>) {
-    let (conv_folder, exact) = folder_of(&e.path);
+    let (conv_folder, _) = folder_of(&e.path);
     let strict = conv_folder.is_some() || e.path == CONFIG_FILE;
     let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
     if e.symlink {
@@ -120,75 +120,10 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
             .with_hint("gitsm does not follow symlinks; replace it with the file or folder itself")],
         );
     }
-    // The size is known up front for git objects, and after a bounded read
-    // (at most one byte over the limit) for files.
-    let too_large = || {
-        vec![finding(
-            Code::FileTooLarge,
-            Pos::START,
-            format!(
-                "file is larger than {} bytes (1 MiB), the most gitsm reads",
-                yaml::MAX_FILE_BYTES
-            ),
-        )
-        .with_hint("records are small; split the data or move it out of the ITSM repo")]
-    };
-    if e.size > yaml::MAX_FILE_BYTES {
-        return (None, too_large());
-    }
-    let bytes = match source.read(&e.path) {
+    let bytes = match read_record_bytes(source, e) {
         Ok(b) => b,
-        Err(err) => {
-            use crate::fsutil::ReadError;
-            let inner = err.get_ref();
-            if let Some(fe) = inner.and_then(|i| i.downcast_ref::<FolderError>()) {
-                return (
-                    None,
-                    vec![
-                        finding(Code::UnreadableFolder, Pos::START, format!("`{}/`: {fe}", e.path))
-                            .with_hint("records in it are not loaded; fix its permissions or remove it"),
-                    ],
-                );
-            }
-            match inner.and_then(|i| i.downcast_ref::<ReadError>()) {
-                Some(ReadError::TooLarge { .. }) => return (None, too_large()),
-                Some(ReadError::Symlink(p)) => {
-                    return (
-                        None,
-                        vec![
-                            finding(Code::Symlink, Pos::START, format!("`{p}` is a symbolic link"))
-                                .with_hint(
-                                "gitsm does not follow symlinks; replace it with the file or folder itself",
-                            ),
-                        ],
-                    )
-                }
-                Some(ReadError::NotRegular) => {
-                    return (
-                        None,
-                        vec![finding(
-                            Code::UnreadableFile,
-                            Pos::START,
-                            "not a regular file (a FIFO, socket or device); gitsm does not open it".into(),
-                        )
-                        .with_hint("records are regular files")],
-                    )
-                }
-                _ => {}
-            }
-            return (
-                None,
-                vec![finding(
-                    Code::UnreadableFile,
-                    Pos::START,
-                    format!("cannot read file: {err}"),
-                )],
-            );
-        }
+        Err(f) => return (None, vec![f]),
     };
-    if bytes.len() as u64 > yaml::MAX_FILE_BYTES {
-        return (None, too_large());
-    }
     // memchr's SIMD search: this runs over every byte of every record.
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) if memchr::memchr(0, &bytes).is_none() => t,
@@ -246,38 +181,12 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
     }
     let kind_name = kind_node.and_then(yaml::Node::as_str);
     if api.and_then(yaml::Node::as_str) != Some(API_VERSION) {
-        let kindlike = kind_name.and_then(Kind::from_name).is_some();
-        if strict {
-            let pos = api.map(|a| a.pos).unwrap_or(node.pos);
-            let msg = match api {
-                Some(a) => format!("`apiVersion` is {:?}, not `{API_VERSION}`", a.to_json()),
-                None => format!(
-                    "file in `{}/` does not declare `apiVersion: {API_VERSION}`",
-                    conv_folder.unwrap_or("")
-                ),
-            };
-            return (
-                None,
-                vec![finding(Code::NotARecord, pos, msg).with_hint(format!(
-                    "every file in a record folder is a record: start it with `apiVersion: {API_VERSION}`, or move it elsewhere"
-                ))],
-            );
-        }
-        if kindlike {
-            return (
-                None,
-                vec![finding(
-                    Code::LooksLikeRecord,
-                    node.pos,
-                    format!(
-                        "file has `kind: {}` but no `apiVersion: {API_VERSION}`; it is not loaded",
-                        kind_name.unwrap_or("")
-                    ),
-                )
-                .with_hint(format!("add `apiVersion: {API_VERSION}` if it is a record"))],
-            );
-        }
-        return (None, Vec::new());
+        return (
+            None,
+            without_api_version(e, &node, conv_folder, strict)
+                .into_iter()
+                .collect(),
+        );
     }
     let Some(kind) = kind_name.and_then(Kind::from_name) else {
         let pos = kind_node.map(|k| k.pos).unwrap_or(node.pos);
@@ -336,37 +245,8 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
             return (None, findings);
         }
     };
-    // Conventions: folder and file name.
     if kind != Kind::Config {
-        let expected = kind.folder();
-        let actual = e.path.split('/').next().unwrap_or("");
-        if !e.path.contains('/') || actual != expected {
-            let why = if conv_folder.is_some() && !exact {
-                format!("folder `{actual}/` differs from the convention `{expected}/` (case matters)")
-            } else {
-                format!(
-                    "{} record is in `{}`, not in `{expected}/`",
-                    kind.name(),
-                    parent(&e.path)
-                )
-            };
-            findings.push(finding(Code::UnexpectedFolder, kind_pos, why).with_hint(format!(
-                "move it to `{expected}/`; it is still loaded by its kind"
-            )));
-        }
-        if kind.is_ticket() {
-            let stem = file_stem(&e.path);
-            if stem != record.id().as_str() {
-                findings.push(
-                    finding(
-                        Code::FileNameMismatch,
-                        id_pos,
-                        format!("file name `{stem}` differs from id `{}`", record.id()),
-                    )
-                    .with_hint(format!("rename the file to `{}.yaml`", record.id())),
-                );
-            }
-        }
+        findings.extend(conventions(e, kind, &record, kind_pos, id_pos));
     }
     (
         Some(Loaded {
@@ -375,6 +255,149 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
         }),
         findings,
     )
+}
+
+/// A YAML mapping that does not declare `apiVersion: gitsm/v1`: a finding in
+/// a record folder (`strict`) or when it names a record kind, else nothing
+/// (it is not ours).
+fn without_api_version(
+    e: &Entry,
+    node: &yaml::Node,
+    conv_folder: Option<&str>,
+    strict: bool,
+) -> Option<Finding> {
+    let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
+    let api = node.get("apiVersion");
+    let kind_name = node.get("kind").and_then(yaml::Node::as_str);
+    let kindlike = kind_name.and_then(Kind::from_name).is_some();
+    if strict {
+        let pos = api.map(|a| a.pos).unwrap_or(node.pos);
+        let msg = match api {
+            Some(a) => format!("`apiVersion` is {:?}, not `{API_VERSION}`", a.to_json()),
+            None => format!(
+                "file in `{}/` does not declare `apiVersion: {API_VERSION}`",
+                conv_folder.unwrap_or("")
+            ),
+        };
+        return Some(finding(Code::NotARecord, pos, msg).with_hint(format!(
+            "every file in a record folder is a record: start it with `apiVersion: {API_VERSION}`, or move it elsewhere"
+        )));
+    }
+    if kindlike {
+        return Some(
+            finding(
+                Code::LooksLikeRecord,
+                node.pos,
+                format!(
+                    "file has `kind: {}` but no `apiVersion: {API_VERSION}`; it is not loaded",
+                    kind_name.unwrap_or("")
+                ),
+            )
+            .with_hint(format!("add `apiVersion: {API_VERSION}` if it is a record")),
+        );
+    }
+    None
+}
+
+/// The bytes of one entry, or the one finding that says why they cannot be
+/// read (too large, a symlink on the way, not a regular file, an unreadable
+/// folder). The size is known up front for git objects, and after a bounded
+/// read (at most one byte over the limit) for files.
+fn read_record_bytes(source: &dyn Source, e: &Entry) -> Result<Vec<u8>, Finding> {
+    let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
+    let too_large = || {
+        finding(
+            Code::FileTooLarge,
+            Pos::START,
+            format!(
+                "file is larger than {} bytes (1 MiB), the most gitsm reads",
+                yaml::MAX_FILE_BYTES
+            ),
+        )
+        .with_hint("records are small; split the data or move it out of the ITSM repo")
+    };
+    if e.size > yaml::MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let bytes = match source.read(&e.path) {
+        Ok(b) => b,
+        Err(err) => {
+            use crate::fsutil::ReadError;
+            let inner = err.get_ref();
+            if let Some(fe) = inner.and_then(|i| i.downcast_ref::<FolderError>()) {
+                return Err(
+                    finding(Code::UnreadableFolder, Pos::START, format!("`{}/`: {fe}", e.path))
+                        .with_hint("records in it are not loaded; fix its permissions or remove it"),
+                );
+            }
+            match inner.and_then(|i| i.downcast_ref::<ReadError>()) {
+                Some(ReadError::TooLarge { .. }) => return Err(too_large()),
+                Some(ReadError::Symlink(p)) => {
+                    return Err(
+                        finding(Code::Symlink, Pos::START, format!("`{p}` is a symbolic link")).with_hint(
+                            "gitsm does not follow symlinks; replace it with the file or folder itself",
+                        ),
+                    )
+                }
+                Some(ReadError::NotRegular) => {
+                    return Err(finding(
+                        Code::UnreadableFile,
+                        Pos::START,
+                        "not a regular file (a FIFO, socket or device); gitsm does not open it".into(),
+                    )
+                    .with_hint("records are regular files"))
+                }
+                _ => {}
+            }
+            return Err(finding(
+                Code::UnreadableFile,
+                Pos::START,
+                format!("cannot read file: {err}"),
+            ));
+        }
+    };
+    if bytes.len() as u64 > yaml::MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// The conventions a loaded record breaks: its folder (by kind), and for a
+/// ticket its file name (its id). The record is loaded either way.
+fn conventions(e: &Entry, kind: Kind, record: &Record, kind_pos: Pos, id_pos: Pos) -> Vec<Finding> {
+    let (conv_folder, exact) = folder_of(&e.path);
+    let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
+    let mut findings = Vec::new();
+    let expected = kind.folder();
+    let actual = e.path.split('/').next().unwrap_or("");
+    if !e.path.contains('/') || actual != expected {
+        let why = if conv_folder.is_some() && !exact {
+            format!("folder `{actual}/` differs from the convention `{expected}/` (case matters)")
+        } else {
+            format!(
+                "{} record is in `{}`, not in `{expected}/`",
+                kind.name(),
+                parent(&e.path)
+            )
+        };
+        findings.push(finding(Code::UnexpectedFolder, kind_pos, why).with_hint(format!(
+            "move it to `{expected}/`; it is still loaded by its kind"
+        )));
+    }
+    if kind.is_ticket() {
+        let stem = file_stem(&e.path);
+        if stem != record.id().as_str() {
+            findings.push(
+                finding(
+                    Code::FileNameMismatch,
+                    id_pos,
+                    format!("file name `{stem}` differs from id `{}`", record.id()),
+                )
+                .with_hint(format!("rename the file to `{}.yaml`", record.id())),
+            );
+        }
+    }
+    findings
 }
 
 fn parent(path: &str) -> &str {
