@@ -71,6 +71,9 @@ pub fn schema_for(kind: Kind) -> Value {
         Kind::Problem => generate::<model::Problem>(),
         Kind::Request => generate::<model::Request>(),
         Kind::Change => generate::<model::Change>(),
+        Kind::ConfigItem => generate::<model::ConfigItem>(),
+        Kind::Release => generate::<model::Release>(),
+        Kind::RequestType => generate::<model::RequestType>(),
     };
     strip_null(&mut schema);
     let obj = schema.as_object_mut().expect("root schema is an object");
