@@ -132,10 +132,9 @@ pub fn check_expiry(cis: &[(&str, &ConfigItem)], today: Date) -> Vec<Pointed> {
                     path,
                     "/expires",
                     format!(
-                        "{} `{}` expires on {expires}, {when} (renew {} ahead)",
+                        "{} `{}` expires on {expires}, {when} (renew_before: {window_days} days)",
                         ci.ci_type,
                         ci.id,
-                        ci.renew_window()
                     ),
                 )
                 .hint("renew it now; an expiry on a weekend is the classic avoidable P1"),
@@ -215,9 +214,9 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (Code::ExpiresSoon, "certificate `edge` expires on 2026-12-30, in 30 days (renew 30d ahead)"),
-                (Code::ExpiresSoon, "certificate `soon` expires on 2026-12-06, in 6 days (renew 30d ahead)"),
-                (Code::ExpiresSoon, "certificate `today` expires on 2026-11-30, today (renew 30d ahead)"),
+                (Code::ExpiresSoon, "certificate `edge` expires on 2026-12-30, in 30 days (renew_before: 30 days)"),
+                (Code::ExpiresSoon, "certificate `soon` expires on 2026-12-06, in 6 days (renew_before: 30 days)"),
+                (Code::ExpiresSoon, "certificate `today` expires on 2026-11-30, today (renew_before: 30 days)"),
                 (Code::Expired, "certificate `gone` expired on 2026-11-29 (1 day ago)"),
             ]
         );

@@ -281,6 +281,12 @@ pub fn impact(records: &[Loaded], query: &str, now: jiff::Timestamp) -> Result<I
     let mut set: BTreeSet<NodeRef> = down.iter().map(|(r, _, _)| r.clone()).collect();
     set.insert(root_ref.clone());
     let mut edges = Vec::new();
+    // Edges in the order of the answer: by the depth of their upper end.
+    let order: HashMap<&NodeRef, usize> = std::iter::once(&root_ref)
+        .chain(down.iter().map(|(r, _, _)| r))
+        .enumerate()
+        .map(|(i, r)| (r, i))
+        .collect();
     for from in &set {
         for to in graph.out.get(from).into_iter().flatten() {
             if set.contains(to) {
@@ -288,6 +294,7 @@ pub fn impact(records: &[Loaded], query: &str, now: jiff::Timestamp) -> Result<I
             }
         }
     }
+    edges.sort_by_key(|(a, b)| (order.get(a).copied(), order.get(b).copied()));
     // Which impacted nodes a record names.
     let names = |services: &mut dyn Iterator<Item = &Id>, cis: &[Id]| -> Vec<NodeRef> {
         let mut v: Vec<NodeRef> = services
@@ -441,17 +448,11 @@ pub fn render_human(i: &Impact) -> String {
     if i.downstream.is_empty() {
         let _ = writeln!(s, "\nNothing depends on it.");
     } else {
-        let _ = writeln!(s, "\nDownstream ({}):", i.downstream.len());
+        let _ = writeln!(s, "\nDownstream ({}, by depth):", i.downstream.len());
         for n in &i.downstream {
             let via = n.via.as_ref().map(|v| format!("  via {}", v.id)).unwrap_or_default();
             let public = if n.public { "  [public]" } else { "" };
-            let _ = writeln!(
-                s,
-                "  {}{} ({}){public}{via}",
-                "  ".repeat(n.depth.saturating_sub(1)),
-                label(n),
-                clean(&n.name)
-            );
+            let _ = writeln!(s, "  {:>2}  {} ({}){public}{via}", n.depth, label(n), clean(&n.name));
         }
     }
     let tickets = |s: &mut String, head: &str, list: &[Ticket]| {

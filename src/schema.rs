@@ -101,7 +101,7 @@ struct Compiled {
 }
 
 fn compiled(kind: Kind) -> &'static Compiled {
-    static CELLS: [OnceLock<Compiled>; 9] = [const { OnceLock::new() }; 9];
+    static CELLS: [OnceLock<Compiled>; Kind::ALL.len()] = [const { OnceLock::new() }; Kind::ALL.len()];
     let idx = Kind::ALL.iter().position(|k| *k == kind).expect("kind listed");
     CELLS[idx].get_or_init(|| {
         let schema = schema_for(kind);

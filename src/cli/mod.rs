@@ -3,6 +3,7 @@
 mod common;
 mod completions;
 mod gate;
+mod impact;
 mod init;
 mod log;
 mod new;
@@ -68,6 +69,7 @@ pub enum Command {
     Log(log::Args),
     StatusPage(status_page::Args),
     Completions(completions::Args),
+    Impact(impact::Args),
 }
 
 /// Global options every command may use.
@@ -136,6 +138,7 @@ pub fn run() -> i32 {
         Command::Log(a) => log::run(&g, a),
         Command::StatusPage(a) => status_page::run(&g, a),
         Command::Completions(a) => completions::run(a),
+        Command::Impact(a) => impact::run(&g, a),
     };
     match result {
         Ok(code) => code,
