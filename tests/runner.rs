@@ -5,6 +5,7 @@ mod common;
 
 mod authoring;
 mod cli;
+mod cmdb;
 mod corpus;
 mod gate;
 mod gate_attacks;
