@@ -19,6 +19,7 @@ pub mod globs;
 pub mod history;
 pub mod impact;
 pub mod init;
+pub mod intake;
 pub mod model;
 pub mod release;
 pub mod repo;

@@ -2,9 +2,11 @@
 
 mod common;
 mod completions;
+mod forms;
 mod gate;
 mod impact;
 mod init;
+mod intake;
 mod log;
 mod new;
 mod report;
@@ -70,6 +72,8 @@ pub enum Command {
     StatusPage(status_page::Args),
     Completions(completions::Args),
     Impact(impact::Args),
+    Forms(forms::Args),
+    Intake(intake::Args),
 }
 
 /// Global options every command may use.
@@ -139,6 +143,8 @@ pub fn run() -> i32 {
         Command::StatusPage(a) => status_page::run(&g, a),
         Command::Completions(a) => completions::run(a),
         Command::Impact(a) => impact::run(&g, a),
+        Command::Forms(a) => forms::run(&g, a),
+        Command::Intake(a) => intake::run(&g, a),
     };
     match result {
         Ok(code) => code,
