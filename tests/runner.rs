@@ -7,6 +7,7 @@ mod authoring;
 mod cli;
 mod cmdb;
 mod corpus;
+mod forms;
 mod gate;
 mod gate_attacks;
 mod gate_github;
