@@ -13,6 +13,7 @@ mod gate_attacks;
 mod gate_github;
 mod hostile;
 mod impact;
+mod intake;
 mod loading;
 mod outputs;
 mod redteam;
