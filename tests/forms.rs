@@ -355,3 +355,84 @@ fn round_trip_form_to_issue_to_record_keeps_every_value() {
     let (code, out, _) = run(c);
     assert_eq!(code, 0, "{out}");
 }
+
+fn findings(root: &Path) -> Vec<(String, String, u64, String)> {
+    let mut c = gitsm(root);
+    c.args(["--now", "2026-11-30T12:00:00Z", "validate", "--format", "json"]);
+    let (_, out, err) = run(c);
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let mut v: Vec<(String, String, u64, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["file"].as_str().unwrap().into(),
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn requests_are_checked_against_their_form_at_the_right_line() {
+    let dir = init_repo();
+    let root = dir.path();
+    write(
+        root,
+        "catalog/requests/access.yaml",
+        "apiVersion: gitsm/v1\nkind: RequestType\nid: access\nname: Access\nservice: web\npublic: true\n\
+approval: {approvals: 1, from: [judy]}\nfields:\n\
+  - {id: user, label: User, type: login, required: true}\n\
+  - {id: level, label: Level, type: select, options: [read, write], required: true}\n\
+  - {id: from, label: From, type: date}\n\
+  - {id: seats, label: Seats, type: number}\n\
+  - {id: ok, label: OK, type: checkbox}\n\
+  - {id: ok, label: Level, type: text, options: [x]}\n\
+  - {id: kind, label: Kind, type: select}\n",
+    );
+    let req = |id: &str, rest: &str| {
+        format!(
+            "apiVersion: gitsm/v1\nkind: Request\nid: {id}\ntitle: T\nservice: web\nstatus: submitted\n{rest}\
+timeline:\n  - {{at: 2026-11-20T10:00:00Z, by: alice, status: submitted}}\n"
+        )
+    };
+    write(
+        root,
+        "requests/REQ-0001.yaml",
+        req("REQ-0001", "type: access\nfields:\n  user: not a login\n  level: admin\n  from: 2026-02-30\n  seats: \"3\"\n  ok: yes\n  color: blue\n"),
+    );
+    write(root, "requests/REQ-0002.yaml", req("REQ-0002", "type: acess\n"));
+    write(root, "requests/REQ-0003.yaml", req("REQ-0003", "type: access\n"));
+    // Approved without the approval the type asks for (judy).
+    write(
+        root,
+        "requests/REQ-0004.yaml",
+        "apiVersion: gitsm/v1\nkind: Request\nid: REQ-0004\ntitle: T\nservice: web\nstatus: approved\ntype: access\n\
+fields: {user: bob, level: read}\napprovals:\n  - {by: mallory, at: 2026-11-20T11:00:00Z}\ntimeline:\n  - {at: 2026-11-20T10:00:00Z, by: alice, status: submitted}\n  - {at: 2026-11-20T11:00:00Z, by: mallory, status: approved}\n",
+    );
+    let f = |c: &str, file: &str, l: u64, m: &str| (c.to_string(), file.to_string(), l, m.to_string());
+    assert_eq!(
+        findings(root),
+        vec![
+            f("E0820", "requests/REQ-0002.yaml", 7, "unknown request type `acess`"),
+            f("E0821", "requests/REQ-0003.yaml", 7, "request type `access` requires `level` (Level)"),
+            f("E0821", "requests/REQ-0003.yaml", 7, "request type `access` requires `user` (User)"),
+            f("E0822", "requests/REQ-0001.yaml", 9, "`not a login` is not a GitHub login"),
+            f("E0822", "requests/REQ-0001.yaml", 10, "`admin` is not an option of `level`; options: read, write"),
+            f("E0822", "requests/REQ-0001.yaml", 11, "`2026-02-30` is not a valid date: parsed date is not valid: parameter 'day' for `2026-02` is invalid, must be in range `1..=28`"),
+            f("E0822", "requests/REQ-0001.yaml", 12, "`seats` is a number field; a string does not fit"),
+            f("E0822", "requests/REQ-0001.yaml", 13, "`ok` is a checkbox field; a string does not fit"),
+            f("E0823", "requests/REQ-0001.yaml", 14, "request type `access` has no field `color`"),
+            f("E0824", "catalog/requests/access.yaml", 14, "`options` is only for select fields; `ok` is a text"),
+            f("E0824", "catalog/requests/access.yaml", 14, "field id `ok` is used twice"),
+            f("E0824", "catalog/requests/access.yaml", 14, "label `Level` is used twice in the form"),
+            f("E0824", "catalog/requests/access.yaml", 15, "select field `kind` has no `options`"),
+            f("E0825", "requests/REQ-0004.yaml", 10, "request is `approved` with 0 approval(s) from judy; request type `access` asks for 1"),
+        ]
+    );
+}
