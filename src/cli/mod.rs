@@ -9,6 +9,7 @@ mod init;
 mod intake;
 mod log;
 mod new;
+mod release_notes;
 mod report;
 mod schema;
 mod sla;
@@ -74,6 +75,7 @@ pub enum Command {
     Impact(impact::Args),
     Forms(forms::Args),
     Intake(intake::Args),
+    ReleaseNotes(release_notes::Args),
 }
 
 /// Global options every command may use.
@@ -145,6 +147,7 @@ pub fn run() -> i32 {
         Command::Impact(a) => impact::run(&g, a),
         Command::Forms(a) => forms::run(&g, a),
         Command::Intake(a) => intake::run(&g, a),
+        Command::ReleaseNotes(a) => release_notes::run(&g, a),
     };
     match result {
         Ok(code) => code,
