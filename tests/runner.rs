@@ -17,6 +17,7 @@ mod intake;
 mod loading;
 mod outputs;
 mod redteam;
+mod releases;
 mod report;
 mod schemas;
 mod ship;
