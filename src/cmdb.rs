@@ -39,7 +39,11 @@ impl Pointed {
 /// Cycles in the configuration items' `depends_on`, each reported once, at
 /// the entry that closes it (like service cycles).
 pub fn check_cycles(cis: &[(&str, &ConfigItem)]) -> Vec<Pointed> {
-    let index: HashMap<&str, usize> = cis.iter().enumerate().map(|(i, (_, c))| (c.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = cis
+        .iter()
+        .enumerate()
+        .map(|(i, (_, c))| (c.id.as_str(), i))
+        .collect();
     let mut out = Vec::new();
     // 0 = unvisited, 1 = on the stack, 2 = done. Iterative: no recursion depth.
     let mut state = vec![0u8; cis.len()];
@@ -68,7 +72,10 @@ pub fn check_cycles(cis: &[(&str, &ConfigItem)]) -> Vec<Pointed> {
                 }
                 1 => {
                     let pos = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
-                    let mut cycle: Vec<String> = stack[pos..].iter().map(|(n, _)| cis[*n].1.id.to_string()).collect();
+                    let mut cycle: Vec<String> = stack[pos..]
+                        .iter()
+                        .map(|(n, _)| cis[*n].1.id.to_string())
+                        .collect();
                     let mut key = cycle.clone();
                     key.sort();
                     if reported.insert(key) {
@@ -78,7 +85,10 @@ pub fn check_cycles(cis: &[(&str, &ConfigItem)]) -> Vec<Pointed> {
                                 Code::ConfigItemCycle,
                                 cis[node].0,
                                 format!("/depends_on/{next}"),
-                                format!("configuration items depend on each other in a cycle: {}", cycle.join(" → ")),
+                                format!(
+                                    "configuration items depend on each other in a cycle: {}",
+                                    cycle.join(" → ")
+                                ),
                             )
                             .hint("remove one of these `depends_on` entries"),
                         );
@@ -133,8 +143,7 @@ pub fn check_expiry(cis: &[(&str, &ConfigItem)], today: Date) -> Vec<Pointed> {
                     "/expires",
                     format!(
                         "{} `{}` expires on {expires}, {when} (renew_before: {window_days} days)",
-                        ci.ci_type,
-                        ci.id,
+                        ci.ci_type, ci.id,
                     ),
                 )
                 .hint("renew it now; an expiry on a weekend is the classic avoidable P1"),
@@ -186,7 +195,11 @@ mod tests {
 
     #[test]
     fn a_cycle_is_reported_once() {
-        let (a, b, c) = (ci("a", &["b"], None), ci("b", &["c"], None), ci("c", &["a"], None));
+        let (a, b, c) = (
+            ci("a", &["b"], None),
+            ci("b", &["c"], None),
+            ci("c", &["a"], None),
+        );
         let v = vec![("cmdb/a.yaml", &a), ("cmdb/b.yaml", &b), ("cmdb/c.yaml", &c)];
         let out = check_cycles(&v);
         assert_eq!(out.len(), 1);
@@ -214,10 +227,22 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (Code::ExpiresSoon, "certificate `edge` expires on 2026-12-30, in 30 days (renew_before: 30 days)"),
-                (Code::ExpiresSoon, "certificate `soon` expires on 2026-12-06, in 6 days (renew_before: 30 days)"),
-                (Code::ExpiresSoon, "certificate `today` expires on 2026-11-30, today (renew_before: 30 days)"),
-                (Code::Expired, "certificate `gone` expired on 2026-11-29 (1 day ago)"),
+                (
+                    Code::ExpiresSoon,
+                    "certificate `edge` expires on 2026-12-30, in 30 days (renew_before: 30 days)"
+                ),
+                (
+                    Code::ExpiresSoon,
+                    "certificate `soon` expires on 2026-12-06, in 6 days (renew_before: 30 days)"
+                ),
+                (
+                    Code::ExpiresSoon,
+                    "certificate `today` expires on 2026-11-30, today (renew_before: 30 days)"
+                ),
+                (
+                    Code::Expired,
+                    "certificate `gone` expired on 2026-11-29 (1 day ago)"
+                ),
             ]
         );
     }

@@ -8,7 +8,9 @@
 
 use crate::cmdb::Pointed;
 use crate::diag::Code;
-use crate::model::{ApprovalFrom, ApproverGroup, FieldType, FormField, Id, Request, RequestStatus, RequestType};
+use crate::model::{
+    ApprovalFrom, ApproverGroup, FieldType, FormField, Id, Request, RequestStatus, RequestType,
+};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
@@ -28,14 +30,22 @@ pub struct RequestFacts {
 impl RequestFacts {
     pub fn of(q: &Request) -> Option<RequestFacts> {
         let t = q.request_type.clone()?;
-        let last = q.timeline.iter().rev().filter_map(|e| e.status).find(|s| *s != RequestStatus::OnHold);
+        let last = q
+            .timeline
+            .iter()
+            .rev()
+            .filter_map(|e| e.status)
+            .find(|s| *s != RequestStatus::OnHold);
         let effective = last.unwrap_or(q.status);
         Some(RequestFacts {
             request_type: t,
             fields: q.fields.clone(),
             approved: matches!(
                 effective,
-                RequestStatus::Approved | RequestStatus::Fulfilling | RequestStatus::Fulfilled | RequestStatus::Closed
+                RequestStatus::Approved
+                    | RequestStatus::Fulfilling
+                    | RequestStatus::Fulfilled
+                    | RequestStatus::Closed
             ),
             status: q.status,
             approvals: q.approvals.iter().map(|a| a.by.clone()).collect(),
@@ -122,14 +132,15 @@ pub fn check_request_type(path: &str, t: &RequestType) -> Vec<Pointed> {
     for (i, f) in t.fields.iter().enumerate() {
         let at = |sub: &str| format!("/fields/{i}{sub}");
         if f.id.as_str().contains('.') {
-            out.push(
-                Pointed::new(
-                    Code::BadRequestForm,
-                    path,
-                    at("/id"),
-                    format!("field id `{}` has a `.`; GitHub issue form ids allow letters, digits, `-` and `_`", f.id),
+            out.push(Pointed::new(
+                Code::BadRequestForm,
+                path,
+                at("/id"),
+                format!(
+                    "field id `{}` has a `.`; GitHub issue form ids allow letters, digits, `-` and `_`",
+                    f.id
                 ),
-            );
+            ));
         }
         if !ids.insert(f.id.as_str()) {
             out.push(Pointed::new(
@@ -142,8 +153,13 @@ pub fn check_request_type(path: &str, t: &RequestType) -> Vec<Pointed> {
         let label = f.label.trim();
         if label.is_empty() || f.label.contains(['\n', '\r']) {
             out.push(
-                Pointed::new(Code::BadRequestForm, path, at("/label"), "a field label must be one non-empty line")
-                    .hint("the label becomes the heading of the answer in the issue"),
+                Pointed::new(
+                    Code::BadRequestForm,
+                    path,
+                    at("/label"),
+                    "a field label must be one non-empty line",
+                )
+                .hint("the label becomes the heading of the answer in the issue"),
             );
         } else if !labels.insert(label.to_lowercase()) || label.eq_ignore_ascii_case(SERVICE_LABEL) {
             out.push(
@@ -171,12 +187,19 @@ pub fn check_request_type(path: &str, t: &RequestType) -> Vec<Pointed> {
                 }
                 let mut seen = HashSet::new();
                 for (j, o) in f.options.iter().enumerate() {
-                    if o.trim().is_empty() || o.contains(['\n', '\r']) || !seen.insert(o.as_str()) || o == NO_RESPONSE {
+                    if o.trim().is_empty()
+                        || o.contains(['\n', '\r'])
+                        || !seen.insert(o.as_str())
+                        || o == NO_RESPONSE
+                    {
                         out.push(Pointed::new(
                             Code::BadRequestForm,
                             path,
                             format!("/fields/{i}/options/{j}"),
-                            format!("option `{o}` of `{}` is empty, repeated, multi-line or reserved", f.id),
+                            format!(
+                                "option `{o}` of `{}` is empty, repeated, multi-line or reserved",
+                                f.id
+                            ),
                         ));
                     }
                 }
@@ -185,7 +208,10 @@ pub fn check_request_type(path: &str, t: &RequestType) -> Vec<Pointed> {
                 Code::BadRequestForm,
                 path,
                 at("/options"),
-                format!("`options` is only for select fields; `{}` is a {}", f.id, f.field_type),
+                format!(
+                    "`options` is only for select fields; `{}` is a {}",
+                    f.id, f.field_type
+                ),
             )),
             _ => {}
         }
@@ -210,10 +236,12 @@ pub fn check_request(
             "/type",
             format!("unknown request type `{}`", q.request_type),
         );
-        p.hint = Some(match crate::schema::did_you_mean(q.request_type.as_str(), &names) {
-            Some(b) => format!("did you mean `{b}`?"),
-            None => "add it under catalog/requests/ or fix the id".into(),
-        });
+        p.hint = Some(
+            match crate::schema::did_you_mean(q.request_type.as_str(), &names) {
+                Some(b) => format!("did you mean `{b}`?"),
+                None => "add it under catalog/requests/ or fix the id".into(),
+            },
+        );
         return vec![p];
     };
     let empty = serde_json::Map::new();
@@ -255,7 +283,14 @@ pub fn check_request(
             );
             p.hint = Some(match crate::schema::did_you_mean(k, &names) {
                 Some(b) => format!("did you mean `{b}`?"),
-                None => format!("its fields: {}", t.fields.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")),
+                None => format!(
+                    "its fields: {}",
+                    t.fields
+                        .iter()
+                        .map(|f| f.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             });
             out.push(p);
         }
@@ -272,7 +307,10 @@ pub fn check_request(
         };
         // A team (`@org/team`) cannot be resolved offline: any approver counts for it.
         let has_team = group.iter().any(|g| g.contains('/'));
-        let members: HashSet<String> = group.iter().map(|g| g.trim_start_matches('@').to_lowercase()).collect();
+        let members: HashSet<String> = group
+            .iter()
+            .map(|g| g.trim_start_matches('@').to_lowercase())
+            .collect();
         let ok: HashSet<String> = q
             .approvals
             .iter()
@@ -288,7 +326,11 @@ pub fn check_request(
                 Pointed::new(
                     Code::RequestApprovals,
                     path,
-                    if q.approvals.is_empty() { "/status" } else { "/approvals" },
+                    if q.approvals.is_empty() {
+                        "/status"
+                    } else {
+                        "/approvals"
+                    },
                     format!(
                         "request is `{}` with {} approval(s) from {from}; request type `{}` asks for {}",
                         q.status,
@@ -456,7 +498,10 @@ pub fn forms(services: &[&crate::model::Service], types: &[&RequestType]) -> Vec
     for t in types {
         let mut body = vec![Element {
             description: Some(match &t.description {
-                Some(d) => format!("{}\n\nA service request is opened from this issue in a pull request.", d.trim()),
+                Some(d) => format!(
+                    "{}\n\nA service request is opened from this issue in a pull request.",
+                    d.trim()
+                ),
                 None => "A service request is opened from this issue in a pull request.".into(),
             }),
             ..plain(ElementType::Markdown, "", "")
@@ -515,9 +560,8 @@ fn q(s: &str) -> String {
 /// The YAML text of a form, GitHub's issue-form syntax.
 pub fn render_form(f: &Form) -> String {
     use std::fmt::Write as _;
-    let mut s = format!(
-        "{FORM_MARKER} from the service catalog and catalog/requests/; edit those and re-run it.\n"
-    );
+    let mut s =
+        format!("{FORM_MARKER} from the service catalog and catalog/requests/; edit those and re-run it.\n");
     let _ = writeln!(s, "name: {}", q(&f.name));
     let _ = writeln!(s, "description: {}", q(&f.description));
     let _ = writeln!(s, "title: {}", q(&f.title));
@@ -571,13 +615,24 @@ pub fn render_form(f: &Form) -> String {
 pub fn render_config(forms: &[Form], status_url: Option<&str>) -> String {
     use std::fmt::Write as _;
     let names: Vec<&str> = forms.iter().map(|f| f.file.as_str()).collect();
-    let mut s = format!("{FORM_MARKER}. Forms: {}\n", if names.is_empty() { "none".into() } else { names.join(", ") });
+    let mut s = format!(
+        "{FORM_MARKER}. Forms: {}\n",
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
+    );
     let _ = writeln!(s, "blank_issues_enabled: true");
     if let Some(url) = status_url {
         let _ = writeln!(s, "contact_links:");
         let _ = writeln!(s, "  - name: {}", q("Service status"));
         let _ = writeln!(s, "    url: {}", q(url));
-        let _ = writeln!(s, "    about: {}", q("Check the status page before reporting an incident."));
+        let _ = writeln!(
+            s,
+            "    about: {}",
+            q("Check the status page before reporting an incident.")
+        );
     }
     s
 }

@@ -277,7 +277,10 @@ pub fn impact(records: &[Loaded], query: &str, now: jiff::Timestamp) -> Result<I
     let root_ref = graph.lookup(query)?;
     let down = graph.downstream(&root_ref);
     let root = graph.node(&root_ref, 0, None);
-    let downstream: Vec<Node> = down.iter().map(|(r, d, via)| graph.node(r, *d, via.clone())).collect();
+    let downstream: Vec<Node> = down
+        .iter()
+        .map(|(r, d, via)| graph.node(r, *d, via.clone()))
+        .collect();
     let mut set: BTreeSet<NodeRef> = down.iter().map(|(r, _, _)| r.clone()).collect();
     set.insert(root_ref.clone());
     let mut edges = Vec::new();
@@ -306,7 +309,8 @@ pub fn impact(records: &[Loaded], query: &str, now: jiff::Timestamp) -> Result<I
         v.dedup();
         v
     };
-    let (mut incidents, mut problems, mut changes, mut windows) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut incidents, mut problems, mut changes, mut windows) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for l in records {
         match &l.record {
             Record::Incident(i) if crate::workflow::is_open(i.status.as_str()) => {
@@ -367,7 +371,11 @@ pub fn impact(records: &[Loaded], query: &str, now: jiff::Timestamp) -> Result<I
             Record::Release(r) => {
                 let n = names(&mut r.services.iter(), &[]);
                 let live = !matches!(r.status, ReleaseStatus::Cancelled | ReleaseStatus::Closed);
-                if let Some(w) = r.window.as_ref().filter(|w| live && !n.is_empty() && w.end.as_jiff() > now) {
+                if let Some(w) = r
+                    .window
+                    .as_ref()
+                    .filter(|w| live && !n.is_empty() && w.end.as_jiff() > now)
+                {
                     windows.push(UpcomingWindow {
                         kind: "release",
                         id: r.id.to_string(),
@@ -450,9 +458,19 @@ pub fn render_human(i: &Impact) -> String {
     } else {
         let _ = writeln!(s, "\nDownstream ({}, by depth):", i.downstream.len());
         for n in &i.downstream {
-            let via = n.via.as_ref().map(|v| format!("  via {}", v.id)).unwrap_or_default();
+            let via = n
+                .via
+                .as_ref()
+                .map(|v| format!("  via {}", v.id))
+                .unwrap_or_default();
             let public = if n.public { "  [public]" } else { "" };
-            let _ = writeln!(s, "  {:>2}  {} ({}){public}{via}", n.depth, label(n), clean(&n.name));
+            let _ = writeln!(
+                s,
+                "  {:>2}  {} ({}){public}{via}",
+                n.depth,
+                label(n),
+                clean(&n.name)
+            );
         }
     }
     let tickets = |s: &mut String, head: &str, list: &[Ticket]| {
@@ -506,14 +524,21 @@ pub fn render_mermaid(i: &Impact) -> String {
     let mut all: Vec<&Node> = vec![&i.root];
     all.extend(i.downstream.iter());
     let key = |k: NodeKind, id: &str| (k, id.to_string());
-    let index: HashMap<(NodeKind, String), usize> =
-        all.iter().enumerate().map(|(n, x)| (key(x.kind, &x.id), n)).collect();
+    let index: HashMap<(NodeKind, String), usize> = all
+        .iter()
+        .enumerate()
+        .map(|(n, x)| (key(x.kind, &x.id), n))
+        .collect();
     let mut s = String::from("flowchart TD\n");
     for (n, x) in all.iter().enumerate() {
         let kind = x.ci_type.as_deref().unwrap_or("service");
         let text = mermaid_text(&format!("{} ({kind}: {})", x.name, x.id));
         // Services are rounded, CIs square.
-        let (open, close) = if x.kind == NodeKind::Service { ("(\"", "\")") } else { ("[\"", "\"]") };
+        let (open, close) = if x.kind == NodeKind::Service {
+            ("(\"", "\")")
+        } else {
+            ("[\"", "\"]")
+        };
         let _ = writeln!(s, "  n{n}{open}{text}{close}");
     }
     for (a, b) in &i.edges {

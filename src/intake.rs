@@ -84,7 +84,11 @@ pub fn parse_issue(json: &str) -> Result<Issue, IntakeError> {
 
 /// Text from the issue shown in a message: one line, short, code-quoted.
 fn shown(s: &str) -> String {
-    let one: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(60).collect();
+    let one: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(60)
+        .collect();
     format!("`{}`", one.replace('`', "'"))
 }
 
@@ -121,7 +125,11 @@ fn has_html(s: &str) -> bool {
 /// Every element's section must be there exactly once, and nothing else.
 pub fn answers(form: &Form, body: &str) -> Result<Vec<(String, Option<Value>)>, IntakeError> {
     let secs = sections(body)?;
-    let elements: Vec<&Element> = form.body.iter().filter(|e| e.element_type != ElementType::Markdown).collect();
+    let elements: Vec<&Element> = form
+        .body
+        .iter()
+        .filter(|e| e.element_type != ElementType::Markdown)
+        .collect();
     let mut seen = std::collections::HashSet::new();
     for (label, _) in &secs {
         if !elements.iter().any(|e| &e.label == label) {
@@ -153,7 +161,10 @@ pub fn answers(form: &Form, body: &str) -> Result<Vec<(String, Option<Value>)>, 
         }
         let value = answer(e, raw)?;
         if value.is_none() && e.required {
-            return Err(refuse(format!("{} is required but has no answer", shown(&e.label))));
+            return Err(refuse(format!(
+                "{} is required but has no answer",
+                shown(&e.label)
+            )));
         }
         out.push((e.id.clone(), value));
     }
@@ -185,7 +196,9 @@ fn answer(e: &Element, raw: &str) -> Result<Option<Value>, IntakeError> {
             } else if line == format!("- [ ] {option}") || line.is_empty() {
                 false
             } else {
-                return Err(refuse(format!("the answer to {label} is not the form's checkbox")));
+                return Err(refuse(format!(
+                    "the answer to {label} is not the form's checkbox"
+                )));
             };
             if e.required && !checked {
                 return Err(refuse(format!("{label} must be checked")));
@@ -196,7 +209,9 @@ fn answer(e: &Element, raw: &str) -> Result<Option<Value>, IntakeError> {
             if raw.is_empty() {
                 return Ok(None);
             }
-            if e.element_type == ElementType::Input && (raw.contains('\n') || raw.chars().count() > MAX_LINE_CHARS) {
+            if e.element_type == ElementType::Input
+                && (raw.contains('\n') || raw.chars().count() > MAX_LINE_CHARS)
+            {
                 return Err(refuse(format!(
                     "the answer to {label} must be one line of at most {MAX_LINE_CHARS} characters"
                 )));
@@ -206,12 +221,14 @@ fn answer(e: &Element, raw: &str) -> Result<Option<Value>, IntakeError> {
             };
             let v = match field.field_type {
                 FieldType::Number => {
-                    let n = raw
-                        .parse::<i64>()
-                        .map(Value::from)
-                        .ok()
-                        .or_else(|| raw.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)));
-                    n.ok_or_else(|| refuse(format!("the answer to {label}, {}, is not a number", shown(raw))))?
+                    let n = raw.parse::<i64>().map(Value::from).ok().or_else(|| {
+                        raw.parse::<f64>()
+                            .ok()
+                            .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+                    });
+                    n.ok_or_else(|| {
+                        refuse(format!("the answer to {label}, {}, is not a number", shown(raw)))
+                    })?
                 }
                 FieldType::Login => json!(raw.strip_prefix('@').unwrap_or(raw)),
                 _ => json!(raw),
@@ -235,7 +252,10 @@ pub fn form_of<'f>(forms: &'f [Form], issue: &Issue) -> Result<&'f Form, IntakeE
             .map(|e| e.label.clone())
             .collect()
     };
-    let by_title: Vec<&Form> = forms.iter().filter(|f| issue.title.starts_with(f.title.as_str())).collect();
+    let by_title: Vec<&Form> = forms
+        .iter()
+        .filter(|f| issue.title.starts_with(f.title.as_str()))
+        .collect();
     let exact: Vec<&Form> = forms.iter().filter(|f| asks(f) == labels).collect();
     match (exact.as_slice(), by_title.as_slice()) {
         ([one], _) => Ok(one),
@@ -280,7 +300,10 @@ pub fn draft(forms: &[Form], issue: &Issue) -> Result<(Kind, Map<String, Value>)
     }
     let login = issue.user.login.as_str();
     if !forms::is_login(login) {
-        return Err(refuse(format!("the issue's author {} is not a GitHub login", shown(login))));
+        return Err(refuse(format!(
+            "the issue's author {} is not a GitHub login",
+            shown(login)
+        )));
     }
     let body = issue.body.as_deref().unwrap_or("");
     if body.len() > MAX_BODY_BYTES {
@@ -289,7 +312,10 @@ pub fn draft(forms: &[Form], issue: &Issue) -> Result<(Kind, Map<String, Value>)
             body.len()
         )));
     }
-    if body.chars().any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || crate::text::is_forbidden(c)) {
+    if body
+        .chars()
+        .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || crate::text::is_forbidden(c))
+    {
         return Err(refuse("the issue body holds control characters"));
     }
     let body = body.replace("\r\n", "\n");
@@ -302,9 +328,15 @@ pub fn draft(forms: &[Form], issue: &Issue) -> Result<(Kind, Map<String, Value>)
         .map_err(|e| refuse(format!("the issue's created_at: {e}")))?;
     let form = form_of(forms, issue)?;
     let got = answers(form, &body)?;
-    let title = issue.title.strip_prefix(form.title.as_str()).unwrap_or(&issue.title).trim();
+    let title = issue
+        .title
+        .strip_prefix(form.title.as_str())
+        .unwrap_or(&issue.title)
+        .trim();
     if title.is_empty() {
-        return Err(refuse("the issue has no title after the form's prefix; give it a title"));
+        return Err(refuse(
+            "the issue has no title after the form's prefix; give it a title",
+        ));
     }
     if title.contains(['\n', '\r']) || title.chars().count() > MAX_TITLE_CHARS || has_html(title) {
         return Err(refuse(format!(
@@ -353,7 +385,10 @@ pub fn draft(forms: &[Form], issue: &Issue) -> Result<(Kind, Map<String, Value>)
             if !fields.is_empty() {
                 f.insert("fields".into(), Value::Object(fields));
             }
-            f.insert("timeline".into(), json!([{"at": at.to_string(), "by": login, "status": "submitted"}]));
+            f.insert(
+                "timeline".into(),
+                json!([{"at": at.to_string(), "by": login, "status": "submitted"}]),
+            );
             Kind::Request
         }
     };
@@ -403,7 +438,12 @@ fn head_ids(root: &Path, folder: &str) -> Vec<String> {
 /// Drafts the record of an issue, allocates the next free id and validates
 /// the record against the repo: the text to write, or why not. The caller
 /// holds the id lock from here to the write.
-pub fn prepare(root: &Path, source: &dyn Source, snap: &Snapshot, issue: &Issue) -> Result<Prepared, IntakeError> {
+pub fn prepare(
+    root: &Path,
+    source: &dyn Source,
+    snap: &Snapshot,
+    issue: &Issue,
+) -> Result<Prepared, IntakeError> {
     let forms = repo_forms(snap);
     let (kind, fields) = draft(&forms, issue)?;
     let Some(config) = snap.config() else {
@@ -439,7 +479,10 @@ pub fn prepare(root: &Path, source: &dyn Source, snap: &Snapshot, issue: &Issue)
         .map(|f| format!("{} {}", f.code.as_str(), f.message))
         .collect();
     if !errors.is_empty() {
-        return Err(refuse(format!("the record would not validate: {}", errors.join("; "))));
+        return Err(refuse(format!(
+            "the record would not validate: {}",
+            errors.join("; ")
+        )));
     }
     Ok(Prepared { id, kind, path, text })
 }
@@ -467,7 +510,15 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
     }
@@ -508,10 +559,15 @@ pub fn open_pull_request(
     use http::Method;
     let fail = |e: crate::gate::GateError| IntakeError::Failed(e.to_string());
     let issue_json = client
-        .repo_call(Method::GET, &format!("/issues/{number}"), None, "reading the issue")
+        .repo_call(
+            Method::GET,
+            &format!("/issues/{number}"),
+            None,
+            "reading the issue",
+        )
         .map_err(fail)?;
-    let issue: Issue =
-        serde_json::from_value(issue_json).map_err(|e| IntakeError::Failed(format!("reading the issue: {e}")))?;
+    let issue: Issue = serde_json::from_value(issue_json)
+        .map_err(|e| IntakeError::Failed(format!("reading the issue: {e}")))?;
     let comment = |body: String| -> Result<(), IntakeError> {
         client
             .repo_call(
@@ -536,13 +592,20 @@ pub fn open_pull_request(
         }
         Err(e) => return Err(e),
     };
-    let repo_info = client.repo_call(Method::GET, "", None, "reading the repository").map_err(fail)?;
+    let repo_info = client
+        .repo_call(Method::GET, "", None, "reading the repository")
+        .map_err(fail)?;
     let base = repo_info["default_branch"]
         .as_str()
         .ok_or_else(|| IntakeError::Failed("the repository has no default_branch".into()))?
         .to_string();
     let head = client
-        .repo_call(Method::GET, &format!("/git/ref/heads/{base}"), None, "reading the default branch")
+        .repo_call(
+            Method::GET,
+            &format!("/git/ref/heads/{base}"),
+            None,
+            "reading the default branch",
+        )
         .map_err(fail)?;
     let sha = head["object"]["sha"]
         .as_str()
@@ -557,7 +620,11 @@ pub fn open_pull_request(
             "creating the branch",
         )
         .map_err(fail)?;
-    let path = if prefix.is_empty() { p.path.clone() } else { format!("{}/{}", prefix.trim_end_matches('/'), p.path) };
+    let path = if prefix.is_empty() {
+        p.path.clone()
+    } else {
+        format!("{}/{}", prefix.trim_end_matches('/'), p.path)
+    };
     client
         .repo_call(
             Method::PUT,

@@ -47,7 +47,10 @@ pub fn check_links(links: &[Link<'_>], exists: &dyn Fn(crate::model::Kind, &str)
                     Code::ReleaseMismatch,
                     l.file,
                     &l.pointer,
-                    format!("change `{}` is already in release `{}`; a change ships in one release", l.to, first.from),
+                    format!(
+                        "change `{}` is already in release `{}`; a change ships in one release",
+                        l.to, first.from
+                    ),
                 )
                 .hint("list it in one release only"),
             );
@@ -62,7 +65,9 @@ pub fn check_links(links: &[Link<'_>], exists: &dyn Fn(crate::model::Kind, &str)
                         &l.pointer,
                         format!("change `{}` names release `{named}`, not `{}`", l.to, l.from),
                     )
-                    .hint(format!("fix `release:` in the change, or list it in `{named}` instead")),
+                    .hint(format!(
+                        "fix `release:` in the change, or list it in `{named}` instead"
+                    )),
                 );
             }
         }
@@ -71,14 +76,19 @@ pub fn check_links(links: &[Link<'_>], exists: &dyn Fn(crate::model::Kind, &str)
         if !exists(Kind::Release, l.to) {
             continue;
         }
-        let listed = listed_by.get(l.from).is_some_and(|v| v.iter().any(|x| x.from == l.to));
+        let listed = listed_by
+            .get(l.from)
+            .is_some_and(|v| v.iter().any(|x| x.from == l.to));
         if !listed {
             out.push(
                 Pointed::new(
                     Code::ReleaseMismatch,
                     l.file,
                     &l.pointer,
-                    format!("names release `{}`, which does not list change `{}`", l.to, l.from),
+                    format!(
+                        "names release `{}`, which does not list change `{}`",
+                        l.to, l.from
+                    ),
                 )
                 .hint(format!("add `{}` to the `changes` of release `{}`", l.from, l.to)),
             );
@@ -246,7 +256,11 @@ pub fn notes(records: &[Loaded], id: &str) -> Result<Notes, String> {
 pub fn render(n: &Notes, format: &str, template: Option<&str>) -> Result<String, String> {
     use minijinja::{AutoEscape, Environment};
     let (name, builtin) = match format {
-        "json" => return serde_json::to_string_pretty(n).map(|s| s + "\n").map_err(|e| e.to_string()),
+        "json" => {
+            return serde_json::to_string_pretty(n)
+                .map(|s| s + "\n")
+                .map_err(|e| e.to_string())
+        }
         "md" => ("release-notes.md.j2", TEMPLATE_MD),
         "html" => ("release-notes.html.j2", TEMPLATE_HTML),
         other => return Err(format!("unknown format `{other}`")),
@@ -270,7 +284,9 @@ pub fn render(n: &Notes, format: &str, template: Option<&str>) -> Result<String,
     });
     env.add_template_owned(name.to_string(), template.unwrap_or(builtin).to_string())
         .map_err(|e| format!("template {name}: {e:#}"))?;
-    let t = env.get_template(name).map_err(|e| format!("template {name}: {e:#}"))?;
+    let t = env
+        .get_template(name)
+        .map_err(|e| format!("template {name}: {e:#}"))?;
     let out = t
         .render(minijinja::value::Value::from(minijinja::value::Serde(n)))
         .map_err(|e| format!("template {name}: {e:#}"))?;

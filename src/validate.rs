@@ -827,7 +827,10 @@ fn itil_rules(
         })
         .flatten()
         .collect();
-    let groups = crate::forms::Approvers { owners: &owners, cab: &cab };
+    let groups = crate::forms::Approvers {
+        owners: &owners,
+        cab: &cab,
+    };
     for f in facts {
         if let Detail::Request(q) = &f.detail {
             out.extend(crate::forms::check_request(&f.path, q, &types, &groups));

@@ -9,7 +9,8 @@ fn findings_at(root: &Path, now: &str) -> (i32, Vec<(String, String, u64, String
     let mut c = gitsm(root);
     c.args(["--now", now, "validate", "--format", "json"]);
     let (code, out, err) = run(c);
-    let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}\n{err}"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}\n{err}"));
     let mut v: Vec<(String, String, u64, String)> = doc["findings"]
         .as_array()
         .unwrap()
@@ -67,7 +68,14 @@ fn acme_has_only_the_intended_expiry_warning() {
 fn references_to_and_from_configuration_items_resolve() {
     let dir = init_repo();
     let root = dir.path();
-    write(root, "cmdb/db.yaml", ci("db", "type: database\nservices:\n  - web\n  - wbe\ndepends_on:\n  - vm-1\n"));
+    write(
+        root,
+        "cmdb/db.yaml",
+        ci(
+            "db",
+            "type: database\nservices:\n  - web\n  - wbe\ndepends_on:\n  - vm-1\n",
+        ),
+    );
     write(
         root,
         "incidents/INC-0001.yaml",
@@ -81,7 +89,12 @@ timeline:\n  - {at: 2026-11-20T10:00:00Z, by: alice, status: new}\n",
         vec![
             f("E0210", "cmdb/db.yaml", 8, "unknown service `wbe`"),
             f("E0801", "cmdb/db.yaml", 10, "unknown configuration item `vm-1`"),
-            f("E0801", "incidents/INC-0001.yaml", 13, "unknown configuration item `dbb`"),
+            f(
+                "E0801",
+                "incidents/INC-0001.yaml",
+                13,
+                "unknown configuration item `dbb`"
+            ),
         ]
     );
     assert_eq!(code, 1);
@@ -99,8 +112,18 @@ fn a_dependency_cycle_is_reported_once_where_it_closes() {
     assert_eq!(
         got,
         vec![
-            f("E0802", "cmdb/c.yaml", 7, "configuration items depend on each other in a cycle: a → b → c → a"),
-            f("E0802", "cmdb/d.yaml", 7, "configuration items depend on each other in a cycle: d → d"),
+            f(
+                "E0802",
+                "cmdb/c.yaml",
+                7,
+                "configuration items depend on each other in a cycle: a → b → c → a"
+            ),
+            f(
+                "E0802",
+                "cmdb/d.yaml",
+                7,
+                "configuration items depend on each other in a cycle: d → d"
+            ),
         ]
     );
     assert_eq!(code, 1);
@@ -114,7 +137,13 @@ fn expiry_respects_renew_before_time_zone_and_retirement() {
     let cfg = std::fs::read_to_string(root.join("gitsm.yaml")).unwrap();
     let cfg = if cfg.contains("\ntimezone:") {
         cfg.lines()
-            .map(|l| if l.starts_with("timezone:") { "timezone: Europe/Berlin" } else { l })
+            .map(|l| {
+                if l.starts_with("timezone:") {
+                    "timezone: Europe/Berlin"
+                } else {
+                    l
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n")
             + "\n"
@@ -122,15 +151,39 @@ fn expiry_respects_renew_before_time_zone_and_retirement() {
         cfg + "timezone: Europe/Berlin\n"
     };
     write(root, "gitsm.yaml", cfg);
-    write(root, "cmdb/cert.yaml", ci("cert", "type: certificate\nexpires: 2026-12-08\nrenew_before: 1w\n"));
-    write(root, "cmdb/lic.yaml", ci("lic", "type: licence\nexpires: 2026-12-31\nrenew_before: 2w\n"));
-    write(root, "cmdb/old.yaml", ci("old", "type: licence\nexpires: 2020-01-01\nlifecycle: retired\n"));
-    write(root, "cmdb/gone.yaml", ci("gone", "type: licence\nexpires: 2026-11-20\n"));
+    write(
+        root,
+        "cmdb/cert.yaml",
+        ci(
+            "cert",
+            "type: certificate\nexpires: 2026-12-08\nrenew_before: 1w\n",
+        ),
+    );
+    write(
+        root,
+        "cmdb/lic.yaml",
+        ci("lic", "type: licence\nexpires: 2026-12-31\nrenew_before: 2w\n"),
+    );
+    write(
+        root,
+        "cmdb/old.yaml",
+        ci("old", "type: licence\nexpires: 2020-01-01\nlifecycle: retired\n"),
+    );
+    write(
+        root,
+        "cmdb/gone.yaml",
+        ci("gone", "type: licence\nexpires: 2026-11-20\n"),
+    );
     let (code, got) = findings_at(root, "2026-11-30T23:30:00Z");
     assert_eq!(
         got,
         vec![
-            f("E0803", "cmdb/gone.yaml", 6, "licence `gone` expired on 2026-11-20 (11 days ago)"),
+            f(
+                "E0803",
+                "cmdb/gone.yaml",
+                6,
+                "licence `gone` expired on 2026-11-20 (11 days ago)"
+            ),
             f(
                 "W0801",
                 "cmdb/cert.yaml",
@@ -146,11 +199,29 @@ fn expiry_respects_renew_before_time_zone_and_retirement() {
 fn schema_rejects_bad_types_and_missing_names() {
     let dir = init_repo();
     let root = dir.path();
-    write(root, "cmdb/x.yaml", "apiVersion: gitsm/v1\nkind: ConfigItem\nid: x\ntype: mainframe\n");
-    write(root, "cmdb/y.yaml", ci("y", "type: server\nexpires: 2026-13-01\n"));
-    write(root, "cmdb/z.yaml", ci("z", "type: server\nlifecycle: active\nowner: bob\nwarranty: 2027\n"));
+    write(
+        root,
+        "cmdb/x.yaml",
+        "apiVersion: gitsm/v1\nkind: ConfigItem\nid: x\ntype: mainframe\n",
+    );
+    write(
+        root,
+        "cmdb/y.yaml",
+        ci("y", "type: server\nexpires: 2026-13-01\n"),
+    );
+    write(
+        root,
+        "cmdb/z.yaml",
+        ci(
+            "z",
+            "type: server\nlifecycle: active\nowner: bob\nwarranty: 2027\n",
+        ),
+    );
     let (code, got) = findings_at(root, "2026-11-30T12:00:00Z");
-    let codes: Vec<(&str, &str, u64)> = got.iter().map(|(c, fl, l, _)| (c.as_str(), fl.as_str(), *l)).collect();
+    let codes: Vec<(&str, &str, u64)> = got
+        .iter()
+        .map(|(c, fl, l, _)| (c.as_str(), fl.as_str(), *l))
+        .collect();
     assert_eq!(
         codes,
         vec![

@@ -16,8 +16,15 @@ fn parse_yaml(text: &str) -> Value {
 }
 
 fn keys_within(v: &Value, allowed: &[&str], what: &str) {
-    for k in v.as_object().unwrap_or_else(|| panic!("{what}: not a mapping: {v}")).keys() {
-        assert!(allowed.contains(&k.as_str()), "{what}: key `{k}` is not part of GitHub's syntax");
+    for k in v
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: not a mapping: {v}"))
+        .keys()
+    {
+        assert!(
+            allowed.contains(&k.as_str()),
+            "{what}: key `{k}` is not part of GitHub's syntax"
+        );
     }
 }
 
@@ -34,7 +41,20 @@ fn non_empty_str(v: &Value, what: &str) -> String {
 /// non-empty and unique, checkbox options with a `label`, `validations`
 /// only `required: bool`; at least one non-markdown element.
 fn check_issue_form(form: &Value, file: &str) {
-    keys_within(form, &["name", "description", "title", "labels", "assignees", "body", "projects", "type"], file);
+    keys_within(
+        form,
+        &[
+            "name",
+            "description",
+            "title",
+            "labels",
+            "assignees",
+            "body",
+            "projects",
+            "type",
+        ],
+        file,
+    );
     non_empty_str(&form["name"], &format!("{file}: name"));
     non_empty_str(&form["description"], &format!("{file}: description"));
     if let Some(t) = form.get("title") {
@@ -45,24 +65,36 @@ fn check_issue_form(form: &Value, file: &str) {
             non_empty_str(x, &format!("{file}: label"));
         }
     }
-    let body = form["body"].as_array().unwrap_or_else(|| panic!("{file}: body is not a list"));
+    let body = form["body"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{file}: body is not a list"));
     assert!(!body.is_empty(), "{file}: empty body");
     let (mut ids, mut labels, mut inputs) = (HashSet::new(), HashSet::new(), 0);
     for (i, e) in body.iter().enumerate() {
         let what = format!("{file}: body[{i}]");
         keys_within(e, &["type", "id", "attributes", "validations"], &what);
         let ty = e["type"].as_str().unwrap_or_else(|| panic!("{what}: no type"));
-        assert!(["markdown", "textarea", "input", "dropdown", "checkboxes"].contains(&ty), "{what}: type {ty}");
+        assert!(
+            ["markdown", "textarea", "input", "dropdown", "checkboxes"].contains(&ty),
+            "{what}: type {ty}"
+        );
         let attrs = &e["attributes"];
         if ty == "markdown" {
             keys_within(attrs, &["value"], &what);
             non_empty_str(&attrs["value"], &format!("{what}: value"));
-            assert!(e.get("validations").is_none(), "{what}: markdown has no validations");
+            assert!(
+                e.get("validations").is_none(),
+                "{what}: markdown has no validations"
+            );
             continue;
         }
         inputs += 1;
         let id = non_empty_str(&e["id"], &format!("{what}: id"));
-        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{what}: id {id}");
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{what}: id {id}"
+        );
         assert!(ids.insert(id.clone()), "{what}: duplicate id {id}");
         let label = non_empty_str(&attrs["label"], &format!("{what}: label"));
         assert!(labels.insert(label.clone()), "{what}: duplicate label {label}");
@@ -74,7 +106,9 @@ fn check_issue_form(form: &Value, file: &str) {
         };
         keys_within(attrs, allowed, &what);
         if ty == "dropdown" {
-            let opts = attrs["options"].as_array().unwrap_or_else(|| panic!("{what}: no options"));
+            let opts = attrs["options"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{what}: no options"));
             assert!(!opts.is_empty(), "{what}: dropdown options are empty");
             let mut seen = HashSet::new();
             for o in opts {
@@ -84,7 +118,9 @@ fn check_issue_form(form: &Value, file: &str) {
             }
         }
         if ty == "checkboxes" {
-            let opts = attrs["options"].as_array().unwrap_or_else(|| panic!("{what}: no options"));
+            let opts = attrs["options"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{what}: no options"));
             assert!(!opts.is_empty(), "{what}: checkbox options are empty");
             for o in opts {
                 keys_within(o, &["label", "required"], &what);
@@ -110,7 +146,10 @@ fn read_dir_sorted(dir: &Path) -> Vec<(String, String)> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().to_string(), std::fs::read_to_string(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
         })
         .collect();
     v.sort();
@@ -124,12 +163,20 @@ fn acme_forms_follow_githubs_issue_form_rules_and_rerun_is_idempotent() {
     let root = manifest_dir().join("examples/acme");
     let (code, stdout, err) = forms_in(&root, &out);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(stdout, format!("3 forms in {}: 4 written, 0 unchanged\n", out.display()));
+    assert_eq!(
+        stdout,
+        format!("3 forms in {}: 4 written, 0 unchanged\n", out.display())
+    );
     let files = read_dir_sorted(&out);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["config.yml", "gitsm-incident.yml", "gitsm-request-backoffice-access.yml", "gitsm-request-data-export.yml"]
+        [
+            "config.yml",
+            "gitsm-incident.yml",
+            "gitsm-request-backoffice-access.yml",
+            "gitsm-request-data-export.yml"
+        ]
     );
     for (name, text) in &files {
         let doc = parse_yaml(text);
@@ -173,7 +220,10 @@ fn acme_forms_follow_githubs_issue_form_rules_and_rerun_is_idempotent() {
     // Again: nothing changes, byte for byte.
     let (code, stdout, _) = forms_in(&root, &out);
     assert_eq!(code, 0);
-    assert_eq!(stdout, format!("3 forms in {}: 0 written, 4 unchanged\n", out.display()));
+    assert_eq!(
+        stdout,
+        format!("3 forms in {}: 0 written, 4 unchanged\n", out.display())
+    );
     assert_eq!(read_dir_sorted(&out), files);
 }
 
@@ -185,8 +235,14 @@ fn forms_never_replace_a_file_gitsm_did_not_write_and_remove_stale_ones() {
     write(root, ".github/ISSUE_TEMPLATE/gitsm-incident.yml", "name: Mine\n");
     let (code, _, err) = forms_in(root, &out);
     assert_eq!(code, 1);
-    assert!(err.starts_with("error: ") && err.contains("lacks gitsm's marker"), "{err}");
-    assert_eq!(std::fs::read_to_string(out.join("gitsm-incident.yml")).unwrap(), "name: Mine\n");
+    assert!(
+        err.starts_with("error: ") && err.contains("lacks gitsm's marker"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("gitsm-incident.yml")).unwrap(),
+        "name: Mine\n"
+    );
     assert!(!out.join("config.yml").exists());
     std::fs::remove_file(out.join("gitsm-incident.yml")).unwrap();
     // A form of a request type that is no longer public is removed.
@@ -206,7 +262,10 @@ fields:\n  - {id: model, label: Model, type: select, options: [mac, linux], requ
     );
     let (code, stdout, _) = forms_in(root, &out);
     assert_eq!(code, 0);
-    assert!(stdout.ends_with(", removed gitsm-request-laptop.yml\n"), "{stdout}");
+    assert!(
+        stdout.ends_with(", removed gitsm-request-laptop.yml\n"),
+        "{stdout}"
+    );
     let names: Vec<String> = read_dir_sorted(&out).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["config.yml", "gitsm-incident.yml"]);
 }
@@ -301,23 +360,40 @@ fn round_trip_form_to_issue_to_record_keeps_every_value() {
 
     // A request: every field type, one optional left empty.
     let f = form("gitsm-request-data-export.yml");
-    let answers: Map<String, Value> = json!({"dataset": "customers-anonymised", "period": "2026-01-01..2026-06-30",
+    let answers: Map<String, Value> =
+        json!({"dataset": "customers-anonymised", "period": "2026-01-01..2026-06-30",
         "dpo_ok": true})
-    .as_object()
-    .unwrap()
-    .clone();
-    let title = format!("{}Half-year export for churn analysis", f["title"].as_str().unwrap());
+        .as_object()
+        .unwrap()
+        .clone();
+    let title = format!(
+        "{}Half-year export for churn analysis",
+        f["title"].as_str().unwrap()
+    );
     let (code, stdout, err) = intake(&issue_json(7, &title, "dana-s", &github_body(&f, &answers)));
-    assert_eq!((code, stdout.as_str()), (0, "created REQ-0016 requests/REQ-0016.yaml from issue #7\n"), "{err}");
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "created REQ-0016 requests/REQ-0016.yaml from issue #7\n"),
+        "{err}"
+    );
     let r = record(root, "requests/REQ-0016.yaml");
-    assert_eq!(r["fields"], json!({"dataset": "customers-anonymised", "period": "2026-01-01..2026-06-30", "dpo_ok": true}));
+    assert_eq!(
+        r["fields"],
+        json!({"dataset": "customers-anonymised", "period": "2026-01-01..2026-06-30", "dpo_ok": true})
+    );
     assert_eq!(r["title"], "Half-year export for churn analysis");
     assert_eq!(r["type"], "data-export");
     assert_eq!(r["service"], "data-warehouse");
     assert_eq!(r["requested_by"], "dana-s");
     assert_eq!(r["status"], "submitted");
-    assert_eq!(r["extra"], json!({"source": "https://github.com/acme/itsm/issues/7"}));
-    assert_eq!(r["timeline"], json!([{"at": "2026-11-30T09:00:00Z", "by": "dana-s", "status": "submitted"}]));
+    assert_eq!(
+        r["extra"],
+        json!({"source": "https://github.com/acme/itsm/issues/7"})
+    );
+    assert_eq!(
+        r["timeline"],
+        json!([{"at": "2026-11-30T09:00:00Z", "by": "dana-s", "status": "submitted"}])
+    );
 
     // The same with a number and a login, from the other form.
     let f = form("gitsm-request-backoffice-access.yml");
@@ -326,7 +402,12 @@ fn round_trip_form_to_issue_to_record_keeps_every_value() {
     .as_object()
     .unwrap()
     .clone();
-    let (code, _, err) = intake(&issue_json(8, "[Backoffice access]: Zoe", "dana-s", &github_body(&f, &answers)));
+    let (code, _, err) = intake(&issue_json(
+        8,
+        "[Backoffice access]: Zoe",
+        "dana-s",
+        &github_body(&f, &answers),
+    ));
     assert_eq!(code, 0, "{err}");
     let r = record(root, "requests/REQ-0017.yaml");
     assert_eq!(
@@ -342,10 +423,26 @@ fn round_trip_form_to_issue_to_record_keeps_every_value() {
     .as_object()
     .unwrap()
     .clone();
-    let (code, stdout, err) = intake(&issue_json(9, "[Incident]: Tracking page errors", "erin", &github_body(&f, &answers)));
-    assert_eq!((code, stdout.as_str()), (0, "created INC-0051 incidents/INC-0051.yaml from issue #9\n"), "{err}");
+    let (code, stdout, err) = intake(&issue_json(
+        9,
+        "[Incident]: Tracking page errors",
+        "erin",
+        &github_body(&f, &answers),
+    ));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "created INC-0051 incidents/INC-0051.yaml from issue #9\n"),
+        "{err}"
+    );
     let r = record(root, "incidents/INC-0051.yaml");
-    for (k, v) in [("service", "shipping"), ("impact", "medium"), ("urgency", "high"), ("status", "new"), ("reported_by", "erin"), ("title", "Tracking page errors")] {
+    for (k, v) in [
+        ("service", "shipping"),
+        ("impact", "medium"),
+        ("urgency", "high"),
+        ("status", "new"),
+        ("reported_by", "erin"),
+        ("title", "Tracking page errors"),
+    ] {
         assert_eq!(r[k], v, "{k}");
     }
     assert_eq!(r["timeline"][0]["note"], "Tracking pages show 500 since 08:40.");

@@ -13,7 +13,11 @@ fn impact(root: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 fn ids(v: &Value) -> Vec<&str> {
-    v.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect()
 }
 
 #[test]
@@ -65,16 +69,35 @@ fn acme_orders_database_reaches_every_service_above_it() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e[0]["id"].as_str().unwrap().into(), e[1]["id"].as_str().unwrap().into()))
+        .map(|e| {
+            (
+                e[0]["id"].as_str().unwrap().into(),
+                e[1]["id"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    for (a, b) in [("orders", "checkout"), ("inventory", "checkout"), ("checkout", "storefront"), ("catalog-api", "storefront")] {
-        assert!(edges.contains(&(a.into(), b.into())), "{a} → {b} missing: {edges:?}");
+    for (a, b) in [
+        ("orders", "checkout"),
+        ("inventory", "checkout"),
+        ("checkout", "storefront"),
+        ("catalog-api", "storefront"),
+    ] {
+        assert!(
+            edges.contains(&(a.into(), b.into())),
+            "{a} → {b} missing: {edges:?}"
+        );
     }
     assert_eq!(edges.len(), 15, "{edges:?}");
     // Open tickets on any of them (resolved and closed ones are not listed).
-    assert_eq!(ids(&d["incidents"]), ["INC-0049", "INC-0050", "INC-0044", "INC-0047", "INC-0048"]);
+    assert_eq!(
+        ids(&d["incidents"]),
+        ["INC-0049", "INC-0050", "INC-0044", "INC-0047", "INC-0048"]
+    );
     assert_eq!(d["incidents"][0]["priority"], "P2");
-    assert_eq!(ids(&d["problems"]), ["PRB-0001", "PRB-0006", "PRB-0007", "PRB-0008"]);
+    assert_eq!(
+        ids(&d["problems"]),
+        ["PRB-0001", "PRB-0006", "PRB-0007", "PRB-0008"]
+    );
     assert_eq!(
         ids(&d["changes"]),
         ["CHG-0014", "CHG-0016", "CHG-0020", "CHG-0021", "CHG-0022", "CHG-0023", "CHG-0024", "CHG-0025"]
@@ -140,7 +163,10 @@ fn unknown_and_ambiguous_ids_are_refused() {
     );
     let (code, out, err) = impact(root, &["webb"]);
     assert_eq!((code, out.as_str()), (1, ""));
-    assert_eq!(err, "error: `webb` is neither a service nor a configuration item; did you mean `web`?\n");
+    assert_eq!(
+        err,
+        "error: `webb` is neither a service nor a configuration item; did you mean `web`?\n"
+    );
     let (code, _, err) = impact(root, &["web"]);
     assert_eq!(code, 1);
     assert_eq!(
@@ -188,7 +214,16 @@ config_items:\n  - db\ntimeline:\n  - {at: 2026-11-30T10:00:00Z, by: alice, stat
         .doc
         .services
         .iter()
-        .map(|s| (s.id.to_string(), serde_json::to_value(s.status).unwrap().as_str().unwrap().to_string()))
+        .map(|s| {
+            (
+                s.id.to_string(),
+                serde_json::to_value(s.status)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
         .collect();
     let mut states = states;
     states.sort();

@@ -143,11 +143,19 @@ fn hostile_issues_are_refused_and_write_nothing() {
         assert_eq!(listing(root), before, "{what}: a record was written");
     }
     // The good one goes through.
-    std::fs::write(root.join("issue.json"), issue_json(1, title, "dana", &body).to_string()).unwrap();
+    std::fs::write(
+        root.join("issue.json"),
+        issue_json(1, title, "dana", &body).to_string(),
+    )
+    .unwrap();
     let mut c = gitsm(root);
     c.args(["intake", "--issue", "issue.json"]);
     let (code, out, err) = run(c);
-    assert_eq!((code, out.as_str()), (0, "created REQ-0016 requests/REQ-0016.yaml from issue #1\n"), "{err}");
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "created REQ-0016 requests/REQ-0016.yaml from issue #1\n"),
+        "{err}"
+    );
 }
 
 async fn mount(server: &MockServer, m: &str, p: &str, status: u16, body: Value) {
@@ -163,7 +171,15 @@ fn run_github(root: &Path, server: &MockServer, number: &str) -> (i32, String, S
     c.env("GITHUB_TOKEN", TOKEN)
         .env("GITSM_GITHUB_RETRY_BUDGET", "1s")
         .env("GITSM_GITHUB_BACKOFF_BASE", "10ms")
-        .args(["intake", "--github", "acme/itsm", "--issue", number, "--api-url", &server.uri()]);
+        .args([
+            "intake",
+            "--github",
+            "acme/itsm",
+            "--issue",
+            number,
+            "--api-url",
+            &server.uri(),
+        ]);
     run(c)
 }
 
@@ -202,26 +218,60 @@ async fn github_intake_opens_a_pull_request_and_comments() {
     let root = dir.path();
     let form = backoffice_form(root);
     let server = MockServer::start().await;
-    let issue = issue_json(7, "[Backoffice access]: Zoe", "dana-s", &github_body(&form, &good_answers()));
+    let issue = issue_json(
+        7,
+        "[Backoffice access]: Zoe",
+        "dana-s",
+        &github_body(&form, &good_answers()),
+    );
     mount(&server, "GET", "/issues/7", 200, issue).await;
-    mount(&server, "GET", "", 200, json!({"id": 1, "name": "itsm", "full_name": "acme/itsm", "default_branch": "main"})).await;
+    mount(
+        &server,
+        "GET",
+        "",
+        200,
+        json!({"id": 1, "name": "itsm", "full_name": "acme/itsm", "default_branch": "main"}),
+    )
+    .await;
     mount(&server, "GET", "/git/ref/heads/main", 200,
         json!({"ref": "refs/heads/main", "node_id": "R", "url": "u", "object": {"type": "commit", "sha": "aa11bb22cc33dd44ee55ff6677889900aabbccdd", "url": "u"}})).await;
     mount(&server, "POST", "/git/refs", 201,
         json!({"ref": "refs/heads/gitsm/intake-7", "node_id": "R2", "url": "u", "object": {"type": "commit", "sha": "aa11bb22cc33dd44ee55ff6677889900aabbccdd", "url": "u"}})).await;
     mount(&server, "PUT", "/contents/requests/REQ-0016.yaml", 201,
         json!({"content": {"name": "REQ-0016.yaml", "path": "requests/REQ-0016.yaml", "sha": "f00d"}, "commit": {"sha": "c0ffee"}})).await;
-    mount(&server, "POST", "/pulls", 201,
-        json!({"id": 500, "number": 12, "html_url": "https://github.com/acme/itsm/pull/12", "state": "open"})).await;
-    mount(&server, "POST", "/issues/7/comments", 201, json!({"id": 900, "body": "x"})).await;
+    mount(
+        &server,
+        "POST",
+        "/pulls",
+        201,
+        json!({"id": 500, "number": 12, "html_url": "https://github.com/acme/itsm/pull/12", "state": "open"}),
+    )
+    .await;
+    mount(
+        &server,
+        "POST",
+        "/issues/7/comments",
+        201,
+        json!({"id": 900, "body": "x"}),
+    )
+    .await;
 
     let (code, out, err) = run_github(root, &server, "7");
-    assert_eq!((code, out.as_str()), (0, "created REQ-0016 in requests/REQ-0016.yaml (pull request #12)\n"), "{err}");
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            0,
+            "created REQ-0016 in requests/REQ-0016.yaml (pull request #12)\n"
+        ),
+        "{err}"
+    );
     assert!(!err.contains(TOKEN) && !out.contains(TOKEN));
     // Nothing written locally: the record is in the pull request.
     assert!(!root.join("requests/REQ-0016.yaml").exists());
     let reqs = server.received_requests().await.unwrap();
-    assert!(reqs.iter().all(|r| r.headers.get("authorization").unwrap() == &format!("Bearer {TOKEN}")));
+    assert!(reqs
+        .iter()
+        .all(|r| r.headers.get("authorization").unwrap() == &format!("Bearer {TOKEN}")));
     assert_eq!(
         bodies(&reqs, "POST", "/git/refs"),
         [json!({"ref": "refs/heads/gitsm/intake-7", "sha": "aa11bb22cc33dd44ee55ff6677889900aabbccdd"})]
@@ -233,9 +283,15 @@ async fn github_intake_opens_a_pull_request_and_comments() {
     let rec = gitsm::yaml::parse(&text).unwrap().unwrap().to_json();
     assert_eq!(rec["id"], "REQ-0016");
     assert_eq!(rec["requested_by"], "dana-s");
-    assert_eq!(rec["fields"], json!({"user": "zoe-k", "role": "refunds", "from": "2026-12-01", "reason": "Seasonal support."}));
+    assert_eq!(
+        rec["fields"],
+        json!({"user": "zoe-k", "role": "refunds", "from": "2026-12-01", "reason": "Seasonal support."})
+    );
     let pr = &bodies(&reqs, "POST", "/pulls")[0];
-    assert_eq!((pr["head"].as_str(), pr["base"].as_str()), (Some("gitsm/intake-7"), Some("main")));
+    assert_eq!(
+        (pr["head"].as_str(), pr["base"].as_str()),
+        (Some("gitsm/intake-7"), Some("main"))
+    );
     assert_eq!(
         bodies(&reqs, "POST", "/issues/7/comments"),
         [json!({"body": "Recorded as **REQ-0016** in #12."})]
@@ -252,12 +308,28 @@ async fn github_intake_of_a_hostile_issue_only_comments() {
     a.insert("role".into(), json!("root`\n\n@everyone"));
     let issue = issue_json(8, "[Backoffice access]: Zoe", "dana-s", &github_body(&form, &a));
     mount(&server, "GET", "/issues/8", 200, issue).await;
-    mount(&server, "POST", "/issues/8/comments", 201, json!({"id": 901, "body": "x"})).await;
+    mount(
+        &server,
+        "POST",
+        "/issues/8/comments",
+        201,
+        json!({"id": 901, "body": "x"}),
+    )
+    .await;
     let (code, out, err) = run_github(root, &server, "8");
     assert_eq!(code, 1, "{out}{err}");
     let reqs = server.received_requests().await.unwrap();
-    let paths: Vec<String> = reqs.iter().map(|r| format!("{} {}", r.method, r.url.path())).collect();
-    assert_eq!(paths, [format!("GET {REPO}/issues/8"), format!("POST {REPO}/issues/8/comments")]);
+    let paths: Vec<String> = reqs
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            format!("GET {REPO}/issues/8"),
+            format!("POST {REPO}/issues/8/comments")
+        ]
+    );
     let comment = &bodies(&reqs, "POST", "/issues/8/comments")[0]["body"];
     assert_eq!(
         comment.as_str().unwrap(),

@@ -53,14 +53,43 @@ fn f(c: &str, file: &str, l: u64, m: &str) -> (String, String, u64, String) {
 fn links_are_checked_both_ways_and_the_workflow_is_enforced() {
     let dir = init_repo();
     let root = dir.path();
-    write(root, "changes/CHG-0001.yaml", change("CHG-0001", "A", Some("REL-0001")));
-    write(root, "changes/CHG-0002.yaml", change("CHG-0002", "B", Some("REL-0001")));
-    write(root, "changes/CHG-0003.yaml", change("CHG-0003", "C", Some("REL-0009")));
-    write(root, "changes/CHG-0004.yaml", change("CHG-0004", "D", Some("REL-0002")));
+    write(
+        root,
+        "changes/CHG-0001.yaml",
+        change("CHG-0001", "A", Some("REL-0001")),
+    );
+    write(
+        root,
+        "changes/CHG-0002.yaml",
+        change("CHG-0002", "B", Some("REL-0001")),
+    );
+    write(
+        root,
+        "changes/CHG-0003.yaml",
+        change("CHG-0003", "C", Some("REL-0009")),
+    );
+    write(
+        root,
+        "changes/CHG-0004.yaml",
+        change("CHG-0004", "D", Some("REL-0002")),
+    );
     // REL-0001 lists CHG-0001 and CHG-0004 (which names REL-0002) and a missing change;
     // REL-0002 lists CHG-0001 again; CHG-0002 names REL-0001 but is not listed.
-    write(root, "releases/REL-0001.yaml", release("REL-0001", &["CHG-0001", "CHG-0004", "CHG-0099"], PLANNED, "planned"));
-    write(root, "releases/REL-0002.yaml", release("REL-0002", &["CHG-0001", "CHG-0004"], PLANNED, "planned"));
+    write(
+        root,
+        "releases/REL-0001.yaml",
+        release(
+            "REL-0001",
+            &["CHG-0001", "CHG-0004", "CHG-0099"],
+            PLANNED,
+            "planned",
+        ),
+    );
+    write(
+        root,
+        "releases/REL-0002.yaml",
+        release("REL-0002", &["CHG-0001", "CHG-0004"], PLANNED, "planned"),
+    );
     // Skips `building` and `testing`; a released release cannot be cancelled.
     write(
         root,
@@ -82,26 +111,66 @@ fn links_are_checked_both_ways_and_the_workflow_is_enforced() {
             "cancelled",
         ),
     );
-    write(root, "releases/REL-5.yaml", release("REL-5", &[], PLANNED, "shipped"));
+    write(
+        root,
+        "releases/REL-5.yaml",
+        release("REL-5", &[], PLANNED, "shipped"),
+    );
     assert_eq!(
         findings(root),
         vec![
-            f("E0104", "releases/REL-5.yaml", 6, "`shipped` is not a valid `status`"),
-            f("E0303", "releases/REL-0003.yaml", 9, "illegal move `planned` → `deploying` for a Release"),
-            f("E0303", "releases/REL-0004.yaml", 13, "illegal move `released` → `cancelled` for a Release"),
+            f(
+                "E0104",
+                "releases/REL-5.yaml",
+                6,
+                "`shipped` is not a valid `status`"
+            ),
+            f(
+                "E0303",
+                "releases/REL-0003.yaml",
+                9,
+                "illegal move `planned` → `deploying` for a Release"
+            ),
+            f(
+                "E0303",
+                "releases/REL-0004.yaml",
+                13,
+                "illegal move `released` → `cancelled` for a Release"
+            ),
             f("E0810", "releases/REL-0001.yaml", 5, "unknown change `CHG-0099`"),
             f("E0811", "changes/CHG-0003.yaml", 10, "unknown release `REL-0009`"),
-            f("E0812", "changes/CHG-0002.yaml", 10, "names release `REL-0001`, which does not list change `CHG-0002`"),
-            f("E0812", "releases/REL-0001.yaml", 5, "change `CHG-0004` names release `REL-0002`, not `REL-0001`"),
-            f("E0812", "releases/REL-0002.yaml", 5, "change `CHG-0001` is already in release `REL-0001`; a change ships in one release"),
-            f("E0812", "releases/REL-0002.yaml", 5, "change `CHG-0004` is already in release `REL-0001`; a change ships in one release"),
+            f(
+                "E0812",
+                "changes/CHG-0002.yaml",
+                10,
+                "names release `REL-0001`, which does not list change `CHG-0002`"
+            ),
+            f(
+                "E0812",
+                "releases/REL-0001.yaml",
+                5,
+                "change `CHG-0004` names release `REL-0002`, not `REL-0001`"
+            ),
+            f(
+                "E0812",
+                "releases/REL-0002.yaml",
+                5,
+                "change `CHG-0001` is already in release `REL-0001`; a change ships in one release"
+            ),
+            f(
+                "E0812",
+                "releases/REL-0002.yaml",
+                5,
+                "change `CHG-0004` is already in release `REL-0001`; a change ships in one release"
+            ),
         ]
     );
 }
 
 fn notes(root: &Path, args: &[&str]) -> (i32, String, String) {
     let mut c = gitsm(root);
-    c.args(["--now", "2026-11-30T12:00:00Z", "release-notes"]).args(args);
+    c.args(["--now", "2026-11-30T12:00:00Z", "release-notes"])
+        .args(args);
     run(c)
 }
 
@@ -124,38 +193,71 @@ Storefront dependency batch and more storage for the orders database ahead of Bl
     let (code, json, _) = notes(&root, &["REL-0002", "--format", "json"]);
     assert_eq!(code, 0);
     let d: Value = serde_json::from_str(&json).unwrap();
-    let ids: Vec<&str> = d["changes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = d["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["CHG-0025", "CHG-0016"]);
     assert_eq!(d["summary"]["pending"], 2);
     assert_eq!(d["released_at"], Value::Null);
     let (code, _, err) = notes(&root, &["REL-0003"]);
-    assert_eq!((code, err.as_str()), (1, "error: no release `REL-0003`; did you mean `REL-0002`?\n"));
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "error: no release `REL-0003`; did you mean `REL-0002`?\n")
+    );
 }
 
 #[test]
 fn release_notes_escape_record_text() {
     let dir = init_repo();
     let root = dir.path();
-    write(root, "changes/CHG-0001.yaml", change("CHG-0001", "<script>alert(1)</script> | x", Some("REL-0001")));
-    write(root, "releases/REL-0001.yaml", release("REL-0001", &["CHG-0001"], PLANNED, "planned"));
+    write(
+        root,
+        "changes/CHG-0001.yaml",
+        change("CHG-0001", "<script>alert(1)</script> | x", Some("REL-0001")),
+    );
+    write(
+        root,
+        "releases/REL-0001.yaml",
+        release("REL-0001", &["CHG-0001"], PLANNED, "planned"),
+    );
     let (code, html, err) = notes(root, &["REL-0001", "--format", "html"]);
     assert_eq!(code, 0, "{err}");
     assert!(!html.contains("<script>"), "{html}");
     assert_eq!(html5_errors(&html), Vec::<String>::new());
-    assert!(html.contains("<td>&lt;script&gt;alert(1)&lt;&#x2f;script&gt; | x</td>"), "{html}");
+    assert!(
+        html.contains("<td>&lt;script&gt;alert(1)&lt;&#x2f;script&gt; | x</td>"),
+        "{html}"
+    );
     let (_, md, _) = notes(root, &["REL-0001"]);
-    assert!(md.contains("| CHG-0001 | &lt;script&gt;alert(1)&lt;/script&gt; \\| x | standard |"), "{md}");
+    assert!(
+        md.contains("| CHG-0001 | &lt;script&gt;alert(1)&lt;/script&gt; \\| x | standard |"),
+        "{md}"
+    );
 }
 
 #[test]
 fn report_counts_releases_of_the_period() {
     let root = manifest_dir().join("examples/acme");
     let mut c = gitsm(&root);
-    c.args(["--now", "2026-11-30T12:00:00Z", "report", "--period", "2026-11", "--format", "json"]);
+    c.args([
+        "--now",
+        "2026-11-30T12:00:00Z",
+        "report",
+        "--period",
+        "2026-11",
+        "--format",
+        "json",
+    ]);
     let (code, out, err) = run(c);
     assert_eq!(code, 0, "{err}");
     let d: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(d["releases"], serde_json::json!({"released": 1, "ids": ["REL-0001"]}));
+    assert_eq!(
+        d["releases"],
+        serde_json::json!({"released": 1, "ids": ["REL-0001"]})
+    );
 }
 
 /// Parse errors of the WHATWG HTML5 algorithm (html5ever): none for a page

@@ -58,11 +58,16 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         .and_then(|c| c.status_page.as_ref())
         .and_then(|s| s.base_url.as_deref())
         .and_then(gitsm::status::safe_link);
-    let mut files: Vec<(String, String)> = list.iter().map(|f| (f.file.clone(), forms::render_form(f))).collect();
+    let mut files: Vec<(String, String)> = list
+        .iter()
+        .map(|f| (f.file.clone(), forms::render_form(f)))
+        .collect();
     files.push(("config.yml".into(), forms::render_config(&list, status_url)));
     // Check every target first: a refusal leaves nothing half written.
     for (name, _) in &files {
-        if let Err(e) = gitsm::fsutil::check_target(&out, Path::new(name), gitsm::fsutil::Replace::IfOurs(&ours)) {
+        if let Err(e) =
+            gitsm::fsutil::check_target(&out, Path::new(name), gitsm::fsutil::Replace::IfOurs(&ours))
+        {
             eprintln!("error: {e}");
             return Ok(if e.is_refusal() { FOUND } else { ERROR });
         }
@@ -73,9 +78,12 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         if same {
             continue;
         }
-        if let Err(e) =
-            gitsm::fsutil::write_file(&out, Path::new(name), text.as_bytes(), gitsm::fsutil::Replace::IfOurs(&ours))
-        {
+        if let Err(e) = gitsm::fsutil::write_file(
+            &out,
+            Path::new(name),
+            text.as_bytes(),
+            gitsm::fsutil::Replace::IfOurs(&ours),
+        ) {
             eprintln!("error: {e}");
             return Ok(if e.is_refusal() { FOUND } else { ERROR });
         }
@@ -86,7 +94,9 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     if let Ok(rd) = std::fs::read_dir(&out) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
-            let stale = name.starts_with("gitsm-") && name.ends_with(".yml") && !files.iter().any(|(n, _)| *n == name);
+            let stale = name.starts_with("gitsm-")
+                && name.ends_with(".yml")
+                && !files.iter().any(|(n, _)| *n == name);
             let regular = e.file_type().is_ok_and(|t| t.is_file());
             if stale && regular && std::fs::read(e.path()).is_ok_and(|b| ours(&b)) {
                 std::fs::remove_file(e.path())?;
@@ -103,7 +113,11 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         out.display(),
         changed,
         files.len() - changed,
-        if removed.is_empty() { String::new() } else { format!(", removed {}", removed.join(", ")) }
+        if removed.is_empty() {
+            String::new()
+        } else {
+            format!(", removed {}", removed.join(", "))
+        }
     );
     Ok(OK)
 }

@@ -56,7 +56,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
                 print!("{}", p.text);
                 return Ok(OK);
             }
-            if let Err(e) = gitsm::fsutil::write_in_repo(&root, &p.path, p.text.as_bytes(), gitsm::fsutil::Replace::Never)
+            if let Err(e) =
+                gitsm::fsutil::write_in_repo(&root, &p.path, p.text.as_bytes(), gitsm::fsutil::Replace::Never)
             {
                 eprintln!("error: {} was not written: {e}", p.id);
                 return Ok(if e.is_refusal() { FOUND } else { ERROR });
@@ -78,7 +79,10 @@ fn report(e: &IntakeError) -> i32 {
 fn github(g: &Globals, a: &Args, repo: &str) -> anyhow::Result<i32> {
     let root = g.root()?;
     let Ok(number) = a.issue.parse::<u64>() else {
-        eprintln!("error: with --github, --issue takes the issue number, not {:?}", a.issue);
+        eprintln!(
+            "error: with --github, --issue takes the issue number, not {:?}",
+            a.issue
+        );
         return Ok(ERROR);
     };
     let client = match gitsm::gate::github::Client::from_env(repo, a.api_url.as_deref()) {
@@ -91,10 +95,15 @@ fn github(g: &Globals, a: &Args, repo: &str) -> anyhow::Result<i32> {
     let _lock = super::common::lock(&root)?;
     let source = gitsm::repo::WorkTree::new(&root);
     let snap = gitsm::repo::load(&source)?;
-    let prefix = gitsm::gitroot::discover(&root).map(|(_, p)| p).unwrap_or_default();
+    let prefix = gitsm::gitroot::discover(&root)
+        .map(|(_, p)| p)
+        .unwrap_or_default();
     match intake::open_pull_request(&client, number, &root, &source, &snap, &prefix) {
         Ok(done) => {
-            println!("created {} in {} (pull request #{})", done.id, done.path, done.pr_number);
+            println!(
+                "created {} in {} (pull request #{})",
+                done.id, done.path, done.pr_number
+            );
             Ok(OK)
         }
         Err(e) => Ok(report(&e)),

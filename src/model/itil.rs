@@ -208,4 +208,3 @@ pub struct RequestType {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
 }
-
