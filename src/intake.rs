@@ -464,7 +464,8 @@ pub fn prepare(
         }
     }
     let path = format!("{}/{id}.yaml", kind.folder());
-    let schema = format!("{}schemas/{}", "../".repeat(1), kind.schema_file());
+    // Record folders sit one level below the root, where `gitsm init` puts `schemas/`.
+    let schema = format!("../schemas/{}", kind.schema_file());
     let text = crate::author::render_new(kind, &schema, &with_id).map_err(IntakeError::Failed)?;
     let overlay = crate::author::Overlay {
         base: source,
