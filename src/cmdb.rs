@@ -146,7 +146,15 @@ pub fn check_expiry(cis: &[(&str, &ConfigItem)], today: Date) -> Vec<Pointed> {
                         ci.ci_type, ci.id,
                     ),
                 )
-                .hint("renew it now; an expiry on a weekend is the classic avoidable P1"),
+                .hint(match expires.0.weekday() {
+                    jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday => {
+                        format!(
+                            "renew it now: it expires on a {:?}, when nobody is watching",
+                            expires.0.weekday()
+                        )
+                    }
+                    _ => "renew it and set the new `expires`".to_string(),
+                }),
             );
         }
     }
