@@ -533,3 +533,40 @@ fields: {user: bob, level: read}\napprovals:\n  - {by: mallory, at: 2026-11-20T1
         ]
     );
 }
+
+#[test]
+fn a_request_types_fulfillment_is_the_sla_target_of_its_requests() {
+    let dir = init_repo();
+    let root = dir.path();
+    write(
+        root,
+        "catalog/requests/quick.yaml",
+        "apiVersion: gitsm/v1\nkind: RequestType\nid: quick\nname: Quick\nservice: web\nfulfillment: 4h\n",
+    );
+    let req = |id: &str, ty: &str| {
+        format!(
+            "apiVersion: gitsm/v1\nkind: Request\nid: {id}\ntitle: T\nservice: web\nstatus: submitted\n{ty}\
+timeline:\n  - {{at: 2026-11-30T08:00:00Z, by: alice, status: submitted}}\n"
+        )
+    };
+    write(root, "requests/REQ-0001.yaml", req("REQ-0001", "type: quick\n"));
+    write(root, "requests/REQ-0002.yaml", req("REQ-0002", ""));
+    let mut c = gitsm(root);
+    c.args(["--now", "2026-11-30T10:00:00Z", "sla", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let d: Value = serde_json::from_str(&out).unwrap();
+    let targets: Vec<(&str, i64)> = d["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap(),
+                t["clocks"][0]["target"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // The type's 4h, else the SLA's request_fulfillment (3d in `gitsm init`'s SLA).
+    assert_eq!(targets, [("REQ-0001", 4 * 3600), ("REQ-0002", 3 * 86400)]);
+}
