@@ -237,3 +237,40 @@ fn schema_rejects_bad_types_and_missing_names() {
     );
     assert_eq!(code, 1);
 }
+
+/// The gate validates a PR's records against the CMDB at head: an incident
+/// naming an existing CI is fine, a missing one is a rule 2 finding.
+#[test]
+fn the_gate_resolves_config_items_named_by_changed_records() {
+    use crate::gate::Scratch;
+    let s = Scratch::new();
+    s.commit_on_main(
+        &[(
+            "cmdb/db.yaml",
+            "apiVersion: gitsm/v1\nkind: ConfigItem\nid: db\nname: DB\ntype: database\nservices: [web]\n",
+        )],
+        "cmdb",
+    );
+    git(s.path(), &["merge", "-q", "main"]);
+    let inc = |ci: &str| {
+        format!(
+            "apiVersion: gitsm/v1\nkind: Incident\nid: INC-0001\ntitle: Down\nservice: web\nimpact: low\nurgency: low\n\
+status: new\nreported_at: 2026-11-20T10:00:00Z\nreported_by: carol\nconfig_items: [{ci}]\n\
+timeline:\n  - {{at: 2026-11-20T10:00:00Z, by: carol, status: new}}\n"
+        )
+    };
+    s.commit(&[("incidents/INC-0001.yaml", &inc("db"))], "incident");
+    let (code, v, err) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 0, "{v:#}{err}");
+    s.commit(&[("incidents/INC-0001.yaml", &inc("dbx"))], "typo");
+    let (code, v, _) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 1, "{v:#}");
+    let msgs: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["outcome"] != "pass")
+        .map(|c| c["message"].as_str().unwrap_or(""))
+        .collect();
+    assert!(msgs.iter().any(|m| m.contains("E0801")), "{v:#}");
+}
