@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Folders read whole at base and head: small, and needed for every decision.
-const CONTEXT_FOLDERS: [&str; 3] = ["catalog", "slas", "policies"];
-pub const TICKET_FOLDERS: [&str; 4] = ["incidents", "problems", "requests", "changes"];
+const CONTEXT_FOLDERS: [&str; 4] = ["catalog", "slas", "policies", "cmdb"];
+pub const TICKET_FOLDERS: [&str; 5] = ["incidents", "problems", "requests", "changes", "releases"];
 
 /// The revisions of one gate run.
 pub struct Revs {
