@@ -131,8 +131,7 @@ pub fn create(root: &Path, ticket: &NewTicket, mode: Mode) -> Result<Created, Cr
         });
     };
     let prefix = prefix_for(&prefixes, kind).to_string();
-    let mut taken = work_tree_ids(root, kind, &snap);
-    taken.extend(head_ids(root, kind.folder()));
+    let taken = taken_ids(root, kind, &snap);
     let id = next_id(&prefix, digits, taken.iter().map(String::as_str));
     f.insert("id".into(), json!(id));
     let path = format!("{}/{id}.yaml", kind.folder());
@@ -232,9 +231,10 @@ fn head_ids(root: &Path, folder: &str) -> Vec<String> {
         .collect()
 }
 
-/// Ticket ids in the work tree: every loaded record of the kind plus every
-/// file name in its folder (a broken file still holds its id).
-fn work_tree_ids(root: &Path, kind: Kind, snap: &Snapshot) -> Vec<String> {
+/// Ticket ids of a kind already used: every loaded record of the kind, every
+/// file name in its folder (a broken file still holds its id), and the file
+/// names in HEAD. `create` and `gitsm intake` allocate from it.
+pub fn taken_ids(root: &Path, kind: Kind, snap: &Snapshot) -> Vec<String> {
     let mut ids: Vec<String> = snap
         .records
         .iter()
@@ -246,5 +246,6 @@ fn work_tree_ids(root: &Path, kind: Kind, snap: &Snapshot) -> Vec<String> {
             ids.push(repo::file_stem(&e.file_name().to_string_lossy()).to_string());
         }
     }
+    ids.extend(head_ids(root, kind.folder()));
     ids
 }

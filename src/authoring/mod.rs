@@ -42,7 +42,7 @@
 
 mod create;
 
-pub use create::{create, errors_in, lock, CreateError, Created, Mode, NewTicket};
+pub use create::{create, errors_in, lock, taken_ids, CreateError, Created, Mode, NewTicket};
 
 use crate::edit::{self, Edits};
 use crate::model::{Change, ChangeStatus, ChangeType, IdPrefixes, Kind, Outcome, Record, Timestamp};
@@ -252,6 +252,7 @@ impl Ticket {
             Record::Problem(r) => ticket_of!(Kind::Problem, r),
             Record::Request(r) => ticket_of!(Kind::Request, r),
             Record::Change(r) => ticket_of!(Kind::Change, r),
+            Record::Release(r) => ticket_of!(Kind::Release, r),
             _ => return None,
         })
     }

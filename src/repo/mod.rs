@@ -370,7 +370,12 @@ fn conventions(e: &Entry, kind: Kind, record: &Record, kind_pos: Pos, id_pos: Po
     let mut findings = Vec::new();
     let expected = kind.folder();
     let actual = e.path.split('/').next().unwrap_or("");
-    if !e.path.contains('/') || actual != expected {
+    // `expected` may be nested (`catalog/requests`): matched by whole components.
+    let in_expected = e
+        .path
+        .strip_prefix(expected)
+        .is_some_and(|rest| rest.starts_with('/'));
+    if !e.path.contains('/') || !in_expected {
         let why = if conv_folder.is_some() && !exact {
             format!("folder `{actual}/` differs from the convention `{expected}/` (case matters)")
         } else {

@@ -90,10 +90,15 @@ fn record_folders_are_one_table_matched_by_whole_components() {
             "incidents",
             "problems",
             "requests",
-            "changes"
+            "changes",
+            "cmdb",
+            "releases"
         ]
     );
-    assert_eq!(TICKET_FOLDERS, ["incidents", "problems", "requests", "changes"]);
+    assert_eq!(
+        TICKET_FOLDERS,
+        ["incidents", "problems", "requests", "changes", "releases"]
+    );
     assert!(in_folder("changes/CHG-1.yaml", "changes"));
     assert!(in_folder("changes/old/CHG-1.yaml", "changes"));
     assert!(!in_folder("changes-old/CHG-1.yaml", "changes"));

@@ -114,6 +114,9 @@ pub(super) enum Target {
     Incident,
     /// Any record (`related`).
     Any,
+    ConfigItem,
+    Release,
+    Change,
 }
 
 /// One id a record names, checked once every id is known. The pointer is
@@ -166,6 +169,8 @@ pub(super) enum Detail {
         /// An emergency change with no `review`: when it completed.
         unreviewed_since: Option<jiff::Timestamp>,
     },
+    /// A request made from a RequestType: checked against its form.
+    Request(Box<crate::forms::RequestFacts>),
 }
 
 /// Loads and validates every record of a source, keeping the records.
@@ -291,4 +296,8 @@ fn resolve_positions(source: &dyn Source, pending: Vec<Pending>) -> Vec<Finding>
         }
     }
     out
+}
+
+pub(super) fn push_pointed(r: &mut Rules, p: crate::cmdb::Pointed) {
+    r.at(p.code, &p.file, p.pointer, p.message).hint = p.hint;
 }

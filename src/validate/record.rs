@@ -75,6 +75,9 @@ pub(super) fn check_record(l: &Loaded) -> (Facts, Vec<Pending>) {
             }
         }
         Record::Incident(inc) => {
+            for (i, c) in inc.config_items.iter().enumerate() {
+                refer("config_items", Some(i), Target::ConfigItem, c);
+            }
             refer("service", None, Target::Service, &inc.service);
             for (i, s) in inc.affected_services.iter().flatten().enumerate() {
                 refer("affected_services", Some(i), Target::Service, s);
@@ -103,17 +106,29 @@ pub(super) fn check_record(l: &Loaded) -> (Facts, Vec<Pending>) {
             for (i, inc) in p.incidents.iter().enumerate() {
                 refer("incidents", Some(i), Target::Incident, inc);
             }
+            for (i, c) in p.config_items.iter().enumerate() {
+                refer("config_items", Some(i), Target::ConfigItem, c);
+            }
             check_events(&mut r, path, Kind::Problem, p.status.as_str(), &p.timeline);
         }
         Record::Request(q) => {
             if let Some(s) = &q.service {
                 refer("service", None, Target::Service, s);
             }
+            if let Some(f) = crate::forms::RequestFacts::of(q) {
+                detail = Detail::Request(Box::new(f));
+            }
             check_events(&mut r, path, Kind::Request, q.status.as_str(), &q.timeline);
         }
         Record::Change(c) => {
             for (i, s) in c.services.iter().enumerate() {
                 refer("services", Some(i), Target::Service, s);
+            }
+            for (i, ci) in c.config_items.iter().enumerate() {
+                refer("config_items", Some(i), Target::ConfigItem, ci);
+            }
+            if let Some(rel) = &c.release {
+                refer("release", None, Target::Release, rel);
             }
             // The status that counts is the timeline's last real one (not on_hold).
             let st = statuses(&c.timeline);
@@ -147,6 +162,40 @@ pub(super) fn check_record(l: &Loaded) -> (Facts, Vec<Pending>) {
                 &st,
                 &times(&c.timeline),
             );
+        }
+        Record::ConfigItem(ci) => {
+            for (i, s) in ci.services.iter().enumerate() {
+                refer("services", Some(i), Target::Service, s);
+            }
+            for (i, d) in ci.depends_on.iter().enumerate() {
+                refer("depends_on", Some(i), Target::ConfigItem, d);
+            }
+        }
+        Record::Release(rel) => {
+            for (i, s) in rel.services.iter().enumerate() {
+                refer("services", Some(i), Target::Service, s);
+            }
+            for (i, c) in rel.changes.iter().enumerate() {
+                refer("changes", Some(i), Target::Change, c);
+            }
+            if let Some(w) = &rel.window {
+                if w.start >= w.end {
+                    r.at(
+                        Code::WindowOrder,
+                        path,
+                        "/window/end",
+                        format!("window ends at {} but starts at {}", w.end, w.start),
+                    )
+                    .hint = Some("`window.end` must be after `window.start`".into());
+                }
+            }
+            check_events(&mut r, path, Kind::Release, rel.status.as_str(), &rel.timeline);
+        }
+        Record::RequestType(t) => {
+            refer("service", None, Target::Service, &t.service);
+            for p in crate::forms::check_request_type(path, t) {
+                push_pointed(&mut r, p);
+            }
         }
     }
     let facts = Facts {

@@ -48,6 +48,9 @@ pub(super) fn check_repo(
     check_references(&mut r, facts, &ids, &all_ids, known, &service_ids);
     check_priorities(&mut r, facts, &matrix);
     check_cycles(&mut r, &services);
+    for p in itil_rules(facts, context, &ids, config, now) {
+        push_pointed(&mut r, p);
+    }
     check_policy(&mut r, facts, context, loaded, now);
     r.out
 }
@@ -127,6 +130,9 @@ fn check_references(
                 Target::Problem => has(Kind::Problem, id),
                 Target::Incident => has(Kind::Incident, id),
                 Target::Any => all_ids.contains(id.as_str()),
+                Target::ConfigItem => has(Kind::ConfigItem, id),
+                Target::Release => has(Kind::Release, id),
+                Target::Change => has(Kind::Change, id),
             };
             if ok {
                 continue;
@@ -152,6 +158,13 @@ fn check_references(
                 ),
                 Target::Problem => (Code::UnknownProblem, format!("unknown problem `{id}`"), None),
                 Target::Incident => (Code::UnknownIncident, format!("unknown incident `{id}`"), None),
+                Target::ConfigItem => (
+                    Code::UnknownConfigItem,
+                    format!("unknown configuration item `{id}`"),
+                    Some("add it under cmdb/ or fix the id".into()),
+                ),
+                Target::Release => (Code::UnknownRelease, format!("unknown release `{id}`"), None),
+                Target::Change => (Code::UnknownChange, format!("unknown change `{id}`"), None),
                 Target::Any => (
                     Code::UnknownRelated,
                     format!("`related` names `{id}`, which is no record"),
@@ -353,4 +366,77 @@ fn check_cycles(r: &mut Rules, services: &[(&str, &Service)]) {
             }
         }
     }
+}
+/// The rules of configuration items, releases and the request catalog
+/// (SPEC §1), whose logic lives in [`crate::cmdb`], [`crate::release`] and
+/// [`crate::forms`].
+fn itil_rules(
+    facts: &[Facts],
+    context: &[&Loaded],
+    ids: &HashMap<(Kind, &str), &Facts>,
+    config: Option<&Config>,
+    now: Option<jiff::Timestamp>,
+) -> Vec<crate::cmdb::Pointed> {
+    let cis: Vec<(&str, &ConfigItem)> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::ConfigItem(c) => Some((l.path.as_str(), c)),
+            _ => None,
+        })
+        .collect();
+    let mut out = crate::cmdb::check_cycles(&cis);
+    if let Some(now) = now {
+        let today = crate::cmdb::today_in(now, config.and_then(|c| c.timezone.as_deref()));
+        out.extend(crate::cmdb::check_expiry(&cis, today));
+    }
+    // Releases and changes name each other: `changes` and `release`.
+    let links: Vec<crate::release::Link> = facts
+        .iter()
+        .flat_map(|f| {
+            f.refs
+                .iter()
+                .filter(|rf| matches!(rf.to, Target::Change | Target::Release))
+                .map(move |rf| crate::release::Link {
+                    file: &f.path,
+                    from: f.id.as_str(),
+                    from_release: f.kind == Kind::Release,
+                    pointer: rf.pointer(),
+                    to: rf.id.as_str(),
+                })
+        })
+        .collect();
+    let exists = |k: Kind, id: &str| ids.contains_key(&(k, id));
+    out.extend(crate::release::check_links(&links, &exists));
+    let types: HashMap<&str, &RequestType> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::RequestType(t) => Some((t.id.as_str(), t)),
+            _ => None,
+        })
+        .collect();
+    let owners: HashMap<&str, &str> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::Service(s) => Some((s.id.as_str(), s.owner.as_str())),
+            _ => None,
+        })
+        .collect();
+    let cab: Vec<&str> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::ChangePolicy(p) => Some(p.cab.iter().map(String::as_str)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let groups = crate::forms::Approvers {
+        owners: &owners,
+        cab: &cab,
+    };
+    for f in facts {
+        if let Detail::Request(q) = &f.detail {
+            out.extend(crate::forms::check_request(&f.path, q, &types, &groups));
+        }
+    }
+    out
 }
