@@ -20,6 +20,7 @@ pub mod model;
 pub mod repo;
 pub mod report;
 pub mod schema;
+pub mod serve;
 pub mod sla;
 pub mod status;
 pub mod text;

@@ -8,6 +8,7 @@ mod log;
 mod new;
 mod report;
 mod schema;
+mod serve;
 mod sla;
 mod status_page;
 mod summary;
@@ -67,6 +68,7 @@ pub enum Command {
     Report(report::Args),
     Log(log::Args),
     StatusPage(status_page::Args),
+    Serve(serve::Args),
     Completions(completions::Args),
 }
 
@@ -135,6 +137,7 @@ pub fn run() -> i32 {
         Command::Report(a) => report::run(&g, a),
         Command::Log(a) => log::run(&g, a),
         Command::StatusPage(a) => status_page::run(&g, a),
+        Command::Serve(a) => serve::run(&g, a),
         Command::Completions(a) => completions::run(a),
     };
     match result {
