@@ -60,7 +60,7 @@ fn secret(name: &str) -> anyhow::Result<Option<String>> {
     }
 }
 
-pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let app_id: u64 = env("GITSM_APP_ID")
         .context("GITSM_APP_ID is not set (the App's id, on its settings page)")?
         .trim()
@@ -89,6 +89,7 @@ pub fn run(_g: &Globals, a: Args) -> anyhow::Result<i32> {
         queue_capacity: a.queue,
         retry,
         fetch_timeout,
+        now: g.now,
         log,
     };
     gitsm::serve::run(config, |addr| {

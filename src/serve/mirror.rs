@@ -34,7 +34,7 @@ pub struct Mirrors {
     git_url: String,
     client: HttpClient,
     timeout: Duration,
-    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Refs as the remote has them: name → commit.
@@ -98,7 +98,7 @@ impl Mirrors {
             let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
             locks.entry(repo.to_ascii_lowercase()).or_default().clone()
         };
-        let _one_fetch_per_mirror = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _one_fetch_per_mirror = lock.lock().await;
         let url = format!("{}/{repo}.git/git-upload-pack", self.git_url);
         let auth = basic_auth(token)?;
 

@@ -52,6 +52,8 @@ pub struct Config {
     pub retry: crate::github::retry::RetryPolicy,
     /// How long one git fetch may take.
     pub fetch_timeout: Duration,
+    /// A fixed clock for every evaluation (`--now`; tests and replays).
+    pub now: Option<jiff::Timestamp>,
     pub log: Log,
 }
 

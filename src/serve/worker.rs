@@ -17,7 +17,7 @@ use super::{log_time, Config, Failed};
 use crate::fsutil::{self, Replace};
 use crate::gate::{self, git, github::PrData, Check, Decision, Outcome, Rule, Verdict};
 use serde_json::{json, Value};
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -34,6 +34,9 @@ pub struct Shared {
     pub rt: tokio::runtime::Handle,
     seen: Mutex<(HashSet<String>, VecDeque<String>)>,
     pushers: Mutex<()>,
+    /// What was last posted per pull request: (head, fingerprint of the
+    /// verdict). The same verdict on the same head is not posted twice.
+    posted: Mutex<HashMap<Key, (String, u64)>>,
 }
 
 impl Shared {
@@ -55,6 +58,7 @@ impl Shared {
             rt,
             seen: Mutex::new((HashSet::new(), VecDeque::new())),
             pushers: Mutex::new(()),
+            posted: Mutex::new(HashMap::new()),
             config,
         })
     }
@@ -287,6 +291,7 @@ fn evaluate_inner(s: &Shared, key: &Key, n: u64) -> Done {
             let data = pr_data_from(n, &pr);
             let verdict = error_verdict(&e.reason);
             done.decision = Some(Decision::Undecided);
+            s.posted.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
             done.posted = client
                 .publish(&data, &done.head, &verdict, &done.base, FULL_AT)
                 .is_ok();
@@ -314,18 +319,43 @@ fn evaluate_inner(s: &Shared, key: &Key, n: u64) -> Done {
             return done;
         }
     }
+    let conclusion = if verdict.decision == Decision::Allowed {
+        "success"
+    } else {
+        "failure"
+    };
+    let print = (data.head_sha.clone(), fingerprint(&verdict));
+    if s.posted.lock().unwrap_or_else(|p| p.into_inner()).get(key) == Some(&print) {
+        done.conclusion = "unchanged";
+        return done;
+    }
     match client.publish(&data, &data.head_sha, &verdict, &data.base_ref, FULL_AT) {
         Ok(_) => {
             done.posted = true;
-            done.conclusion = if verdict.decision == Decision::Allowed {
-                "success"
-            } else {
-                "failure"
-            };
+            done.conclusion = conclusion;
+            let mut posted = s.posted.lock().unwrap_or_else(|p| p.into_inner());
+            if posted.len() >= POSTED_REMEMBERED {
+                posted.clear();
+            }
+            posted.insert(key.clone(), print);
         }
-        Err(e) => done.error = Some(e.into()),
+        Err(e) => {
+            s.posted.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+            done.error = Some(e.into());
+        }
     }
     done
+}
+
+/// Pull requests whose last posted verdict is remembered.
+const POSTED_REMEMBERED: usize = 100_000;
+
+/// A hash of what a posted verdict says (decision and every check).
+fn fingerprint(v: &Verdict) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    gate::render::json(v).hash(&mut h);
+    h.finish()
 }
 
 const FULL_AT: &str = "the `gitsm serve` log";
@@ -374,7 +404,7 @@ fn judge(
     data.contributors.extend(s.pushers(&key.repo, n));
     input.author = data.author.clone();
     input.contributors = data.contributors.clone();
-    input.now = jiff::Timestamp::now();
+    input.now = s.config.now.unwrap_or_else(jiff::Timestamp::now);
     let verdict = gate::decide(&input);
     Ok((data, verdict))
 }
