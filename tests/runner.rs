@@ -15,6 +15,7 @@ mod outputs;
 mod redteam;
 mod report;
 mod schemas;
+mod serve;
 mod ship;
 mod sla;
 mod status_page;

@@ -9,8 +9,7 @@ use std::path::PathBuf;
 
 /// Run the gate as a GitHub App: a webhook server that judges pull requests
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Configuration by environment:\n  \
+#[command(after_help = "Configuration by environment:\n  \
 GITSM_APP_ID                    the App's id\n  \
 GITSM_APP_PRIVATE_KEY           the App's private key (PEM), or\n  \
 GITSM_APP_PRIVATE_KEY_FILE      a file holding it\n  \
@@ -20,8 +19,7 @@ GITSM_GIT_URL                   where repositories are fetched, default https://
 Endpoints: POST /webhook, GET /healthz, GET /metrics (Prometheus).\n\
 Logs: one JSON line per delivery and per evaluation on stderr; no secrets.\n\
 SIGTERM or SIGINT: stop accepting, finish evaluations in progress, save the queue under --data.\n\n\
-Example:\n  GITSM_APP_ID=12345 GITSM_APP_PRIVATE_KEY_FILE=/run/secrets/app.pem GITSM_WEBHOOK_SECRET_FILE=/run/secrets/hook \\\n    gitsm serve --listen 0.0.0.0:8080 --data /var/lib/gitsm\n\nSee docs/app.md for creating the App and requiring its check."
-)]
+Example:\n  GITSM_APP_ID=12345 GITSM_APP_PRIVATE_KEY_FILE=/run/secrets/app.pem GITSM_WEBHOOK_SECRET_FILE=/run/secrets/hook \\\n    gitsm serve --listen 0.0.0.0:8080 --data /var/lib/gitsm\n\nSee docs/app.md for creating the App and requiring its check.")]
 pub struct Args {
     /// Address to listen on (port 0 picks a free port; the address is printed)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
@@ -66,8 +64,9 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         .trim()
         .parse()
         .context("GITSM_APP_ID is not a number")?;
-    let private_key = secret("GITSM_APP_PRIVATE_KEY")?
-        .context("GITSM_APP_PRIVATE_KEY or GITSM_APP_PRIVATE_KEY_FILE must hold the App's private key (PEM)")?;
+    let private_key = secret("GITSM_APP_PRIVATE_KEY")?.context(
+        "GITSM_APP_PRIVATE_KEY or GITSM_APP_PRIVATE_KEY_FILE must hold the App's private key (PEM)",
+    )?;
     let webhook_secret = secret("GITSM_WEBHOOK_SECRET")?
         .context("GITSM_WEBHOOK_SECRET (or _FILE) must hold the webhook secret: unsigned deliveries are never accepted")?;
     let retry = gitsm::github::retry::RetryPolicy::from_env().map_err(anyhow::Error::msg)?;

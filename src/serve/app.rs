@@ -34,7 +34,11 @@ impl AppKey {
         let key = match label.as_str() {
             "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der),
             "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der),
-            other => return Err(format!("the App private key is a PEM `{other}`, expected `RSA PRIVATE KEY`")),
+            other => {
+                return Err(format!(
+                    "the App private key is a PEM `{other}`, expected `RSA PRIVATE KEY`"
+                ))
+            }
         }
         .map_err(|e| format!("the App private key is not a usable RSA key: {e}"))?;
         Ok(AppKey { id, key })
@@ -72,12 +76,19 @@ fn pem_decode(pem: &str) -> Result<(String, Vec<u8>), String> {
         .find("-----BEGIN ")
         .ok_or("the App private key is not PEM (no -----BEGIN line)")?;
     let rest = &pem[begin + 11..];
-    let label_end = rest.find("-----").ok_or("the App private key's BEGIN line is cut")?;
+    let label_end = rest
+        .find("-----")
+        .ok_or("the App private key's BEGIN line is cut")?;
     let label = rest[..label_end].to_string();
     let body_start = label_end + 5;
     let end_marker = format!("-----END {label}-----");
-    let end = rest.find(&end_marker).ok_or("the App private key has no END line")?;
-    let b64: String = rest[body_start..end].chars().filter(|c| !c.is_whitespace()).collect();
+    let end = rest
+        .find(&end_marker)
+        .ok_or("the App private key has no END line")?;
+    let b64: String = rest[body_start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     let der = base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|e| format!("the App private key's base64 is broken: {e}"))?;
@@ -85,7 +96,9 @@ fn pem_decode(pem: &str) -> Result<(String, Vec<u8>), String> {
 }
 
 pub fn now_epoch() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// A token is renewed this long before GitHub's `expires_at`.
@@ -131,7 +144,13 @@ impl Api {
 
     /// A request with `Authorization: <auth>`, retried on no answer, 5xx,
     /// 429 and rate limits; any other answer is returned as it is.
-    async fn send(&self, method: http::Method, path: &str, auth: &str, body: Option<&Value>) -> Result<Answer, Failed> {
+    async fn send(
+        &self,
+        method: http::Method,
+        path: &str,
+        auth: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, Failed> {
         let url = format!("{}{path}", self.api);
         let mut value: http::HeaderValue = auth
             .parse()
@@ -149,7 +168,11 @@ impl Api {
                     Err(e) => return Attempt::Fail(format!("{url}: {e}")),
                 };
                 let call = async {
-                    let res = self.octo.execute(req).await.map_err(|e| format!("cannot reach {}: {e}", self.api))?;
+                    let res = self
+                        .octo
+                        .execute(req)
+                        .await
+                        .map_err(|e| format!("cannot reach {}: {e}", self.api))?;
                     let status = res.status().as_u16();
                     let headers = res.headers().clone();
                     let body = self
@@ -157,14 +180,21 @@ impl Api {
                         .body_to_string(res)
                         .await
                         .map_err(|e| format!("reading the answer: {e}"))?;
-                    Ok::<_, String>(Answer { status, headers, body })
+                    Ok::<_, String>(Answer {
+                        status,
+                        headers,
+                        body,
+                    })
                 };
                 match tokio::time::timeout(self.retry.timeout, call).await {
                     Err(_) => Attempt::Retry {
                         after: None,
                         error: format!("no answer from {} within {:?}", self.api, self.retry.timeout),
                     },
-                    Ok(Err(e)) => Attempt::Retry { after: None, error: e },
+                    Ok(Err(e)) => Attempt::Retry {
+                        after: None,
+                        error: e,
+                    },
                     Ok(Ok(a)) => match retry::classify(a.status, &a.headers, &a.body, now_epoch()) {
                         Class::Final => Attempt::Done(a),
                         Class::Transient { after, .. } => Attempt::Retry {
@@ -189,7 +219,12 @@ impl Api {
     /// A token for `installation`, from the cache while it is fresh.
     pub async fn installation_token(&self, installation: u64) -> Result<String, Failed> {
         let now = now_epoch();
-        if let Some((t, renew_after)) = self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&installation) {
+        if let Some((t, renew_after)) = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&installation)
+        {
             if now < *renew_after {
                 return Ok(t.clone());
             }
@@ -210,17 +245,22 @@ impl Api {
             .and_then(Value::as_str)
             .and_then(|s| s.parse::<jiff::Timestamp>().ok())
             .map_or(now + 3600, |t| t.as_second().max(0) as u64);
-        self.tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(installation, (token.clone(), expires.saturating_sub(RENEW_BEFORE)));
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            installation,
+            (token.clone(), expires.saturating_sub(RENEW_BEFORE)),
+        );
         Ok(token)
     }
 
     /// `GET /repos/{repo}/pulls/{n}`.
     pub async fn pull(&self, repo: &str, token: &str, n: u64) -> Result<Value, Failed> {
         let a = self
-            .send(http::Method::GET, &format!("/repos/{repo}/pulls/{n}"), &format!("token {token}"), None)
+            .send(
+                http::Method::GET,
+                &format!("/repos/{repo}/pulls/{n}"),
+                &format!("token {token}"),
+                None,
+            )
             .await?;
         json_ok(&a, "pull request")
     }
@@ -240,7 +280,11 @@ impl Api {
                 Value::Array(items) => items,
                 _ => return Err(Failed::github("open pull requests: expected a JSON array")),
             };
-            out.extend(items.iter().filter_map(|p| p.get("number").and_then(Value::as_u64)));
+            out.extend(
+                items
+                    .iter()
+                    .filter_map(|p| p.get("number").and_then(Value::as_u64)),
+            );
             let more = a
                 .headers
                 .get(http::header::LINK)
@@ -285,7 +329,9 @@ const USER_AGENT: &str = concat!("gitsm-serve/", env!("CARGO_PKG_VERSION"));
 fn octocrab_without_auth(api: &str, retry: &RetryPolicy) -> Result<octocrab::Octocrab, String> {
     use octocrab::service::middleware::{base_uri::BaseUriLayer, extra_headers::ExtraHeadersLayer};
     use std::sync::Arc;
-    let base: http::Uri = api.parse().map_err(|e| format!("GITSM_GITHUB_API_URL {api}: {e}"))?;
+    let base: http::Uri = api
+        .parse()
+        .map_err(|e| format!("GITSM_GITHUB_API_URL {api}: {e}"))?;
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
@@ -302,7 +348,10 @@ fn octocrab_without_auth(api: &str, retry: &RetryPolicy) -> Result<octocrab::Oct
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build::<_, octocrab::OctoBody>(connector);
     let headers = vec![
-        (http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT)),
+        (
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(USER_AGENT),
+        ),
         (
             http::header::ACCEPT,
             http::HeaderValue::from_static("application/vnd.github+json"),
@@ -327,7 +376,11 @@ mod tests {
     #[test]
     fn not_a_key() {
         assert!(AppKey::from_pem(1, "hello").unwrap_err().contains("not PEM"));
-        let e = AppKey::from_pem(1, "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n").unwrap_err();
+        let e = AppKey::from_pem(
+            1,
+            "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+        )
+        .unwrap_err();
         assert!(e.contains("not a usable RSA key"), "{e}");
         assert_eq!(percent("release/1.0 x"), "release/1.0%20x");
     }

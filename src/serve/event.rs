@@ -29,7 +29,11 @@ pub enum Target {
 pub enum Intake {
     /// Judge these keys. `pusher`: the login that pushed to the PR (a
     /// `synchronize` event's sender), who counts like its author.
-    Judge { key: Key, pusher: Option<String>, fork: bool },
+    Judge {
+        key: Key,
+        pusher: Option<String>,
+        fork: bool,
+    },
     /// Several pull requests (a re-requested check suite).
     JudgeMany(Vec<Key>),
     /// A delivery gitsm has nothing to do for, with the reason.
@@ -94,7 +98,11 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Intake, EventError> {
             let head_repo = pr.pointer("/head/repo/full_name").and_then(Value::as_str);
             let fork = head_repo.is_none_or(|h| !h.eq_ignore_ascii_case(&repo));
             let pusher = (event == "pull_request" && action == "synchronize")
-                .then(|| v.pointer("/sender/login").and_then(Value::as_str).map(str::to_string))
+                .then(|| {
+                    v.pointer("/sender/login")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
                 .flatten();
             Ok(Intake::Judge {
                 key: Key {
@@ -133,7 +141,10 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Intake, EventError> {
             Ok(Intake::JudgeMany(keys))
         }
         "push" => {
-            let r = v.get("ref").and_then(Value::as_str).ok_or_else(|| missing("ref"))?;
+            let r = v
+                .get("ref")
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing("ref"))?;
             let Some(branch) = r.strip_prefix("refs/heads/") else {
                 return ignore(format!("push to {r}: not a branch"));
             };
@@ -177,7 +188,8 @@ pub fn is_repo_name(s: &str) -> bool {
         !p.is_empty()
             && p.len() <= 100
             && !p.starts_with('.')
-            && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
     };
     matches!(s.split_once('/'), Some((o, n)) if ok(o) && ok(n))
 }
@@ -204,7 +216,10 @@ mod tests {
             target: Target::Pr(4),
         };
         assert_eq!(
-            parse("pull_request", &pr_event("synchronize", json!({"full_name": "acme/itsm"}))),
+            parse(
+                "pull_request",
+                &pr_event("synchronize", json!({"full_name": "acme/itsm"}))
+            ),
             Ok(Intake::Judge {
                 key: key.clone(),
                 pusher: Some("dave".into()),
@@ -232,7 +247,10 @@ mod tests {
         assert!(matches!(parse("push", b"{"), Err(EventError::NotJson(_))));
         assert!(matches!(parse("push", b"[]"), Err(EventError::NotJson(_))));
         assert_eq!(
-            parse("push", br#"{"ref": "refs/heads/main", "repository": {"full_name": "acme/itsm"}}"#),
+            parse(
+                "push",
+                br#"{"ref": "refs/heads/main", "repository": {"full_name": "acme/itsm"}}"#
+            ),
             Err(EventError::Missing {
                 event: "push".into(),
                 field: "installation.id"
@@ -250,7 +268,15 @@ mod tests {
     #[test]
     fn repo_names() {
         assert!(is_repo_name("acme/itsm.git-x_1"));
-        for bad in ["acme", "acme/", "/itsm", "a/b/c", "acme/..", "acme/.git", "ac me/x"] {
+        for bad in [
+            "acme",
+            "acme/",
+            "/itsm",
+            "a/b/c",
+            "acme/..",
+            "acme/.git",
+            "ac me/x",
+        ] {
             assert!(!is_repo_name(bad), "{bad}");
         }
     }

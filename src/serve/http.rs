@@ -23,7 +23,11 @@ const DRAIN: Duration = Duration::from_secs(20);
 /// A client that sends no request head within this is dropped.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -68,8 +72,10 @@ fn answer(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
 fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
     r
 }
 
@@ -85,9 +91,10 @@ async fn route(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>>
                 .render(shared.queue.depth(), shared.queue.in_flight()),
         ),
         (http::Method::POST, "/webhook") => webhook(req, shared).await,
-        (_, "/healthz" | "/metrics" | "/webhook") => {
-            answer(StatusCode::METHOD_NOT_ALLOWED, json!({"error": "method not allowed"}))
-        }
+        (_, "/healthz" | "/metrics" | "/webhook") => answer(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": "method not allowed"}),
+        ),
         _ => answer(StatusCode::NOT_FOUND, json!({"error": "not found"})),
     }
 }
@@ -100,7 +107,11 @@ struct Reply {
 }
 
 fn reply(status: StatusCode, outcome: &'static str, body: Value) -> Reply {
-    Reply { status, outcome, body }
+    Reply {
+        status,
+        outcome,
+        body,
+    }
 }
 
 async fn webhook(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
@@ -115,7 +126,9 @@ async fn webhook(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes
     let sig = header("x-hub-signature-256");
     let mut log = json!({"ts": log_time(), "msg": "delivery", "delivery": delivery, "event": event});
     let r = webhook_inner(req, shared, &event, &delivery, sig.as_deref(), &mut log).await;
-    shared.metrics.delivery(if event.is_empty() { "none" } else { &event }, r.outcome);
+    shared
+        .metrics
+        .delivery(if event.is_empty() { "none" } else { &event }, r.outcome);
     log["status"] = r.status.as_u16().into();
     log["outcome"] = r.outcome.into();
     if let Some(reason) = r.body.get("error").or_else(|| r.body.get("reason")) {
@@ -165,7 +178,11 @@ async fn webhook_inner(
         }
     };
     if let Err(e) = signature::verify(&shared.config.webhook_secret, sig, &body) {
-        return reply(StatusCode::UNAUTHORIZED, "unauthorized", json!({"error": e.to_string()}));
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            json!({"error": e.to_string()}),
+        );
     }
     if event.is_empty() {
         return reply(
@@ -191,7 +208,11 @@ async fn webhook_inner(
     let intake = match event::parse(event, &body) {
         Ok(i) => i,
         Err(e) => {
-            return reply(StatusCode::BAD_REQUEST, "bad_request", json!({"error": e.to_string()}))
+            return reply(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                json!({"error": e.to_string()}),
+            )
         }
     };
     let keys: Vec<Key> = match intake {
@@ -201,7 +222,11 @@ async fn webhook_inner(
         }
         Intake::Ignore(why) => {
             shared.remember(delivery);
-            return reply(StatusCode::ACCEPTED, "ignored", json!({"status": "ignored", "reason": why}));
+            return reply(
+                StatusCode::ACCEPTED,
+                "ignored",
+                json!({"status": "ignored", "reason": why}),
+            );
         }
         Intake::Judge { key, pusher, fork } => {
             log["fork"] = fork.into();

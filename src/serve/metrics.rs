@@ -100,8 +100,11 @@ impl Metrics {
             out,
             "# HELP gitsm_evaluations_in_flight Evaluations running.\n# TYPE gitsm_evaluations_in_flight gauge\ngitsm_evaluations_in_flight {in_flight}"
         );
-        self.evaluation_seconds
-            .render(&mut out, "gitsm_evaluation_seconds", "Time to evaluate one pull request and post its check.");
+        self.evaluation_seconds.render(
+            &mut out,
+            "gitsm_evaluation_seconds",
+            "Time to evaluate one pull request and post its check.",
+        );
         self.delivery_to_check_seconds.render(
             &mut out,
             "gitsm_delivery_to_check_seconds",

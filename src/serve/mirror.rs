@@ -176,9 +176,15 @@ impl Mirrors {
     ) -> Result<(), Failed> {
         let req = http::Request::post(url)
             .header(http::header::AUTHORIZATION, auth.clone())
-            .header(http::header::CONTENT_TYPE, "application/x-git-upload-pack-request")
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-git-upload-pack-request",
+            )
             .header(http::header::ACCEPT, "application/x-git-upload-pack-result")
-            .header(http::header::USER_AGENT, concat!("git/gitsm-serve-", env!("CARGO_PKG_VERSION")))
+            .header(
+                http::header::USER_AGENT,
+                concat!("git/gitsm-serve-", env!("CARGO_PKG_VERSION")),
+            )
             .header("Git-Protocol", "version=2")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| Failed::new(format!("git request: {e}")))?;
@@ -213,7 +219,12 @@ impl Mirrors {
         };
         tokio::time::timeout(self.timeout, call)
             .await
-            .unwrap_or_else(|_| Err(Failed::new(format!("git fetch: no complete answer within {:?}", self.timeout))))
+            .unwrap_or_else(|_| {
+                Err(Failed::new(format!(
+                    "git fetch: no complete answer within {:?}",
+                    self.timeout
+                )))
+            })
     }
 }
 
@@ -258,7 +269,9 @@ fn next_pkt(buf: &[u8]) -> Result<Option<(usize, Pkt<'_>)>, Failed> {
     let len = std::str::from_utf8(&buf[..4])
         .ok()
         .and_then(|s| usize::from_str_radix(s, 16).ok())
-        .ok_or_else(|| Failed::new("git: the remote's answer is not pkt-lines (does it speak protocol v2?)"))?;
+        .ok_or_else(|| {
+            Failed::new("git: the remote's answer is not pkt-lines (does it speak protocol v2?)")
+        })?;
     match len {
         0..=2 => Ok(Some((4, Pkt::Special(len as u8)))),
         3 => Err(Failed::new("git: a pkt-line of length 3")),
@@ -284,7 +297,11 @@ fn parse_ls_refs(buf: &[u8]) -> Result<Refs, Failed> {
         let oid = Oid::from_str(oid)
             .ok()
             .filter(|_| oid.len() == 40)
-            .ok_or_else(|| Failed::new(format!("git: the remote listed {oid:?}, not an object id (does it speak protocol v2?)")))?;
+            .ok_or_else(|| {
+                Failed::new(format!(
+                    "git: the remote listed {oid:?}, not an object id (does it speak protocol v2?)"
+                ))
+            })?;
         refs.insert(name.to_string(), oid);
     }
     if at != buf.len() {
@@ -372,7 +389,10 @@ mod tests {
     #[test]
     fn ref_listing() {
         let mut b = Vec::new();
-        pkt(&mut b, b"0123456789012345678901234567890123456789 refs/heads/main\n");
+        pkt(
+            &mut b,
+            b"0123456789012345678901234567890123456789 refs/heads/main\n",
+        );
         b.extend_from_slice(b"0000");
         let refs = parse_ls_refs(&b).unwrap();
         assert_eq!(

@@ -99,7 +99,9 @@ impl From<crate::gate::GateError> for Failed {
 
 /// The current time as RFC 3339, for log lines.
 pub fn log_time() -> String {
-    jiff::Timestamp::now().round(jiff::Unit::Millisecond).map_or_else(|_| String::new(), |t| t.to_string())
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Millisecond)
+        .map_or_else(|_| String::new(), |t| t.to_string())
 }
 
 /// Runs the server until SIGINT or SIGTERM. `ready` is called with the

@@ -127,7 +127,12 @@ impl Queue {
     pub fn leftover(&self) -> Vec<Key> {
         let s = self.lock();
         let mut out: Vec<Key> = s.order.iter().cloned().collect();
-        out.extend(s.running.iter().filter(|(_, again)| again.is_some()).map(|(k, _)| k.clone()));
+        out.extend(
+            s.running
+                .iter()
+                .filter(|(_, again)| again.is_some())
+                .map(|(k, _)| k.clone()),
+        );
         out
     }
 

@@ -61,15 +61,24 @@ mod tests {
         // The example of GitHub's "Validating webhook deliveries" page.
         let sig = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
         assert_eq!(sign(b"It's a Secret to Everybody", b"Hello, World!"), sig);
-        assert_eq!(verify(b"It's a Secret to Everybody", Some(sig), b"Hello, World!"), Ok(()));
+        assert_eq!(
+            verify(b"It's a Secret to Everybody", Some(sig), b"Hello, World!"),
+            Ok(())
+        );
     }
 
     #[test]
     fn refusals_name_their_reason() {
         let good = sign(b"s", b"body");
         assert_eq!(verify(b"s", None, b"body"), Err(SignatureError::Missing));
-        assert_eq!(verify(b"s", Some("sha1=00"), b"body"), Err(SignatureError::Malformed));
-        assert_eq!(verify(b"s", Some("sha256=zz"), b"body"), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify(b"s", Some("sha1=00"), b"body"),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(b"s", Some("sha256=zz"), b"body"),
+            Err(SignatureError::Malformed)
+        );
         assert_eq!(verify(b"s", Some(&good), b"bodY"), Err(SignatureError::Mismatch));
         assert_eq!(verify(b"t", Some(&good), b"body"), Err(SignatureError::Mismatch));
         assert_eq!(verify(b"s", Some(&good), b"body"), Ok(()));

@@ -112,9 +112,14 @@ impl Shared {
             return Ok(());
         }
         let bytes = serde_json::to_vec(&all).unwrap_or_default();
-        fsutil::write_file(&self.state_dir(), &Self::pushers_rel(repo, pr), &bytes, Replace::Edit)
-            .map(|_| ())
-            .map_err(|e| format!("recording the pusher: {e}"))
+        fsutil::write_file(
+            &self.state_dir(),
+            &Self::pushers_rel(repo, pr),
+            &bytes,
+            Replace::Edit,
+        )
+        .map(|_| ())
+        .map_err(|e| format!("recording the pusher: {e}"))
     }
 
     const LEFTOVER: &'static str = "queue.json";
@@ -136,8 +141,13 @@ impl Shared {
             return Ok(0);
         }
         let bytes = serde_json::to_vec(&keys).unwrap_or_default();
-        fsutil::write_file(&self.state_dir(), Path::new(Self::LEFTOVER), &bytes, Replace::Edit)
-            .map_err(|e| format!("saving the queue: {e}"))?;
+        fsutil::write_file(
+            &self.state_dir(),
+            Path::new(Self::LEFTOVER),
+            &bytes,
+            Replace::Edit,
+        )
+        .map_err(|e| format!("saving the queue: {e}"))?;
         Ok(keys.len())
     }
 }
@@ -187,16 +197,22 @@ fn rejudge_base(s: &Shared, key: &Key, branch: &str) {
                     target: Target::Pr(*n),
                 });
             }
-            s.log(json!({"ts": log_time(), "msg": "rejudge", "repo": key.repo, "base": branch,
-                         "prs": prs, "latency_ms": t0.elapsed().as_millis() as u64}));
+            s.log(
+                json!({"ts": log_time(), "msg": "rejudge", "repo": key.repo, "base": branch,
+                         "prs": prs, "latency_ms": t0.elapsed().as_millis() as u64}),
+            );
         }
         Err(e) => {
             if e.github {
-                s.metrics.github_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                s.metrics
+                    .github_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             s.metrics.evaluation("error");
-            s.log(json!({"ts": log_time(), "msg": "rejudge", "repo": key.repo, "base": branch,
-                         "outcome": "error", "error": e.reason}));
+            s.log(
+                json!({"ts": log_time(), "msg": "rejudge", "repo": key.repo, "base": branch,
+                         "outcome": "error", "error": e.reason}),
+            );
         }
     }
 }
@@ -209,7 +225,9 @@ fn evaluate(s: &Shared, key: &Key, n: u64, since: Instant) {
     }
     if let Some(e) = &d.error {
         if e.github {
-            s.metrics.github_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            s.metrics
+                .github_errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
     s.metrics.evaluation(d.conclusion);
@@ -304,10 +322,9 @@ fn evaluate_inner(s: &Shared, key: &Key, n: u64) -> Done {
     done.base = data.base_ref.clone();
     done.decision = Some(verdict.decision);
     // Never post a verdict about a head that has moved on.
-    let now_head = s
-        .rt
-        .block_on(s.api.pull(&key.repo, &token, n))
-        .map(|p| str_at(&p, "/head/sha"));
+    let now_head =
+        s.rt.block_on(s.api.pull(&key.repo, &token, n))
+            .map(|p| str_at(&p, "/head/sha"));
     match now_head {
         Ok(h) if h == data.head_sha => {}
         Ok(_) => {
@@ -371,9 +388,8 @@ fn judge(
     let mut data = client.fetch(n)?;
     let base_ref = format!("refs/heads/{}", data.base_ref);
     let pull_ref = format!("refs/pull/{n}/head");
-    let refs = s
-        .rt
-        .block_on(s.mirrors.fetch(&key.repo, token, &[base_ref.clone(), pull_ref]))?;
+    let refs =
+        s.rt.block_on(s.mirrors.fetch(&key.repo, token, &[base_ref.clone(), pull_ref]))?;
     if !refs.contains_key(&base_ref) {
         return Err(Failed::new(format!(
             "the base branch {} is not in the repository",
