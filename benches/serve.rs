@@ -27,7 +27,11 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -51,7 +55,11 @@ fn main() {
     let deliver = |n: u64| {
         let p = fake.state.lock().unwrap().prs[&n].clone();
         let t = Instant::now();
-        let (status, _) = server.deliver("pull_request", &format!("bench-{n}"), &pull_request_event("opened", n, &p, "carol"));
+        let (status, _) = server.deliver(
+            "pull_request",
+            &format!("bench-{n}"),
+            &pull_request_event("opened", n, &p, "carol"),
+        );
         assert_eq!(status, 202);
         loop {
             let posted: Vec<_> = fake

@@ -509,3 +509,61 @@ fn a_burst_of_200_deliveries_over_20_prs() {
     assert!(rss_after < 256 * 1024, "RSS {rss_after} KiB");
     no_secret_in_logs(&server);
 }
+
+#[test]
+fn who_pushed_to_a_pr_cannot_approve_it() {
+    let s = Scratch::new();
+    let fake = Fake::start(s.path());
+    let server = Server::start(&fake, NOW, &[]);
+    // carol opened it; dave (on the CAB) pushed the head, then approved.
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change(
+                "CHG-0001",
+                "approved",
+                "low",
+                "approvals:\n  - {by: dave, at: 2026-11-20T11:01:00Z}\n",
+            ),
+        )],
+        "add CHG-0001",
+    );
+    pull_ref(&s, 1, &sha);
+    fake.set_pr(1, &sha, "main");
+    let (st, _) = server.deliver(
+        "pull_request",
+        "p-1",
+        &pull_request_event("synchronize", 1, &pr(&fake, 1), "dave"),
+    );
+    assert_eq!(st, 202);
+    assert_check(&fake.wait_checks_on(&sha, 1, WAIT)[0], &sha, "failure");
+    let dave = review_json(1, "dave", "APPROVED", &sha);
+    fake.set_reviews(1, vec![dave.clone()]);
+    let (st, _) = server.deliver(
+        "pull_request_review",
+        "p-2",
+        &review_event(1, &pr(&fake, 1), dave),
+    );
+    assert_eq!(st, 202);
+    server.wait_idle(WAIT);
+    let c = fake.checks_on(&sha);
+    assert_eq!(c.len(), 2);
+    assert_check(&c[1], &sha, "failure");
+    let messages: Vec<&str> = c[1]["output"]["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["message"].as_str().unwrap())
+        .collect();
+    // The commits are carol's: only the `synchronize` sender makes dave a contributor.
+    assert_eq!(
+        messages,
+        [
+            "CHG-0001 enters `approved`: rule {type: normal} (1 approval(s) from cab); has 0 counted approval(s); not counted: dave authored or pushed a commit of this PR; contributors count like the author\nfix: get 1 more approval(s) from `cab` (not the author or a contributor) on the latest commit",
+            "`approvals` lists dave but no fresh approving review by dave backs it\nfix: remove dave from `approvals`, or have dave approve the PR; `gitsm gate --record` writes backed approvals",
+        ]
+    );
+    // The pusher is remembered on disk, across restarts.
+    let saved = std::fs::read_to_string(server.data.path().join("state/pushers/acme/itsm/1.json")).unwrap();
+    assert_eq!(saved, r#"["dave"]"#);
+}

@@ -178,7 +178,9 @@ fn repo_of(v: &Value, missing: &dyn Fn(&'static str) -> EventError) -> Result<(u
     if !is_repo_name(repo) {
         return Err(EventError::BadRepo(repo.to_string()));
     }
-    Ok((installation, repo.to_string()))
+    // GitHub's names are case-insensitive: one spelling per repository, so
+    // one pull request is one key however a delivery spells it.
+    Ok((installation, repo.to_ascii_lowercase()))
 }
 
 /// `owner/name` with GitHub's characters only: the name becomes a folder
