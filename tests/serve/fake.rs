@@ -393,7 +393,8 @@ fn check_jwt(auth: &str, public_key: &[u8]) -> Result<(), String> {
         claims["iat"].as_i64().unwrap_or(0),
         claims["exp"].as_i64().unwrap_or(0),
     );
-    if claims["iss"] != APP_ID.to_string() || exp <= now || iat > now || exp - iat > 600 {
+    let iss = claims["iss"].as_str().and_then(|s| s.parse::<u64>().ok());
+    if iss != Some(APP_ID) || exp <= now || iat > now || exp - iat > 600 {
         return Err(format!("bad claims {claims}"));
     }
     Ok(())
