@@ -567,3 +567,53 @@ fn who_pushed_to_a_pr_cannot_approve_it() {
     let saved = std::fs::read_to_string(server.data.path().join("state/pushers/acme/itsm/1.json")).unwrap();
     assert_eq!(saved, r#"["dave"]"#);
 }
+
+#[test]
+fn configuration_errors_are_exit_2_and_say_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("key.pem");
+    std::fs::write(&key_file, "not a key").unwrap();
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[], "error: GITSM_APP_ID is not set (the App's id, on its settings page)\n"),
+        (
+            &[("GITSM_APP_ID", "12")],
+            "error: GITSM_APP_PRIVATE_KEY or GITSM_APP_PRIVATE_KEY_FILE must hold the App's private key (PEM)\n",
+        ),
+        (
+            &[("GITSM_APP_ID", "12"), ("GITSM_APP_PRIVATE_KEY", "x")],
+            "error: GITSM_WEBHOOK_SECRET (or _FILE) must hold the webhook secret: unsigned deliveries are never accepted\n",
+        ),
+        (
+            &[
+                ("GITSM_APP_ID", "12"),
+                ("GITSM_APP_PRIVATE_KEY_FILE", key_file.to_str().unwrap()),
+                ("GITSM_WEBHOOK_SECRET", "s"),
+            ],
+            "error: the App private key is not PEM (no -----BEGIN line)\n",
+        ),
+    ];
+    for (env, want) in cases {
+        let mut c = crate::common::gitsm(dir.path());
+        c.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(dir.path().join("data"));
+        c.envs(env.iter().copied());
+        let (code, out, err) = crate::common::run(c);
+        assert_eq!((code, out.as_str(), err.as_str()), (2, "", want));
+    }
+    // The GIT URL must not send the token in the clear.
+    let mut c = crate::common::gitsm(dir.path());
+    c.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .env("GITSM_APP_ID", "12")
+        .env("GITSM_APP_PRIVATE_KEY", fake::key_pem())
+        .env("GITSM_WEBHOOK_SECRET", "s")
+        .env("GITSM_GIT_URL", "http://git.example.com");
+    let (code, _, err) = crate::common::run(c);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            2,
+            "error: git URL \"http://git.example.com\": must be https:// (plain http only to a loopback address), so the token is never sent in the clear\n"
+        )
+    );
+}

@@ -19,7 +19,7 @@ GITSM_GIT_URL                   where repositories are fetched, default https://
 Endpoints: POST /webhook, GET /healthz, GET /metrics (Prometheus).\n\
 Logs: one JSON line per delivery and per evaluation on stderr; no secrets.\n\
 SIGTERM or SIGINT: stop accepting, finish evaluations in progress, save the queue under --data.\n\n\
-Example:\n  GITSM_APP_ID=12345 GITSM_APP_PRIVATE_KEY_FILE=/run/secrets/app.pem GITSM_WEBHOOK_SECRET_FILE=/run/secrets/hook \\\n    gitsm serve --listen 0.0.0.0:8080 --data /var/lib/gitsm\n\nSee docs/app.md for creating the App and requiring its check.")]
+Examples:\n  gitsm serve --listen 127.0.0.1:8080 --data ./gitsm-data\n  GITSM_APP_ID=12345 GITSM_APP_PRIVATE_KEY_FILE=/run/secrets/app.pem GITSM_WEBHOOK_SECRET_FILE=/run/secrets/hook \\\n    gitsm serve --listen 0.0.0.0:8080 --data /var/lib/gitsm\n\nSee docs/app.md for creating the App and requiring its check.")]
 pub struct Args {
     /// Address to listen on (port 0 picks a free port; the address is printed)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
