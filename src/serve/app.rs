@@ -252,6 +252,16 @@ impl Api {
         Ok(token)
     }
 
+    /// Drops the cached token of `installation` (it was refused: the App
+    /// was reinstalled, or its permissions changed), so the next call gets
+    /// a new one.
+    pub fn forget_token(&self, installation: u64) {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&installation);
+    }
+
     /// `GET /repos/{repo}/pulls/{n}`.
     pub async fn pull(&self, repo: &str, token: &str, n: u64) -> Result<Value, Failed> {
         let a = self
