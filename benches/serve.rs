@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const RUNS: u64 = 20;
+/// Warm deliveries measured (`GITSM_BENCH_RUNS` overrides).
+const DEFAULT_RUNS: u64 = 20;
 
 fn git(dir: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -42,11 +43,16 @@ fn main() {
         "{} is missing: run `cargo bench --bench gate` once first (it generates the 100k-record repo)",
         root.display()
     );
+    let runs: u64 = std::env::var("GITSM_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_RUNS)
+        .max(1);
     let head = git(&root, &["rev-parse", "refs/heads/feature"]);
     let fake = Fake::start(&root);
     // Every run is its own pull request on the same head, so each one is
     // judged and posted (an unchanged verdict on one PR is not re-posted).
-    for n in 1..=RUNS + 1 {
+    for n in 1..=runs + 1 {
         git(&root, &["update-ref", &format!("refs/pull/{n}/head"), &head]);
         fake.set_pr(n, &head, "main");
         fake.set_reviews(n, vec![review_json(n, "alice", "APPROVED", &head)]);
@@ -79,7 +85,7 @@ fn main() {
     let cold = deliver(1);
     eprintln!("cold (clone into an empty mirror): {cold:.3?}");
     let mut times = Vec::new();
-    for n in 2..=RUNS + 1 {
+    for n in 2..=runs + 1 {
         let dt = deliver(n);
         eprintln!("PR {n}: {dt:.3?}");
         times.push(dt);
@@ -87,7 +93,7 @@ fn main() {
     times.sort();
     let pct = |p: f64| times[((p * times.len() as f64).ceil() as usize).clamp(1, times.len()) - 1];
     println!(
-        "gitsm serve, delivery → check run, 10 changed records, 100k records, warm mirror: p50 {:.3?}, p95 {:.3?}, max {:.3?} over {RUNS} deliveries; cold first {cold:.3?}; RSS {} MiB",
+        "gitsm serve, delivery → check run, 10 changed records, 100k records, warm mirror: p50 {:.3?}, p95 {:.3?}, max {:.3?} over {runs} deliveries; cold first {cold:.3?}; RSS {} MiB",
         pct(0.50),
         pct(0.95),
         times[times.len() - 1],

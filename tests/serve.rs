@@ -231,6 +231,12 @@ fn approve_then_stale_push_then_new_freeze() {
         .iter()
         .filter(|l| l["msg"] == "evaluation")
         .all(|l| l["latency_ms"].is_u64() && l["repo"] == fake::REPO));
+    let latencies: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["msg"] == "evaluation")
+        .map(|l| l["since_delivery_ms"].as_u64().unwrap())
+        .collect();
+    eprintln!("delivery → check run (ms) on the scratch repo: {latencies:?}");
     no_secret_in_logs(&server);
     assert_eq!(server.metric("gitsm_github_api_errors_total"), 0.0);
 
