@@ -2,10 +2,14 @@
 
 mod common;
 mod completions;
+mod forms;
 mod gate;
+mod impact;
 mod init;
+mod intake;
 mod log;
 mod new;
+mod release_notes;
 mod report;
 mod schema;
 mod serve;
@@ -70,6 +74,10 @@ pub enum Command {
     StatusPage(status_page::Args),
     Serve(serve::Args),
     Completions(completions::Args),
+    Impact(impact::Args),
+    Forms(forms::Args),
+    Intake(intake::Args),
+    ReleaseNotes(release_notes::Args),
 }
 
 /// Global options every command may use.
@@ -139,6 +147,10 @@ pub fn run() -> i32 {
         Command::StatusPage(a) => status_page::run(&g, a),
         Command::Serve(a) => serve::run(&g, a),
         Command::Completions(a) => completions::run(a),
+        Command::Impact(a) => impact::run(&g, a),
+        Command::Forms(a) => forms::run(&g, a),
+        Command::Intake(a) => intake::run(&g, a),
+        Command::ReleaseNotes(a) => release_notes::run(&g, a),
     };
     match result {
         Ok(code) => code,
