@@ -6,6 +6,7 @@
 
 pub mod author;
 pub mod availability;
+pub mod budget;
 pub mod calendar;
 pub mod diag;
 pub mod edit;
@@ -15,6 +16,7 @@ pub mod github;
 pub mod gitroot;
 pub mod globs;
 pub mod history;
+pub mod ical;
 pub mod init;
 pub mod model;
 pub mod repo;

@@ -108,6 +108,8 @@ enum Target {
     Calendar,
     Problem,
     Incident,
+    /// A change (`caused_by`).
+    Change,
     /// Any record (`related`).
     Any,
 }
@@ -366,6 +368,9 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
             if let Some(p) = &inc.problem {
                 refer("problem", None, Target::Problem, p);
             }
+            if let Some(c) = &inc.caused_by {
+                refer("caused_by", None, Target::Change, c);
+            }
             for (i, id) in inc.related.iter().enumerate() {
                 refer("related", Some(i), Target::Any, id);
             }
@@ -539,6 +544,7 @@ fn global(
                 Target::Calendar => id.as_str() == "24x7" || has(Kind::Calendar, id),
                 Target::Problem => has(Kind::Problem, id),
                 Target::Incident => has(Kind::Incident, id),
+                Target::Change => has(Kind::Change, id),
                 Target::Any => all_ids.contains(id.as_str()),
             };
             if ok {
@@ -565,6 +571,14 @@ fn global(
                 ),
                 Target::Problem => (Code::UnknownProblem, format!("unknown problem `{id}`"), None),
                 Target::Incident => (Code::UnknownIncident, format!("unknown incident `{id}`"), None),
+                Target::Change => (
+                    Code::UnknownCausingChange,
+                    format!("`caused_by` names `{id}`, which is no change"),
+                    Some(
+                        "name the CHG id of the change that caused the incident, or remove `caused_by`"
+                            .into(),
+                    ),
+                ),
                 Target::Any => (
                     Code::UnknownRelated,
                     format!("`related` names `{id}`, which is no record"),

@@ -431,7 +431,8 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
     for s in &services {
         let sla = ctx.sla_of(s.id.as_str());
         let segs = availability::service_states(records, s.id.as_str(), period.from, period.measured_to, now);
-        let summary = availability::summarize(&segs);
+        let summary =
+            availability::summarize_in(&segs, availability::counted_hours(sla, ctx.calendar_of(sla)));
         let target = sla.and_then(|x| x.availability);
         let outages = segs
             .iter()
