@@ -4,6 +4,7 @@
 mod common;
 
 mod authoring;
+mod budget;
 mod cli;
 mod corpus;
 mod gate;

@@ -401,6 +401,8 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     for (p, b) in tickets {
         if p.starts_with("changes/") {
             input.base_changes.insert(p, b);
+        } else if p.starts_with("incidents/") {
+            input.base_incidents.insert(p, b);
         }
     }
     // Output folders are skipped like the loader skips them, but only those
