@@ -193,7 +193,7 @@ fn freeze_events(p: &ChangePolicy, domain: &str) -> Vec<Event> {
 }
 
 /// Lower-case ASCII letters and digits, other runs as one `-`.
-fn slug(s: &str) -> String {
+pub fn slug(s: &str) -> String {
     let mut out = String::new();
     for ch in s.chars() {
         if ch.is_ascii_alphanumeric() {
