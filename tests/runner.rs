@@ -11,6 +11,7 @@ mod gate;
 mod gate_attacks;
 mod gate_github;
 mod hostile;
+mod ical;
 mod loading;
 mod outputs;
 mod redteam;
