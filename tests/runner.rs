@@ -20,3 +20,4 @@ mod schemas;
 mod ship;
 mod sla;
 mod status_page;
+mod statuspage;
