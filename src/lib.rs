@@ -9,6 +9,7 @@ pub mod availability;
 pub mod budget;
 pub mod calendar;
 pub mod diag;
+pub mod dora;
 pub mod edit;
 pub mod fsutil;
 pub mod gate;

@@ -270,6 +270,7 @@ fn render_all(root: &Path) -> (Vec<gitsm::status::render::SiteFile>, String) {
             period: gitsm::report::Period::month("2026-11", "UTC").unwrap(),
             service: None,
             now,
+            git: None,
         },
     )
     .unwrap();

@@ -366,6 +366,11 @@ pub struct Report {
     pub requests: RequestKpi,
     pub charts: Charts,
     pub conventions: Conventions,
+    /// The DORA four keys of the period (`crate::dora`).
+    pub dora: crate::dora::Dora,
+    /// Error budgets of the calendar month holding the period's last
+    /// measured instant (`crate::budget`).
+    pub budget: Option<crate::budget::Budgets>,
 }
 
 /// The rules the figures follow, stated in the report itself.
@@ -381,6 +386,8 @@ pub struct Options<'a> {
     pub period: Period,
     pub service: Option<&'a str>,
     pub now: Timestamp,
+    /// The base branch's history for DORA (`None`: not in git, not read).
+    pub git: Option<&'a crate::dora::GitHistory>,
 }
 
 /// Computes the report.
@@ -578,6 +585,31 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
         .map(|t| t.trim_end_matches(" Status").to_string())
         .unwrap_or_else(|| "Service report".into());
 
+    let dora = crate::dora::compute(
+        records,
+        &crate::dora::Options {
+            from: period.from,
+            to: period.to,
+            now,
+            git: opts.git,
+        },
+    );
+    // The budget of the month holding the period's last measured second.
+    let budget_at = period
+        .measured_to
+        .checked_sub(jiff::SignedDuration::from_secs(1))
+        .unwrap_or(period.measured_to)
+        .max(period.from);
+    let budget = crate::budget::compute(
+        records,
+        &crate::budget::Options {
+            window: crate::budget::WindowKind::Month,
+            service: opts.service,
+            now: budget_at,
+            timezone: &period.timezone,
+        },
+    )
+    .ok();
     Ok(Report {
         title,
         generated_at: now,
@@ -602,6 +634,8 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
                 (availability::PARTIAL_OUTAGE_WEIGHT * 100.0).round()
             ),
         },
+        dora,
+        budget,
     })
 }
 
