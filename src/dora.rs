@@ -4,7 +4,7 @@
 //! - **Deployment frequency**: changes whose `completed` event lies in the
 //!   period, plus merges in the period that touch a service's `paths` and
 //!   that no change covers (a merge is covered when it edits a change
-//!   record, names a change id in its message, or lands inside the window of
+//!   record, names a change id in its message or in one of its commits', or lands inside the window of
 //!   an approved-or-later change of that service) — a merge covered by a
 //!   change is that change's deployment, never counted twice.
 //! - **Lead time for changes**: for each change completed in the period
@@ -41,6 +41,8 @@ pub struct Merge {
     pub first_commit_at: Timestamp,
     /// Paths it changed against the first parent, git-root relative.
     pub paths: Vec<String>,
+    /// Its message and those of the commits it brought in (a change id
+    /// named in any of them links the merge to that change).
     pub message: String,
 }
 
@@ -418,6 +420,7 @@ pub fn read_merges(root: &Path, since: Timestamp) -> Result<Option<GitHistory>, 
             }
         }
         let mut first = time(c.author().when());
+        let mut message = c.message().unwrap_or_default().to_string();
         if c.parent_count() >= 2 {
             let mut walk = repo.revwalk()?;
             walk.push(c.parent_id(1)?)?;
@@ -427,6 +430,8 @@ pub fn read_merges(root: &Path, since: Timestamp) -> Result<Option<GitHistory>, 
             for oid in walk {
                 let pc = repo.find_commit(oid?)?;
                 first = first.min(time(pc.author().when()));
+                message.push('\n');
+                message.push_str(pc.message().unwrap_or_default());
             }
         }
         out.push(Merge {
@@ -434,7 +439,7 @@ pub fn read_merges(root: &Path, since: Timestamp) -> Result<Option<GitHistory>, 
             at,
             first_commit_at: first,
             paths,
-            message: c.message().unwrap_or_default().to_string(),
+            message,
         });
         cur = parent;
     }

@@ -7,6 +7,7 @@ mod authoring;
 mod budget;
 mod cli;
 mod corpus;
+mod dora;
 mod gate;
 mod gate_attacks;
 mod gate_github;
