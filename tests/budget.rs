@@ -450,3 +450,84 @@ fn an_unreadable_incident_at_base_leaves_the_budget_freeze_undecided() {
     let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_exactly(&res, 2, &[("5-schedule", "CHG-0042")]);
 }
+
+/// Copies examples/acme into a fresh git repo (`main`), on branch `feature`.
+fn acme_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = manifest_dir().join("examples/acme");
+    copy_tree(&src, dir.path());
+    crate::common::git(dir.path(), &["init", "-q", "-b", "main"]);
+    crate::common::git(dir.path(), &["add", "-A"]);
+    crate::common::git(dir.path(), &["commit", "-q", "-m", "acme"]);
+    crate::common::git(dir.path(), &["checkout", "-q", "-b", "feature"]);
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn acme_the_gate_denies_approving_the_search_change_while_the_budget_is_spent() {
+    let dir = acme_repo();
+    let path = dir.path().join("changes/CHG-0026.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replace("status: submitted\ntype", "status: approved\ntype")
+        .replace(
+            "timeline:\n",
+            "approvals:\n  - {by: alice, at: 2026-11-20T11:01:00Z}\ntimeline:\n",
+        )
+        + "  - at: 2026-11-25T11:00:00Z\n    by: alice\n    status: approved\n";
+    std::fs::write(&path, text).unwrap();
+    crate::common::git(dir.path(), &["commit", "-q", "-am", "approve CHG-0026"]);
+    let sha = crate::common::git(dir.path(), &["rev-parse", "HEAD"]);
+    let reviews = dir.path().join(".git/reviews.json");
+    std::fs::write(
+        &reviews,
+        Value::Array(vec![crate::gate::review(1, "alice", "APPROVED", &sha)]).to_string(),
+    )
+    .unwrap();
+    let mut c = gitsm(dir.path());
+    c.args([
+        "--now",
+        "2026-11-25T12:00:00Z",
+        "gate",
+        "--base",
+        "refs/heads/main",
+        "--head",
+        "refs/heads/feature",
+        "--author",
+        "grace",
+        "--format",
+        "json",
+        "--reviews",
+    ])
+    .arg(&reviews);
+    let (code, out, err) = run(c);
+    let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+    let res = (code, v, err);
+    assert_exactly(&res, 1, &[("5-schedule", "CHG-0026")]);
+    let msg = res.1["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["outcome"] == "fail")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.starts_with("budget freeze: the error budget of `search` for 2026-11 is spent — 2h 6m of unplanned downtime against a budget of 43m"),
+        "{msg}"
+    );
+}
