@@ -26,6 +26,7 @@ pub mod schema;
 pub mod sla;
 pub mod status;
 pub mod text;
+pub mod trends;
 pub mod validate;
 pub mod workflow;
 pub mod yaml;

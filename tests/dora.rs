@@ -270,3 +270,85 @@ fn caused_by_must_name_a_change() {
         [("E0901", "`caused_by` names `CHG-0009`, which is no change")]
     );
 }
+
+#[test]
+fn trends_give_twelve_months_of_each_kpi_and_the_direction() {
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path());
+    let mut c = gitsm(dir.path());
+    c.args([
+        "--now",
+        "2026-11-30T12:00:00Z",
+        "report",
+        "--period",
+        "2026-11",
+        "--format",
+        "json",
+    ]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let t = &doc["trends"];
+    let months: Vec<String> = (0..12)
+        .map(|k| {
+            let m = (11 + k) % 12 + 1;
+            format!("{}-{m:02}", if k == 0 { 2025 } else { 2026 })
+        })
+        .collect();
+    assert_eq!(t["months"], json!(months));
+    let series = |key: &str| -> Value {
+        t["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap_or_else(|| panic!("no {key}"))
+            .clone()
+    };
+    let mut none = vec![Value::Null; 10];
+    // Change failure rate: nothing completed before November.
+    let cfr = series("change_failure_rate");
+    none.extend([Value::Null, json!(100.0 * (2.0 / 3.0))]);
+    assert_eq!(cfr["values"], json!(none));
+    assert_eq!(
+        (cfr["direction"].clone(), cfr["better"].clone()),
+        (Value::Null, json!("lower"))
+    );
+    // Deployments per week: in October the base commit (pushed straight to
+    // main) and the `old` merge touched web with no change; November as above.
+    let dep = series("deployments_per_week");
+    let mut expected = vec![json!(0.0); 10];
+    expected.extend([json!(2.0 / 31.0 * 7.0), json!(4.0 / 29.5 * 7.0)]);
+    assert_eq!(dep["values"], json!(expected));
+    assert_eq!(dep["direction"], "better");
+    // Incidents: one, in November.
+    let inc = series("incidents");
+    let mut expected = vec![json!(0.0); 11];
+    expected.push(json!(1.0));
+    assert_eq!(inc["values"], json!(expected));
+    assert_eq!(
+        (
+            inc["current"].clone(),
+            inc["previous"].clone(),
+            inc["direction"].clone()
+        ),
+        (json!(1.0), json!(0.0), json!("worse"))
+    );
+    // Without a month there is no series.
+    let mut c = gitsm(dir.path());
+    c.args([
+        "--now",
+        "2026-11-30T12:00:00Z",
+        "report",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-15",
+        "--format",
+        "json",
+    ]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert!(doc["trends"].is_null());
+}

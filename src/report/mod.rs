@@ -371,6 +371,9 @@ pub struct Report {
     /// Error budgets of the calendar month holding the period's last
     /// measured instant (`crate::budget`).
     pub budget: Option<crate::budget::Budgets>,
+    /// The last 12 months of each headline KPI, for a monthly report
+    /// (`crate::trends`).
+    pub trends: Option<crate::trends::Trends>,
 }
 
 /// The rules the figures follow, stated in the report itself.
@@ -610,6 +613,24 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
         },
     )
     .ok();
+    // Trends for a calendar month: the 12 months ending with it.
+    let month = (period.label.len() == 7)
+        .then(|| format!("{}-01", period.label).parse::<Date>().ok())
+        .flatten();
+    let trends = match month {
+        Some(last) => crate::trends::compute(
+            records,
+            &crate::trends::Options {
+                last,
+                timezone: &period.timezone,
+                now,
+                service: opts.service,
+                git: opts.git,
+            },
+        )
+        .ok(),
+        _ => None,
+    };
     Ok(Report {
         title,
         generated_at: now,
@@ -636,6 +657,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
         },
         dora,
         budget,
+        trends,
     })
 }
 
