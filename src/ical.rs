@@ -215,8 +215,9 @@ fn utc(t: Timestamp) -> String {
     t.strftime("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// Escapes a TEXT value (RFC 5545 §3.3.11). Other control characters than
-/// newline are not allowed in TEXT and are dropped.
+/// Escapes a TEXT value (RFC 5545 §3.3.11). Characters forbidden in record
+/// text (controls other than tab and newline, noncharacters) become U+FFFD,
+/// as in every other output ([`crate::text::is_forbidden`]).
 pub fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
@@ -231,7 +232,7 @@ pub fn escape_text(s: &str) -> String {
                 }
             }
             '\n' => out.push_str("\\n"),
-            c if c.is_control() => {}
+            c if crate::text::is_forbidden(c) => out.push(crate::text::REPLACEMENT),
             c => out.push(c),
         }
     }
@@ -331,7 +332,10 @@ mod tests {
 
     #[test]
     fn escapes_text_values() {
-        assert_eq!(escape_text("a;b,c\\d\ne\r\nf\u{7}"), "a\\;b\\,c\\\\d\\ne\\nf");
+        assert_eq!(
+            escape_text("a;b,c\\d\ne\r\nf\u{7}\u{fffe}"),
+            "a\\;b\\,c\\\\d\\ne\\nf\u{fffd}\u{fffd}"
+        );
     }
 
     #[test]
