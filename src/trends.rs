@@ -136,7 +136,7 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String>
     }
 
     // Incidents reported per month, their resolution clocks.
-    let mut incidents = vec![0usize; MONTHS];
+    let mut incidents = [0usize; MONTHS];
     let mut mttr: Vec<Vec<i64>> = vec![Vec::new(); MONTHS];
     let mut resolution: Vec<(usize, usize)> = vec![(0, 0); MONTHS];
     for l in records {
