@@ -4,10 +4,14 @@ mod budget;
 mod calendar;
 mod common;
 mod completions;
+mod forms;
 mod gate;
+mod impact;
 mod init;
+mod intake;
 mod log;
 mod new;
+mod release_notes;
 mod report;
 mod schema;
 mod sla;
@@ -72,6 +76,10 @@ pub enum Command {
     Budget(budget::Args),
     Calendar(calendar::Args),
     Completions(completions::Args),
+    Impact(impact::Args),
+    Forms(forms::Args),
+    Intake(intake::Args),
+    ReleaseNotes(release_notes::Args),
 }
 
 /// Global options every command may use.
@@ -142,6 +150,10 @@ pub fn run() -> i32 {
         Command::Budget(a) => budget::run(&g, a),
         Command::Calendar(a) => calendar::run(&g, a),
         Command::Completions(a) => completions::run(a),
+        Command::Impact(a) => impact::run(&g, a),
+        Command::Forms(a) => forms::run(&g, a),
+        Command::Intake(a) => intake::run(&g, a),
+        Command::ReleaseNotes(a) => release_notes::run(&g, a),
     };
     match result {
         Ok(code) => code,

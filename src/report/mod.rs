@@ -362,6 +362,8 @@ pub struct Report {
     pub breaches: Vec<Breach>,
     pub incidents: Vec<IncidentRow>,
     pub changes: ChangeKpi,
+    /// Releases that reached `released` in the period.
+    pub releases: crate::release::ReleaseKpi,
     pub problems: ProblemKpi,
     pub requests: RequestKpi,
     pub charts: Charts,
@@ -575,6 +577,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
     };
 
     let changes = change_kpi(records, &period, &wanted);
+    let releases = crate::release::kpi(records, period.from, period.to);
     let problems = problem_kpi(records, &period, now, &wanted);
 
     let tz = jiff::tz::db().get(&period.timezone).unwrap_or(TimeZone::UTC);
@@ -641,6 +644,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
         breaches,
         incidents: incident_rows,
         changes,
+        releases,
         problems,
         requests,
         charts,
