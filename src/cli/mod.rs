@@ -14,6 +14,7 @@ mod new;
 mod release_notes;
 mod report;
 mod schema;
+mod serve;
 mod sla;
 mod status_page;
 mod summary;
@@ -75,6 +76,7 @@ pub enum Command {
     StatusPage(status_page::Args),
     Budget(budget::Args),
     Calendar(calendar::Args),
+    Serve(serve::Args),
     Completions(completions::Args),
     Impact(impact::Args),
     Forms(forms::Args),
@@ -149,6 +151,7 @@ pub fn run() -> i32 {
         Command::StatusPage(a) => status_page::run(&g, a),
         Command::Budget(a) => budget::run(&g, a),
         Command::Calendar(a) => calendar::run(&g, a),
+        Command::Serve(a) => serve::run(&g, a),
         Command::Completions(a) => completions::run(a),
         Command::Impact(a) => impact::run(&g, a),
         Command::Forms(a) => forms::run(&g, a),
