@@ -184,6 +184,7 @@ fn main() {
                 period,
                 service: None,
                 now,
+                git: None,
             },
         )
         .unwrap();
@@ -196,6 +197,7 @@ fn main() {
                 period: year,
                 service: None,
                 now,
+                git: None,
             },
         )
         .unwrap();

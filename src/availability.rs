@@ -27,7 +27,14 @@
 //! where measured time is the whole period up to `now` (planned maintenance
 //! stays in the denominator: it is time the service was promised for, just
 //! not held against it).
+//!
+//! **Business hours only**: when the service's SLA says
+//! `availability_hours: business`, only time inside its calendar's working
+//! hours counts, in the measured time and in the downtime alike
+//! ([`summarize_in`] with the calendar; [`counted_hours`] picks it). Error
+//! budgets (`crate::budget`) use the same functions.
 
+use crate::calendar::BusinessCalendar;
 use crate::model::*;
 use crate::repo::Loaded;
 use jiff::Timestamp;
@@ -373,11 +380,28 @@ pub struct TimeByState {
     pub percent: f64,
 }
 
-/// Sums segments into a [`TimeByState`].
+/// Sums segments into a [`TimeByState`], every second counting.
 pub fn summarize(segments: &[Segment]) -> TimeByState {
+    summarize_in(segments, None)
+}
+
+/// The calendar whose business hours alone count in a service's
+/// availability: its SLA's, when the SLA says `availability_hours:
+/// business`; `None` (every hour counts) otherwise.
+pub fn counted_hours<'c>(sla: Option<&Sla>, calendar: &'c BusinessCalendar) -> Option<&'c BusinessCalendar> {
+    let business = sla.and_then(|s| s.availability_hours) == Some(AvailabilityHours::Business);
+    (business && !calendar.is_continuous()).then_some(calendar)
+}
+
+/// Sums segments into a [`TimeByState`]; with a calendar only its business
+/// hours count (in the measured time and in every kind of downtime).
+pub fn summarize_in(segments: &[Segment], hours: Option<&BusinessCalendar>) -> TimeByState {
     let mut s = TimeByState::default();
     for seg in segments {
-        let d = seg.secs();
+        let d = match hours {
+            Some(cal) => cal.between(seg.start, seg.end),
+            None => seg.secs(),
+        };
         s.measured += d;
         if seg.planned {
             s.maintenance += d;
@@ -400,6 +424,25 @@ pub fn summarize(segments: &[Segment]) -> TimeByState {
         100.0
     };
     s
+}
+
+/// [`summarize_in`] over the part of the segments inside `[from, to)`.
+pub fn summarize_range(
+    segments: &[Segment],
+    from: Timestamp,
+    to: Timestamp,
+    hours: Option<&BusinessCalendar>,
+) -> TimeByState {
+    let clipped: Vec<Segment> = segments
+        .iter()
+        .filter(|g| g.end > from && g.start < to)
+        .map(|g| Segment {
+            start: g.start.max(from),
+            end: g.end.min(to),
+            ..*g
+        })
+        .collect();
+    summarize_in(&clipped, hours)
 }
 
 /// Availability in percent over segments (see [`summarize`]).

@@ -127,6 +127,8 @@ codes! {
     LooksLikeRecord = "W0002", Warning, "a YAML file has a gitsm `kind` but no `apiVersion: gitsm/v1`";
     FileNameMismatch = "W0003", Warning, "a ticket's file name differs from its id";
     ReviewOverdue = "W0501", Warning, "an emergency change's post-implementation review is overdue (`review_within`)";
+    // E09xx/W09xx: error budgets, DORA, calendars
+    UnknownCausingChange = "E0901", Error, "an incident's `caused_by` names no change";
     // W07xx: status page
     StatusPageSkipped = "W0701", Warning, "a record is left out of the status page";
     StatusPageSetting = "W0702", Warning, "a status page setting is ignored";

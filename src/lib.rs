@@ -9,9 +9,11 @@
 
 pub mod authoring;
 pub mod availability;
+pub mod budget;
 pub mod calendar;
 pub mod cmdb;
 pub mod diag;
+pub mod dora;
 pub mod edit;
 pub mod forms;
 pub mod fsutil;
@@ -19,6 +21,7 @@ pub mod gate;
 pub mod github;
 pub mod globs;
 pub mod history;
+pub mod ical;
 pub mod impact;
 pub mod init;
 pub mod intake;
@@ -31,6 +34,7 @@ pub mod serve;
 pub mod sla;
 pub mod status;
 pub mod text;
+pub mod trends;
 pub mod validate;
 pub mod workflow;
 pub mod yaml;

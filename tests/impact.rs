@@ -100,16 +100,21 @@ fn acme_orders_database_reaches_every_service_above_it() {
     );
     assert_eq!(
         ids(&d["changes"]),
-        ["CHG-0014", "CHG-0016", "CHG-0020", "CHG-0021", "CHG-0022", "CHG-0023", "CHG-0024", "CHG-0025"]
+        [
+            "CHG-0014", "CHG-0016", "CHG-0020", "CHG-0021", "CHG-0022", "CHG-0023", "CHG-0024", "CHG-0025",
+            "CHG-0026"
+        ]
     );
-    // Windows still to come, in time order (CHG-0025's has passed); REL-0002
+    // Windows still to come, in time order (CHG-0025's has passed; CHG-0026
+    // on search opens 2026-12-07); REL-0002
     // ships to checkout.
     assert_eq!(
         ids(&d["windows"]),
-        ["CHG-0014", "CHG-0016", "REL-0002", "CHG-0023"]
+        ["CHG-0026", "CHG-0014", "CHG-0016", "REL-0002", "CHG-0023"]
     );
-    assert_eq!(d["windows"][0]["start"], "2026-12-08T01:00:00Z");
-    assert_eq!(d["windows"][0]["maintenance"], true);
+    assert_eq!(d["windows"][1]["start"], "2026-12-08T01:00:00Z");
+    assert_eq!(d["windows"][1]["maintenance"], true);
+    assert_eq!(d["windows"][0]["start"], "2026-12-07T09:00:00Z");
 }
 
 #[test]

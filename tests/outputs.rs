@@ -270,6 +270,7 @@ fn render_all(root: &Path) -> (Vec<gitsm::status::render::SiteFile>, String) {
             period: gitsm::report::Period::month("2026-11", "UTC").unwrap(),
             service: None,
             now,
+            git: None,
         },
     )
     .unwrap();
@@ -613,6 +614,10 @@ fn every_command_sees_records_as_of_now() {
             t,
             &[
                 "/period/to",
+                // The budget window's end and the projected exhaustion are
+                // future instants by design (docs/metrics.md).
+                "/budget/to",
+                "/budget/services/N/projected_exhaustion",
                 "/changes/all/N/window_start",
                 "/changes/unsuccessful/N/window_start",
             ],

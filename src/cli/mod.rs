@@ -8,6 +8,8 @@ macro_rules! usage {
     };
 }
 
+mod budget;
+mod calendar;
 mod common;
 mod completions;
 mod forms;
@@ -128,7 +130,7 @@ pub fn exit_code(outcome: &CommandResult) -> i32 {
     long_about = "gitsm keeps a service catalog, SLAs, change policy, incidents, problems, \
 service requests and changes as YAML in a Git repo, and checks them.\n\n\
 Exit codes: 0 success, 1 the check found problems, 2 usage or runtime error.",
-    after_help = "Examples:\n  gitsm init my-itsm\n  gitsm --repo examples/acme validate\n  gitsm validate --format github\n  gitsm new incident --title \"Checkout returns 502\" --service checkout --impact high --urgency high\n  gitsm transition INC-0001 acknowledged --note \"Looking into it\"\n  gitsm log INC-0001\n  gitsm sla\n  gitsm report --period 2026-10 --format html --out report.html\n  gitsm status-page --out site\n  gitsm gate --base refs/heads/main --head refs/pull/7/head --author carol --reviews reviews.json\n\nEach command has its own examples: gitsm <command> --help"
+    after_help = "Examples:\n  gitsm init my-itsm\n  gitsm --repo examples/acme validate\n  gitsm validate --format github\n  gitsm new incident --title \"Checkout returns 502\" --service checkout --impact high --urgency high\n  gitsm transition INC-0001 acknowledged --note \"Looking into it\"\n  gitsm log INC-0001\n  gitsm sla\n  gitsm budget\n  gitsm calendar --out changes.ics\n  gitsm report --period 2026-10 --format html --out report.html\n  gitsm status-page --out site\n  gitsm gate --base refs/heads/main --head refs/pull/7/head --author carol --reviews reviews.json\n\nEach command has its own examples: gitsm <command> --help"
 )]
 pub struct Cli {
     /// The ITSM repo (default: the nearest folder upwards holding gitsm.yaml)
@@ -163,6 +165,8 @@ pub enum Command {
     Report(report::Args),
     Log(log::Args),
     StatusPage(status_page::Args),
+    Budget(budget::Args),
+    Calendar(calendar::Args),
     Serve(serve::Args),
     Completions(completions::Args),
     Impact(impact::Args),
@@ -246,6 +250,8 @@ fn dispatch(cli: Cli) -> CommandResult {
         Command::Report(a) => report::run(&g, a),
         Command::Log(a) => log::run(&g, a),
         Command::StatusPage(a) => status_page::run(&g, a),
+        Command::Budget(a) => budget::run(&g, a),
+        Command::Calendar(a) => calendar::run(&g, a),
         Command::Serve(a) => serve::run(&g, a),
         Command::Completions(a) => completions::run(a),
         Command::Impact(a) => impact::run(&g, a),

@@ -56,12 +56,27 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
         }
     };
     let period = period.map_err(Failure::runtime)?;
+    // DORA reads the branch's history when the repo is in git: merges of
+    // the period and the quarter before it (a merge precedes the change's
+    // completion it leads to).
+    let since = period
+        .from
+        .checked_sub(jiff::SignedDuration::from_hours(24 * 90))
+        .unwrap_or(period.from);
+    let git = match gitsm::dora::read_merges(&root, since) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("warning: git history not read, so DORA counts change records only: {e}");
+            None
+        }
+    };
     let rep = match report::build(
         &v.snapshot.records,
         report::Options {
             period,
             service: a.service.as_deref(),
             now,
+            git: git.as_ref(),
         },
     ) {
         Ok(r) => r,

@@ -315,18 +315,31 @@ pub fn is_root_governed(path: &str) -> bool {
 
 /// What the gate keeps of the tickets at the base tip: the id index (every
 /// id read from content, see [`super::judge::record_ids`], plus each file's
-/// stem) and the bytes of every change.
+/// stem), the bytes of every change, and — only when the base policy sets
+/// `budget_freeze` — of every incident (rule 5 measures the error budgets).
 #[derive(Default)]
 struct BaseTickets {
     ids: Vec<(String, String)>,
     changes: Files,
+    incidents: Files,
 }
 
 impl BaseTickets {
     fn absorb(&mut self, other: BaseTickets) {
         self.ids.extend(other.ids);
         self.changes.extend(other.changes);
+        self.incidents.extend(other.incidents);
     }
+}
+
+/// Whether a base policy sets `budget_freeze: true`, so the incidents at
+/// base must be kept for rule 5 (otherwise they are dropped as read).
+fn budget_freeze(base_context: &Files) -> bool {
+    base_context.iter().any(|(p, b)| {
+        p.starts_with("policies/")
+            && super::judge::parse_json(b)
+                .is_some_and(|v| v.get("budget_freeze") == Some(&serde_json::Value::Bool(true)))
+    })
 }
 
 /// Reads every ticket blob at the base tip — most of the gate's time on a
@@ -339,14 +352,18 @@ impl BaseTickets {
 /// the read. Sizes are bounded by the git host (GitHub refuses files over
 /// 100 MB); a ticket over [`MAX_BLOB`] is an error (exit 2), never
 /// silently left out.
-fn read_base_tickets(repo: &Repository, list: Vec<(String, Oid)>) -> Result<BaseTickets, GateError> {
+fn read_base_tickets(
+    repo: &Repository,
+    list: Vec<(String, Oid)>,
+    keep_incidents: bool,
+) -> Result<BaseTickets, GateError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
     let chunk = list.len().div_ceil(threads).max(512);
     if list.len() <= chunk {
         let odb = repo.odb()?;
-        return scan_tickets(&odb, list);
+        return scan_tickets(&odb, list, keep_incidents);
     }
     let git_dir = repo.path().to_path_buf();
     let mut chunks = Vec::new();
@@ -365,7 +382,7 @@ fn read_base_tickets(repo: &Repository, list: Vec<(String, Oid)>) -> Result<Base
                 scope.spawn(move || -> Result<BaseTickets, GateError> {
                     let repo = Repository::open(git_dir)?;
                     let odb = repo.odb()?;
-                    scan_tickets(&odb, part)
+                    scan_tickets(&odb, part, keep_incidents)
                 })
             })
             .collect();
@@ -381,7 +398,11 @@ fn read_base_tickets(repo: &Repository, list: Vec<(String, Oid)>) -> Result<Base
 }
 
 /// One thread's share of [`read_base_tickets`].
-fn scan_tickets(odb: &git2::Odb<'_>, list: Vec<(String, Oid)>) -> Result<BaseTickets, GateError> {
+fn scan_tickets(
+    odb: &git2::Odb<'_>,
+    list: Vec<(String, Oid)>,
+    keep_incidents: bool,
+) -> Result<BaseTickets, GateError> {
     let mut out = BaseTickets::default();
     for (p, oid) in list {
         let obj = odb.read(oid)?;
@@ -403,6 +424,8 @@ fn scan_tickets(odb: &git2::Odb<'_>, list: Vec<(String, Oid)>) -> Result<BaseTic
         out.ids.push((repo::file_stem(&p).to_string(), p.clone()));
         if p.starts_with("changes/") {
             out.changes.insert(p, bytes.to_vec());
+        } else if keep_incidents && p.starts_with("incidents/") {
+            out.incidents.insert(p, bytes.to_vec());
         }
     }
     Ok(out)
@@ -443,9 +466,10 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     for f in TICKET_FOLDERS {
         tickets.extend(blobs_under(&repo, &base_tree, f)?);
     }
-    let tickets = read_base_tickets(&repo, tickets)?;
+    let tickets = read_base_tickets(&repo, tickets, budget_freeze(&input.base_context))?;
     input.base_ids = tickets.ids;
     input.base_changes = tickets.changes;
+    input.base_incidents = tickets.incidents;
     // Output folders are skipped like the loader skips them, but only those
     // that are output folders at base *and* at head, and never a record
     // folder: otherwise a PR could declare `changes/` an output folder in

@@ -222,6 +222,10 @@ pub struct Input {
     /// Every change record at the base tip (conflicts, lead time,
     /// emergency reviews). Every one is parsed: no text pre-filter.
     pub base_changes: Files,
+    /// Every incident record at the base tip, for `budget_freeze` (rule 5:
+    /// the month's unplanned downtime so far). Parsed only when the policy
+    /// freezes on spent budgets.
+    pub base_incidents: Files,
     /// At head: the same folders as `base_context`.
     pub head_context: Files,
     /// Paths of every ticket file at head, so references to unloaded records resolve.

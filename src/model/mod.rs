@@ -233,6 +233,11 @@ str_enum!(
 );
 str_enum!(Enforcement { Deny = "deny", Warn = "warn" });
 str_enum!(PathEnforcement { Deny = "deny", Warn = "warn", Allow = "allow" });
+str_enum!(
+    /// Which hours count in availability and error budgets: all of them, or
+    /// only the SLA calendar's business hours.
+    AvailabilityHours { All = "all", Business = "business" }
+);
 
 impl ChangeStatus {
     /// `approved` or any later state on the main line.
@@ -584,6 +589,10 @@ pub struct Sla {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1))]
     pub warn_at: Option<f64>,
+    /// Whether the calendar's off-hours count in availability and error
+    /// budgets (`all`, the default) or only its business hours (`business`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_hours: Option<AvailabilityHours>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
 }
@@ -622,6 +631,9 @@ pub struct Incident {
     pub related: Vec<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
+    /// The change that caused it (a CHG id), for the change failure rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caused_by: Option<Id>,
     /// Configuration items (CI ids) involved.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub config_items: Vec<Id>,
@@ -876,6 +888,10 @@ pub struct ChangePolicy {
     /// Pre-authorised standard-change templates (ITIL standard changes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub standard_changes: Vec<StandardChange>,
+    /// A service whose error budget is spent takes only emergency and
+    /// standard changes (SPEC §3 rule 5).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub budget_freeze: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
 }

@@ -368,6 +368,14 @@ pub struct Report {
     pub requests: RequestKpi,
     pub charts: Charts,
     pub conventions: Conventions,
+    /// The DORA four keys of the period (`crate::dora`).
+    pub dora: crate::dora::Dora,
+    /// Error budgets of the calendar month holding the period's last
+    /// measured instant (`crate::budget`).
+    pub budget: Option<crate::budget::Budgets>,
+    /// The last 12 months of each headline KPI, for a monthly report
+    /// (`crate::trends`).
+    pub trends: Option<crate::trends::Trends>,
 }
 
 /// The rules the figures follow, stated in the report itself.
@@ -383,6 +391,8 @@ pub struct Options<'a> {
     pub period: Period,
     pub service: Option<&'a str>,
     pub now: Timestamp,
+    /// The base branch's history for DORA (`None`: not in git, not read).
+    pub git: Option<&'a crate::dora::GitHistory>,
 }
 
 /// Computes the report.
@@ -433,7 +443,8 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
     for s in &services {
         let sla = ctx.sla_of(s.id.as_str());
         let segs = availability::service_states(records, s.id.as_str(), period.from, period.measured_to, now);
-        let summary = availability::summarize(&segs);
+        let summary =
+            availability::summarize_in(&segs, availability::counted_hours(sla, ctx.calendar_of(sla)));
         let target = sla.and_then(|x| x.availability);
         let outages = segs
             .iter()
@@ -580,6 +591,49 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
         .map(|t| t.trim_end_matches(" Status").to_string())
         .unwrap_or_else(|| "Service report".into());
 
+    let dora = crate::dora::compute(
+        records,
+        &crate::dora::Options {
+            from: period.from,
+            to: period.to,
+            now,
+            git: opts.git,
+        },
+    );
+    // The budget of the month holding the period's last measured second.
+    let budget_at = period
+        .measured_to
+        .checked_sub(jiff::SignedDuration::from_secs(1))
+        .unwrap_or(period.measured_to)
+        .max(period.from);
+    let budget = crate::budget::compute(
+        records,
+        &crate::budget::Options {
+            window: crate::budget::WindowKind::Month,
+            service: opts.service,
+            now: budget_at,
+            timezone: &period.timezone,
+        },
+    )
+    .ok();
+    // Trends for a calendar month: the 12 months ending with it.
+    let month = (period.label.len() == 7)
+        .then(|| format!("{}-01", period.label).parse::<Date>().ok())
+        .flatten();
+    let trends = match month {
+        Some(last) => crate::trends::compute(
+            records,
+            &crate::trends::Options {
+                last,
+                timezone: &period.timezone,
+                now,
+                service: opts.service,
+                git: opts.git,
+            },
+        )
+        .ok(),
+        _ => None,
+    };
     Ok(Report {
         title,
         generated_at: now,
@@ -605,6 +659,9 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
                 (availability::PARTIAL_OUTAGE_WEIGHT * 100.0).round()
             ),
         },
+        dora,
+        budget,
+        trends,
     })
 }
 

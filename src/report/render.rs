@@ -93,6 +93,14 @@ pub fn render(report: &Report, format: Format, override_template: Option<&str>) 
             Err(_) => "—".into(),
         }
     });
+    // The points of a trend's sparkline (`crate::trends::sparkline_points`).
+    env.add_filter("sparkline", |v: Value| -> String {
+        let values: Vec<Option<f64>> = v
+            .try_iter()
+            .map(|it| it.map(|x| f64::try_from(x).ok()).collect())
+            .unwrap_or_default();
+        crate::trends::sparkline_points(&values, 120.0, 24.0)
+    });
     env.add_filter("pct", |v: Value, digits: Option<usize>| -> String {
         match f64::try_from(v) {
             Ok(p) => format!("{:.*} %", digits.unwrap_or(2), p),

@@ -9,6 +9,7 @@
 pub mod doc;
 pub mod render;
 pub mod site;
+pub mod statuspage;
 pub mod uptime;
 
 use crate::diag::{Code, Finding, Pos};

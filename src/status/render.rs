@@ -449,6 +449,8 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
     );
     let mut files = rest?;
     files.extend(incident_pages?);
+    // Statuspage-shaped API and the maintenance calendar (SPEC §4).
+    files.extend(super::statuspage::files(doc)?);
 
     for m in &doc.maintenances {
         let html = t.render(

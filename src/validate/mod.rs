@@ -112,6 +112,8 @@ pub(super) enum Target {
     Calendar,
     Problem,
     Incident,
+    /// The change that caused an incident (`caused_by`): E0901.
+    CausingChange,
     /// Any record (`related`).
     Any,
     ConfigItem,

@@ -85,6 +85,9 @@ pub(super) fn check_record(l: &Loaded) -> (Facts, Vec<Pending>) {
             if let Some(p) = &inc.problem {
                 refer("problem", None, Target::Problem, p);
             }
+            if let Some(c) = &inc.caused_by {
+                refer("caused_by", None, Target::CausingChange, c);
+            }
             for (i, id) in inc.related.iter().enumerate() {
                 refer("related", Some(i), Target::Any, id);
             }

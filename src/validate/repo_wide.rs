@@ -129,6 +129,7 @@ fn check_references(
                 Target::Calendar => id.as_str() == "24x7" || has(Kind::Calendar, id),
                 Target::Problem => has(Kind::Problem, id),
                 Target::Incident => has(Kind::Incident, id),
+                Target::CausingChange => has(Kind::Change, id),
                 Target::Any => all_ids.contains(id.as_str()),
                 Target::ConfigItem => has(Kind::ConfigItem, id),
                 Target::Release => has(Kind::Release, id),
@@ -158,6 +159,14 @@ fn check_references(
                 ),
                 Target::Problem => (Code::UnknownProblem, format!("unknown problem `{id}`"), None),
                 Target::Incident => (Code::UnknownIncident, format!("unknown incident `{id}`"), None),
+                Target::CausingChange => (
+                    Code::UnknownCausingChange,
+                    format!("`caused_by` names `{id}`, which is no change"),
+                    Some(
+                        "name the CHG id of the change that caused the incident, or remove `caused_by`"
+                            .into(),
+                    ),
+                ),
                 Target::ConfigItem => (
                     Code::UnknownConfigItem,
                     format!("unknown configuration item `{id}`"),

@@ -4,6 +4,7 @@
 //! [`Judge`](super::judge::Judge).
 
 mod approvals;
+mod budget;
 mod exact_paths;
 mod history;
 mod paths;

@@ -1,4 +1,5 @@
-//! Rule 5: schedule — freezes, lead time and conflicts, checked whenever a
+//! Rule 5: schedule — freezes, lead time, conflicts and the budget freeze
+//! (`super::budget`), checked whenever a
 //! change enters `approved`, `scheduled` or `implementing` in this PR, or the
 //! window, type or services of an approved-or-later change are edited. And
 //! rule 7: a new `normal` change is denied while its requester has an
@@ -76,6 +77,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
             Some("fix the record on the base branch (`gitsm validate` shows why)".into()),
         );
     }
+    let freeze = super::budget::Freeze::new(j);
     for i in due {
         let (fc, old, new) = &j.files[i];
         let c = new.as_ref().and_then(|n| n.change()).expect("a change");
@@ -84,7 +86,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
             &fc.path,
             c,
             old.as_ref().and_then(|o| o.change()),
-            &all,
+            (&all, &freeze),
             &mut out,
         );
     }
@@ -188,7 +190,7 @@ fn schedule(
     path: &str,
     c: &Change,
     base: Option<&Change>,
-    all: &BTreeMap<String, Change>,
+    (all, budget): (&BTreeMap<String, Change>, &super::budget::Freeze<'_, '_>),
     out: &mut Vec<Check>,
 ) {
     let id = c.id.to_string();
@@ -207,6 +209,7 @@ fn schedule(
     let win = (w.start.as_jiff(), w.end.as_jiff());
     let mut ok = freezes(j, &id, path, c, ty, out);
     ok &= lead_time(j, &id, path, c, base, ty, out);
+    ok &= budget.check(&id, path, c, ty, out);
     for o in all.values() {
         if fold_case(o.id.as_str()) == fold_case(&id) || !ACTIVE.contains(&o.status) {
             continue;

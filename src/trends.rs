@@ -1,0 +1,327 @@
+//! Trends for continual improvement (SPEC §4): each headline KPI over the
+//! last 12 calendar months ending with the report's month, and its change
+//! against the previous month. The report shows a sparkline per KPI in HTML
+//! and the series in JSON (`trends`).
+//!
+//! The monthly figures are computed with the same functions the report
+//! uses for one period: availability from [`crate::availability`] (business
+//! hours where the SLA says so), clocks from [`crate::sla`], the DORA keys
+//! from [`crate::dora`]. Months are calendar months in the repo's time
+//! zone; the current month is measured up to `now`.
+
+use crate::availability;
+use crate::dora::{self, GitHistory};
+use crate::model::Record;
+use crate::repo::Loaded;
+use crate::sla::{ClockKind, SlaContext};
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// How many months a series holds.
+pub const MONTHS: usize = 12;
+
+/// Which way is better for a KPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// How the last month compares with the one before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Better,
+    Worse,
+    Same,
+}
+
+/// One KPI over the months.
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    pub key: String,
+    pub label: String,
+    /// `count`, `percent`, `seconds` or `per_week`.
+    pub unit: String,
+    pub better: Better,
+    /// One value per month, oldest first (`None`: nothing to measure).
+    pub values: Vec<Option<f64>>,
+    pub current: Option<f64>,
+    pub previous: Option<f64>,
+    /// `current − previous`.
+    pub change: Option<f64>,
+    pub direction: Option<Direction>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Trends {
+    /// `YYYY-MM` labels, oldest first.
+    pub months: Vec<String>,
+    pub series: Vec<Series>,
+}
+
+/// Inputs of [`compute`].
+pub struct Options<'a> {
+    /// The last month of the series.
+    pub last: Date,
+    pub timezone: &'a str,
+    pub now: Timestamp,
+    pub service: Option<&'a str>,
+    pub git: Option<&'a GitHistory>,
+}
+
+fn median(mut v: Vec<i64>) -> Option<f64> {
+    v.sort_unstable();
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2] as f64),
+        _ => Some((v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0),
+    }
+}
+
+/// Computes the series. Records are read as they stood at `now`.
+pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String> {
+    let zone = jiff::tz::db()
+        .get(opts.timezone)
+        .map_err(|_| format!("`{}` is not a known IANA time zone", opts.timezone))?;
+    let at = |d: Date| -> Result<Timestamp, String> {
+        zone.to_ambiguous_timestamp(d.at(0, 0, 0, 0))
+            .compatible()
+            .map_err(|e| e.to_string())
+    };
+    let last = opts.last.first_of_month();
+    let mut bounds = Vec::with_capacity(MONTHS);
+    for k in (0..MONTHS as i32).rev() {
+        let first = last
+            .checked_sub(jiff::Span::new().months(k))
+            .map_err(|e| e.to_string())?;
+        let next = first.last_of_month().tomorrow().map_err(|e| e.to_string())?;
+        bounds.push((first.strftime("%Y-%m").to_string(), at(first)?, at(next)?));
+    }
+    let now = opts.now;
+    let records = availability::records_as_of(records, now);
+    let records: &[Loaded] = &records;
+    let ctx = SlaContext::new(records);
+    let wanted = |s: &str| opts.service.is_none_or(|w| w == s);
+    let (start, end) = (bounds[0].1, bounds[MONTHS - 1].2.min(now));
+
+    // Availability: one sweep per service over the whole span.
+    let mut availability: Vec<Vec<f64>> = vec![Vec::new(); MONTHS];
+    let mut meeting: Vec<(usize, usize)> = vec![(0, 0); MONTHS];
+    for l in records {
+        let Record::Service(s) = &l.record else { continue };
+        if !wanted(s.id.as_str()) {
+            continue;
+        }
+        let sla = ctx.sla_of(s.id.as_str());
+        let hours = availability::counted_hours(sla, ctx.calendar_of(sla));
+        let segs = availability::service_states(records, s.id.as_str(), start, end.max(start), now);
+        for (k, (_, a, b)) in bounds.iter().enumerate() {
+            let b = (*b).min(now);
+            if b <= *a {
+                continue;
+            }
+            let sum = availability::summarize_range(&segs, *a, b, hours);
+            availability[k].push(sum.percent);
+            if let Some(t) = sla.and_then(|x| x.availability) {
+                meeting[k].1 += 1;
+                if sum.percent >= t {
+                    meeting[k].0 += 1;
+                }
+            }
+        }
+    }
+
+    // Incidents reported per month, their resolution clocks.
+    let mut incidents = [0usize; MONTHS];
+    let mut mttr: Vec<Vec<i64>> = vec![Vec::new(); MONTHS];
+    let mut resolution: Vec<(usize, usize)> = vec![(0, 0); MONTHS];
+    for l in records {
+        let Record::Incident(i) = &l.record else { continue };
+        let t = i.reported_at.as_jiff();
+        if !wanted(i.service.as_str()) || t < start || t >= end {
+            continue;
+        }
+        let Some(k) = bounds.iter().position(|(_, a, b)| *a <= t && t < *b) else {
+            continue;
+        };
+        incidents[k] += 1;
+        let clocks = ctx.incident(i, now);
+        if let Some(c) = clocks.clock(ClockKind::Resolution) {
+            if c.stopped.is_some() {
+                mttr[k].push(c.elapsed);
+            }
+            if c.target.is_some() {
+                match c.met() {
+                    Some(true) => resolution[k].0 += 1,
+                    Some(false) => resolution[k].1 += 1,
+                    None => {}
+                }
+            }
+        }
+    }
+
+    // DORA per month.
+    let doras: Vec<dora::Dora> = bounds
+        .iter()
+        .map(|(_, a, b)| {
+            dora::compute(
+                records,
+                &dora::Options {
+                    from: *a,
+                    to: *b,
+                    now,
+                    git: opts.git,
+                },
+            )
+        })
+        .collect();
+
+    let pct = |(met, total): (usize, usize)| (total > 0).then(|| 100.0 * met as f64 / total as f64);
+    let mut series = vec![
+        series_of(
+            "incidents",
+            "Incidents",
+            "count",
+            Better::Lower,
+            incidents.iter().map(|&n| Some(n as f64)).collect(),
+        ),
+        series_of(
+            "mttr",
+            "MTTR (business, median)",
+            "seconds",
+            Better::Lower,
+            mttr.into_iter().map(median).collect(),
+        ),
+        series_of(
+            "resolution_compliance",
+            "Resolved within SLA",
+            "percent",
+            Better::Higher,
+            resolution.iter().map(|&(m, b)| pct((m, m + b))).collect(),
+        ),
+        series_of(
+            "availability",
+            "Availability (mean over services)",
+            "percent",
+            Better::Higher,
+            availability
+                .iter()
+                .map(|v| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64))
+                .collect(),
+        ),
+        series_of(
+            "services_meeting_availability",
+            "Services meeting their availability target",
+            "percent",
+            Better::Higher,
+            meeting.iter().map(|&m| pct(m)).collect(),
+        ),
+    ];
+    series.push(series_of(
+        "deployments_per_week",
+        "Deployments per week",
+        "per_week",
+        Better::Higher,
+        doras
+            .iter()
+            .map(|d| (d.deployment_frequency.days > 0.0).then_some(d.deployment_frequency.per_week))
+            .collect(),
+    ));
+    series.push(series_of(
+        "lead_time",
+        "Lead time for changes (median)",
+        "seconds",
+        Better::Lower,
+        doras
+            .iter()
+            .map(|d| d.lead_time.median_seconds.map(|s| s as f64))
+            .collect(),
+    ));
+    series.push(series_of(
+        "change_failure_rate",
+        "Change failure rate",
+        "percent",
+        Better::Lower,
+        doras
+            .iter()
+            .map(|d| d.change_failure_rate.rate.map(|r| 100.0 * r))
+            .collect(),
+    ));
+    series.push(series_of(
+        "recovery_time",
+        "Failed-deployment recovery time (median)",
+        "seconds",
+        Better::Lower,
+        doras
+            .iter()
+            .map(|d| d.recovery_time.median_seconds.map(|s| s as f64))
+            .collect(),
+    ));
+    Ok(Trends {
+        months: bounds.into_iter().map(|(l, _, _)| l).collect(),
+        series,
+    })
+}
+
+fn series_of(key: &str, label: &str, unit: &str, better: Better, values: Vec<Option<f64>>) -> Series {
+    let current = values.last().copied().flatten();
+    let previous = values.len().checked_sub(2).and_then(|i| values[i]);
+    let change = current.zip(previous).map(|(c, p)| c - p);
+    let direction = change.map(|d| {
+        if d.abs() < 1e-9 {
+            Direction::Same
+        } else if (d > 0.0) == (better == Better::Higher) {
+            Direction::Better
+        } else {
+            Direction::Worse
+        }
+    });
+    Series {
+        key: key.to_string(),
+        label: label.to_string(),
+        unit: unit.to_string(),
+        better,
+        values,
+        current,
+        previous,
+        change,
+        direction,
+    }
+}
+
+/// The points of an SVG polyline drawing `values` in a `width × height` box
+/// (gaps for `None` split nothing: they are skipped). Used by the HTML
+/// report's sparklines; the JSON keeps the numbers.
+pub fn sparkline_points(values: &[Option<f64>], width: f64, height: f64) -> String {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    if present.is_empty() {
+        return String::new();
+    }
+    let (lo, hi) = present
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let step = if values.len() > 1 {
+        width / (values.len() - 1) as f64
+    } else {
+        0.0
+    };
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            v.map(|v| {
+                let x = i as f64 * step;
+                let y = height - 1.0 - (v - lo) / span * (height - 2.0);
+                format!("{x:.1},{y:.1}")
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
