@@ -19,7 +19,12 @@ fn ts(s: &str) -> Timestamp {
 }
 
 fn acme_report(format: &str) -> String {
-    let root = manifest_dir().join("examples/acme");
+    // A copy outside git: the report's DORA section reads the branch's
+    // history when there is one, and gitsm's own history (new commits, a
+    // shallow CI clone) must not move the snapshots.
+    let tmp = tempfile::tempdir().unwrap();
+    crate::common::copy_tree(&manifest_dir().join("examples/acme"), tmp.path());
+    let root = tmp.path().to_path_buf();
     let mut c = gitsm(&root);
     c.args(["--now", NOW, "report", "--period", "2026-10", "--format", format]);
     let (code, out, err) = run(c);

@@ -93,3 +93,17 @@ pub fn validate_json(root: &Path) -> (i32, Vec<serde_json::Value>) {
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}\n{err}"));
     (code, doc["findings"].as_array().cloned().unwrap_or_default())
 }
+
+/// Copies a folder recursively (files and folders only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
