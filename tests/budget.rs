@@ -455,25 +455,12 @@ fn an_unreadable_incident_at_base_leaves_the_budget_freeze_undecided() {
 fn acme_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = manifest_dir().join("examples/acme");
-    copy_tree(&src, dir.path());
+    crate::common::copy_tree(&src, dir.path());
     crate::common::git(dir.path(), &["init", "-q", "-b", "main"]);
     crate::common::git(dir.path(), &["add", "-A"]);
     crate::common::git(dir.path(), &["commit", "-q", "-m", "acme"]);
     crate::common::git(dir.path(), &["checkout", "-q", "-b", "feature"]);
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

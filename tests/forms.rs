@@ -319,24 +319,11 @@ pub fn issue_json(number: u64, title: &str, login: &str, body: &str) -> Value {
 pub fn acme_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = manifest_dir().join("examples/acme");
-    copy_tree(&src, dir.path());
+    crate::common::copy_tree(&src, dir.path());
     git(dir.path(), &["init", "-q", "-b", "main"]);
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-q", "-m", "acme"]);
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn record(root: &Path, rel: &str) -> Value {
