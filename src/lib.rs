@@ -22,6 +22,7 @@ pub mod report;
 pub mod schema;
 pub mod sla;
 pub mod status;
+pub mod templating;
 pub mod text;
 pub mod validate;
 pub mod workflow;

@@ -81,23 +81,16 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         Format::Html => RFormat::Html,
         Format::Json => RFormat::Json,
     };
-    // The override goes through the one repo reader: a template that is a
-    // symlink (to a secret, to /proc/self/environ) is refused, not rendered.
-    let custom = match format.template_name() {
-        Some(name) => {
-            let rel = format!("templates/{name}");
-            match gitsm::fsutil::read_text_in_repo(&root, &rel, gitsm::fsutil::TEMPLATE) {
-                Ok(s) => Some(s),
-                Err(gitsm::fsutil::ReadError::NotFound) => None,
-                Err(e) => {
-                    eprintln!("error: {rel}: {e}");
-                    return Ok(if e.is_refusal() { FOUND } else { ERROR });
-                }
-            }
+    // The override is read by the library's one repo reader: a template that
+    // is a symlink (to a secret, to /proc/self/environ) is refused, not rendered.
+    let text = match report::render_in_repo(&rep, format, &root) {
+        Ok(t) => t,
+        Err(report::RenderError::Override(e)) => {
+            eprintln!("error: {e}");
+            return Ok(if e.is_refusal() { FOUND } else { ERROR });
         }
-        None => None,
+        Err(e) => return Err(anyhow::Error::new(e)),
     };
-    let text = report::render(&rep, format, custom.as_deref()).map_err(anyhow::Error::msg)?;
     match a.out {
         Some(path) => {
             let (base, rel) = gitsm::fsutil::split_given(&path, Some(&root));
