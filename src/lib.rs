@@ -9,6 +9,7 @@ pub mod availability;
 pub mod calendar;
 pub mod diag;
 pub mod edit;
+pub mod figures;
 pub mod fsutil;
 pub mod gate;
 pub mod github;

@@ -6,6 +6,7 @@ mod common;
 mod authoring;
 mod cli;
 mod corpus;
+mod figures;
 mod gate;
 mod gate_attacks;
 mod gate_github;

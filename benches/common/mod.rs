@@ -56,7 +56,7 @@ impl Repo {
 
     /// The last full calendar month before `now` (UTC), `YYYY-MM`.
     pub fn last_month(&self) -> String {
-        let d = self.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let d = self.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
         let prev = d.first_of_month().yesterday().expect("a date after 2020");
         prev.strftime("%Y-%m").to_string()
     }

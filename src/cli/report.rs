@@ -39,28 +39,46 @@ enum Format {
     Json,
 }
 
-pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
-    let root = g.root()?;
-    let v = common::load_for_figures(&root)?;
-    let now = g.now.unwrap_or_else(jiff::Timestamp::now);
-    let tz = common::repo_timezone(&v.snapshot);
-    let period = match (&a.period, &a.from, &a.to) {
-        (Some(p), _, _) => Period::month(p, &tz),
-        (None, Some(f), Some(t)) => Period::days(f, t, &tz),
+/// The period of `--period`, `--from/--to`, or the last full month before `now`.
+fn period_of(a: &Args, tz: &str, now: jiff::Timestamp) -> Result<Period, String> {
+    match (&a.period, &a.from, &a.to) {
+        (Some(p), _, _) => Period::month(p, tz),
+        (None, Some(f), Some(t)) => Period::days(f, t, tz),
         _ => {
             // The last full month before `now`, in the repo's zone.
-            let zone = jiff::tz::db().get(&tz).unwrap_or(jiff::tz::TimeZone::UTC);
+            let zone = jiff::tz::db().get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
             let today = zone.to_datetime(now).date();
             let prev = today.first_of_month().yesterday().unwrap_or(today);
-            Period::month(&prev.strftime("%Y-%m").to_string(), &tz)
+            Period::month(&prev.strftime("%Y-%m").to_string(), tz)
         }
-    };
-    let period = match period {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ERROR);
+    }
+}
+
+pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
+    let root = g.root()?;
+    let now = g.now.unwrap_or_else(jiff::Timestamp::now);
+    // The period decides which tickets are loaded at all, so its time zone
+    // is read first; should the loaded config say otherwise (it did not
+    // load), the figures follow the loaded one.
+    let mut tz = common::configured_timezone(&root);
+    let (v, period) = loop {
+        let period = match period_of(&a, &tz, now) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ERROR);
+            }
+        };
+        let need = gitsm::figures::Need::Report {
+            from: period.from,
+            to: period.to,
+        };
+        let v = common::load_for_figures(&root, need)?;
+        let loaded_tz = common::repo_timezone(&v.snapshot);
+        if loaded_tz == tz {
+            break (v, period);
         }
+        tz = loaded_tz;
     };
     let rep = match report::build(
         &v.snapshot.records,

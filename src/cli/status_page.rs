@@ -25,10 +25,12 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
             eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64());
         }
     };
-    let v = super::common::load_for_figures(&root)?;
+    let v = super::common::load_for_figures(&root, gitsm::figures::Need::StatusPage)?;
     let snap = v.snapshot;
     lap("load");
     let built = gitsm::status::build(&snap, now);
+    // The page is all in `built`: the records' memory goes before rendering.
+    drop(snap);
     lap("build");
     let templates = gitsm::status::render::Templates::new(Some(&root), &built.tz)?;
     let files = gitsm::status::render::render(&built, &templates)?;

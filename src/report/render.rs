@@ -108,7 +108,8 @@ pub fn render(report: &Report, format: Format, override_template: Option<&str>) 
         charts => Value::from(Serde(Charts::of(report))),
         ..Value::from(Serde(report))
     };
-    let mut out = crate::templating::render(&env, name, ctx).map_err(|e| format!("template {name}: {e:#}"))?;
+    let mut out =
+        crate::templating::render(&env, name, ctx).map_err(|e| format!("template {name}: {e:#}"))?;
     // minijinja drops the template's final newline; files should end with one.
     if !out.ends_with('\n') {
         out.push('\n');
