@@ -33,14 +33,23 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     drop(snap);
     lap("build");
     let templates = gitsm::status::render::Templates::new(Some(&root), &built.tz)?;
-    let files = gitsm::status::render::render(&built, &templates)?;
-    lap("render");
-    let written = match gitsm::status::site::write(&a.out, Some(&root), &files) {
+    // Pages are written as they are rendered, into a fresh folder swapped in
+    // at the end.
+    let staging = match gitsm::status::site::Staging::begin(&a.out, Some(&root)) {
+        Ok(s) => s,
+        Err(e) => return Ok(site_error(&e)),
+    };
+    let files = match gitsm::status::render::render_into(&built, &templates, &|f| Ok(staging.put(&f)?)) {
+        Ok(n) => n,
+        Err(e) => match e.downcast_ref::<gitsm::status::site::SiteError>() {
+            Some(se) => return Ok(site_error(se)),
+            None => return Err(e),
+        },
+    };
+    lap("render and write pages");
+    let written = match staging.finish() {
         Ok(w) => w,
-        Err(e) => {
-            eprintln!("error: {}", gitsm::diag::terminal_safe(&e.to_string()));
-            return Ok(if e.is_refusal() { FOUND } else { ERROR });
-        }
+        Err(e) => return Ok(site_error(&e)),
     };
     lap("write");
 
@@ -57,7 +66,7 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let d = &built.doc;
     println!(
         "wrote {} files to {}: {} ({} services, {} incidents, {} maintenance)",
-        files.len() + 1,
+        files + 1,
         written.display(),
         d.status.description,
         d.services.len(),
@@ -65,4 +74,14 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         d.maintenances.len()
     );
     Ok(OK)
+}
+
+/// Prints a site error; the exit code for it.
+fn site_error(e: &gitsm::status::site::SiteError) -> i32 {
+    eprintln!("error: {}", gitsm::diag::terminal_safe(&e.to_string()));
+    if e.is_refusal() {
+        FOUND
+    } else {
+        ERROR
+    }
 }

@@ -241,8 +241,26 @@ fn names<'a>(ids: &[crate::model::Id], by_id: &HashMap<&str, &'a str>) -> Vec<&'
         .collect()
 }
 
-/// Renders every file of the site.
+/// Renders every file of the site into memory.
 pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
+    let files = std::sync::Mutex::new(Vec::new());
+    render_into(built, t, &|f| {
+        files.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+        Ok(())
+    })?;
+    let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Renders every file of the site and hands each to `sink` as soon as it is
+/// rendered (incident pages from several threads at once), so a site of
+/// many thousand pages need not be held in memory. Returns how many files.
+pub fn render_into(
+    built: &Built,
+    t: &Templates,
+    sink: &(dyn Fn(SiteFile) -> anyhow::Result<()> + Sync),
+) -> anyhow::Result<usize> {
     let doc: &StatusDoc = &built.doc;
     let page = val(&doc.page);
     let overall = val(&doc.status);
@@ -305,20 +323,17 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
     // Incident pages in parallel with everything else: both cores stay busy.
     let (incident_pages, rest) = rayon::join(
         || {
-            doc.incidents
-                .par_iter()
-                .map(|inc| {
-                    let html = t.render(
-                        "incident.html.j2",
-                        context! { root => "../", incident => val(inc),
-                        affected => val(names(&inc.services, &by_id)), ..base.clone() },
-                    )?;
-                    Ok(SiteFile {
-                        path: inc.url.clone(),
-                        bytes: html.into_bytes(),
-                    })
+            doc.incidents.par_iter().try_for_each(|inc| {
+                let html = t.render(
+                    "incident.html.j2",
+                    context! { root => "../", incident => val(inc),
+                    affected => val(names(&inc.services, &by_id)), ..base.clone() },
+                )?;
+                sink(SiteFile {
+                    path: inc.url.clone(),
+                    bytes: html.into_bytes(),
                 })
-                .collect::<anyhow::Result<Vec<SiteFile>>>()
+            })
         },
         || -> anyhow::Result<Vec<SiteFile>> {
             Ok(vec![
@@ -359,7 +374,7 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
         },
     );
     let mut files = rest?;
-    files.extend(incident_pages?);
+    incident_pages?;
 
     for m in &doc.maintenances {
         let html = t.render(
@@ -434,7 +449,11 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
             )?
             .into_bytes(),
     });
-    Ok(files)
+    let count = files.len() + doc.incidents.len();
+    for f in files {
+        sink(f)?;
+    }
+    Ok(count)
 }
 
 #[cfg(test)]
