@@ -164,6 +164,81 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
     }
     incidents.sort_by(|a, b| a.0.reported_at.cmp(&b.0.reported_at).then(a.0.id.cmp(&b.0.id)));
 
+    let service_kpis = service_kpis(records, &ctx, &period, now, &incidents, &wanted);
+    let all: Vec<&TicketClocks> = incidents.iter().map(|(_, t)| t).collect();
+    let (requests, req_clocks) = request_kpi(records, &ctx, &period, now, opts.service);
+    let reqs: Vec<&TicketClocks> = req_clocks.iter().collect();
+    let breaches = breaches(all.iter().copied().chain(reqs.iter().copied()));
+    let incident_rows: Vec<IncidentRow> = incidents.iter().map(|(i, t)| incident_row(i, t)).collect();
+    let totals = Totals {
+        incidents: all.len(),
+        by_priority: by_priority(all.iter().filter_map(|t| t.priority)),
+        mtta: TimeTo::of(&all, ClockKind::Response),
+        mttr: TimeTo::of(&all, ClockKind::Resolution),
+        response: Compliance::of(&all, ClockKind::Response),
+        resolution: Compliance::of(&all, ClockKind::Resolution),
+        breaches: breaches.len(),
+        services_meeting_availability: service_kpis
+            .iter()
+            .filter(|s| s.availability.met == Some(true))
+            .count(),
+        services_with_availability_target: service_kpis
+            .iter()
+            .filter(|s| s.availability.target.is_some())
+            .count(),
+    };
+    let changes = change_kpi(records, &period, &wanted);
+    let problems = problem_kpi(records, &period, now, &wanted);
+    let title = records
+        .iter()
+        .find_map(|l| match &l.record {
+            Record::Config(c) => c.status_page.as_ref().and_then(|s| s.title.clone()),
+            _ => None,
+        })
+        .map(|t| t.trim_end_matches(" Status").to_string())
+        .unwrap_or_else(|| "Service report".into());
+    Ok(Report {
+        title,
+        generated_at: now,
+        period,
+        service_filter: opts.service.map(|s| s.parse().expect("a catalog id")),
+        services: service_kpis,
+        totals,
+        breaches,
+        incidents: incident_rows,
+        changes,
+        problems,
+        requests,
+        conventions: Conventions::stated(),
+    })
+}
+
+impl Conventions {
+    fn stated() -> Conventions {
+        Conventions {
+            partial_outage_weight: availability::PARTIAL_OUTAGE_WEIGHT,
+            degraded_performance_weight: 0.0,
+            text: format!(
+                "Availability = 100 × (1 − weighted unplanned downtime / measured time). A major outage counts \
+                 in full, a partial outage at {}%, degraded performance not at all (Atlassian Statuspage \
+                 convention). Downtime inside an announced maintenance window is planned: shown, not counted. \
+                 Business times follow each SLA's calendar, with pauses excluded; `1d` in a target means 24 business hours.",
+                (availability::PARTIAL_OUTAGE_WEIGHT * 100.0).round()
+            ),
+        }
+    }
+}
+
+/// The listed services by tier then id, each with its availability and the
+/// KPIs of its incidents of the period.
+fn service_kpis(
+    records: &[Loaded],
+    ctx: &SlaContext<'_>,
+    period: &Period,
+    now: Timestamp,
+    incidents: &[(&Incident, TicketClocks)],
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<ServiceKpi> {
     let mut services: Vec<&Service> = records
         .iter()
         .filter_map(|l| match &l.record {
@@ -177,8 +252,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
             .cmp(&b.tier.unwrap_or(9))
             .then(a.id.cmp(&b.id))
     });
-
-    let mut service_kpis = Vec::new();
+    let mut out = Vec::new();
     for s in &services {
         let sla = ctx.sla_of(s.id.as_str());
         let segs = availability::service_states(records, s.id.as_str(), period.from, period.measured_to, now);
@@ -200,7 +274,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
             .filter(|(i, _)| i.service == s.id)
             .map(|(_, t)| t)
             .collect();
-        service_kpis.push(ServiceKpi {
+        out.push(ServiceKpi {
             id: s.id.clone(),
             name: s.name.clone(),
             tier: s.tier,
@@ -222,49 +296,59 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
             resolution: Compliance::of(&mine, ClockKind::Resolution),
         });
     }
+    out
+}
 
-    let all: Vec<&TicketClocks> = incidents.iter().map(|(_, t)| t).collect();
-
-    // Requests.
+/// Requests created in the period, and the clocks of those not rejected.
+fn request_kpi(
+    records: &[Loaded],
+    ctx: &SlaContext<'_>,
+    period: &Period,
+    now: Timestamp,
+    service: Option<&str>,
+) -> (RequestKpi, Vec<TicketClocks>) {
+    let wanted = |s: &str| service.is_none_or(|w| w == s);
     let mut req_clocks: Vec<TicketClocks> = Vec::new();
     let mut requests = RequestKpi::default();
     for l in records {
-        if let Record::Request(r) = &l.record {
-            let Some(created) = created(&r.timeline) else {
-                continue;
-            };
-            if !period.contains(created)
-                || created > now
-                || !r.service.as_ref().is_none_or(|s| wanted(s.as_str()))
-            {
-                continue;
-            }
-            if opts.service.is_some() && r.service.is_none() {
-                continue;
-            }
-            let t = ctx.request(r, now);
-            requests.count += 1;
-            match t.status.as_str() {
-                "rejected" => requests.rejected += 1,
-                "fulfilled" | "closed" => requests.fulfilled += 1,
-                _ => requests.open += 1,
-            }
-            if t.status != "rejected" {
-                req_clocks.push(t);
-            }
+        let Record::Request(r) = &l.record else { continue };
+        let Some(created) = created(&r.timeline) else {
+            continue;
+        };
+        if !period.contains(created)
+            || created > now
+            || !r.service.as_ref().is_none_or(|s| wanted(s.as_str()))
+        {
+            continue;
+        }
+        if service.is_some() && r.service.is_none() {
+            continue;
+        }
+        let t = ctx.request(r, now);
+        requests.count += 1;
+        match t.status.as_str() {
+            "rejected" => requests.rejected += 1,
+            "fulfilled" | "closed" => requests.fulfilled += 1,
+            _ => requests.open += 1,
+        }
+        if t.status != "rejected" {
+            req_clocks.push(t);
         }
     }
     let reqs: Vec<&TicketClocks> = req_clocks.iter().collect();
     requests.fulfillment = TimeTo::of(&reqs, ClockKind::Fulfillment);
     requests.compliance = Compliance::of(&reqs, ClockKind::Fulfillment);
+    (requests, req_clocks)
+}
 
-    // Breaches.
-    let mut breaches = Vec::new();
-    for t in all.iter().copied().chain(reqs.iter().copied()) {
+/// Every missed target of these tickets.
+fn breaches<'a>(tickets: impl Iterator<Item = &'a TicketClocks>) -> Vec<Breach> {
+    let mut out = Vec::new();
+    for t in tickets {
         for c in &t.clocks {
             if c.met() == Some(false) {
                 let target = c.target.unwrap_or(0);
-                breaches.push(Breach {
+                out.push(Breach {
                     id: t.id.clone(),
                     kind: t.kind,
                     title: t.title.clone(),
@@ -279,77 +363,22 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
             }
         }
     }
+    out
+}
 
-    let incident_rows: Vec<IncidentRow> = incidents
-        .iter()
-        .map(|(i, t)| IncidentRow {
-            id: i.id.clone(),
-            title: i.title.clone(),
-            service: i.service.clone(),
-            priority: t.priority.unwrap_or(Priority::P4),
-            status: t.status.clone(),
-            customer_impact: i.impact_on_customers(),
-            reported_at: i.reported_at.as_jiff(),
-            time_to_acknowledge: stopped_after(t, ClockKind::Response),
-            time_to_resolve: stopped_after(t, ClockKind::Resolution),
-            breached: t.clocks.iter().any(|c| c.met() == Some(false)),
-        })
-        .collect();
-
-    let totals = Totals {
-        incidents: all.len(),
-        by_priority: by_priority(all.iter().filter_map(|t| t.priority)),
-        mtta: TimeTo::of(&all, ClockKind::Response),
-        mttr: TimeTo::of(&all, ClockKind::Resolution),
-        response: Compliance::of(&all, ClockKind::Response),
-        resolution: Compliance::of(&all, ClockKind::Resolution),
-        breaches: breaches.len(),
-        services_meeting_availability: service_kpis
-            .iter()
-            .filter(|s| s.availability.met == Some(true))
-            .count(),
-        services_with_availability_target: service_kpis
-            .iter()
-            .filter(|s| s.availability.target.is_some())
-            .count(),
-    };
-
-    let changes = change_kpi(records, &period, &wanted);
-    let problems = problem_kpi(records, &period, now, &wanted);
-
-    let title = records
-        .iter()
-        .find_map(|l| match &l.record {
-            Record::Config(c) => c.status_page.as_ref().and_then(|s| s.title.clone()),
-            _ => None,
-        })
-        .map(|t| t.trim_end_matches(" Status").to_string())
-        .unwrap_or_else(|| "Service report".into());
-
-    Ok(Report {
-        title,
-        generated_at: now,
-        period,
-        service_filter: opts.service.map(|s| s.parse().expect("a catalog id")),
-        services: service_kpis,
-        totals,
-        breaches,
-        incidents: incident_rows,
-        changes,
-        problems,
-        requests,
-        conventions: Conventions {
-            partial_outage_weight: availability::PARTIAL_OUTAGE_WEIGHT,
-            degraded_performance_weight: 0.0,
-            text: format!(
-                "Availability = 100 × (1 − weighted unplanned downtime / measured time). A major outage counts \
-                 in full, a partial outage at {}%, degraded performance not at all (Atlassian Statuspage \
-                 convention). Downtime inside an announced maintenance window is planned: shown, not counted. \
-                 Business times follow each SLA's calendar, with pauses excluded; `1d` in a target means 24 business hours.",
-                (availability::PARTIAL_OUTAGE_WEIGHT * 100.0).round()
-            ),
-        },
-    })
+fn incident_row(i: &Incident, t: &TicketClocks) -> IncidentRow {
+    IncidentRow {
+        id: i.id.clone(),
+        title: i.title.clone(),
+        service: i.service.clone(),
+        priority: t.priority.unwrap_or(Priority::P4),
+        status: t.status.clone(),
+        customer_impact: i.impact_on_customers(),
+        reported_at: i.reported_at.as_jiff(),
+        time_to_acknowledge: stopped_after(t, ClockKind::Response),
+        time_to_resolve: stopped_after(t, ClockKind::Resolution),
+        breached: t.clocks.iter().any(|c| c.met() == Some(false)),
+    }
 }
 
 /// Seconds as `26h 30m` (the one format: [`crate::templating::duration`]).
