@@ -196,7 +196,6 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
     }
 }
 
-
 /// The page's settings (title, https URL, time zone) from gitsm.yaml.
 fn page_info(snap: &Snapshot, findings: &mut Vec<Finding>) -> (TimeZone, PageInfo) {
     let config = snap.config();
