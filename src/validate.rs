@@ -249,6 +249,10 @@ pub struct Screened {
     pub skipped: usize,
 }
 
+/// Decides, from a file's path and text, that a ticket cannot matter to a
+/// figures command: its kind and id (see [`validate_screened`]).
+pub type Skip<'a> = &'a (dyn Fn(&str, &str) -> Option<(Kind, String)> + Sync);
+
 /// Validates and keeps the records a figures command may need. `skip` sees
 /// each file's path and text before it is parsed and returns the kind and
 /// id of a ticket that cannot matter to the command; such a file is not
@@ -258,7 +262,7 @@ pub struct Screened {
 /// command may drop the fields it never reads).
 pub fn validate_screened(
     source: &dyn Source,
-    skip: &(dyn Fn(&str, &str) -> Option<(Kind, String)> + Sync),
+    skip: Skip<'_>,
     trim: &(dyn Fn(Loaded) -> Loaded + Sync),
 ) -> anyhow::Result<Screened> {
     let skipped = std::sync::Mutex::new(HashSet::new());
