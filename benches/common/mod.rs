@@ -194,7 +194,7 @@ fn context(root: &Path) {
     let mut holidays = String::new();
     for y in 2020..=2028 {
         for md in ["01-01", "05-01", "10-03", "12-24", "12-25", "12-26"] {
-            write!(holidays, "  - {y}-{md}\n").expect("string");
+            writeln!(holidays, "  - {y}-{md}").expect("string");
         }
     }
     write(
@@ -242,10 +242,10 @@ fn context(root: &Path) {
 fn event(tl: &mut String, at: i64, by: &str, status: Option<&str>, note: Option<&str>, public: bool) {
     write!(tl, "  - at: {}\n    by: {by}\n", ts(at)).expect("string");
     if let Some(s) = status {
-        write!(tl, "    status: {s}\n").expect("string");
+        writeln!(tl, "    status: {s}").expect("string");
     }
     if let Some(n) = note {
-        write!(tl, "    note: {n}\n").expect("string");
+        writeln!(tl, "    note: {n}").expect("string");
     }
     if public {
         tl.push_str("    public: true\n");
@@ -401,7 +401,7 @@ fn change(rng: &mut Lcg, i: usize, created: i64, now: i64) -> String {
         )
         .expect("string");
         let review = outcome != "successful" || ty == "emergency";
-        write!(tail, "outcome: {outcome}\n").expect("string");
+        writeln!(tail, "outcome: {outcome}").expect("string");
         if review {
             tail.push_str("review: Went as planned after a slow start; see the notes.\n");
         }
@@ -430,9 +430,9 @@ fn request(rng: &mut Lcg, i: usize, created: i64, end: i64) -> String {
         "fulfilling"
     } else {
         let took = 3_000 + rng.below(5 * DAY as u64) as i64;
-        write!(
+        writeln!(
             tl,
-            "  - {{at: {}, by: heidi, status: fulfilled, note: Granted read-only access.}}\n",
+            "  - {{at: {}, by: heidi, status: fulfilled, note: Granted read-only access.}}",
             ts(created + took)
         )
         .expect("string");
