@@ -296,6 +296,7 @@ impl Ticket {
             Record::Problem(r) => ticket_of!(Kind::Problem, r),
             Record::Request(r) => ticket_of!(Kind::Request, r),
             Record::Change(r) => ticket_of!(Kind::Change, r),
+            Record::Release(r) => ticket_of!(Kind::Release, r),
             _ => return None,
         })
     }

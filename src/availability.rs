@@ -145,6 +145,14 @@ pub fn record_as_of(record: &Record, now: Timestamp) -> Option<Record> {
                 ..c.clone()
             })
         }
+        Record::Release(r) => {
+            let (timeline, status) = cut(&r.timeline, now, crate::model::ReleaseStatus::Planned)?;
+            Record::Release(crate::model::Release {
+                timeline,
+                status,
+                ..r.clone()
+            })
+        }
         other => other.clone(),
     })
 }
@@ -161,6 +169,7 @@ fn has_future(record: &Record, now: Timestamp) -> bool {
         Record::Problem(p) => tl(&p.timeline, now),
         Record::Request(q) => tl(&q.timeline, now),
         Record::Change(c) => tl(&c.timeline, now) || c.approvals.iter().any(|a| a.at.as_jiff() > now),
+        Record::Release(r) => tl(&r.timeline, now),
         _ => false,
     }
 }

@@ -109,6 +109,19 @@ codes! {
     ExtraPolicy = "E0504", Error, "the repo has more than one ChangePolicy";
     TooFewApprovals = "E0505", Error, "an approved-or-later change lists fewer approvals than its policy rule asks";
     NoMatchingRule = "E0506", Error, "no ChangePolicy rule matches a change";
+    // E08xx: configuration items, releases, the request catalog
+    UnknownConfigItem = "E0801", Error, "a reference names a configuration item that does not exist";
+    ConfigItemCycle = "E0802", Error, "configuration items depend on each other in a cycle";
+    Expired = "E0803", Error, "a configuration item's `expires` date has passed";
+    UnknownChange = "E0810", Error, "a release lists a change that does not exist";
+    UnknownRelease = "E0811", Error, "a change names a release that does not exist";
+    ReleaseMismatch = "E0812", Error, "a change and a release disagree (a change in two releases, or `release` not listed back)";
+    UnknownRequestType = "E0820", Error, "a request names a request type that does not exist";
+    RequestFieldMissing = "E0821", Error, "a request lacks a field its form requires";
+    RequestFieldInvalid = "E0822", Error, "a request field's value does not fit its form (option, date, login, number)";
+    RequestFieldUnknown = "E0823", Error, "a request has a field its form does not define";
+    BadRequestForm = "E0824", Error, "a request type's form is ill-formed (duplicate field ids, a select without options)";
+    RequestApprovals = "E0825", Error, "a request past `approved` lacks the approvals its type asks for";
     // W: warnings
     UnexpectedFolder = "W0001", Warning, "a record sits outside the conventional folder for its kind";
     LooksLikeRecord = "W0002", Warning, "a YAML file has a gitsm `kind` but no `apiVersion: gitsm/v1`";
@@ -118,6 +131,8 @@ codes! {
     StatusPageSkipped = "W0701", Warning, "a record is left out of the status page";
     StatusPageSetting = "W0702", Warning, "a status page setting is ignored";
     UnsafeLink = "W0703", Warning, "a link is not an https:// URL and is refused";
+    // W08xx: configuration items
+    ExpiresSoon = "W0801", Warning, "a configuration item expires within its `renew_before` window";
 }
 
 /// A 1-based line and column in a file.

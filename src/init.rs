@@ -176,6 +176,10 @@ pub fn scaffold_with(name: &str, action: &ActionRef) -> Vec<(String, String)> {
             ".github/workflows/gitsm-status-page.yml".to_string(),
             status_page_workflow(action),
         ),
+        (
+            ".github/workflows/gitsm-intake.yml".to_string(),
+            intake_workflow(action),
+        ),
     ];
     for folder in ["incidents", "problems", "requests", "changes"] {
         files.push((format!("{folder}/.gitkeep"), String::new()));
@@ -305,6 +309,47 @@ jobs:
 
 /// The GitHub Pages workflow: publishes the status page on every push to main
 /// and once a day, so the uptime bars roll forward on quiet days too.
+/// Turns issues made from the `gitsm forms` issue forms into records: on
+/// `issues: opened` with the forms' `gitsm` label, `gitsm intake` opens a
+/// pull request with the record and comments on the issue.
+pub fn intake_workflow(action: &ActionRef) -> String {
+    format!(
+        r#"# Turns an issue made from one of the issue forms (`gitsm forms`) into an
+# incident or service request: a pull request with the record, and a comment
+# on the issue with its id. A malformed issue gets a comment saying why.
+name: gitsm intake
+on:
+  issues:
+    types: [opened]
+permissions:
+  contents: write
+  pull-requests: write
+  issues: write
+concurrency:
+  # One at a time: each allocates the next free id.
+  group: gitsm-intake
+  cancel-in-progress: false
+jobs:
+  intake:
+    if: contains(github.event.issue.labels.*.name, '{label}')
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          persist-credentials: false
+      - name: Install gitsm
+{install}      - name: Record the issue
+        env:
+          GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
+          ISSUE: ${{{{ github.event.issue.number }}}}
+        run: gitsm intake --github "$GITHUB_REPOSITORY" --issue "$ISSUE"
+"#,
+        label = crate::forms::INTAKE_LABEL,
+        install = action.step(&[])
+    )
+}
+
 pub fn status_page_workflow(action: &ActionRef) -> String {
     format!(
         r#"# Publishes the public status page to GitHub Pages.

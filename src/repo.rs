@@ -655,7 +655,10 @@ fn load_entry_screened(source: &dyn Source, e: &Entry, screen: Screen<'_>) -> (O
     if kind != Kind::Config {
         let expected = kind.folder();
         let actual = e.path.split('/').next().unwrap_or("");
-        if !e.path.contains('/') || actual != expected {
+        // `expected` may be nested (`catalog/requests`).
+        let in_expected =
+            e.path.starts_with(expected) && e.path.as_bytes().get(expected.len()) == Some(&b'/');
+        if !e.path.contains('/') || !in_expected {
             let why = if conv_folder.is_some() && !exact {
                 format!("folder `{actual}/` differs from the convention `{expected}/` (case matters)")
             } else {

@@ -71,6 +71,9 @@ pub fn schema_for(kind: Kind) -> Value {
         Kind::Problem => generate::<model::Problem>(),
         Kind::Request => generate::<model::Request>(),
         Kind::Change => generate::<model::Change>(),
+        Kind::ConfigItem => generate::<model::ConfigItem>(),
+        Kind::Release => generate::<model::Release>(),
+        Kind::RequestType => generate::<model::RequestType>(),
     };
     strip_null(&mut schema);
     let obj = schema.as_object_mut().expect("root schema is an object");
@@ -98,7 +101,7 @@ struct Compiled {
 }
 
 fn compiled(kind: Kind) -> &'static Compiled {
-    static CELLS: [OnceLock<Compiled>; 9] = [const { OnceLock::new() }; 9];
+    static CELLS: [OnceLock<Compiled>; Kind::ALL.len()] = [const { OnceLock::new() }; Kind::ALL.len()];
     let idx = Kind::ALL.iter().position(|k| *k == kind).expect("kind listed");
     CELLS[idx].get_or_init(|| {
         let schema = schema_for(kind);

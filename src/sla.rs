@@ -150,6 +150,8 @@ pub struct SlaContext<'a> {
     slas: HashMap<&'a str, &'a Sla>,
     calendars: HashMap<Id, BusinessCalendar>,
     matrix: PriorityMatrix,
+    /// RequestType id → its `fulfillment`, which overrides the SLA's.
+    fulfillment: HashMap<&'a str, Duration>,
 }
 
 impl<'a> SlaContext<'a> {
@@ -157,8 +159,14 @@ impl<'a> SlaContext<'a> {
         let mut services = HashMap::new();
         let mut slas = HashMap::new();
         let mut matrix = PriorityMatrix::default();
+        let mut fulfillment = HashMap::new();
         for l in records {
             match &l.record {
+                Record::RequestType(t) => {
+                    if let Some(f) = t.fulfillment {
+                        fulfillment.insert(t.id.as_str(), f);
+                    }
+                }
                 Record::Service(s) => {
                     services.insert(s.id.as_str(), s);
                 }
@@ -178,6 +186,7 @@ impl<'a> SlaContext<'a> {
             slas,
             calendars: all_calendars(records.iter().map(|l| &l.record)),
             matrix,
+            fulfillment,
         }
     }
 
@@ -241,11 +250,17 @@ impl<'a> SlaContext<'a> {
         let run = self.run(sla, &req.timeline, RequestStatus::as_str, now);
         let mut clocks = Vec::new();
         if !run.events.is_empty() {
-            clocks.push(run.clock(
-                ClockKind::Fulfillment,
-                |s| matches!(s, "fulfilled" | "closed" | "rejected"),
-                sla.and_then(|s| s.request_fulfillment).map(Duration::as_secs),
-            ));
+            clocks.push(
+                run.clock(
+                    ClockKind::Fulfillment,
+                    |s| matches!(s, "fulfilled" | "closed" | "rejected"),
+                    req.request_type
+                        .as_ref()
+                        .and_then(|t| self.fulfillment.get(t.as_str()).copied())
+                        .or_else(|| sla.and_then(|s| s.request_fulfillment))
+                        .map(Duration::as_secs),
+                ),
+            );
         }
         TicketClocks {
             id: req.id.clone(),

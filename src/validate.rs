@@ -110,6 +110,9 @@ enum Target {
     Incident,
     /// Any record (`related`).
     Any,
+    ConfigItem,
+    Release,
+    Change,
 }
 
 /// One id a record names, checked once every id is known. The pointer is
@@ -162,6 +165,8 @@ enum Detail {
         /// An emergency change with no `review`: when it completed.
         unreviewed_since: Option<jiff::Timestamp>,
     },
+    /// A request made from a RequestType: checked against its form.
+    Request(Box<crate::forms::RequestFacts>),
 }
 
 /// Loads and validates every record of a source, keeping the records.
@@ -442,6 +447,9 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
             }
         }
         Record::Incident(inc) => {
+            for (i, c) in inc.config_items.iter().enumerate() {
+                refer("config_items", Some(i), Target::ConfigItem, c);
+            }
             refer("service", None, Target::Service, &inc.service);
             for (i, s) in inc.affected_services.iter().flatten().enumerate() {
                 refer("affected_services", Some(i), Target::Service, s);
@@ -470,17 +478,29 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
             for (i, inc) in p.incidents.iter().enumerate() {
                 refer("incidents", Some(i), Target::Incident, inc);
             }
+            for (i, c) in p.config_items.iter().enumerate() {
+                refer("config_items", Some(i), Target::ConfigItem, c);
+            }
             check_events(&mut r, path, Kind::Problem, p.status.as_str(), &p.timeline);
         }
         Record::Request(q) => {
             if let Some(s) = &q.service {
                 refer("service", None, Target::Service, s);
             }
+            if let Some(f) = crate::forms::RequestFacts::of(q) {
+                detail = Detail::Request(Box::new(f));
+            }
             check_events(&mut r, path, Kind::Request, q.status.as_str(), &q.timeline);
         }
         Record::Change(c) => {
             for (i, s) in c.services.iter().enumerate() {
                 refer("services", Some(i), Target::Service, s);
+            }
+            for (i, ci) in c.config_items.iter().enumerate() {
+                refer("config_items", Some(i), Target::ConfigItem, ci);
+            }
+            if let Some(rel) = &c.release {
+                refer("release", None, Target::Release, rel);
             }
             // The status that counts is the timeline's last real one (not on_hold).
             let st = statuses(&c.timeline);
@@ -514,6 +534,40 @@ fn local(l: &Loaded) -> (Facts, Vec<Pending>) {
                 &st,
                 &times(&c.timeline),
             );
+        }
+        Record::ConfigItem(ci) => {
+            for (i, s) in ci.services.iter().enumerate() {
+                refer("services", Some(i), Target::Service, s);
+            }
+            for (i, d) in ci.depends_on.iter().enumerate() {
+                refer("depends_on", Some(i), Target::ConfigItem, d);
+            }
+        }
+        Record::Release(rel) => {
+            for (i, s) in rel.services.iter().enumerate() {
+                refer("services", Some(i), Target::Service, s);
+            }
+            for (i, c) in rel.changes.iter().enumerate() {
+                refer("changes", Some(i), Target::Change, c);
+            }
+            if let Some(w) = &rel.window {
+                if w.start >= w.end {
+                    r.at(
+                        Code::WindowOrder,
+                        path,
+                        "/window/end",
+                        format!("window ends at {} but starts at {}", w.end, w.start),
+                    )
+                    .hint = Some("`window.end` must be after `window.start`".into());
+                }
+            }
+            check_events(&mut r, path, Kind::Release, rel.status.as_str(), &rel.timeline);
+        }
+        Record::RequestType(t) => {
+            refer("service", None, Target::Service, &t.service);
+            for p in crate::forms::check_request_type(path, t) {
+                push_pointed(&mut r, p);
+            }
         }
     }
     let facts = Facts {
@@ -623,6 +677,9 @@ fn global(
                 Target::Problem => has(Kind::Problem, id),
                 Target::Incident => has(Kind::Incident, id),
                 Target::Any => all_ids.contains(id.as_str()),
+                Target::ConfigItem => has(Kind::ConfigItem, id),
+                Target::Release => has(Kind::Release, id),
+                Target::Change => has(Kind::Change, id),
             };
             if ok {
                 continue;
@@ -648,6 +705,13 @@ fn global(
                 ),
                 Target::Problem => (Code::UnknownProblem, format!("unknown problem `{id}`"), None),
                 Target::Incident => (Code::UnknownIncident, format!("unknown incident `{id}`"), None),
+                Target::ConfigItem => (
+                    Code::UnknownConfigItem,
+                    format!("unknown configuration item `{id}`"),
+                    Some("add it under cmdb/ or fix the id".into()),
+                ),
+                Target::Release => (Code::UnknownRelease, format!("unknown release `{id}`"), None),
+                Target::Change => (Code::UnknownChange, format!("unknown change `{id}`"), None),
                 Target::Any => (
                     Code::UnknownRelated,
                     format!("`related` names `{id}`, which is no record"),
@@ -686,6 +750,9 @@ fn global(
     }
 
     check_cycles(&mut r, &services);
+    for p in itil_rules(facts, context, &ids, config, now) {
+        push_pointed(&mut r, p);
+    }
 
     let policies: Vec<(&str, &ChangePolicy)> = context
         .iter()
@@ -779,6 +846,84 @@ fn global(
         }
     }
     r.out
+}
+
+/// The rules of configuration items, releases and the request catalog
+/// (SPEC §1), whose logic lives in [`crate::cmdb`], [`crate::release`] and
+/// [`crate::forms`].
+fn itil_rules(
+    facts: &[Facts],
+    context: &[&Loaded],
+    ids: &HashMap<(Kind, &str), &Facts>,
+    config: Option<&Config>,
+    now: Option<jiff::Timestamp>,
+) -> Vec<crate::cmdb::Pointed> {
+    let cis: Vec<(&str, &ConfigItem)> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::ConfigItem(c) => Some((l.path.as_str(), c)),
+            _ => None,
+        })
+        .collect();
+    let mut out = crate::cmdb::check_cycles(&cis);
+    if let Some(now) = now {
+        let today = crate::cmdb::today_in(now, config.and_then(|c| c.timezone.as_deref()));
+        out.extend(crate::cmdb::check_expiry(&cis, today));
+    }
+    // Releases and changes name each other: `changes` and `release`.
+    let links: Vec<crate::release::Link> = facts
+        .iter()
+        .flat_map(|f| {
+            f.refs
+                .iter()
+                .filter(|rf| matches!(rf.to, Target::Change | Target::Release))
+                .map(move |rf| crate::release::Link {
+                    file: &f.path,
+                    from: f.id.as_str(),
+                    from_release: f.kind == Kind::Release,
+                    pointer: rf.pointer(),
+                    to: rf.id.as_str(),
+                })
+        })
+        .collect();
+    let exists = |k: Kind, id: &str| ids.contains_key(&(k, id));
+    out.extend(crate::release::check_links(&links, &exists));
+    let types: HashMap<&str, &RequestType> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::RequestType(t) => Some((t.id.as_str(), t)),
+            _ => None,
+        })
+        .collect();
+    let owners: HashMap<&str, &str> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::Service(s) => Some((s.id.as_str(), s.owner.as_str())),
+            _ => None,
+        })
+        .collect();
+    let cab: Vec<&str> = context
+        .iter()
+        .filter_map(|l| match &l.record {
+            Record::ChangePolicy(p) => Some(p.cab.iter().map(String::as_str)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let groups = crate::forms::Approvers {
+        owners: &owners,
+        cab: &cab,
+    };
+    for f in facts {
+        if let Detail::Request(q) = &f.detail {
+            out.extend(crate::forms::check_request(&f.path, q, &types, &groups));
+        }
+    }
+    out
+}
+
+fn push_pointed(r: &mut Rules, p: crate::cmdb::Pointed) {
+    r.at(p.code, &p.file, p.pointer, p.message).hint = p.hint;
 }
 
 fn statuses<S: Copy + std::fmt::Display>(tl: &[Event<S>]) -> Vec<Option<String>> {

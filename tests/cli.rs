@@ -157,11 +157,19 @@ fn completions_print_a_script() {
 fn example_repo_validates_clean() {
     let root = manifest_dir().join("examples/acme");
     let mut c = gitsm(&root);
-    c.args(["validate", "--format", "json"]);
+    // Pinned: the example's TLS certificate expires on 2026-12-06 and warns
+    // from 30 days ahead (the one intended finding, docs/itil.md).
+    c.args(["--now", "2026-11-30T12:00:00Z", "validate", "--format", "json"]);
     let (code, out, err) = run(c);
     assert_eq!(code, 0, "{out}{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["findings"].as_array().unwrap().len(), 0, "{out}");
+    let codes: Vec<(&str, &str)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["file"].as_str().unwrap()))
+        .collect();
+    assert_eq!(codes, [("W0801", "cmdb/tls-shop-wildcard.yaml")], "{out}");
     // The issue asks for a realistic repo of this size.
     assert!(doc["records"].as_u64().unwrap() >= 100, "{out}");
 }

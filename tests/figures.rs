@@ -189,6 +189,7 @@ fn report_json_holds_numbers_not_chart_geometry() {
         ("breaches", serde_json::json!({"type": "array"})),
         ("incidents", serde_json::json!({"type": "array", "minItems": 1})),
         ("changes", serde_json::json!({"type": "object"})),
+        ("releases", serde_json::json!({"type": "object"})),
         ("problems", serde_json::json!({"type": "object"})),
         ("requests", serde_json::json!({"type": "object"})),
         ("conventions", serde_json::json!({"type": "object"})),

@@ -569,9 +569,7 @@ fn rt_a_huge_change_record_is_not_skipped() {
 // G. Governed files (rule 1) ---------------------------------------------------------------
 
 /// SPEC §3: ConfigItems and RequestTypes are governed files (adding, editing
-/// or deleting them needs `policy_change` approvals). This build does not
-/// know the kinds at all, so such a record is denied by rule 2 (unknown
-/// kind) — denied, though not for the SPEC's reason (see the report).
+/// or deleting them needs `policy_change` approvals): denied by rule 1.
 #[test]
 fn rt_adding_a_config_item_is_denied() {
     let s = Scratch::new();
@@ -584,7 +582,30 @@ fn rt_adding_a_config_item_is_denied() {
     );
     let res = s.gate("carol", &[], &[]);
     assert_eq!(res.0, 1, "{:#}", res.1);
-    assert!(!failing(&res.1).is_empty(), "{:#}", res.1);
+    assert!(
+        failing(&res.1).iter().any(|(r, _)| r == "1-policy-from-base"),
+        "{:#}",
+        res.1
+    );
+}
+
+#[test]
+fn rt_adding_a_request_type_is_denied() {
+    let s = Scratch::new();
+    s.commit(
+        &[(
+            "catalog/requests/vpn.yaml",
+            "apiVersion: gitsm/v1\nkind: RequestType\nid: vpn\nname: VPN access\nservice: web\npublic: true\n",
+        )],
+        "request type",
+    );
+    let res = s.gate("carol", &[], &[]);
+    assert_eq!(res.0, 1, "{:#}", res.1);
+    assert!(
+        failing(&res.1).iter().any(|(r, _)| r == "1-policy-from-base"),
+        "{:#}",
+        res.1
+    );
 }
 
 #[test]

@@ -2,10 +2,14 @@
 
 mod common;
 mod completions;
+mod forms;
 mod gate;
+mod impact;
 mod init;
+mod intake;
 mod log;
 mod new;
+mod release_notes;
 mod report;
 mod schema;
 mod sla;
@@ -68,6 +72,10 @@ pub enum Command {
     Log(log::Args),
     StatusPage(status_page::Args),
     Completions(completions::Args),
+    Impact(impact::Args),
+    Forms(forms::Args),
+    Intake(intake::Args),
+    ReleaseNotes(release_notes::Args),
 }
 
 /// Global options every command may use.
@@ -136,6 +144,10 @@ pub fn run() -> i32 {
         Command::Log(a) => log::run(&g, a),
         Command::StatusPage(a) => status_page::run(&g, a),
         Command::Completions(a) => completions::run(a),
+        Command::Impact(a) => impact::run(&g, a),
+        Command::Forms(a) => forms::run(&g, a),
+        Command::Intake(a) => intake::run(&g, a),
+        Command::ReleaseNotes(a) => release_notes::run(&g, a),
     };
     match result {
         Ok(code) => code,

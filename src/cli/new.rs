@@ -106,43 +106,6 @@ fn schema_ref(root: &Path, kind: Kind) -> String {
     format!("../schemas/{file}")
 }
 
-/// Ticket ids of a kind recorded in HEAD, by file name in the kind's folder.
-fn head_ids(root: &Path, folder: &str) -> Vec<String> {
-    let Some((repo, prefix)) = gitsm::gitroot::discover(root) else {
-        return Vec::new();
-    };
-    let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree()) else {
-        return Vec::new();
-    };
-    let rel = Path::new(&prefix);
-    let Ok(entry) = tree.get_path(&rel.join(folder)) else {
-        return Vec::new();
-    };
-    let Ok(sub) = repo.find_tree(entry.id()) else {
-        return Vec::new();
-    };
-    sub.iter()
-        .filter_map(|e| e.name().ok().map(|n| repo::file_stem(n).to_string()))
-        .collect()
-}
-
-/// Ticket ids in the work tree: every loaded record of the kind plus every
-/// file name in its folder (a broken file still holds its id).
-fn work_tree_ids(root: &Path, kind: Kind, snap: &repo::Snapshot) -> Vec<String> {
-    let mut ids: Vec<String> = snap
-        .records
-        .iter()
-        .filter(|l| l.record.kind() == kind)
-        .map(|l| l.record.id().to_string())
-        .collect();
-    if let Ok(rd) = std::fs::read_dir(root.join(kind.folder())) {
-        for e in rd.flatten() {
-            ids.push(repo::file_stem(&e.file_name().to_string_lossy()).to_string());
-        }
-    }
-    ids
-}
-
 pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
     let root = g.root()?;
     let kind = a.kind.kind();
@@ -269,8 +232,8 @@ pub fn run(g: &Globals, a: Args) -> anyhow::Result<i32> {
         return Ok(FOUND);
     };
     let prefix = author::prefix_for(&prefixes, kind).to_string();
-    let mut taken = work_tree_ids(&root, kind, &snap);
-    taken.extend(head_ids(&root, kind.folder()));
+    // One definition of the ids in use, shared with `gitsm intake`.
+    let taken = gitsm::intake::taken_ids(&root, kind, &snap);
     let id = author::next_id(&prefix, digits, taken.iter().map(String::as_str));
     f.insert("id".into(), json!(id));
     let rel = format!("{}/{id}.yaml", kind.folder());

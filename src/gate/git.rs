@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Folders read whole at base and head: small, and needed for every decision.
-const CONTEXT_FOLDERS: [&str; 3] = ["catalog", "slas", "policies"];
-pub const TICKET_FOLDERS: [&str; 4] = ["incidents", "problems", "requests", "changes"];
+const CONTEXT_FOLDERS: [&str; 4] = ["catalog", "slas", "policies", "cmdb"];
+pub const TICKET_FOLDERS: [&str; 5] = ["incidents", "problems", "requests", "changes", "releases"];
 
 /// The revisions of one gate run.
 pub struct Revs {
@@ -323,42 +323,99 @@ pub fn is_root_governed(path: &str) -> bool {
         || path.ends_with("/.gitattributes")
 }
 
-/// The id index of the ticket folders at the base tip: every id read from
-/// content (see [`super::judge::record_ids`]) plus each file's stem.
-fn base_ids(blobs: &[(String, Vec<u8>)]) -> Vec<(String, String)> {
-    use rayon::prelude::*;
-    blobs
-        .par_iter()
-        .flat_map_iter(|(p, b)| {
-            let mut ids = super::judge::record_ids(b);
-            ids.push(repo::file_stem(p).to_string());
-            ids.into_iter().map(|id| (id, p.clone())).collect::<Vec<_>>()
-        })
-        .collect()
+/// What the gate keeps of the tickets at the base tip: the id index (every
+/// id read from content, see [`super::judge::record_ids`], plus each file's
+/// stem) and the bytes of every change.
+#[derive(Default)]
+struct BaseTickets {
+    ids: Vec<(String, String)>,
+    changes: Files,
 }
 
-/// Reads every blob of a list: the base tickets, most of the gate's time on
-/// a large repo. One repository handle, in order: libgit2's pack cache is
-/// shared behind mutexes, so threads only contend (measured: slower). No
-/// header lookup first either: on long delta chains (append-only
-/// timelines) it costs as much as the read. Sizes are bounded by the git
-/// host (GitHub refuses files over 100 MB); a ticket over [`MAX_BLOB`] is
-/// an error (exit 2), never silently left out.
-fn read_many(repo: &Repository, list: Vec<(String, Oid)>) -> Result<Vec<(String, Vec<u8>)>, GateError> {
-    list.into_iter()
-        .map(|(p, oid)| {
-            let blob = repo.find_blob(oid)?;
-            if blob.size() > MAX_BLOB {
-                // Fail closed: a ticket nobody can read might be the one
-                // that conflicts or reserves an id.
-                return Err(GateError::Revision(format!(
-                    "{p} at the base tip is {} bytes, over the {MAX_BLOB}-byte limit of what the gate reads",
-                    blob.size()
-                )));
-            }
-            Ok((p, blob.content().to_vec()))
-        })
-        .collect()
+impl BaseTickets {
+    fn absorb(&mut self, other: BaseTickets) {
+        self.ids.extend(other.ids);
+        self.changes.extend(other.changes);
+    }
+}
+
+/// Reads every ticket blob at the base tip — most of the gate's time on a
+/// large repo — and keeps only what the rules need, as it goes (holding
+/// 100k blobs at once cost more in page faults than the reads).
+///
+/// The list is split over threads, each with its own repository handle (a
+/// shared handle serialises on its object database). No header lookup
+/// first: on long delta chains (append-only timelines) it costs as much as
+/// the read. Sizes are bounded by the git host (GitHub refuses files over
+/// 100 MB); a ticket over [`MAX_BLOB`] is an error (exit 2), never
+/// silently left out.
+fn read_base_tickets(repo: &Repository, list: Vec<(String, Oid)>) -> Result<BaseTickets, GateError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let chunk = list.len().div_ceil(threads).max(512);
+    if list.len() <= chunk {
+        let odb = repo.odb()?;
+        return scan_tickets(&odb, list);
+    }
+    let git_dir = repo.path().to_path_buf();
+    let mut chunks = Vec::new();
+    let mut rest = list;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|part| {
+                let git_dir = &git_dir;
+                scope.spawn(move || -> Result<BaseTickets, GateError> {
+                    let repo = Repository::open(git_dir)?;
+                    let odb = repo.odb()?;
+                    scan_tickets(&odb, part)
+                })
+            })
+            .collect();
+        let mut all = BaseTickets::default();
+        for h in handles {
+            let part = h
+                .join()
+                .map_err(|_| GateError::Revision("a thread reading the base tickets panicked".into()))??;
+            all.absorb(part);
+        }
+        Ok(all)
+    })
+}
+
+/// One thread's share of [`read_base_tickets`].
+fn scan_tickets(odb: &git2::Odb<'_>, list: Vec<(String, Oid)>) -> Result<BaseTickets, GateError> {
+    let mut out = BaseTickets::default();
+    for (p, oid) in list {
+        let obj = odb.read(oid)?;
+        if obj.kind() != ObjectType::Blob {
+            return Err(GateError::Revision(format!("{p} at the base tip is not a blob")));
+        }
+        let bytes = obj.data();
+        if bytes.len() > MAX_BLOB {
+            // Fail closed: a ticket nobody can read might be the one that
+            // conflicts or reserves an id.
+            return Err(GateError::Revision(format!(
+                "{p} at the base tip is {} bytes, over the {MAX_BLOB}-byte limit of what the gate reads",
+                bytes.len()
+            )));
+        }
+        for id in super::judge::record_ids(bytes) {
+            out.ids.push((id, p.clone()));
+        }
+        out.ids.push((repo::file_stem(&p).to_string(), p.clone()));
+        if p.starts_with("changes/") {
+            out.changes.insert(p, bytes.to_vec());
+        }
+    }
+    Ok(out)
 }
 
 /// Reads everything the decision needs from git.
@@ -396,13 +453,9 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     for f in TICKET_FOLDERS {
         tickets.extend(blobs_under(&repo, &base_tree, f)?);
     }
-    let tickets = read_many(&repo, tickets)?;
-    input.base_ids = base_ids(&tickets);
-    for (p, b) in tickets {
-        if p.starts_with("changes/") {
-            input.base_changes.insert(p, b);
-        }
-    }
+    let tickets = read_base_tickets(&repo, tickets)?;
+    input.base_ids = tickets.ids;
+    input.base_changes = tickets.changes;
     // Output folders are skipped like the loader skips them, but only those
     // that are output folders at base *and* at head, and never a record
     // folder: otherwise a PR could declare `changes/` an output folder in

@@ -206,7 +206,8 @@ impl Client {
                 http::Method::GET => self.octo._get(url).await,
                 http::Method::POST => self.octo._post(url, body).await,
                 http::Method::PATCH => self.octo._patch(url, body).await,
-                _ => unreachable!("only GET, POST and PATCH are used"),
+                http::Method::PUT => self.octo._put(url, body).await,
+                _ => unreachable!("only GET, POST, PATCH and PUT are used"),
             }
             .map_err(|e| format!("cannot reach {}: {}", self.api, short_err(&e)))?;
             let status = res.status().as_u16();
@@ -328,6 +329,23 @@ impl Client {
             ));
         }
         gh(msg)
+    }
+
+    /// One JSON request to `/repos/OWNER/REPO{path}` with this client's
+    /// retries, redirect rule and error messages, for commands other than
+    /// the gate (`gitsm intake`). A non-2xx answer is an error.
+    pub fn repo_call(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        what: &str,
+    ) -> Result<serde_json::Value, GateError> {
+        let url = self.url(path);
+        self.rt.block_on(async {
+            let a = self.send(method, &url, body, what).await?;
+            json_of(what, &a)
+        })
     }
 
     async fn get_json(&self, url: &str, what: &str) -> Result<serde_json::Value, GateError> {

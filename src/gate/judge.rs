@@ -691,8 +691,9 @@ pub fn subject_of(fc: &FileChange, p: Option<&Parsed>) -> String {
 
 pub fn ticket_kind_of(path: &str) -> Option<Kind> {
     let first = path.split('/').next()?;
-    [Kind::Incident, Kind::Problem, Kind::Request, Kind::Change]
+    Kind::ALL
         .into_iter()
+        .filter(|k| k.is_ticket())
         .find(|k| k.folder() == first)
 }
 

@@ -1,8 +1,10 @@
 //! The record kinds of an ITSM repo (SPEC §1). These Rust types are the single
 //! source of truth: the JSON Schemas in `schemas/` are generated from them.
 
+pub mod itil;
 pub mod types;
 
+pub use itil::*;
 pub use types::{Date, Duration, Id, Timestamp};
 
 use schemars::JsonSchema;
@@ -27,10 +29,13 @@ pub enum Kind {
     Problem,
     Request,
     Change,
+    ConfigItem,
+    Release,
+    RequestType,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Config,
         Kind::Service,
         Kind::Calendar,
@@ -40,6 +45,9 @@ impl Kind {
         Kind::Problem,
         Kind::Request,
         Kind::Change,
+        Kind::ConfigItem,
+        Kind::Release,
+        Kind::RequestType,
     ];
 
     /// The name written in `kind:`.
@@ -54,6 +62,9 @@ impl Kind {
             Kind::Problem => "Problem",
             Kind::Request => "Request",
             Kind::Change => "Change",
+            Kind::ConfigItem => "ConfigItem",
+            Kind::Release => "Release",
+            Kind::RequestType => "RequestType",
         }
     }
 
@@ -72,6 +83,9 @@ impl Kind {
             Kind::Problem => "problems",
             Kind::Request => "requests",
             Kind::Change => "changes",
+            Kind::ConfigItem => "cmdb",
+            Kind::Release => "releases",
+            Kind::RequestType => "catalog/requests",
         }
     }
 
@@ -84,13 +98,13 @@ impl Kind {
     pub fn is_ticket(self) -> bool {
         matches!(
             self,
-            Kind::Incident | Kind::Problem | Kind::Request | Kind::Change
+            Kind::Incident | Kind::Problem | Kind::Request | Kind::Change | Kind::Release
         )
     }
 }
 
 /// Folders in which every YAML file must be a record.
-pub const RECORD_FOLDERS: [&str; 7] = [
+pub const RECORD_FOLDERS: [&str; 9] = [
     "catalog",
     "slas",
     "policies",
@@ -98,6 +112,8 @@ pub const RECORD_FOLDERS: [&str; 7] = [
     "problems",
     "requests",
     "changes",
+    "cmdb",
+    "releases",
 ];
 
 macro_rules! str_enum {
@@ -273,6 +289,8 @@ pub struct IdPrefixes {
     pub request: String,
     #[serde(default = "p_chg")]
     pub change: String,
+    #[serde(default = "p_rel")]
+    pub release: String,
 }
 
 fn p_inc() -> String {
@@ -287,6 +305,9 @@ fn p_req() -> String {
 fn p_chg() -> String {
     "CHG".into()
 }
+fn p_rel() -> String {
+    "REL".into()
+}
 
 impl Default for IdPrefixes {
     fn default() -> Self {
@@ -295,6 +316,7 @@ impl Default for IdPrefixes {
             problem: p_prb(),
             request: p_req(),
             change: p_chg(),
+            release: p_rel(),
         }
     }
 }
@@ -306,6 +328,7 @@ impl IdPrefixes {
             Kind::Problem => Some(&self.problem),
             Kind::Request => Some(&self.request),
             Kind::Change => Some(&self.change),
+            Kind::Release => Some(&self.release),
             _ => None,
         }
     }
@@ -580,6 +603,9 @@ pub struct Incident {
     pub related: Vec<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
+    /// Configuration items (CI ids) involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_items: Vec<Id>,
     pub timeline: Vec<Event<IncidentStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
@@ -618,6 +644,9 @@ pub struct Problem {
     pub workaround: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub incidents: Vec<Id>,
+    /// Configuration items (CI ids) involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_items: Vec<Id>,
     pub timeline: Vec<Event<ProblemStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
@@ -637,6 +666,15 @@ pub struct Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_by: Option<String>,
     pub status: RequestStatus,
+    /// The RequestType (self-service catalog item) this request was made from.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub request_type: Option<Id>,
+    /// The values of the type's form fields, by field id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Approvals from the type's `approval` group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<Approval>,
     pub timeline: Vec<Event<RequestStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
@@ -699,6 +737,12 @@ pub struct Change {
     /// policy's `standard_changes` (SPEC §3 rule 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
+    /// Configuration items (CI ids) involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_items: Vec<Id>,
+    /// The release (REL id) this change ships in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Id>,
     pub timeline: Vec<Event<ChangeStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
@@ -870,6 +914,9 @@ pub enum Record {
     Problem(Problem),
     Request(Request),
     Change(Change),
+    ConfigItem(ConfigItem),
+    Release(Release),
+    RequestType(RequestType),
 }
 
 impl Record {
@@ -884,6 +931,9 @@ impl Record {
             Record::Problem(_) => Kind::Problem,
             Record::Request(_) => Kind::Request,
             Record::Change(_) => Kind::Change,
+            Record::ConfigItem(_) => Kind::ConfigItem,
+            Record::Release(_) => Kind::Release,
+            Record::RequestType(_) => Kind::RequestType,
         }
     }
 
@@ -898,6 +948,9 @@ impl Record {
             Record::Problem(r) => &r.id,
             Record::Request(r) => &r.id,
             Record::Change(r) => &r.id,
+            Record::ConfigItem(r) => &r.id,
+            Record::Release(r) => &r.id,
+            Record::RequestType(r) => &r.id,
         }
     }
 
@@ -947,6 +1000,9 @@ macro_rules! record_by_kind {
             Kind::Problem => Record::Problem($de($value)?),
             Kind::Request => Record::Request($de($value)?),
             Kind::Change => Record::Change($de($value)?),
+            Kind::ConfigItem => Record::ConfigItem($de($value)?),
+            Kind::Release => Record::Release($de($value)?),
+            Kind::RequestType => Record::RequestType($de($value)?),
         }
     };
 }

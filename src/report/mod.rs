@@ -114,6 +114,8 @@ pub struct Report {
     pub breaches: Vec<Breach>,
     pub incidents: Vec<IncidentRow>,
     pub changes: ChangeKpi,
+    /// Releases that reached `released` in the period.
+    pub releases: crate::release::ReleaseKpi,
     pub problems: ProblemKpi,
     pub requests: RequestKpi,
     pub conventions: Conventions,
@@ -188,6 +190,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
             .count(),
     };
     let changes = change_kpi(records, &period, &wanted);
+    let releases = crate::release::kpi(records, period.from, period.to);
     let problems = problem_kpi(records, &period, now, &wanted);
     let title = records
         .iter()
@@ -207,6 +210,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
         breaches,
         incidents: incident_rows,
         changes,
+        releases,
         problems,
         requests,
         conventions: Conventions::stated(),

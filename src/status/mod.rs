@@ -313,8 +313,7 @@ fn public_incidents<'a>(
         let Record::Incident(inc) = &l.record else {
             continue;
         };
-        let svcs: Vec<Id> = inc
-            .affected()
+        let svcs: Vec<Id> = crate::impact::status_services(inc, records)
             .into_iter()
             .filter(|s| public.contains(s.as_str()))
             .collect();

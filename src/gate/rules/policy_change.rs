@@ -1,6 +1,7 @@
 //! Rule 1: the policy, the catalog, SLAs, calendars and CAB membership are
 //! read from base. A PR that touches a governed file — the policy,
-//! `gitsm.yaml`, SLAs and calendars, a service's governance, and at the git
+//! `gitsm.yaml`, SLAs and calendars, ConfigItems and RequestTypes, a
+//! service's governance, and at the git
 //! root `.github/**`, CODEOWNERS, `.gitattributes`, `.gitmodules` — is
 //! judged by the base policy and needs its `policy_change` approvals,
 //! counted like rule 4's and fresh under rule 4's terms.
@@ -26,7 +27,12 @@ pub(super) fn check(j: &mut Judge<'_>) {
             || kind_is(Kind::ChangePolicy)
             || kind_is(Kind::Config);
         let slas = first == "slas" || kind_is(Kind::Sla) || kind_is(Kind::Calendar);
-        if !(policy_or_settings || slas) {
+        // The CMDB and the request catalog (SPEC §3): adding, editing or deleting.
+        let itil = first == "cmdb"
+            || fc.path.starts_with("catalog/requests/")
+            || kind_is(Kind::ConfigItem)
+            || kind_is(Kind::RequestType);
+        if !(policy_or_settings || slas || itil) {
             continue;
         }
         // Comments and layout are free; anything parsed differently is not.
@@ -44,7 +50,7 @@ pub(super) fn check(j: &mut Judge<'_>) {
     let governed = dedup(governed);
     if !governed.is_empty() {
         let what = format!(
-            "edits {} (the change policy, settings, SLAs and calendars, or the CI that enforces them)",
+            "edits {} (the change policy, settings, SLAs and calendars, the CMDB and request catalog, or the CI that enforces them)",
             governed.join(", ")
         );
         let subject = format!("policy {}", j.policy.id);
