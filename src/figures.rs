@@ -281,11 +281,12 @@ mod tests {
 
     #[test]
     fn sla_and_status_page_skip_by_status_type_and_maintenance() {
-        let now = ts("2026-04-01T00:00:00Z");
+        // INC's latest instant (in a note) is 2027-01-01.
+        let now = ts("2027-02-01T00:00:00Z");
         let sla = Need::Sla { now };
         assert!(sla.can_skip(&scan(INC).unwrap()));
         assert!(!Need::Sla {
-            now: ts("2026-03-02T00:00:00Z")
+            now: ts("2026-04-01T00:00:00Z")
         }
         .can_skip(&scan(INC).unwrap()));
         let chg = "apiVersion: gitsm/v1\nkind: Change\nid: CHG-1\ntype: normal\nstatus: closed\nmaintenance: true\ntimeline:\n  - {at: 2026-03-01T10:00:00Z, by: a, status: draft}\n";
