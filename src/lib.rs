@@ -26,6 +26,7 @@ pub mod release;
 pub mod repo;
 pub mod report;
 pub mod schema;
+pub mod serve;
 pub mod sla;
 pub mod status;
 pub mod templating;

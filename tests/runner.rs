@@ -21,6 +21,7 @@ mod redteam;
 mod releases;
 mod report;
 mod schemas;
+mod serve;
 mod ship;
 mod sla;
 mod status_page;

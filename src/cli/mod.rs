@@ -12,6 +12,7 @@ mod new;
 mod release_notes;
 mod report;
 mod schema;
+mod serve;
 mod sla;
 mod status_page;
 mod summary;
@@ -71,6 +72,7 @@ pub enum Command {
     Report(report::Args),
     Log(log::Args),
     StatusPage(status_page::Args),
+    Serve(serve::Args),
     Completions(completions::Args),
     Impact(impact::Args),
     Forms(forms::Args),
@@ -143,6 +145,7 @@ pub fn run() -> i32 {
         Command::Report(a) => report::run(&g, a),
         Command::Log(a) => log::run(&g, a),
         Command::StatusPage(a) => status_page::run(&g, a),
+        Command::Serve(a) => serve::run(&g, a),
         Command::Completions(a) => completions::run(a),
         Command::Impact(a) => impact::run(&g, a),
         Command::Forms(a) => forms::run(&g, a),
