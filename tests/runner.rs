@@ -11,6 +11,7 @@ mod cmd;
 mod cmdb;
 mod corpus;
 mod dora;
+mod figures;
 mod forms;
 mod gate;
 mod gate_attacks;

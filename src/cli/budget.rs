@@ -45,7 +45,7 @@ enum Format {
 
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
-    let v = common::load_for_figures(&root)?;
+    let v = common::load_for_figures(&root, gitsm::figures::Need::All)?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     let tz = common::repo_timezone(&v.snapshot);
     let window = match a.window {

@@ -18,39 +18,26 @@ pub(super) enum Format {
     Json,
 }
 
-/// Loads and validates the repo at `root` for a command that computes figures
-/// from it (`report`, `sla`, `status-page`), and warns on stderr when the
-/// figures may be off (see [`findings_warning`]).
-pub(super) fn load_for_figures(root: &Path) -> anyhow::Result<Validation> {
-    let v = gitsm::validate::validate(&repo::WorkTree::new(root))?;
-    warn_findings(&v);
-    Ok(v)
-}
-
-/// Prints [`findings_warning`] on stderr, if any.
-pub(super) fn warn_findings(v: &Validation) {
-    if let Some(w) = findings_warning(v) {
+/// Loads and validates what a figures command (`report`, `sla`,
+/// `status-page`) needs of the repo at `root` (see [`gitsm::figures`]), and
+/// warns on stderr when the figures may be off (see [`findings_warning`]).
+pub(super) fn load_for_figures(root: &Path, need: gitsm::figures::Need) -> anyhow::Result<Validation> {
+    let s = gitsm::figures::load(&repo::WorkTree::new(root), need)?;
+    if let Some(w) = findings_warning(&s.validation, &s.unread) {
         eprintln!("{w}");
     }
+    Ok(s.validation)
 }
 
 /// What validation errors mean for figures: records the loader could not
-/// read are left out; every other error (a rule, or a loader error on a record
-/// that was still read) stays in and may skew the figures. `None` when the
-/// repo has no errors.
-pub(super) fn findings_warning(v: &Validation) -> Option<String> {
-    let loaded: HashSet<&str> = v.snapshot.records.iter().map(|l| l.path.as_str()).collect();
-    let unread: HashSet<&str> = v
-        .snapshot
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error && !loaded.contains(f.file.as_str()))
-        .map(|f| f.file.as_str())
-        .collect();
+/// read (`unread`) are left out; every other error (a rule, or a loader
+/// error on a record that was still read) stays in and may skew the figures.
+/// `None` when the repo has no errors.
+pub(super) fn findings_warning(v: &Validation, unread: &HashSet<String>) -> Option<String> {
     let rule_errors = v
         .findings
         .iter()
-        .filter(|f| f.severity == Severity::Error && !unread.contains(f.file.as_str()))
+        .filter(|f| f.severity == Severity::Error && !unread.contains(&f.file))
         .count();
     let mut parts = Vec::new();
     match unread.len() {
@@ -123,6 +110,14 @@ pub(super) fn event_time(g: &Globals, at: Option<String>, root: &Path) -> anyhow
             })
         }
     }
+}
+
+/// The repo's time zone as [`repo_timezone`] will find it, read from
+/// gitsm.yaml alone (before loading the repo).
+pub(super) fn configured_timezone(root: &Path) -> String {
+    config_timezone(root)
+        .filter(|tz| jiff::tz::db().get(tz).is_ok())
+        .unwrap_or_else(|| "UTC".into())
 }
 
 /// `timezone:` from gitsm.yaml, read without the full loader.

@@ -39,30 +39,48 @@ enum Format {
     Json,
 }
 
-pub fn run(g: &Globals, a: Args) -> super::CommandResult {
-    let root = g.root()?;
-    let v = common::load_for_figures(&root)?;
-    let now = g.now.unwrap_or_else(jiff::Timestamp::now);
-    let tz = common::repo_timezone(&v.snapshot);
-    let period = match (&a.period, &a.from, &a.to) {
-        (Some(p), _, _) => Period::month(p, &tz),
-        (None, Some(f), Some(t)) => Period::days(f, t, &tz),
+/// The period of `--period`, `--from/--to`, or the last full month before `now`.
+fn period_of(a: &Args, tz: &str, now: jiff::Timestamp) -> Result<Period, String> {
+    match (&a.period, &a.from, &a.to) {
+        (Some(p), _, _) => Period::month(p, tz),
+        (None, Some(f), Some(t)) => Period::days(f, t, tz),
         _ => {
             // The last full month before `now`, in the repo's zone.
-            let zone = jiff::tz::db().get(&tz).unwrap_or(jiff::tz::TimeZone::UTC);
+            let zone = jiff::tz::db().get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
             let today = zone.to_datetime(now).date();
             let prev = today.first_of_month().yesterday().unwrap_or(today);
-            Period::month(&prev.strftime("%Y-%m").to_string(), &tz)
+            Period::month(&prev.strftime("%Y-%m").to_string(), tz)
         }
+    }
+}
+
+pub fn run(g: &Globals, a: Args) -> super::CommandResult {
+    let root = g.root()?;
+    let now = g.now.unwrap_or_else(jiff::Timestamp::now);
+    // The period decides which tickets are loaded at all, so its time zone
+    // is read first; should the loaded config say otherwise (it did not
+    // load), the figures follow the loaded one.
+    let mut tz = common::configured_timezone(&root);
+    let (v, period) = loop {
+        let period = period_of(&a, &tz, now).map_err(Failure::runtime)?;
+        let (from, to) = period.needed_span(now);
+        let v = common::load_for_figures(&root, gitsm::figures::Need::Report { from, to })?;
+        let loaded_tz = common::repo_timezone(&v.snapshot);
+        if loaded_tz == tz {
+            break (v, period);
+        }
+        tz = loaded_tz;
     };
-    let period = period.map_err(Failure::runtime)?;
     // DORA reads the branch's history when the repo is in git: merges of
     // the period and the quarter before it (a merge precedes the change's
-    // completion it leads to).
-    let since = period
-        .from
+    // completion it leads to), and of the trends' months.
+    let earliest = match period.calendar_month() {
+        Some(_) => period.needed_span(now).0,
+        None => period.from,
+    };
+    let since = earliest
         .checked_sub(jiff::SignedDuration::from_hours(24 * 90))
-        .unwrap_or(period.from);
+        .unwrap_or(earliest);
     let git = match gitsm::dora::read_merges(&root, since) {
         Ok(g) => g,
         Err(e) => {
@@ -70,7 +88,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
             None
         }
     };
-    let rep = match report::build(
+    let rep = report::build(
         &v.snapshot.records,
         report::Options {
             period,
@@ -78,29 +96,20 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
             now,
             git: git.as_ref(),
         },
-    ) {
-        Ok(r) => r,
-        Err(e) => return Err(Failure::runtime(e)),
-    };
+    )
+    .map_err(Failure::runtime)?;
     let format = match a.format {
         Format::Md => RFormat::Md,
         Format::Html => RFormat::Html,
         Format::Json => RFormat::Json,
     };
-    // The override goes through the one repo reader: a template that is a
-    // symlink (to a secret, to /proc/self/environ) is refused, not rendered.
-    let custom = match format.template_name() {
-        Some(name) => {
-            let rel = format!("templates/{name}");
-            match gitsm::fsutil::read_text_in_repo(&root, &rel, gitsm::fsutil::TEMPLATE) {
-                Ok(s) => Some(s),
-                Err(gitsm::fsutil::ReadError::NotFound) => None,
-                Err(e) => return Err(Failure::io(format!("{rel}: {e}"), e.is_refusal())),
-            }
-        }
-        None => None,
+    // The override is read by the library's one repo reader: a template that
+    // is a symlink (to a secret, to /proc/self/environ) is refused, not rendered.
+    let text = match report::render_in_repo(&rep, format, &root) {
+        Ok(t) => t,
+        Err(report::RenderError::Override(e)) => return Err(Failure::io(&e, e.is_refusal())),
+        Err(e) => return Err(anyhow::Error::new(e).into()),
     };
-    let text = report::render(&rep, format, custom.as_deref()).map_err(anyhow::Error::msg)?;
     match a.out {
         Some(path) => {
             let (base, rel) = gitsm::fsutil::split_given(&path, Some(&root));

@@ -25,17 +25,31 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
             eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64());
         }
     };
-    let v = super::common::load_for_figures(&root)?;
+    let v = super::common::load_for_figures(&root, gitsm::figures::Need::StatusPage)?;
     let snap = v.snapshot;
     lap("load");
     let built = gitsm::status::build(&snap, now);
+    // The page is all in `built`: the records' memory goes before rendering.
+    drop(snap);
     lap("build");
     let templates = gitsm::status::render::Templates::new(Some(&root), &built.tz)?;
-    let files = gitsm::status::render::render(&built, &templates)?;
-    lap("render");
-    let written = match gitsm::status::site::write(&a.out, Some(&root), &files) {
+    // Pages are written as they are rendered, into a fresh folder swapped in
+    // at the end.
+    let staging = match gitsm::status::site::Staging::begin(&a.out, Some(&root)) {
+        Ok(s) => s,
+        Err(e) => return Err(site_error(&e)),
+    };
+    let files = match gitsm::status::render::render_into(&built, &templates, &|f| Ok(staging.put(&f)?)) {
+        Ok(n) => n,
+        Err(e) => match e.downcast_ref::<gitsm::status::site::SiteError>() {
+            Some(se) => return Err(site_error(se)),
+            None => return Err(e.into()),
+        },
+    };
+    lap("render and write pages");
+    let written = match staging.finish() {
         Ok(w) => w,
-        Err(e) => return Err(Failure::io(&e, e.is_refusal())),
+        Err(e) => return Err(site_error(&e)),
     };
     lap("write");
 
@@ -52,7 +66,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let d = &built.doc;
     println!(
         "wrote {} files to {}: {} ({} services, {} incidents, {} maintenance)",
-        files.len() + 1,
+        files + 1,
         written.display(),
         d.status.description,
         d.services.len(),
@@ -60,4 +74,9 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
         d.maintenances.len()
     );
     Ok(Exit::Success)
+}
+
+/// A site error as the command's failure.
+fn site_error(e: &gitsm::status::site::SiteError) -> Failure {
+    Failure::io(e, e.is_refusal())
 }

@@ -86,6 +86,21 @@ pub fn load_map<T: Send>(
     source: &dyn Source,
     f: impl Fn(Loaded) -> T + Sync + Send,
 ) -> anyhow::Result<(Vec<T>, Vec<Finding>, usize)> {
+    load_map_screened(source, &|_, _| false, f)
+}
+
+/// Decides from a file's path and text, before it is parsed, that the
+/// loader may skip it (`true`): a figures command screens out tickets that
+/// cannot matter to its window (see `crate::figures`). A skipped file gives
+/// neither a record nor a finding.
+pub type Screen<'a> = &'a (dyn Fn(&str, &str) -> bool + Sync);
+
+/// [`load_map`] that first offers each file's text to `screen`.
+pub fn load_map_screened<T: Send>(
+    source: &dyn Source,
+    screen: Screen<'_>,
+    f: impl Fn(Loaded) -> T + Sync + Send,
+) -> anyhow::Result<(Vec<T>, Vec<Finding>, usize)> {
     let entries = source.entries()?;
     // Unzipped so the results are written once into their own vector, and
     // collected in place (`Option<T>` and `T` often share a layout): at 100k
@@ -93,7 +108,7 @@ pub fn load_map<T: Send>(
     let (items, findings): (Vec<Option<T>>, Vec<Vec<Finding>>) = entries
         .par_iter()
         .map(|e| {
-            let (loaded, findings) = load_entry(source, e);
+            let (loaded, findings) = load_entry_screened(source, e, screen);
             (loaded.map(&f), findings)
         })
         .unzip();
@@ -106,6 +121,10 @@ pub fn load_map<T: Send>(
 
 /// Loads a single file; used by the loader and by editing commands.
 pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Finding>) {
+    load_entry_screened(source, e, &|_, _| false)
+}
+
+fn load_entry_screened(source: &dyn Source, e: &Entry, screen: Screen<'_>) -> (Option<Loaded>, Vec<Finding>) {
     let (conv_folder, _) = folder_of(&e.path);
     let strict = conv_folder.is_some() || e.path == CONFIG_FILE;
     let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
@@ -139,6 +158,9 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
             );
         }
     };
+    if screen(&e.path, text) {
+        return (None, Vec::new());
+    }
     // Outside the record folders only files that mention gitsm are our business.
     let ours = strict || text.contains(API_VERSION);
     let node = match yaml::parse(text) {

@@ -1,17 +1,17 @@
-//! Rendering a [`Report`] with minijinja templates.
+//! Rendering a [`Report`] with minijinja templates, in the shared
+//! environment of [`crate::templating`] (escaping, filters, overrides).
 //!
 //! The built-in templates are compiled into the binary; an ITSM repo may
-//! override them with files of the same name under `templates/`. HTML
-//! templates are auto-escaped. Filters available to templates:
-//!
-//! - `duration`: seconds → `26h 30m` (`—` for none);
-//! - `pct(digits=2)`: a percentage → `99.95 %` (`—` for none);
-//! - `dt`: an RFC 3339 instant → `2026-10-05 12:35` in the report's time zone;
-//! - `md`: escapes text for a Markdown table cell (`|`, newlines).
+//! override them with files of the same name under `templates/`
+//! ([`render_in_repo`]). HTML templates are auto-escaped. Besides the
+//! report's fields, templates get `charts` ([`super::charts::Charts`]):
+//! geometry for the HTML's inline SVG, computed here and never part of the
+//! report's data or JSON.
 
+use super::charts::Charts;
 use super::Report;
-use minijinja::value::Value;
-use minijinja::{AutoEscape, Environment};
+use minijinja::value::{Serde, Value};
+use std::path::Path;
 
 /// The built-in Markdown template.
 pub const TEMPLATE_MD: &str = include_str!("../../templates/report.md.j2");
@@ -66,8 +66,28 @@ pub fn is_ours(bytes: &[u8]) -> bool {
     }
 }
 
+/// Why a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The repo's override of the template could not be read (or was refused).
+    #[error(transparent)]
+    Override(#[from] crate::templating::OverrideError),
+    #[error("{0}")]
+    Template(String),
+}
+
+/// Renders a report with the repo's override of the format's template
+/// (`templates/report.md.j2`, `templates/report.html.j2`) when there is one.
+pub fn render_in_repo(report: &Report, format: Format, root: &Path) -> Result<String, RenderError> {
+    let custom = match format.template_name() {
+        Some(name) => crate::templating::read_override(root, &format!("templates/{name}"))?,
+        None => None,
+    };
+    render(report, format, custom.as_deref()).map_err(RenderError::Template)
+}
+
 /// Renders a report. `override_template` replaces the built-in template of
-/// the format (the CLI reads it from the repo's `templates/`).
+/// the format.
 pub fn render(report: &Report, format: Format, override_template: Option<&str>) -> Result<String, String> {
     let Some(name) = format.template_name() else {
         let mut s = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
@@ -78,60 +98,18 @@ pub fn render(report: &Report, format: Format, override_template: Option<&str>) 
         Format::Md => TEMPLATE_MD,
         _ => TEMPLATE_HTML,
     });
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".html.j2") || name.ends_with(".html") {
-            AutoEscape::Html
-        } else {
-            AutoEscape::None
-        }
-    });
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_filter("duration", |v: Value| -> String {
-        match i64::try_from(v) {
-            Ok(s) => super::duration(s),
-            Err(_) => "—".into(),
-        }
-    });
-    // The points of a trend's sparkline (`crate::trends::sparkline_points`).
-    env.add_filter("sparkline", |v: Value| -> String {
-        let values: Vec<Option<f64>> = v
-            .try_iter()
-            .map(|it| it.map(|x| f64::try_from(x).ok()).collect())
-            .unwrap_or_default();
-        crate::trends::sparkline_points(&values, 120.0, 24.0)
-    });
-    env.add_filter("pct", |v: Value, digits: Option<usize>| -> String {
-        match f64::try_from(v) {
-            Ok(p) => format!("{:.*} %", digits.unwrap_or(2), p),
-            Err(_) => "—".into(),
-        }
-    });
     let tz = jiff::tz::db()
         .get(&report.period.timezone)
         .unwrap_or(jiff::tz::TimeZone::UTC);
-    env.add_filter("dt", move |v: String| -> String {
-        match v.parse::<jiff::Timestamp>() {
-            Ok(t) => tz.to_datetime(t).strftime("%Y-%m-%d %H:%M").to_string(),
-            Err(_) => v,
-        }
-    });
-    env.add_filter("md", |v: String| -> String {
-        v.replace('\\', "\\\\")
-            .replace('|', "\\|")
-            .replace(['\r', '\n'], " ")
-    });
+    let mut env = crate::templating::environment(&tz, crate::templating::Family::Report);
     env.add_template_owned(name.to_string(), source.to_string())
         .map_err(|e| format!("template {name}: {e:#}"))?;
-    let t = env
-        .get_template(name)
-        .map_err(|e| format!("template {name}: {e:#}"))?;
-    let mut out = t
-        .render(Value::from(minijinja::value::Serde(report)))
-        .map_err(|e| format!("template {name}: {e:#}"))?;
-    // Defence in depth: a character HTML forbids (E0017) never reaches the
-    // page, whatever the template does with it.
-    out = crate::text::clean_owned(out);
+    let ctx = minijinja::context! {
+        charts => Value::from(Serde(Charts::of(report))),
+        ..Value::from(Serde(report))
+    };
+    let mut out =
+        crate::templating::render(&env, name, ctx).map_err(|e| format!("template {name}: {e:#}"))?;
     // minijinja drops the template's final newline; files should end with one.
     if !out.ends_with('\n') {
         out.push('\n');

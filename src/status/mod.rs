@@ -84,212 +84,11 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
     let records = crate::availability::records_as_of(&snap.records, now);
     let records: &[crate::repo::Loaded] = &records;
     let mut findings = Vec::new();
-    let config = snap.config();
-    let sp = config.and_then(|c| c.status_page.as_ref());
-    let tz_name = config
-        .and_then(|c| c.timezone.clone())
-        .unwrap_or_else(|| "UTC".into());
-    let (tz, tz_name) = match TimeZone::get(&tz_name) {
-        Ok(tz) => (tz, tz_name),
-        Err(_) => {
-            findings.push(finding(
-                Code::StatusPageSetting,
-                crate::repo::CONFIG_FILE,
-                format!("time zone `{tz_name}` is unknown; the status page uses UTC"),
-            ));
-            (TimeZone::UTC, "UTC".to_string())
-        }
-    };
-
-    let url = sp
-        .and_then(|s| s.base_url.as_deref())
-        .and_then(|u| match safe_link(u) {
-            Some(u) => Some(u.trim_end_matches('/').to_string()),
-            None => {
-                findings.push(finding(
-                    Code::UnsafeLink,
-                    crate::repo::CONFIG_FILE,
-                    "`status_page.base_url` is not an https:// URL; it is left out of the status page".into(),
-                ));
-                None
-            }
-        });
-    let page = PageInfo {
-        title: sp
-            .and_then(|s| s.title.clone())
-            .unwrap_or_else(|| "Service Status".into()),
-        description: sp.and_then(|s| s.description.clone()),
-        url,
-        time_zone: tz_name,
-        history_days: HISTORY_DAYS,
-    };
-
-    // Public services, in the configured order or by tier then name.
-    let mut services: Vec<(&str, &Service)> = Vec::new();
-    let mut all_services: HashMap<&str, (&str, &Service)> = HashMap::new();
-    for l in records {
-        if let Record::Service(s) = &l.record {
-            all_services.insert(s.id.as_str(), (l.path.as_str(), s));
-        }
-    }
-    match sp.and_then(|s| s.services.as_ref()) {
-        Some(list) => {
-            for id in list {
-                match all_services.get(id.as_str()) {
-                    Some((path, s)) if s.public => {
-                        if !services.iter().any(|(_, x)| x.id == s.id) {
-                            services.push((path, s));
-                        }
-                    }
-                    Some((path, _)) => findings.push(finding(
-                        Code::StatusPageSetting,
-                        path,
-                        format!(
-                            "service `{id}` is listed in `status_page.services` but is not `public: true`; it is not shown"
-                        ),
-                    )),
-                    None => findings.push(finding(
-                        Code::StatusPageSetting,
-                        crate::repo::CONFIG_FILE,
-                        format!("`status_page.services` lists `{id}`, which is not a service"),
-                    )),
-                }
-            }
-        }
-        None => {
-            let mut v: Vec<_> = all_services.values().filter(|(_, s)| s.public).copied().collect();
-            v.sort_by(|a, b| {
-                (a.1.tier.unwrap_or(9), &a.1.name, &a.1.id).cmp(&(b.1.tier.unwrap_or(9), &b.1.name, &b.1.id))
-            });
-            services = v;
-        }
-    }
-    services.retain(|(path, s)| {
-        let ok = Id::is_valid(s.id.as_str());
-        if !ok {
-            findings.push(finding(
-                Code::StatusPageSkipped,
-                path,
-                format!("service id `{}` is not a valid id", s.id),
-            ));
-        }
-        ok
-    });
+    let (tz, page) = page_info(snap, &mut findings);
+    let services = public_services(snap, records, &mut findings);
     let public: HashSet<&str> = services.iter().map(|(_, s)| s.id.as_str()).collect();
-
-    // Public incidents.
-    let mut incidents: Vec<(&Incident, IncidentDoc)> = Vec::new();
-    for l in records {
-        let Record::Incident(inc) = &l.record else {
-            continue;
-        };
-        let svcs: Vec<Id> = crate::impact::status_services(inc, records)
-            .into_iter()
-            .filter(|s| public.contains(s.as_str()))
-            .collect();
-        if svcs.is_empty() {
-            continue;
-        }
-        let has_public_note = inc.timeline.iter().any(|e| e.public && e.note.is_some());
-        if inc.impact_on_customers() == crate::model::CustomerImpact::None && !has_public_note {
-            continue; // nothing customers saw or were told
-        }
-        let Some(url) = record_page("incidents", inc.id.as_str()) else {
-            findings.push(finding(
-                Code::StatusPageSkipped,
-                &l.path,
-                format!(
-                    "incident id `{}` cannot name a page; the incident is left out",
-                    inc.id
-                ),
-            ));
-            continue;
-        };
-        if inc.reported_at.as_jiff() > now {
-            continue; // not yet happened at `--now`
-        }
-        incidents.push((inc, incident_doc(inc, svcs, url, now)));
-    }
-    incidents.sort_by(|a, b| (b.1.started_at, &b.1.id).cmp(&(a.1.started_at, &a.1.id)));
-
-    // Customer-visible maintenance on public services.
-    let mut maint: Vec<(&Change, MaintenanceDoc)> = Vec::new();
-    for l in records {
-        let Record::Change(ch) = &l.record else { continue };
-        // Which windows count is the availability module's definition; which of
-        // them customers are shown is ours (not before the change is scheduled).
-        let Some((start, end)) = crate::availability::maintenance_window(ch) else {
-            continue;
-        };
-        if !published(ch.status) {
-            continue;
-        }
-        let Some(w) = &ch.window else { continue };
-        let svcs: Vec<Id> = ch
-            .services
-            .iter()
-            .filter(|s| public.contains(s.as_str()))
-            .cloned()
-            .collect();
-        if svcs.is_empty() {
-            continue;
-        }
-        let Some(url) = record_page("maintenance", ch.id.as_str()) else {
-            findings.push(finding(
-                Code::StatusPageSkipped,
-                &l.path,
-                format!(
-                    "change id `{}` cannot name a page; the maintenance is left out",
-                    ch.id
-                ),
-            ));
-            continue;
-        };
-        let status = if matches!(ch.status, ChangeStatus::Completed | ChangeStatus::Closed) || end <= now {
-            MaintenancePhase::Completed
-        } else if start <= now {
-            MaintenancePhase::InProgress
-        } else {
-            MaintenancePhase::Scheduled
-        };
-        let updates = crate::availability::as_of(&ch.timeline, now)
-            .iter()
-            .filter(|e| e.public)
-            .filter_map(|e| {
-                let text = e.note.clone()?;
-                let st = e
-                    .status
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_else(|| "update".into());
-                Some(Update {
-                    at: e.at,
-                    status: st,
-                    text,
-                })
-            })
-            .collect();
-        maint.push((
-            ch,
-            MaintenanceDoc {
-                id: ch.id.clone(),
-                title: ch.title.clone(),
-                url,
-                status,
-                announced_at: ch
-                    .timeline
-                    .iter()
-                    .find(|e| e.status == Some(ChangeStatus::Scheduled))
-                    .or(ch.timeline.last())
-                    .map_or(w.start, |e| e.at),
-                starts_at: w.start,
-                ends_at: w.end,
-                services: svcs,
-                updates,
-            },
-        ));
-    }
-    maint.sort_by(|a, b| (a.1.starts_at, &a.1.id).cmp(&(b.1.starts_at, &b.1.id)));
-
+    let incidents = public_incidents(records, &public, now, &mut findings);
+    let maint = maintenance_docs(records, &public, now, &mut findings);
     // Spans per public service. Sources index incidents first, then maintenance.
     let mut spans: HashMap<&str, Vec<Span>> = HashMap::new();
     let mut current: HashMap<&str, State> = HashMap::new();
@@ -396,6 +195,242 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
         tz,
         findings,
     }
+}
+
+/// The page's settings (title, https URL, time zone) from gitsm.yaml.
+fn page_info(snap: &Snapshot, findings: &mut Vec<Finding>) -> (TimeZone, PageInfo) {
+    let config = snap.config();
+    let sp = config.and_then(|c| c.status_page.as_ref());
+    let tz_name = config
+        .and_then(|c| c.timezone.clone())
+        .unwrap_or_else(|| "UTC".into());
+    let (tz, tz_name) = match TimeZone::get(&tz_name) {
+        Ok(tz) => (tz, tz_name),
+        Err(_) => {
+            findings.push(finding(
+                Code::StatusPageSetting,
+                crate::repo::CONFIG_FILE,
+                format!("time zone `{tz_name}` is unknown; the status page uses UTC"),
+            ));
+            (TimeZone::UTC, "UTC".to_string())
+        }
+    };
+
+    let url = sp
+        .and_then(|s| s.base_url.as_deref())
+        .and_then(|u| match safe_link(u) {
+            Some(u) => Some(u.trim_end_matches('/').to_string()),
+            None => {
+                findings.push(finding(
+                    Code::UnsafeLink,
+                    crate::repo::CONFIG_FILE,
+                    "`status_page.base_url` is not an https:// URL; it is left out of the status page".into(),
+                ));
+                None
+            }
+        });
+    let page = PageInfo {
+        title: sp
+            .and_then(|s| s.title.clone())
+            .unwrap_or_else(|| "Service Status".into()),
+        description: sp.and_then(|s| s.description.clone()),
+        url,
+        time_zone: tz_name,
+        history_days: HISTORY_DAYS,
+    };
+
+    (tz, page)
+}
+
+/// Public services, in the configured order or by tier then name.
+fn public_services<'a>(
+    snap: &'a Snapshot,
+    records: &'a [crate::repo::Loaded],
+    findings: &mut Vec<Finding>,
+) -> Vec<(&'a str, &'a Service)> {
+    let sp = snap.config().and_then(|c| c.status_page.as_ref());
+    let mut services: Vec<(&str, &Service)> = Vec::new();
+    let mut all_services: HashMap<&str, (&str, &Service)> = HashMap::new();
+    for l in records {
+        if let Record::Service(s) = &l.record {
+            all_services.insert(s.id.as_str(), (l.path.as_str(), s));
+        }
+    }
+    match sp.and_then(|s| s.services.as_ref()) {
+        Some(list) => {
+            for id in list {
+                match all_services.get(id.as_str()) {
+                    Some((path, s)) if s.public => {
+                        if !services.iter().any(|(_, x)| x.id == s.id) {
+                            services.push((path, s));
+                        }
+                    }
+                    Some((path, _)) => findings.push(finding(
+                        Code::StatusPageSetting,
+                        path,
+                        format!(
+                            "service `{id}` is listed in `status_page.services` but is not `public: true`; it is not shown"
+                        ),
+                    )),
+                    None => findings.push(finding(
+                        Code::StatusPageSetting,
+                        crate::repo::CONFIG_FILE,
+                        format!("`status_page.services` lists `{id}`, which is not a service"),
+                    )),
+                }
+            }
+        }
+        None => {
+            let mut v: Vec<_> = all_services.values().filter(|(_, s)| s.public).copied().collect();
+            v.sort_by(|a, b| {
+                (a.1.tier.unwrap_or(9), &a.1.name, &a.1.id).cmp(&(b.1.tier.unwrap_or(9), &b.1.name, &b.1.id))
+            });
+            services = v;
+        }
+    }
+    services.retain(|(path, s)| {
+        let ok = Id::is_valid(s.id.as_str());
+        if !ok {
+            findings.push(finding(
+                Code::StatusPageSkipped,
+                path,
+                format!("service id `{}` is not a valid id", s.id),
+            ));
+        }
+        ok
+    });
+    services
+}
+
+/// Incidents customers saw or were told about, on public services, newest first.
+fn public_incidents<'a>(
+    records: &'a [crate::repo::Loaded],
+    public: &HashSet<&str>,
+    now: jiff::Timestamp,
+    findings: &mut Vec<Finding>,
+) -> Vec<(&'a Incident, IncidentDoc)> {
+    let mut incidents: Vec<(&Incident, IncidentDoc)> = Vec::new();
+    for l in records {
+        let Record::Incident(inc) = &l.record else {
+            continue;
+        };
+        let svcs: Vec<Id> = crate::impact::status_services(inc, records)
+            .into_iter()
+            .filter(|s| public.contains(s.as_str()))
+            .collect();
+        if svcs.is_empty() {
+            continue;
+        }
+        let has_public_note = inc.timeline.iter().any(|e| e.public && e.note.is_some());
+        if inc.impact_on_customers() == crate::model::CustomerImpact::None && !has_public_note {
+            continue; // nothing customers saw or were told
+        }
+        let Some(url) = record_page("incidents", inc.id.as_str()) else {
+            findings.push(finding(
+                Code::StatusPageSkipped,
+                &l.path,
+                format!(
+                    "incident id `{}` cannot name a page; the incident is left out",
+                    inc.id
+                ),
+            ));
+            continue;
+        };
+        if inc.reported_at.as_jiff() > now {
+            continue; // not yet happened at `--now`
+        }
+        incidents.push((inc, incident_doc(inc, svcs, url, now)));
+    }
+    incidents.sort_by(|a, b| (b.1.started_at, &b.1.id).cmp(&(a.1.started_at, &a.1.id)));
+
+    incidents
+}
+
+/// Customer-visible maintenance on public services, by start.
+fn maintenance_docs<'a>(
+    records: &'a [crate::repo::Loaded],
+    public: &HashSet<&str>,
+    now: jiff::Timestamp,
+    findings: &mut Vec<Finding>,
+) -> Vec<(&'a Change, MaintenanceDoc)> {
+    let mut maint: Vec<(&Change, MaintenanceDoc)> = Vec::new();
+    for l in records {
+        let Record::Change(ch) = &l.record else { continue };
+        // Which windows count is the availability module's definition; which of
+        // them customers are shown is ours (not before the change is scheduled).
+        let Some((start, end)) = crate::availability::maintenance_window(ch) else {
+            continue;
+        };
+        if !published(ch.status) {
+            continue;
+        }
+        let Some(w) = &ch.window else { continue };
+        let svcs: Vec<Id> = ch
+            .services
+            .iter()
+            .filter(|s| public.contains(s.as_str()))
+            .cloned()
+            .collect();
+        if svcs.is_empty() {
+            continue;
+        }
+        let Some(url) = record_page("maintenance", ch.id.as_str()) else {
+            findings.push(finding(
+                Code::StatusPageSkipped,
+                &l.path,
+                format!(
+                    "change id `{}` cannot name a page; the maintenance is left out",
+                    ch.id
+                ),
+            ));
+            continue;
+        };
+        let status = if matches!(ch.status, ChangeStatus::Completed | ChangeStatus::Closed) || end <= now {
+            MaintenancePhase::Completed
+        } else if start <= now {
+            MaintenancePhase::InProgress
+        } else {
+            MaintenancePhase::Scheduled
+        };
+        let updates = crate::availability::as_of(&ch.timeline, now)
+            .iter()
+            .filter(|e| e.public)
+            .filter_map(|e| {
+                let text = e.note.clone()?;
+                let st = e
+                    .status
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_else(|| "update".into());
+                Some(Update {
+                    at: e.at,
+                    status: st,
+                    text,
+                })
+            })
+            .collect();
+        maint.push((
+            ch,
+            MaintenanceDoc {
+                id: ch.id.clone(),
+                title: ch.title.clone(),
+                url,
+                status,
+                announced_at: ch
+                    .timeline
+                    .iter()
+                    .find(|e| e.status == Some(ChangeStatus::Scheduled))
+                    .or(ch.timeline.last())
+                    .map_or(w.start, |e| e.at),
+                starts_at: w.start,
+                ends_at: w.end,
+                services: svcs,
+                updates,
+            },
+        ));
+    }
+    maint.sort_by(|a, b| (a.1.starts_at, &a.1.id).cmp(&(b.1.starts_at, &b.1.id)));
+
+    maint
 }
 
 /// A maintenance change customers are shown: scheduled or later. (Cancelled

@@ -10,7 +10,7 @@ use super::doc::{IncidentDoc, MaintenanceDoc, ServiceStatus, StatusDoc};
 use super::uptime::State;
 use super::Built;
 use minijinja::value::Serde;
-use minijinja::{context, AutoEscape, Environment, Value};
+use minijinja::{context, Environment, Value};
 
 fn val<T: Serialize>(v: T) -> Value {
     Value::from(Serde(v))
@@ -75,10 +75,6 @@ pub struct Templates {
     css: String,
 }
 
-fn parse_ts(s: &str) -> Option<jiff::Timestamp> {
-    s.parse().ok()
-}
-
 /// Words for a state, an impact or a phase.
 pub fn label(s: &str) -> String {
     if let Some(st) = State::ALL.iter().find(|x| x.as_str() == s) {
@@ -99,38 +95,8 @@ pub fn label(s: &str) -> String {
     .into()
 }
 
-/// `2h 14m`, `3d 2h`, `45m`, `under a minute`.
-pub fn human_duration(secs: i64) -> String {
-    if secs < 60 {
-        return "under a minute".into();
-    }
-    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
-    match (d, h, m) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
 /// `Dec 8, 2026, 02:00 – 05:00 CET`, or both dates in full when they differ.
-pub fn time_range(a: jiff::Timestamp, b: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
-    let (za, zb) = (a.to_zoned_datetime(tz.clone()), b.to_zoned_datetime(tz.clone()));
-    if za.date() == zb.date() && za.offset() == zb.offset() {
-        format!(
-            "{} – {}",
-            za.strftime("%b %-d, %Y, %H:%M"),
-            zb.strftime("%H:%M %Z")
-        )
-    } else {
-        format!(
-            "{} – {}",
-            za.strftime("%b %-d, %Y, %H:%M %Z"),
-            zb.strftime("%b %-d, %Y, %H:%M %Z")
-        )
-    }
-}
+pub use crate::templating::time_range;
 
 /// A piece of note text: plain, or an https link.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,22 +155,11 @@ pub fn linkify(text: &str) -> Vec<Segment> {
 }
 
 impl Templates {
-    /// The built-in templates, with same-named files from `overrides` (the
-    /// ITSM repo's `templates/status/`) taking their place.
-    /// Overrides are read from `templates/status/` of the repo at `root`
-    /// through [`crate::fsutil::read_in_repo`]: a symlinked folder or
-    /// template, a FIFO or an oversized file is refused, never followed.
+    /// The built-in templates, with same-named files from the ITSM repo's
+    /// `templates/status/` (read by [`crate::templating`]) taking their
+    /// place, in the shared environment plus the page's own filters.
     pub fn new(root: Option<&Path>, tz: &jiff::tz::TimeZone) -> anyhow::Result<Templates> {
-        let mut env = Environment::new();
-        // Every template is escaped as HTML, whatever its name.
-        env.set_auto_escape_callback(|_| AutoEscape::Html);
-        env.set_syntax(
-            minijinja::syntax::SyntaxConfig::builder()
-                .trim_blocks(true)
-                .lstrip_blocks(true)
-                .build()
-                .expect("default delimiters"),
-        );
+        let mut env = crate::templating::environment(tz, crate::templating::Family::StatusPage);
         let mut sources: HashMap<String, String> = TEMPLATES
             .iter()
             .map(|(n, s)| (n.to_string(), s.to_string()))
@@ -212,9 +167,7 @@ impl Templates {
         let mut css = STYLESHEET.to_string();
         const DIR: &str = "templates/status";
         let names = match root {
-            Some(r) => crate::fsutil::list_dir_in_repo(r, DIR)
-                .map_err(|e| anyhow::Error::new(e).context(DIR))?
-                .unwrap_or_default(),
+            Some(r) => crate::templating::list_overrides(r, DIR)?,
             None => Vec::new(),
         };
         for name in names {
@@ -222,54 +175,20 @@ impl Templates {
             if !(is_template || name == "style.css") {
                 continue;
             }
-            if let Some(root) = root {
-                let rel = format!("{DIR}/{name}");
-                let text = crate::fsutil::read_text_in_repo(root, &rel, crate::fsutil::TEMPLATE)
-                    .map_err(|e| anyhow::Error::new(e).context(rel.clone()))?;
-                if is_template {
-                    sources.insert(name, text);
-                } else {
-                    css = text;
-                }
+            let Some(root) = root else { continue };
+            let Some(text) = crate::templating::read_override(root, &format!("{DIR}/{name}"))? else {
+                continue;
+            };
+            if is_template {
+                sources.insert(name, text);
+            } else {
+                css = text;
             }
         }
         for (name, src) in sources {
             env.add_template_owned(name.clone(), src)
                 .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
         }
-        let tz1 = tz.clone();
-        env.add_filter("datetime", move |s: &str| -> String {
-            match parse_ts(s) {
-                Some(t) => t
-                    .to_zoned_datetime(tz1.clone())
-                    .strftime("%b %-d, %Y, %H:%M %Z")
-                    .to_string(),
-                None => s.to_string(),
-            }
-        });
-        let tz2 = tz.clone();
-        env.add_filter("date", move |s: &str| -> String {
-            let d = match parse_ts(s) {
-                Some(t) => Some(t.to_zoned_datetime(tz2.clone()).date()),
-                None => s.parse::<jiff::civil::Date>().ok(),
-            };
-            d.map_or_else(|| s.to_string(), |d| d.strftime("%b %-d, %Y").to_string())
-        });
-        let tz3 = tz.clone();
-        env.add_filter("time", move |s: &str| -> String {
-            match parse_ts(s) {
-                Some(t) => t.to_zoned_datetime(tz3.clone()).strftime("%H:%M %Z").to_string(),
-                None => s.to_string(),
-            }
-        });
-        let tz4 = tz.clone();
-        env.add_filter("until", move |start: &str, end: &str| -> String {
-            match (parse_ts(start), parse_ts(end)) {
-                (Some(a), Some(b)) => time_range(a, b, &tz4),
-                _ => format!("{start} – {end}"),
-            }
-        });
-        env.add_filter("duration", |secs: i64| human_duration(secs));
         env.add_filter("label", |s: &str| label(s));
         env.add_filter("linkify", |s: &str| val(linkify(s)));
         env.add_filter("percent", |p: f64| {
@@ -280,15 +199,7 @@ impl Templates {
     }
 
     fn render(&self, name: &str, ctx: Value) -> anyhow::Result<String> {
-        let t = self
-            .env
-            .get_template(name)
-            .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
-        // Defence in depth: a character XML or HTML forbids (E0017) never
-        // reaches a page or the feed, whatever a template does with it.
-        t.render(ctx)
-            .map(crate::text::clean_owned)
-            .map_err(|e| anyhow::anyhow!("rendering {name}: {e}"))
+        crate::templating::render(&self.env, name, ctx).map_err(|e| anyhow::anyhow!("rendering {name}: {e}"))
     }
 }
 
@@ -330,8 +241,26 @@ fn names<'a>(ids: &[crate::model::Id], by_id: &HashMap<&str, &'a str>) -> Vec<&'
         .collect()
 }
 
-/// Renders every file of the site.
+/// Renders every file of the site into memory.
 pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
+    let files = std::sync::Mutex::new(Vec::new());
+    render_into(built, t, &|f| {
+        files.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+        Ok(())
+    })?;
+    let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Renders every file of the site and hands each to `sink` as soon as it is
+/// rendered (incident pages from several threads at once), so a site of
+/// many thousand pages need not be held in memory. Returns how many files.
+pub fn render_into(
+    built: &Built,
+    t: &Templates,
+    sink: &(dyn Fn(SiteFile) -> anyhow::Result<()> + Sync),
+) -> anyhow::Result<usize> {
     let doc: &StatusDoc = &built.doc;
     let page = val(&doc.page);
     let overall = val(&doc.status);
@@ -394,20 +323,17 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
     // Incident pages in parallel with everything else: both cores stay busy.
     let (incident_pages, rest) = rayon::join(
         || {
-            doc.incidents
-                .par_iter()
-                .map(|inc| {
-                    let html = t.render(
-                        "incident.html.j2",
-                        context! { root => "../", incident => val(inc),
-                        affected => val(names(&inc.services, &by_id)), ..base.clone() },
-                    )?;
-                    Ok(SiteFile {
-                        path: inc.url.clone(),
-                        bytes: html.into_bytes(),
-                    })
+            doc.incidents.par_iter().try_for_each(|inc| {
+                let html = t.render(
+                    "incident.html.j2",
+                    context! { root => "../", incident => val(inc),
+                    affected => val(names(&inc.services, &by_id)), ..base.clone() },
+                )?;
+                sink(SiteFile {
+                    path: inc.url.clone(),
+                    bytes: html.into_bytes(),
                 })
-                .collect::<anyhow::Result<Vec<SiteFile>>>()
+            })
         },
         || -> anyhow::Result<Vec<SiteFile>> {
             Ok(vec![
@@ -448,7 +374,7 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
         },
     );
     let mut files = rest?;
-    files.extend(incident_pages?);
+    incident_pages?;
     // Statuspage-shaped API and the maintenance calendar (SPEC §4).
     files.extend(super::statuspage::files(doc)?);
 
@@ -525,7 +451,11 @@ pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
             )?
             .into_bytes(),
     });
-    Ok(files)
+    let count = files.len() + doc.incidents.len();
+    for f in files {
+        sink(f)?;
+    }
+    Ok(count)
 }
 
 #[cfg(test)]
@@ -544,14 +474,6 @@ mod tests {
         );
         assert!(linkify("https://").iter().all(|s| s.href.is_none()));
         assert!(linkify("https://user@evil.com").iter().all(|s| s.href.is_none()));
-    }
-
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(human_duration(30), "under a minute");
-        assert_eq!(human_duration(45 * 60), "45m");
-        assert_eq!(human_duration(2 * 3600 + 14 * 60), "2h 14m");
-        assert_eq!(human_duration(3 * 86_400 + 2 * 3600 + 5), "3d 2h");
     }
 }
 

@@ -146,64 +146,89 @@ pub fn check_out(out: &Path, repo_root: Option<&Path>) -> Result<PathBuf, SiteEr
 /// is refused). Returns the folder written.
 pub fn write(out: &Path, repo_root: Option<&Path>, files: &[SiteFile]) -> Result<PathBuf, SiteError> {
     use rayon::prelude::*;
-    let target = check_out(out, repo_root)?;
-    let parent = target
-        .parent()
-        .ok_or_else(|| SiteError::BadOut(out.to_path_buf()))?;
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".gitsm-status-new-")
-        .tempdir_in(parent)
-        .map_err(io(parent))?;
-    let root = staging.path().to_path_buf();
-    let mut planned = Vec::with_capacity(files.len());
-    for f in files {
-        let rel = checked_relative(&f.path)?;
-        let full = root.join(&rel);
-        if !full.starts_with(&root) {
-            return Err(SiteError::UnsafePath(f.path.clone()));
-        }
-        planned.push((full, &f.bytes));
-    }
-    let mut dirs: Vec<&Path> = planned.iter().filter_map(|(p, _)| p.parent()).collect();
-    dirs.sort();
-    dirs.dedup();
-    for d in dirs {
-        std::fs::create_dir_all(d).map_err(io(d))?;
-    }
-    planned
-        .par_iter()
-        .try_for_each(|(p, bytes)| std::fs::write(p, bytes).map_err(io(p)))?;
-    std::fs::write(
-        root.join(MARKER),
-        "This folder is written by `gitsm status-page` and replaced on every run.\n",
-    )
-    .map_err(io(&root))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).map_err(io(&root))?;
-    }
-    let root = staging.keep();
-    if target.exists() {
-        let old = tempfile::Builder::new()
-            .prefix(".gitsm-status-old-")
+    let staging = Staging::begin(out, repo_root)?;
+    files.par_iter().try_for_each(|f| staging.put(f))?;
+    staging.finish()
+}
+
+/// A site being written: files go into a fresh folder next to `--out` as
+/// they are rendered (so ten thousand incident pages are never all in
+/// memory), and [`Staging::finish`] swaps the folder in. Dropped unfinished,
+/// the folder is removed and `--out` is untouched.
+pub struct Staging {
+    out: PathBuf,
+    target: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Staging {
+    /// Checks `out` ([`check_out`]) and creates the staging folder.
+    pub fn begin(out: &Path, repo_root: Option<&Path>) -> Result<Staging, SiteError> {
+        let target = check_out(out, repo_root)?;
+        let parent = target
+            .parent()
+            .ok_or_else(|| SiteError::BadOut(out.to_path_buf()))?;
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+        let dir = tempfile::Builder::new()
+            .prefix(".gitsm-status-new-")
             .tempdir_in(parent)
             .map_err(io(parent))?;
-        let old_site = old.path().join("site");
-        std::fs::rename(&target, &old_site).map_err(io(&target))?;
-        if let Err(e) = std::fs::rename(&root, &target) {
-            let _ = std::fs::rename(&old_site, &target);
+        Ok(Staging {
+            out: out.to_path_buf(),
+            target,
+            dir,
+        })
+    }
+
+    /// Writes one file of the site (its path checked by [`checked_relative`]).
+    pub fn put(&self, f: &SiteFile) -> Result<(), SiteError> {
+        let root = self.dir.path();
+        let full = root.join(checked_relative(&f.path)?);
+        if !full.starts_with(root) {
+            return Err(SiteError::UnsafePath(f.path.clone()));
+        }
+        if let Some(d) = full.parent() {
+            std::fs::create_dir_all(d).map_err(io(d))?;
+        }
+        std::fs::write(&full, &f.bytes).map_err(io(&full))
+    }
+
+    /// Marks the folder as ours and puts it in the place of `--out`.
+    pub fn finish(self) -> Result<PathBuf, SiteError> {
+        let Staging { out, target, dir } = self;
+        let parent = target.parent().ok_or_else(|| SiteError::BadOut(out.clone()))?;
+        let root = dir.path().to_path_buf();
+        std::fs::write(
+            root.join(MARKER),
+            "This folder is written by `gitsm status-page` and replaced on every run.\n",
+        )
+        .map_err(io(&root))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).map_err(io(&root))?;
+        }
+        let root = dir.keep();
+        if target.exists() {
+            let old = tempfile::Builder::new()
+                .prefix(".gitsm-status-old-")
+                .tempdir_in(parent)
+                .map_err(io(parent))?;
+            let old_site = old.path().join("site");
+            std::fs::rename(&target, &old_site).map_err(io(&target))?;
+            if let Err(e) = std::fs::rename(&root, &target) {
+                let _ = std::fs::rename(&old_site, &target);
+                let _ = std::fs::remove_dir_all(&root);
+                return Err(SiteError::Io(target, e));
+            }
+            remove_tree(&old_site);
+            // `old` is removed with anything left in it when dropped.
+        } else if let Err(e) = std::fs::rename(&root, &target) {
             let _ = std::fs::remove_dir_all(&root);
             return Err(SiteError::Io(target, e));
         }
-        remove_tree(&old_site);
-        // `old` is removed with anything left in it when dropped.
-    } else if let Err(e) = std::fs::rename(&root, &target) {
-        let _ = std::fs::remove_dir_all(&root);
-        return Err(SiteError::Io(target, e));
+        Ok(target)
     }
-    Ok(target)
 }
 
 #[cfg(test)]

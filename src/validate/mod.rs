@@ -253,6 +253,89 @@ pub fn validate_summary_at(
     })
 }
 
+/// The outcome of [`validate_screened`].
+#[derive(Debug)]
+pub struct Screened {
+    /// The records that passed the screen, whole, and every finding on them.
+    pub validation: Validation,
+    /// Files with a loader error that gave no record.
+    pub unread: HashSet<String>,
+    /// Files the screen skipped: neither parsed nor validated.
+    pub skipped: usize,
+}
+
+/// Decides, from a file's path and text, that a ticket cannot matter to a
+/// figures command: its kind and id (see [`validate_screened`]).
+pub type Skip<'a> = &'a (dyn Fn(&str, &str) -> Option<(Kind, String)> + Sync);
+
+/// Validates and keeps the records a figures command may need. `skip` sees
+/// each file's path and text before it is parsed and returns the kind and
+/// id of a ticket that cannot matter to the command; such a file is not
+/// parsed, and its id counts as existing for the other records' references
+/// (so a screened-out problem is no "unknown problem"). Every other record
+/// is validated as [`validate`] does and kept as `trim` returns it (a
+/// command may drop the fields it never reads).
+pub fn validate_screened(
+    source: &dyn Source,
+    skip: Skip<'_>,
+    trim: &(dyn Fn(Loaded) -> Loaded + Sync),
+) -> anyhow::Result<Screened> {
+    let skipped = std::sync::Mutex::new(HashSet::new());
+    let screen = |path: &str, text: &str| match skip(path, text) {
+        Some(k) => {
+            skipped.lock().unwrap_or_else(|e| e.into_inner()).insert(k);
+            true
+        }
+        None => false,
+    };
+    let (items, loader_findings, files) = repo::load_map_screened(source, &screen, |l| {
+        let (facts, pending) = check_record(&l);
+        (facts, pending, trim(l))
+    })?;
+    let known = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut facts = Vec::with_capacity(items.len());
+    let mut pending = Vec::new();
+    let mut records = Vec::with_capacity(items.len());
+    for (f, p, l) in items {
+        facts.push(f);
+        pending.extend(p);
+        records.push(l);
+    }
+    let failed: HashSet<&str> = loader_findings
+        .iter()
+        .filter(|f| f.severity == crate::diag::Severity::Error)
+        .map(|f| f.file.as_str())
+        .collect();
+    let loaded: HashSet<&str> = facts
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| failed.contains(p))
+        .collect();
+    let unread = failed.difference(&loaded).map(|p| p.to_string()).collect();
+    let context: Vec<&Loaded> = records.iter().filter(|l| is_context(l.record.kind())).collect();
+    let findings = finish(
+        source,
+        loader_findings.clone(),
+        pending,
+        &facts,
+        &context,
+        &known,
+        None,
+    );
+    Ok(Screened {
+        validation: Validation {
+            snapshot: Snapshot {
+                records,
+                findings: loader_findings,
+                files,
+            },
+            findings,
+        },
+        unread,
+        skipped: known.len(),
+    })
+}
+
 /// Records the cross-record rules read whole: config, catalog, calendars,
 /// SLAs and policies (few, small); tickets are known by their [`Facts`].
 fn is_context(kind: Kind) -> bool {

@@ -1,0 +1,24 @@
+//! Benchmark: `gitsm status-page` on generated repos of 100,000 records
+//! (70,000 incidents; and 1,000,000 with `GITSM_BENCH_1M=1`), end to end,
+//! site written under `target/bench-repos/site-<n>`.
+//!
+//! Run with `cargo bench --bench status`; see `benches/common` for the repo
+//! and the figures printed (median, min, max wall time and peak RSS).
+
+mod common;
+
+fn main() {
+    println!("status-page on {}", common::machine());
+    for n in common::sizes() {
+        let repo = common::repo(n);
+        let root = repo.root.to_str().expect("UTF-8 path");
+        let out = repo.root.with_file_name(format!("site-{n}"));
+        let out = out.to_str().expect("UTF-8 path");
+        let now = repo.now_arg();
+        common::bench(
+            &format!("gitsm status-page ({} incidents)", repo.incidents),
+            &["--repo", root, "--now", &now, "status-page", "--out", out],
+            0,
+        );
+    }
+}

@@ -1,0 +1,323 @@
+//! What the figures commands (`report`, `sla`, `status-page`) load from a
+//! repo of a million records: only the tickets that can matter to them.
+//!
+//! Before a ticket file is parsed, a quick scan of its text ([`scan`])
+//! finds its kind, top-level `status`/`type`/`maintenance`, and the earliest
+//! and latest instant written anywhere in it. A command's [`Need`] then
+//! decides whether the ticket can matter: a report for October needs no
+//! incident closed in March, `gitsm sla` no closed ticket, the status page
+//! no service request. Skipped files are neither parsed nor validated (their
+//! ids still count for references); everything else goes through the loader
+//! and validation as before and is kept whole, so the figures are exactly
+//! those of a full load.
+//!
+//! The scan only ever says "skip" when it is sure: any file it cannot read
+//! plainly (a flow-style or quoted top-level key, a backslash escape that
+//! could hide a digit, a timestamp it cannot parse, no timestamp at all) is
+//! loaded. Extra instants (in a note, a comment) can only make a ticket look
+//! relevant, never hide it.
+
+use crate::model::{Kind, Record};
+use crate::repo::Loaded;
+use crate::validate::{self, Screened};
+use jiff::Timestamp;
+
+/// What a figures command needs of the repo's tickets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Need {
+    /// Everything (no screening).
+    All,
+    /// A report reading `[from, to)` (its period widened by what its trends
+    /// and error budget look back on, see `crate::report::needed_span`):
+    /// incidents and requests with an instant in that span, incidents still
+    /// open at the end of their file, incidents naming a `caused_by` (DORA
+    /// counts them whenever they were reported), every change (a merge is
+    /// covered by any change it names or touches, however old) and every
+    /// problem.
+    Report { from: Timestamp, to: Timestamp },
+    /// `gitsm sla` at `now`: tickets open at `now`, emergency changes.
+    Sla { now: Timestamp },
+    /// The status page at `now`: incidents, maintenance changes.
+    StatusPage,
+}
+
+/// What the scan read of a ticket file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scan<'a> {
+    pub kind: Kind,
+    pub status: Option<&'a str>,
+    /// `type:` of a change.
+    pub change_type: Option<&'a str>,
+    /// `maintenance:` of a change.
+    pub maintenance: Option<&'a str>,
+    /// A top-level `caused_by:` key is present (an incident's change).
+    pub caused_by: bool,
+    pub earliest: Timestamp,
+    pub latest: Timestamp,
+}
+
+/// Reads a ticket file's text plainly, or `None` when it is not a ticket or
+/// cannot be read that way (the file is then loaded and checked in full).
+pub fn scan(text: &str) -> Option<Scan<'_>> {
+    if text.contains('\\') {
+        return None; // an escape could spell a digit of an instant
+    }
+    let (mut kind, mut status, mut change_type, mut maintenance) = (None, None, None, None);
+    let mut caused_by = false;
+    for line in text.lines() {
+        let Some(first) = line.bytes().next() else {
+            continue;
+        };
+        if matches!(first, b'"' | b'\'' | b'?' | b'{' | b'[' | b'&' | b'!' | b'%') {
+            return None; // a quoted, complex or flow-style top level
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !(value.is_empty() || value.starts_with(' ')) {
+            continue; // `kind:Incident` is one plain scalar, not a key
+        }
+        let slot = match key {
+            "caused_by" => {
+                caused_by = true;
+                continue;
+            }
+            "kind" => &mut kind,
+            "status" => &mut status,
+            "type" => &mut change_type,
+            "maintenance" => &mut maintenance,
+            _ => continue,
+        };
+        let value = value.split(" #").next().unwrap_or("").trim();
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return None;
+        }
+        if slot.replace(value).is_some() {
+            return None; // a duplicate key: the loader reports it
+        }
+    }
+    let kind = Kind::from_name(kind?).filter(|k| k.is_ticket())?;
+    let (earliest, latest) = instants(text)?;
+    Some(Scan {
+        kind,
+        status,
+        change_type,
+        maintenance,
+        caused_by,
+        earliest,
+        latest,
+    })
+}
+
+/// The earliest and latest RFC 3339 instant in the text; `None` when there
+/// is none, or something that looks like one does not parse.
+fn instants(text: &str) -> Option<(Timestamp, Timestamp)> {
+    let b = text.as_bytes();
+    let (mut lo, mut hi): (Option<Timestamp>, Option<Timestamp>) = (None, None);
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'-', &b[i..]) {
+        let dash = i + off;
+        i = dash + 1;
+        // `YYYY-MM-DD` with the first dash at `dash`.
+        if dash < 4 || !(dash - 4..dash).all(digit) || !digit(dash + 1) || !digit(dash + 2) {
+            continue;
+        }
+        if b.get(dash + 3) != Some(&b'-') || !digit(dash + 4) || !digit(dash + 5) {
+            continue;
+        }
+        let start = dash - 4;
+        match b.get(start + 10) {
+            Some(b'T' | b't') => {}
+            // A date and a time apart: not an instant gitsm reads, but do
+            // not guess.
+            Some(b' ') if digit(start + 11) => return None,
+            _ => continue, // a date (a holiday, a note)
+        }
+        let end = b[start..]
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || matches!(c, b',' | b'}' | b']' | b'"' | b'\'' | b'#'))
+            .map_or(b.len(), |n| start + n);
+        let t: Timestamp = text[start..end].parse().ok()?;
+        lo = Some(lo.map_or(t, |x| x.min(t)));
+        hi = Some(hi.map_or(t, |x| x.max(t)));
+        i = end;
+    }
+    Some((lo?, hi?))
+}
+
+impl Need {
+    /// Whether a ticket with this scan can be skipped.
+    pub fn can_skip(&self, s: &Scan<'_>) -> bool {
+        let final_status = s.status.is_some_and(|st| !crate::workflow::is_open(st));
+        match *self {
+            Need::All => false,
+            Need::Report { from, to } => match s.kind {
+                Kind::Problem | Kind::Change => false,
+                // Reported after the span, or over before it began.
+                Kind::Incident => !s.caused_by && (s.earliest >= to || (s.latest < from && final_status)),
+                _ => s.earliest >= to || s.latest < from,
+            },
+            Need::Sla { now } => match s.kind {
+                Kind::Incident | Kind::Request => final_status && s.latest <= now,
+                Kind::Change => matches!(s.change_type, Some("standard" | "normal")),
+                _ => true,
+            },
+            Need::StatusPage => match s.kind {
+                Kind::Incident => false,
+                Kind::Change => matches!(s.maintenance, None | Some("false")),
+                _ => true,
+            },
+        }
+    }
+}
+
+impl Need {
+    /// A loaded record with what the command never reads taken out: the
+    /// status page shows an incident's public notes and status history,
+    /// never who wrote what, internal notes or the resolution text, and at
+    /// a million records those are most of the memory.
+    pub fn trim(&self, mut l: Loaded) -> Loaded {
+        if *self != Need::StatusPage {
+            return l;
+        }
+        if let Record::Incident(i) = &mut l.record {
+            i.reported_by = String::new();
+            i.assignee = None;
+            i.resolution = None;
+            i.priority_override_reason = None;
+            i.related = Vec::new();
+            i.extra = None;
+            for e in &mut i.timeline {
+                e.by = String::new();
+                if !e.public {
+                    e.note = None;
+                }
+            }
+            i.timeline.shrink_to_fit();
+        }
+        l
+    }
+}
+
+/// Loads and validates the records `need` calls for (see the module docs).
+pub fn load(source: &dyn crate::repo::Source, need: Need) -> anyhow::Result<Screened> {
+    let trim = |l: Loaded| need.trim(l);
+    if need == Need::All {
+        return validate::validate_screened(source, &|_, _| None, &trim);
+    }
+    validate::validate_screened(
+        source,
+        &|path, text| {
+            let s = scan(text)?;
+            if !need.can_skip(&s) {
+                return None;
+            }
+            Some((s.kind, crate::repo::file_stem(path).to_string()))
+        },
+        &trim,
+    )
+}
+
+/// The records of a screened load, for the figures functions.
+pub fn records(s: &Screened) -> &[Loaded] {
+    &s.validation.snapshot.records
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INC: &str = "apiVersion: gitsm/v1\nkind: Incident\nid: INC-0001\nstatus: closed\nreported_at: 2026-03-01T10:00:00+02:00\ntimeline:\n  - {at: 2026-03-01T10:00:00+02:00, by: a, status: new}\n  - at: 2026-03-02T08:00:00Z\n    by: a\n    status: closed\n    note: see 2026-12-01 and 2027-01-01T00:00:00Z\n";
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn reads_kind_status_and_the_span_of_instants() {
+        let s = scan(INC).unwrap();
+        assert_eq!(s.kind, Kind::Incident);
+        assert_eq!(s.status, Some("closed"));
+        assert_eq!(s.earliest, ts("2026-03-01T08:00:00Z"));
+        // An instant in a note counts: it can only keep a ticket, never hide one.
+        assert_eq!(s.latest, ts("2027-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn anything_unusual_is_loaded_in_full() {
+        for text in [
+            INC.replace("status: closed\n", "\"status\": closed\n"),
+            INC.replace("kind: Incident", "kind: \"Incident\""),
+            INC.replace("note: see", "note: \"\\x32see"),
+            INC.replace(
+                "status: closed\nreported",
+                "status: closed\nstatus: new\nreported",
+            ),
+            INC.replace("2026-03-02T08:00:00Z", "2026-03-02T08:00:00"),
+            INC.replace("2026-03-02T08:00:00Z", "2026-03-02 08:00:00Z"),
+            "{apiVersion: gitsm/v1, kind: Incident}\n".to_string(),
+            "apiVersion: gitsm/v1\nkind: Incident\nid: INC-1\n".to_string(),
+            "apiVersion: gitsm/v1\nkind: Service\nid: web\n".to_string(),
+        ] {
+            assert_eq!(scan(&text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_report_skips_only_what_cannot_count() {
+        let s = scan(INC).unwrap();
+        let oct = Need::Report {
+            from: ts("2027-10-01T00:00:00Z"),
+            to: ts("2027-11-01T00:00:00Z"),
+        };
+        assert!(oct.can_skip(&s), "closed long before");
+        let open = INC.replace("status: closed\nreported", "status: investigating\nreported");
+        assert!(
+            !oct.can_skip(&scan(&open).unwrap()),
+            "open incidents affect availability"
+        );
+        let feb = Need::Report {
+            from: ts("2026-02-01T00:00:00Z"),
+            to: ts("2026-03-01T08:00:00Z"),
+        };
+        assert!(feb.can_skip(&s), "reported after the period");
+        let mar = Need::Report {
+            from: ts("2026-02-01T00:00:00Z"),
+            to: ts("2026-03-01T08:00:01Z"),
+        };
+        assert!(!mar.can_skip(&s));
+        let problem = INC.replace("kind: Incident", "kind: Problem");
+        assert!(!oct.can_skip(&scan(&problem).unwrap()));
+        // DORA counts an incident caused by a change whenever it was reported,
+        // and a merge is covered by any change it names, however old.
+        let caused = INC.replace("status: closed\n", "status: closed\ncaused_by: CHG-0001\n");
+        assert!(scan(&caused).unwrap().caused_by);
+        assert!(!oct.can_skip(&scan(&caused).unwrap()));
+        assert!(!feb.can_skip(&scan(&caused).unwrap()));
+        let change = INC.replace("kind: Incident", "kind: Change");
+        assert!(!oct.can_skip(&scan(&change).unwrap()));
+        let request = INC.replace("kind: Incident", "kind: Request");
+        assert!(oct.can_skip(&scan(&request).unwrap()));
+        assert!(feb.can_skip(&scan(&request).unwrap()));
+    }
+
+    #[test]
+    fn sla_and_status_page_skip_by_status_type_and_maintenance() {
+        // INC's latest instant (in a note) is 2027-01-01.
+        let now = ts("2027-02-01T00:00:00Z");
+        let sla = Need::Sla { now };
+        assert!(sla.can_skip(&scan(INC).unwrap()));
+        assert!(!Need::Sla {
+            now: ts("2026-04-01T00:00:00Z")
+        }
+        .can_skip(&scan(INC).unwrap()));
+        let chg = "apiVersion: gitsm/v1\nkind: Change\nid: CHG-1\ntype: normal\nstatus: closed\nmaintenance: true\ntimeline:\n  - {at: 2026-03-01T10:00:00Z, by: a, status: draft}\n";
+        assert!(sla.can_skip(&scan(chg).unwrap()));
+        assert!(!sla.can_skip(&scan(&chg.replace("normal", "emergency")).unwrap()));
+        assert!(!Need::StatusPage.can_skip(&scan(chg).unwrap()));
+        assert!(Need::StatusPage.can_skip(&scan(&chg.replace("maintenance: true\n", "")).unwrap()));
+        assert!(!Need::StatusPage.can_skip(&scan(INC).unwrap()));
+        assert!(!Need::All.can_skip(&scan(INC).unwrap()));
+    }
+}

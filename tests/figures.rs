@@ -1,0 +1,242 @@
+//! The figures commands at scale: what `report`, `sla` and `status-page`
+//! load (`gitsm::figures`) gives exactly the figures of a full load, on
+//! examples/acme and on a generated repo (the benchmarks' generator); and
+//! the report's JSON holds numbers, never chart geometry.
+
+use crate::common::{gitsm, manifest_dir, run};
+use gitsm::figures::{self, Need};
+use gitsm::repo::{Loaded, WorkTree};
+use serde_json::Value;
+use std::path::Path;
+
+#[path = "../benches/common/mod.rs"]
+mod generator;
+
+fn full(root: &Path) -> Vec<Loaded> {
+    let v = gitsm::validate::validate(&WorkTree::new(root)).unwrap();
+    assert!(!v.has_errors(), "{:?}", &v.findings[..v.findings.len().min(3)]);
+    v.snapshot.records
+}
+
+fn screened(root: &Path, need: Need) -> (Vec<Loaded>, usize) {
+    let s = figures::load(&WorkTree::new(root), need).unwrap();
+    assert!(!s.validation.has_errors(), "{:?}", s.validation.findings);
+    assert!(s.unread.is_empty());
+    (s.validation.snapshot.records, s.skipped)
+}
+
+fn report_json(records: &[Loaded], month: &str, tz: &str, now: jiff::Timestamp) -> String {
+    let rep = gitsm::report::build(
+        records,
+        gitsm::report::Options {
+            period: gitsm::report::Period::month(month, tz).unwrap(),
+            service: None,
+            now,
+            git: None,
+        },
+    )
+    .unwrap();
+    gitsm::report::render(&rep, gitsm::report::Format::Json, None).unwrap()
+}
+
+fn sla_json(records: &[Loaded], now: jiff::Timestamp) -> String {
+    let ctx = gitsm::sla::SlaContext::new(records);
+    serde_json::to_string(&ctx.open_tickets(records, now, None)).unwrap()
+}
+
+fn status_json(records: Vec<Loaded>, now: jiff::Timestamp) -> String {
+    let snap = gitsm::repo::Snapshot {
+        records,
+        ..Default::default()
+    };
+    serde_json::to_string(&gitsm::status::build(&snap, now).doc).unwrap()
+}
+
+/// Every month of the repo's span, as of `now`, and `sla` and the status
+/// page at `now`: screened and full loads agree to the byte, and the screen
+/// did skip files.
+fn assert_screening_is_exact(root: &Path, months: &[String], tz: &str, now: jiff::Timestamp) {
+    let all = full(root);
+    let mut skipped_any = false;
+    for month in months {
+        let p = gitsm::report::Period::month(month, tz).unwrap();
+        let (from, to) = p.needed_span(now);
+        let (kept, skipped) = screened(root, Need::Report { from, to });
+        skipped_any |= skipped > 0;
+        assert_eq!(
+            report_json(&kept, month, tz, now),
+            report_json(&all, month, tz, now),
+            "{month}"
+        );
+    }
+    let (kept, skipped) = screened(root, Need::Sla { now });
+    assert!(skipped > 0);
+    assert_eq!(sla_json(&kept, now), sla_json(&all, now));
+    let (kept, skipped) = screened(root, Need::StatusPage);
+    assert!(skipped > 0);
+    assert_eq!(status_json(kept, now), status_json(all, now));
+    assert!(skipped_any, "no report skipped anything");
+}
+
+#[test]
+fn screened_loads_give_the_figures_of_a_full_load_on_acme() {
+    let root = manifest_dir().join("examples/acme");
+    let months: Vec<String> = (1..=12).map(|m| format!("2026-{m:02}")).collect();
+    for now in [
+        "2026-11-25T12:00:00Z",
+        "2026-10-15T08:00:00Z",
+        "2027-06-01T00:00:00Z",
+    ] {
+        assert_screening_is_exact(&root, &months, "Europe/Berlin", now.parse().unwrap());
+    }
+}
+
+#[test]
+fn screened_loads_give_the_figures_of_a_full_load_on_a_generated_repo() {
+    let dir = tempfile::tempdir().unwrap();
+    generator::generate(dir.path(), 1_500);
+    // 1,500 records over one year from 2020-01-06; `now` a day after.
+    let months: Vec<String> = (1..=12)
+        .step_by(3)
+        .map(|m| format!("2020-{m:02}"))
+        .chain(["2021-01".to_string()])
+        .collect();
+    for now in ["2021-01-06T00:00:00Z", "2020-07-15T12:00:00Z"] {
+        assert_screening_is_exact(dir.path(), &months, "Europe/Berlin", now.parse().unwrap());
+    }
+}
+
+/// A JSON Schema for an object with exactly these fields.
+fn closed(fields: &[(&str, Value)]) -> Value {
+    let properties: serde_json::Map<String, Value> =
+        fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let required: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": required,
+        "properties": properties,
+    })
+}
+
+/// Names of every object key anywhere in a JSON value.
+fn keys(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                out.push(k.clone());
+                keys(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn report_json_holds_numbers_not_chart_geometry() {
+    let root = manifest_dir().join("examples/acme");
+    let mut c = gitsm(&root);
+    c.args([
+        "--now",
+        "2026-11-25T12:00:00Z",
+        "report",
+        "--period",
+        "2026-10",
+        "--format",
+        "json",
+    ]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    // The report's top level, a period and a service's figures, exactly: a
+    // field added or leaked (a chart, a coordinate) fails the schema.
+    let any = serde_json::json!({});
+    let availability = closed(&[
+        ("percent", serde_json::json!({"type": "number"})),
+        ("target", serde_json::json!({"type": ["number", "null"]})),
+        ("met", serde_json::json!({"type": ["boolean", "null"]})),
+        ("summary", serde_json::json!({"type": "object"})),
+        ("outages", serde_json::json!({"type": "array"})),
+    ]);
+    let mut service: Vec<(&str, Value)> = ["id", "name", "tier", "sla", "sla_name", "calendar", "incidents"]
+        .iter()
+        .map(|k| (*k, any.clone()))
+        .collect();
+    service.extend(
+        ["by_priority", "mtta", "mttr", "response", "resolution"]
+            .map(|k| (k, serde_json::json!({"type": "object"}))),
+    );
+    service.push(("availability", availability));
+    let period = closed(
+        &["from", "to", "label", "timezone", "measured_to"]
+            .map(|k| (k, serde_json::json!({"type": "string"}))),
+    );
+    let schema = closed(&[
+        ("title", serde_json::json!({"type": "string"})),
+        ("generated_at", serde_json::json!({"type": "string"})),
+        ("period", period),
+        ("service_filter", serde_json::json!({"type": ["string", "null"]})),
+        (
+            "services",
+            serde_json::json!({"type": "array", "minItems": 1, "items": closed(&service)}),
+        ),
+        ("totals", serde_json::json!({"type": "object"})),
+        ("breaches", serde_json::json!({"type": "array"})),
+        ("incidents", serde_json::json!({"type": "array", "minItems": 1})),
+        ("changes", serde_json::json!({"type": "object"})),
+        ("releases", serde_json::json!({"type": "object"})),
+        ("problems", serde_json::json!({"type": "object"})),
+        ("requests", serde_json::json!({"type": "object"})),
+        ("conventions", serde_json::json!({"type": "object"})),
+        ("dora", serde_json::json!({"type": "object"})),
+        ("budget", serde_json::json!({"type": ["object", "null"]})),
+        ("trends", serde_json::json!({"type": ["object", "null"]})),
+    ]);
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut all = Vec::new();
+    keys(&doc, &mut all);
+    for geometry in [
+        "charts",
+        "x0",
+        "plot_width",
+        "plot_height",
+        "x",
+        "y",
+        "width",
+        "height",
+        "ticks",
+        "y_ticks",
+        "target_x",
+    ] {
+        assert!(
+            !all.iter().any(|k| k == geometry),
+            "`{geometry}` in the report's JSON"
+        );
+    }
+    // The HTML still draws both charts from the same figures.
+    let mut c = gitsm(&root);
+    c.args([
+        "--now",
+        "2026-11-25T12:00:00Z",
+        "report",
+        "--period",
+        "2026-10",
+        "--format",
+        "html",
+    ]);
+    let (code, html, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    for chart in [
+        "aria-label=\"Availability per service\"",
+        "aria-label=\"Incidents per week by priority\"",
+    ] {
+        assert_eq!(html.matches(chart).count(), 1, "{chart}");
+    }
+    // Beside them only the trends' sparklines, one per series.
+    let series = doc["trends"]["series"].as_array().map_or(0, Vec::len);
+    assert!(series > 0);
+    assert_eq!(html.matches("<svg").count(), 2 + series);
+}
