@@ -2,32 +2,12 @@
 //! (`cmdb/`), releases (`releases/`) and the self-service request catalog
 //! (`catalog/requests/`). Like the other kinds, these types are the schema.
 
+use super::enums::str_enum;
 use super::{Date, Duration, Event, Extra, Id, Window};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-macro_rules! itil_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-        pub enum $name {
-            $( #[serde(rename = $s)] $variant, )*
-        }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-            pub fn as_str(self) -> &'static str {
-                match self { $( $name::$variant => $s, )* }
-            }
-        }
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-itil_enum!(
+str_enum!(
     /// What a configuration item is.
     CiType {
         Server = "server",
@@ -41,11 +21,11 @@ itil_enum!(
         Other = "other",
     }
 );
-itil_enum!(
+str_enum!(
     /// Where a configuration item is in its life.
     Lifecycle { Planned = "planned", Active = "active", Retiring = "retiring", Retired = "retired" }
 );
-itil_enum!(ReleaseStatus {
+str_enum!(ReleaseStatus {
     Planned = "planned",
     Building = "building",
     Testing = "testing",
@@ -55,7 +35,7 @@ itil_enum!(ReleaseStatus {
     Closed = "closed",
     Cancelled = "cancelled",
 });
-itil_enum!(
+str_enum!(
     /// The kind of input a request form field takes.
     FieldType {
         Text = "text",
@@ -172,7 +152,7 @@ pub enum ApprovalFrom {
     Logins(Vec<String>),
 }
 
-itil_enum!(ApproverGroup { Owner = "owner", Cab = "cab" });
+str_enum!(ApproverGroup { Owner = "owner", Cab = "cab" });
 
 /// The approvals a request of a type needs before it is fulfilled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
