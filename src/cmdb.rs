@@ -7,8 +7,7 @@
 //! `validate` places them on their YAML nodes like its own.
 
 use crate::diag::Code;
-use crate::model::{ConfigItem, Date};
-use std::collections::{HashMap, HashSet};
+use crate::model::{ConfigItem, Date, Id};
 
 /// A finding not yet placed on a line: the JSON pointer of the node it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,66 +38,32 @@ impl Pointed {
 /// Cycles in the configuration items' `depends_on`, each reported once, at
 /// the entry that closes it (like service cycles).
 pub fn check_cycles(cis: &[(&str, &ConfigItem)]) -> Vec<Pointed> {
-    let index: HashMap<&str, usize> = cis
+    let graph: Vec<(&Id, &[Id])> = cis
         .iter()
-        .enumerate()
-        .map(|(i, (_, c))| (c.id.as_str(), i))
+        .map(|(_, c)| (&c.id, c.depends_on.as_slice()))
         .collect();
-    let mut out = Vec::new();
-    // 0 = unvisited, 1 = on the stack, 2 = done. Iterative: no recursion depth.
-    let mut state = vec![0u8; cis.len()];
-    let mut reported: HashSet<Vec<String>> = HashSet::new();
-    for start in 0..cis.len() {
-        if state[start] != 0 {
-            continue;
-        }
-        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-        state[start] = 1;
-        while let Some((node, next)) = stack.last().copied() {
-            let deps = &cis[node].1.depends_on;
-            if next >= deps.len() {
-                state[node] = 2;
-                stack.pop();
-                continue;
-            }
-            stack.last_mut().expect("non-empty").1 += 1;
-            let Some(&child) = index.get(deps[next].as_str()) else {
-                continue;
-            };
-            match state[child] {
-                0 => {
-                    state[child] = 1;
-                    stack.push((child, 0));
-                }
-                1 => {
-                    let pos = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
-                    let mut cycle: Vec<String> = stack[pos..]
-                        .iter()
-                        .map(|(n, _)| cis[*n].1.id.to_string())
-                        .collect();
-                    let mut key = cycle.clone();
-                    key.sort();
-                    if reported.insert(key) {
-                        cycle.push(cis[child].1.id.to_string());
-                        out.push(
-                            Pointed::new(
-                                Code::ConfigItemCycle,
-                                cis[node].0,
-                                format!("/depends_on/{next}"),
-                                format!(
-                                    "configuration items depend on each other in a cycle: {}",
-                                    cycle.join(" → ")
-                                ),
-                            )
-                            .hint("remove one of these `depends_on` entries"),
-                        );
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    out
+    crate::graph::cycles(&graph)
+        .into_iter()
+        .map(|cycle| {
+            let last = *cycle.nodes.last().expect("a cycle has nodes");
+            let ids: Vec<&str> = cycle
+                .nodes
+                .iter()
+                .chain(cycle.nodes.first())
+                .map(|&n| cis[n].1.id.as_str())
+                .collect();
+            Pointed::new(
+                Code::ConfigItemCycle,
+                cis[last].0,
+                format!("/depends_on/{}", cycle.edge),
+                format!(
+                    "configuration items depend on each other in a cycle: {}",
+                    ids.join(" → ")
+                ),
+            )
+            .hint("remove one of these `depends_on` entries")
+        })
+        .collect()
 }
 
 /// Expiry of certificates, licences and contracts as of `today` (in the

@@ -21,6 +21,7 @@ pub mod fsutil;
 pub mod gate;
 pub mod github;
 pub mod globs;
+pub mod graph;
 pub mod history;
 pub mod ical;
 pub mod impact;

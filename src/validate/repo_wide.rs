@@ -321,61 +321,28 @@ fn check_policy(
 }
 
 fn check_cycles(r: &mut Rules, services: &[(&str, &Service)]) {
-    let index: HashMap<&str, usize> = services
+    let graph: Vec<(&Id, &[Id])> = services
         .iter()
-        .enumerate()
-        .map(|(i, (_, s))| (s.id.as_str(), i))
+        .map(|(_, s)| (&s.id, s.depends_on.as_slice()))
         .collect();
-    // 0 = unvisited, 1 = on stack, 2 = done. Iterative DFS: catalogs can be large.
-    let mut state = vec![0u8; services.len()];
-    let mut reported: HashSet<Vec<String>> = HashSet::new();
-    for start in 0..services.len() {
-        if state[start] != 0 {
-            continue;
-        }
-        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-        state[start] = 1;
-        while let Some((node, next)) = stack.last().copied() {
-            let deps = &services[node].1.depends_on;
-            if next < deps.len() {
-                stack.last_mut().expect("non-empty").1 += 1;
-                let Some(&child) = index.get(deps[next].as_str()) else {
-                    continue;
-                };
-                match state[child] {
-                    0 => {
-                        state[child] = 1;
-                        stack.push((child, 0));
-                    }
-                    1 => {
-                        let pos = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
-                        let mut cycle: Vec<String> = stack[pos..]
-                            .iter()
-                            .map(|(n, _)| services[*n].1.id.to_string())
-                            .collect();
-                        let mut key = cycle.clone();
-                        key.sort();
-                        if reported.insert(key) {
-                            cycle.push(services[child].1.id.to_string());
-                            r.push(
-                                Code::DependencyCycle,
-                                services[node].0,
-                                format!("/depends_on/{}", next),
-                                false,
-                                format!("services depend on each other in a cycle: {}", cycle.join(" → ")),
-                            )
-                            .hint = Some("remove one of these `depends_on` entries".into());
-                        }
-                    }
-                    _ => {}
-                }
-            } else {
-                state[node] = 2;
-                stack.pop();
-            }
-        }
+    for cycle in crate::graph::cycles(&graph) {
+        let last = *cycle.nodes.last().expect("a cycle has nodes");
+        let ids: Vec<&str> = cycle
+            .nodes
+            .iter()
+            .chain(cycle.nodes.first())
+            .map(|&n| services[n].1.id.as_str())
+            .collect();
+        r.at(
+            Code::DependencyCycle,
+            services[last].0,
+            format!("/depends_on/{}", cycle.edge),
+            format!("services depend on each other in a cycle: {}", ids.join(" → ")),
+        )
+        .hint = Some("remove one of these `depends_on` entries".into());
     }
 }
+
 /// The rules of configuration items, releases and the request catalog
 /// (SPEC §1), whose logic lives in [`crate::cmdb`], [`crate::release`] and
 /// [`crate::forms`].
