@@ -120,12 +120,12 @@ pub struct ChangeNote {
     pub outcome: Option<String>,
     pub window: Option<crate::model::Window>,
     /// `https://` links from the change's `extra` (key → URL), e.g. its PR.
-    pub links: Vec<Link2>,
+    pub links: Vec<WebLink>,
 }
 
-/// A named link.
+/// A named `https://` link.
 #[derive(Debug, Clone, Serialize)]
-pub struct Link2 {
+pub struct WebLink {
     pub name: String,
     pub url: String,
 }
@@ -146,12 +146,12 @@ pub struct Notes {
     pub changes: Vec<ChangeNote>,
     /// Listed change ids with no change record (a finding of `validate`).
     pub missing: Vec<String>,
-    pub summary: Summary,
+    pub summary: ChangeCounts,
 }
 
 /// Counts over a release's changes.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
+pub struct ChangeCounts {
     pub changes: usize,
     pub successful: usize,
     pub failed: usize,
@@ -160,7 +160,7 @@ pub struct Summary {
     pub pending: usize,
 }
 
-fn links_of(c: &Change) -> Vec<Link2> {
+fn links_of(c: &Change) -> Vec<WebLink> {
     let mut v = Vec::new();
     for (k, val) in c.extra.iter().flatten() {
         let urls: Vec<&str> = match val {
@@ -170,7 +170,7 @@ fn links_of(c: &Change) -> Vec<Link2> {
         };
         for u in urls {
             if let Some(u) = crate::status::safe_link(u) {
-                v.push(Link2 {
+                v.push(WebLink {
                     name: k.clone(),
                     url: u.to_string(),
                 });
@@ -203,7 +203,7 @@ pub fn notes(records: &[Loaded], id: &str) -> Result<Notes, String> {
         })?;
     let mut changes = Vec::new();
     let mut missing = Vec::new();
-    let mut summary = Summary::default();
+    let mut summary = ChangeCounts::default();
     for cid in &rel.changes {
         let Some(c) = records.iter().find_map(|l| match &l.record {
             Record::Change(c) if c.id == *cid => Some(c),

@@ -8,15 +8,15 @@ use serde::{Deserialize, Serialize};
 /// Which changes a policy rule applies to; absent fields match anything.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RuleMatch {
+pub struct ChangeSelector {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub change_type: Option<ChangeType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<Risk>,
 }
 
-impl RuleMatch {
-    pub fn matches(&self, change_type: ChangeType, risk: Risk) -> bool {
+impl ChangeSelector {
+    pub fn selects(&self, change_type: ChangeType, risk: Risk) -> bool {
         self.change_type.is_none_or(|t| t == change_type) && self.risk.is_none_or(|r| r == risk)
     }
 }
@@ -26,7 +26,7 @@ impl RuleMatch {
 #[serde(deny_unknown_fields)]
 pub struct PolicyRule {
     #[serde(rename = "match", default)]
-    pub matches: RuleMatch,
+    pub selector: ChangeSelector,
     /// How many distinct approvals are needed.
     pub approvals: u32,
     /// The group approvers must belong to.
@@ -148,7 +148,7 @@ fn deny_paths() -> PathEnforcement {
 impl ChangePolicy {
     /// The first rule matching a change's type and risk.
     pub fn rule_for(&self, change_type: ChangeType, risk: Risk) -> Option<&PolicyRule> {
-        self.rules.iter().find(|r| r.matches.matches(change_type, risk))
+        self.rules.iter().find(|r| r.selector.selects(change_type, risk))
     }
 
     pub fn standard_change(&self, id: &str) -> Option<&StandardChange> {

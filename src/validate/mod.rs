@@ -69,13 +69,14 @@ pub(super) struct Pending {
     pub(super) key: bool,
 }
 
-/// Collects rule findings.
+/// The findings of the repo's rules, gathered as they are found; each is
+/// [`Pending`] its position.
 #[derive(Default)]
-pub(super) struct Rules {
-    pub(super) out: Vec<Pending>,
+pub(super) struct Findings {
+    pub(super) pending: Vec<Pending>,
 }
 
-impl Rules {
+impl Findings {
     pub(super) fn at(
         &mut self,
         code: Code,
@@ -94,12 +95,12 @@ impl Rules {
         key: bool,
         msg: impl Into<String>,
     ) -> &mut Finding {
-        self.out.push(Pending {
+        self.pending.push(Pending {
             finding: Finding::new(code, file, Pos::START, msg),
             pointer: pointer.into(),
             key,
         });
-        &mut self.out.last_mut().expect("just pushed").finding
+        &mut self.pending.last_mut().expect("just pushed").finding
     }
 }
 
@@ -383,6 +384,6 @@ fn resolve_positions(source: &dyn Source, pending: Vec<Pending>) -> Vec<Finding>
     out
 }
 
-pub(super) fn push_pointed(r: &mut Rules, p: crate::cmdb::Pointed) {
-    r.at(p.code, &p.file, p.pointer, p.message).hint = p.hint;
+pub(super) fn push_pointed(found: &mut Findings, p: crate::cmdb::Pointed) {
+    found.at(p.code, &p.file, p.pointer, p.message).hint = p.hint;
 }

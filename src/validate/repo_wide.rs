@@ -14,7 +14,7 @@ pub(super) fn check_repo(
     known: &HashSet<(Kind, String)>,
     now: Option<jiff::Timestamp>,
 ) -> Vec<Pending> {
-    let mut r = Rules::default();
+    let mut found = Findings::default();
     let config = context.iter().find_map(|l| match &l.record {
         Record::Config(c) if l.path == repo::CONFIG_FILE => Some(c),
         _ => None,
@@ -24,17 +24,18 @@ pub(super) fn check_repo(
     let digits = config.map(|c| c.id_digits).unwrap_or(4) as usize;
 
     if config.is_none() && !loaded.iter().any(|f| f.file == repo::CONFIG_FILE) {
-        r.push(
-            Code::NoConfig,
-            repo::CONFIG_FILE,
-            "",
-            false,
-            "the repo has no `gitsm.yaml`",
-        )
-        .hint = Some("run `gitsm init` or add a Config record named gitsm.yaml at the repo root".into());
+        found
+            .push(
+                Code::NoConfig,
+                repo::CONFIG_FILE,
+                "",
+                false,
+                "the repo has no `gitsm.yaml`",
+            )
+            .hint = Some("run `gitsm init` or add a Config record named gitsm.yaml at the repo root".into());
     }
 
-    let (ids, mut all_ids) = check_ids(&mut r, facts, &prefixes, digits);
+    let (ids, mut all_ids) = check_ids(&mut found, facts, &prefixes, digits);
     all_ids.extend(known.iter().map(|(_, id)| id.as_str()));
     let services: Vec<(&str, &Service)> = context
         .iter()
@@ -45,20 +46,20 @@ pub(super) fn check_repo(
         .collect();
     let service_ids: Vec<String> = services.iter().map(|(_, s)| s.id.to_string()).collect();
 
-    check_references(&mut r, facts, &ids, &all_ids, known, &service_ids);
-    check_priorities(&mut r, facts, &matrix);
-    check_cycles(&mut r, &services);
+    check_references(&mut found, facts, &ids, &all_ids, known, &service_ids);
+    check_priorities(&mut found, facts, &matrix);
+    check_cycles(&mut found, &services);
     for p in itil_rules(facts, context, &ids, config, now) {
-        push_pointed(&mut r, p);
+        push_pointed(&mut found, p);
     }
-    check_policy(&mut r, facts, context, loaded, now);
-    r.out
+    check_policy(&mut found, facts, context, loaded, now);
+    found.pending
 }
 
 /// Ids are unique per kind, and ticket ids well-formed (`PREFIX-0042`).
 /// Returns every id by kind, and every id of any kind.
 fn check_ids<'a>(
-    r: &mut Rules,
+    found: &mut Findings,
     facts: &'a [Facts],
     prefixes: &IdPrefixes,
     digits: usize,
@@ -72,13 +73,14 @@ fn check_ids<'a>(
             continue;
         }
         if let Some(first) = ids.get(&(f.kind, id)) {
-            r.at(
-                Code::DuplicateId,
-                &f.path,
-                "/id",
-                format!("{} id `{id}` is already used by {}", f.kind.name(), first.path),
-            )
-            .hint = Some("give this record a new id (`gitsm new` allocates the next free one)".into());
+            found
+                .at(
+                    Code::DuplicateId,
+                    &f.path,
+                    "/id",
+                    format!("{} id `{id}` is already used by {}", f.kind.name(), first.path),
+                )
+                .hint = Some("give this record a new id (`gitsm new` allocates the next free one)".into());
         } else {
             ids.insert((f.kind, id), f);
         }
@@ -88,17 +90,18 @@ fn check_ids<'a>(
                 .and_then(|rest| rest.strip_prefix('-'))
                 .is_some_and(|n| n.len() >= digits && n.bytes().all(|b| b.is_ascii_digit()));
             if !ok {
-                r.at(
-                    Code::MalformedId,
-                    &f.path,
-                    "/id",
-                    format!(
-                        "{} id `{id}` does not look like `{prefix}-{}`",
-                        f.kind.name(),
-                        "0".repeat(digits.max(1))
-                    ),
-                )
-                .hint = Some(format!(
+                found
+                    .at(
+                        Code::MalformedId,
+                        &f.path,
+                        "/id",
+                        format!(
+                            "{} id `{id}` does not look like `{prefix}-{}`",
+                            f.kind.name(),
+                            "0".repeat(digits.max(1))
+                        ),
+                    )
+                    .hint = Some(format!(
                     "ticket ids are `{prefix}-` followed by at least {digits} digits"
                 ));
             }
@@ -109,7 +112,7 @@ fn check_ids<'a>(
 
 /// Every id a record names points at a record of the right kind.
 fn check_references(
-    r: &mut Rules,
+    found: &mut Findings,
     facts: &[Facts],
     ids: &HashMap<(Kind, &str), &Facts>,
     all_ids: &HashSet<&str>,
@@ -180,13 +183,13 @@ fn check_references(
                     None,
                 ),
             };
-            r.at(code, &f.path, rf.pointer(), msg).hint = hint;
+            found.at(code, &f.path, rf.pointer(), msg).hint = hint;
         }
     }
 }
 
 /// An incident's priority agrees with the matrix unless it gives a reason.
-fn check_priorities(r: &mut Rules, facts: &[Facts], matrix: &PriorityMatrix) {
+fn check_priorities(found: &mut Findings, facts: &[Facts], matrix: &PriorityMatrix) {
     for f in facts {
         let Detail::Incident {
             impact,
@@ -199,15 +202,16 @@ fn check_priorities(r: &mut Rules, facts: &[Facts], matrix: &PriorityMatrix) {
         };
         let expected = matrix.priority(impact, urgency);
         if p != expected {
-            r.at(
-                Code::PriorityMismatch,
-                &f.path,
-                "/priority",
-                format!(
+            found
+                .at(
+                    Code::PriorityMismatch,
+                    &f.path,
+                    "/priority",
+                    format!(
                     "priority {p} contradicts the matrix: impact {impact} × urgency {urgency} is {expected}"
                 ),
-            )
-            .hint = Some(format!(
+                )
+                .hint = Some(format!(
                 "set `priority: {expected}`, remove it, or explain with `priority_override_reason:`"
             ));
         }
@@ -218,7 +222,7 @@ fn check_priorities(r: &mut Rules, facts: &[Facts], matrix: &PriorityMatrix) {
 /// approvals the rule asks for once approved, and (rule 7) its
 /// post-implementation review is not overdue.
 fn check_policy(
-    r: &mut Rules,
+    found: &mut Findings,
     facts: &[Facts],
     context: &[&Loaded],
     loaded: &[Finding],
@@ -239,27 +243,29 @@ fn check_policy(
             {
                 // On the file that marks the repo root: a finding needs a
                 // file (SARIF, annotations), and `policies/` is a folder.
-                r.push(
-                    Code::NoPolicy,
-                    repo::CONFIG_FILE,
-                    "",
-                    false,
-                    "the repo has no ChangePolicy",
-                )
-                .hint = Some("add policies/default.yaml (`gitsm init` writes one)".into());
+                found
+                    .push(
+                        Code::NoPolicy,
+                        repo::CONFIG_FILE,
+                        "",
+                        false,
+                        "the repo has no ChangePolicy",
+                    )
+                    .hint = Some("add policies/default.yaml (`gitsm init` writes one)".into());
             }
         }
         1 => {}
         _ => {
             let first = policies[0].0;
             for (path, _) in &policies[1..] {
-                r.at(
-                    Code::ExtraPolicy,
-                    path,
-                    "/kind",
-                    format!("a second ChangePolicy; {first} is already one"),
-                )
-                .hint = Some("keep exactly one ChangePolicy: merge the rules into one file".into());
+                found
+                    .at(
+                        Code::ExtraPolicy,
+                        path,
+                        "/kind",
+                        format!("a second ChangePolicy; {first} is already one"),
+                    )
+                    .hint = Some("keep exactly one ChangePolicy: merge the rules into one file".into());
             }
         }
     }
@@ -278,18 +284,21 @@ fn check_policy(
                 continue;
             };
             let Some(rule) = policy.rule_for(change_type, risk) else {
-                r.at(
-                    Code::NoMatchingRule,
-                    &f.path,
-                    "/type",
-                    format!("no rule of the ChangePolicy matches a {change_type} change with {risk} risk"),
-                )
-                .hint = Some("add a rule to the policy (the gate refuses such changes)".into());
+                found
+                    .at(
+                        Code::NoMatchingRule,
+                        &f.path,
+                        "/type",
+                        format!(
+                            "no rule of the ChangePolicy matches a {change_type} change with {risk} risk"
+                        ),
+                    )
+                    .hint = Some("add a rule to the policy (the gate refuses such changes)".into());
                 continue;
             };
             if approved && distinct_approvals < rule.approvals {
                 let from = rule.from.map(|g| format!(" from {g}")).unwrap_or_default();
-                r.at(
+                found.at(
                     Code::TooFewApprovals,
                     &f.path,
                     if no_approvals { "/status" } else { "/approvals" },
@@ -304,7 +313,7 @@ fn check_policy(
             if let (Some(now), Some(done), Some(within)) = (now, unreviewed_since, rule.review_within) {
                 let due = done.checked_add(within.to_span()).unwrap_or(done);
                 if due < now {
-                    r.at(
+                    found.at(
                         Code::ReviewOverdue,
                         &f.path,
                         "/status",
@@ -320,7 +329,7 @@ fn check_policy(
     }
 }
 
-fn check_cycles(r: &mut Rules, services: &[(&str, &Service)]) {
+fn check_cycles(found: &mut Findings, services: &[(&str, &Service)]) {
     let graph: Vec<(&Id, &[Id])> = services
         .iter()
         .map(|(_, s)| (&s.id, s.depends_on.as_slice()))
@@ -333,13 +342,14 @@ fn check_cycles(r: &mut Rules, services: &[(&str, &Service)]) {
             .chain(cycle.nodes.first())
             .map(|&n| services[n].1.id.as_str())
             .collect();
-        r.at(
-            Code::DependencyCycle,
-            services[last].0,
-            format!("/depends_on/{}", cycle.edge),
-            format!("services depend on each other in a cycle: {}", ids.join(" → ")),
-        )
-        .hint = Some("remove one of these `depends_on` entries".into());
+        found
+            .at(
+                Code::DependencyCycle,
+                services[last].0,
+                format!("/depends_on/{}", cycle.edge),
+                format!("services depend on each other in a cycle: {}", ids.join(" → ")),
+            )
+            .hint = Some("remove one of these `depends_on` entries".into());
     }
 }
 

@@ -379,7 +379,7 @@ fn own_progress(j: &Judge<'_>, base: &Change, head_clean: &Value, base_clean: Op
 }
 
 fn rule_text(rule: &PolicyRule) -> String {
-    let m = &rule.matches;
+    let m = &rule.selector;
     let mut parts = Vec::new();
     if let Some(t) = m.change_type {
         parts.push(format!("type: {t}"));
