@@ -125,90 +125,124 @@ pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Findin
 }
 
 fn load_entry_screened(source: &dyn Source, e: &Entry, screen: Screen<'_>) -> (Option<Loaded>, Vec<Finding>) {
+    match load_record(source, e, screen) {
+        Ok((record, findings)) => (
+            Some(Loaded {
+                path: e.path.clone(),
+                record,
+            }),
+            findings,
+        ),
+        Err(findings) => (None, findings),
+    }
+}
+
+/// Why a file gave no record: the findings that say so, none when the file
+/// is not gitsm's business or was screened out.
+type NoRecord = Vec<Finding>;
+
+/// A file's record and its findings, in the loader's steps: read the bytes,
+/// take them as text, parse one YAML mapping, learn its kind, then type it.
+fn load_record(
+    source: &dyn Source,
+    e: &Entry,
+    screen: Screen<'_>,
+) -> Result<(Record, Vec<Finding>), NoRecord> {
     let (conv_folder, _) = folder_of(&e.path);
     let strict = conv_folder.is_some() || e.path == CONFIG_FILE;
-    let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
     if e.symlink {
-        return (
-            None,
-            vec![finding(
-                Code::Symlink,
-                Pos::START,
-                format!("`{}` is a symbolic link", e.path),
-            )
-            .with_hint("gitsm does not follow symlinks; replace it with the file or folder itself")],
-        );
+        return Err(vec![finding(
+            e,
+            Code::Symlink,
+            Pos::START,
+            format!("`{}` is a symbolic link", e.path),
+        )
+        .with_hint(
+            "gitsm does not follow symlinks; replace it with the file or folder itself",
+        )]);
     }
-    let bytes = match read_record_bytes(source, e) {
-        Ok(b) => b,
-        Err(f) => return (None, vec![f]),
-    };
-    // memchr's SIMD search: this runs over every byte of every record.
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) if memchr::memchr(0, &bytes).is_none() => t,
-        _ => {
-            return (
-                None,
-                vec![finding(
-                    Code::NotText,
-                    Pos::START,
-                    "file is binary or not valid UTF-8".into(),
-                )
-                .with_hint("records are UTF-8 text")],
-            );
-        }
-    };
+    let bytes = read_record_bytes(source, e).map_err(|f| vec![f])?;
+    let text = as_text(e, &bytes)?;
     if screen(&e.path, text) {
-        return (None, Vec::new());
+        return Err(Vec::new());
     }
-    // Outside the record folders only files that mention gitsm are our business.
+    let node = parse_mapping(e, text, strict)?;
+    let kind = kind_of(e, &node, conv_folder, strict)?;
+    let kind_pos = node.get("kind").map(|k| k.pos).unwrap_or(node.pos);
+    let id_pos = node.get("id").map(|n| n.pos).unwrap_or(node.pos);
+    let (record, mut findings) = typed_record(e, kind, node, text)?;
+    if kind != Kind::Config {
+        findings.extend(conventions(e, kind, &record, kind_pos, id_pos));
+    }
+    Ok((record, findings))
+}
+
+fn finding(e: &Entry, code: Code, pos: Pos, msg: impl Into<String>) -> Finding {
+    Finding::new(code, e.path.clone(), pos, msg)
+}
+
+/// The file's bytes as text: UTF-8 without NUL bytes.
+fn as_text<'b>(e: &Entry, bytes: &'b [u8]) -> Result<&'b str, NoRecord> {
+    // memchr's SIMD search: this runs over every byte of every record.
+    match std::str::from_utf8(bytes) {
+        Ok(t) if memchr::memchr(0, bytes).is_none() => Ok(t),
+        _ => Err(vec![finding(
+            e,
+            Code::NotText,
+            Pos::START,
+            "file is binary or not valid UTF-8",
+        )
+        .with_hint("records are UTF-8 text")]),
+    }
+}
+
+/// The file's one YAML document, which must be a mapping. Outside the record
+/// folders (`strict` false) only files that mention gitsm are our business:
+/// others give no finding.
+fn parse_mapping(e: &Entry, text: &str, strict: bool) -> Result<yaml::Node, NoRecord> {
     let ours = strict || text.contains(API_VERSION);
     let node = match yaml::parse(text) {
         Ok(Some(n)) => n,
-        Ok(None) => {
-            if strict {
-                return (
-                    None,
-                    vec![
-                        finding(Code::EmptyFile, Pos::START, "file holds no YAML document".into())
-                            .with_hint("delete the file or write the record into it"),
-                    ],
-                );
-            }
-            return (None, Vec::new());
+        Ok(None) if strict => {
+            return Err(vec![finding(
+                e,
+                Code::EmptyFile,
+                Pos::START,
+                "file holds no YAML document",
+            )
+            .with_hint("delete the file or write the record into it")]);
         }
+        Ok(None) => return Err(Vec::new()),
+        Err(_) if !ours => return Err(Vec::new()),
         Err(err) => {
-            if !ours {
-                return (None, Vec::new());
-            }
-            let mut f = finding(err.code, err.pos, err.message);
+            let mut f = finding(e, err.code, err.pos, err.message);
             f.hint = err.hint;
-            return (None, vec![f]);
+            return Err(vec![f]);
         }
     };
-    let api = node.get("apiVersion");
-    let kind_node = node.get("kind");
     if !matches!(node.value, yaml::Value::Map(_)) {
         if strict {
-            return (
-                None,
-                vec![finding(
-                    Code::NotAMapping,
-                    node.pos,
-                    "the document is not a mapping of fields".into(),
-                )],
-            );
+            return Err(vec![finding(
+                e,
+                Code::NotAMapping,
+                node.pos,
+                "the document is not a mapping of fields",
+            )]);
         }
-        return (None, Vec::new());
+        return Err(Vec::new());
     }
+    Ok(node)
+}
+
+/// The record kind a mapping declares, once its `apiVersion` is gitsm's; a
+/// Config record anywhere but the root is refused.
+fn kind_of(e: &Entry, node: &yaml::Node, conv_folder: Option<&str>, strict: bool) -> Result<Kind, NoRecord> {
+    let kind_node = node.get("kind");
     let kind_name = kind_node.and_then(yaml::Node::as_str);
-    if api.and_then(yaml::Node::as_str) != Some(API_VERSION) {
-        return (
-            None,
-            without_api_version(e, &node, conv_folder, strict)
-                .into_iter()
-                .collect(),
-        );
+    if node.get("apiVersion").and_then(yaml::Node::as_str) != Some(API_VERSION) {
+        return Err(without_api_version(e, node, conv_folder, strict)
+            .into_iter()
+            .collect());
     }
     let Some(kind) = kind_name.and_then(Kind::from_name) else {
         let pos = kind_node.map(|k| k.pos).unwrap_or(node.pos);
@@ -216,67 +250,63 @@ fn load_entry_screened(source: &dyn Source, e: &Entry, screen: Screen<'_>) -> (O
         let shown = kind_node
             .map(|k| k.to_json().to_string())
             .unwrap_or_else(|| "missing".into());
-        let mut f = finding(Code::UnknownKind, pos, format!("unknown record kind {shown}"));
-        f = match kind_name.and_then(|k| schema::did_you_mean(k, &names)) {
+        let f = finding(e, Code::UnknownKind, pos, format!("unknown record kind {shown}"));
+        let f = match kind_name.and_then(|k| schema::did_you_mean(k, &names)) {
             Some(best) => f.with_hint(format!("did you mean `{best}`?")),
             None => f.with_hint(format!("kinds: {}", names.join(", "))),
         };
-        return (None, vec![f]);
+        return Err(vec![f]);
     };
-    let mut findings = Vec::new();
     if kind == Kind::Config && e.path != CONFIG_FILE {
-        findings.push(
-            finding(
-                Code::ExtraConfig,
-                node.pos,
-                "a Config record must be the root `gitsm.yaml`".into(),
-            )
-            .with_hint("merge it into gitsm.yaml and delete this file"),
-        );
-        return (None, findings);
+        return Err(vec![finding(
+            e,
+            Code::ExtraConfig,
+            node.pos,
+            "a Config record must be the root `gitsm.yaml`",
+        )
+        .with_hint("merge it into gitsm.yaml and delete this file")]);
     }
-    // Fast path: move the tree into JSON; re-parse for positions only when
-    // there is an error to place.
-    let kind_pos = kind_node.map(|k| k.pos).unwrap_or(node.pos);
-    let id_pos = node.get("id").map(|n| n.pos).unwrap_or(node.pos);
+    Ok(kind)
+}
+
+/// The typed record of a mapping of a known kind, through the schema layer.
+/// Fast path: the tree moves into JSON; the text is parsed again for
+/// positions only when there is a finding to place.
+fn typed_record(
+    e: &Entry,
+    kind: Kind,
+    node: yaml::Node,
+    text: &str,
+) -> Result<(Record, Vec<Finding>), NoRecord> {
+    let mut findings = Vec::new();
     let json = node.into_json();
     let reparse = || yaml::parse(text).ok().flatten();
     if !schema::is_valid(kind, &json) {
         if let Some(node) = reparse() {
             findings.append(&mut schema::validate(kind, &json, &node, &e.path));
         }
-        return (None, findings);
+        return Err(findings);
     }
     if crate::text::json_has_forbidden(&json) {
         if let Some(node) = reparse() {
             findings.extend(schema::forbidden_characters(&json, &node, text, &e.path));
         }
     }
-    let record = match Record::from_json_owned(kind, json) {
-        Some(r) => r,
+    match Record::from_json_owned(kind, json) {
+        Some(record) => Ok((record, findings)),
         None => {
             let Some(node) = reparse() else {
-                return (None, findings);
+                return Err(findings);
             };
             let json = node.to_json();
             let (pointer, msg) = match Record::from_json(kind, &json) {
                 Err(e) => e,
                 Ok(_) => (String::new(), "the record could not be read".to_string()),
             };
-            findings.push(finding(Code::InvalidFormat, node.locate(&pointer, false), msg));
-            return (None, findings);
+            findings.push(finding(e, Code::InvalidFormat, node.locate(&pointer, false), msg));
+            Err(findings)
         }
-    };
-    if kind != Kind::Config {
-        findings.extend(conventions(e, kind, &record, kind_pos, id_pos));
     }
-    (
-        Some(Loaded {
-            path: e.path.clone(),
-            record,
-        }),
-        findings,
-    )
 }
 
 /// A YAML mapping that does not declare `apiVersion: gitsm/v1`: a finding in
@@ -288,7 +318,6 @@ fn without_api_version(
     conv_folder: Option<&str>,
     strict: bool,
 ) -> Option<Finding> {
-    let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
     let api = node.get("apiVersion");
     let kind_name = node.get("kind").and_then(yaml::Node::as_str);
     let kindlike = kind_name.and_then(Kind::from_name).is_some();
@@ -301,13 +330,14 @@ fn without_api_version(
                 conv_folder.unwrap_or("")
             ),
         };
-        return Some(finding(Code::NotARecord, pos, msg).with_hint(format!(
+        return Some(finding(e, Code::NotARecord, pos, msg).with_hint(format!(
             "every file in a record folder is a record: start it with `apiVersion: {API_VERSION}`, or move it elsewhere"
         )));
     }
     if kindlike {
         return Some(
             finding(
+                e,
                 Code::LooksLikeRecord,
                 node.pos,
                 format!(
@@ -326,9 +356,9 @@ fn without_api_version(
 /// folder). The size is known up front for git objects, and after a bounded
 /// read (at most one byte over the limit) for files.
 fn read_record_bytes(source: &dyn Source, e: &Entry) -> Result<Vec<u8>, Finding> {
-    let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
     let too_large = || {
         finding(
+            e,
             Code::FileTooLarge,
             Pos::START,
             format!(
@@ -347,31 +377,36 @@ fn read_record_bytes(source: &dyn Source, e: &Entry) -> Result<Vec<u8>, Finding>
             use crate::fsutil::ReadError;
             let inner = err.get_ref();
             if let Some(fe) = inner.and_then(|i| i.downcast_ref::<FolderError>()) {
-                return Err(
-                    finding(Code::UnreadableFolder, Pos::START, format!("`{}/`: {fe}", e.path))
-                        .with_hint("records in it are not loaded; fix its permissions or remove it"),
-                );
+                return Err(finding(
+                    e,
+                    Code::UnreadableFolder,
+                    Pos::START,
+                    format!("`{}/`: {fe}", e.path),
+                )
+                .with_hint("records in it are not loaded; fix its permissions or remove it"));
             }
             match inner.and_then(|i| i.downcast_ref::<ReadError>()) {
                 Some(ReadError::TooLarge { .. }) => return Err(too_large()),
                 Some(ReadError::Symlink(p)) => {
                     return Err(
-                        finding(Code::Symlink, Pos::START, format!("`{p}` is a symbolic link")).with_hint(
+                        finding(e, Code::Symlink, Pos::START, format!("`{p}` is a symbolic link")).with_hint(
                             "gitsm does not follow symlinks; replace it with the file or folder itself",
                         ),
                     )
                 }
                 Some(ReadError::NotRegular) => {
                     return Err(finding(
+                        e,
                         Code::UnreadableFile,
                         Pos::START,
-                        "not a regular file (a FIFO, socket or device); gitsm does not open it".into(),
+                        "not a regular file (a FIFO, socket or device); gitsm does not open it",
                     )
                     .with_hint("records are regular files"))
                 }
                 _ => {}
             }
             return Err(finding(
+                e,
                 Code::UnreadableFile,
                 Pos::START,
                 format!("cannot read file: {err}"),
@@ -388,7 +423,6 @@ fn read_record_bytes(source: &dyn Source, e: &Entry) -> Result<Vec<u8>, Finding>
 /// ticket its file name (its id). The record is loaded either way.
 fn conventions(e: &Entry, kind: Kind, record: &Record, kind_pos: Pos, id_pos: Pos) -> Vec<Finding> {
     let (conv_folder, exact) = folder_of(&e.path);
-    let finding = |code: Code, pos: Pos, msg: String| Finding::new(code, e.path.clone(), pos, msg);
     let mut findings = Vec::new();
     let expected = kind.folder();
     let actual = e.path.split('/').next().unwrap_or("");
@@ -407,15 +441,18 @@ fn conventions(e: &Entry, kind: Kind, record: &Record, kind_pos: Pos, id_pos: Po
                 parent(&e.path)
             )
         };
-        findings.push(finding(Code::UnexpectedFolder, kind_pos, why).with_hint(format!(
-            "move it to `{expected}/`; it is still loaded by its kind"
-        )));
+        findings.push(
+            finding(e, Code::UnexpectedFolder, kind_pos, why).with_hint(format!(
+                "move it to `{expected}/`; it is still loaded by its kind"
+            )),
+        );
     }
     if kind.is_ticket() {
         let stem = file_stem(&e.path);
         if stem != record.id().as_str() {
             findings.push(
                 finding(
+                    e,
                     Code::FileNameMismatch,
                     id_pos,
                     format!("file name `{stem}` differs from id `{}`", record.id()),
