@@ -130,6 +130,7 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
     if c.validator.is_valid(value) {
         return Vec::new();
     }
+    let at = ErrorSite { kind, file, node };
     let mut out = Vec::new();
     let mut skipped = 0usize;
     // (mapping pointer, field) pairs an unknown field's "did you mean" names,
@@ -143,141 +144,21 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
             continue;
         }
         let pointer = err.instance_path().as_str().to_string();
-        let field = pointer.rsplit('/').next().unwrap_or("").to_string();
-        let field_label = if field.is_empty() || field.parse::<usize>().is_ok() {
-            "value".to_string()
-        } else {
-            format!("`{field}`")
-        };
-        let instance = value.pointer(&pointer);
-        let shown = instance.map(short_json).unwrap_or_default();
         use jsonschema::error::ValidationErrorKind as K;
-        let finding = match err.kind() {
+        match err.kind() {
             K::AdditionalProperties { unexpected } => {
                 // Known once per mapping, and a bounded number of findings:
                 // a file with 90k made-up keys must not cost 90k lookups each.
                 let known = known_properties(&c.schema, &pointer);
-                for name in unexpected.iter().take(MAX_UNKNOWN_FIELDS) {
-                    let child = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
-                    let mut f = Finding::new(
-                        Code::UnknownField,
-                        file,
-                        node.locate(&child, true),
-                        format!("unknown field `{name}` in {}", where_label(kind, &pointer)),
-                    );
-                    if let Some(best) = did_you_mean(name, &known) {
-                        suggested.push((pointer.clone(), best.clone()));
-                        f = f.with_hint(format!("did you mean `{best}`?"));
-                    } else if !known.is_empty() {
-                        f = f.with_hint(format!(
-                            "known fields: {}; put custom data under `extra:`",
-                            known.join(", ")
-                        ));
-                    }
-                    out.push(f);
-                }
-                if unexpected.len() > MAX_UNKNOWN_FIELDS {
-                    out.push(Finding::new(
-                        Code::UnknownField,
-                        file,
-                        node.locate(&pointer, false),
-                        format!(
-                            "{} more unknown fields in {}",
-                            unexpected.len() - MAX_UNKNOWN_FIELDS,
-                            where_label(kind, &pointer)
-                        ),
-                    ));
-                }
-                continue;
+                at.unknown_fields(&pointer, unexpected, &known, &mut out, &mut suggested);
             }
             K::Required { property } => {
                 let name = property.as_str().unwrap_or("?");
                 missing.push((out.len(), pointer.clone(), name.to_string()));
-                Finding::new(
-                    Code::MissingField,
-                    file,
-                    node.locate(&pointer, false),
-                    format!(
-                        "missing required field `{name}` in {}",
-                        where_label(kind, &pointer)
-                    ),
-                )
-                .with_hint(format!("add `{name}:`; gitsm never assumes a default for it"))
+                out.push(at.missing_field(&pointer, name));
             }
-            K::Enum { options } => {
-                let opts: Vec<String> = options
-                    .as_array()
-                    .map(|a| a.iter().map(short_json).collect())
-                    .unwrap_or_default();
-                let mut f = Finding::new(
-                    Code::InvalidValue,
-                    file,
-                    node.locate(&pointer, false),
-                    format!("{shown} is not a valid {field_label}"),
-                )
-                .with_hint(format!("expected one of {}", opts.join(", ")));
-                if let Some(s) = instance.and_then(Value::as_str) {
-                    let plain: Vec<String> = opts.iter().map(|o| o.trim_matches('"').to_string()).collect();
-                    if let Some(best) = did_you_mean(s, &plain) {
-                        f = f.with_hint(format!(
-                            "did you mean `{best}`? expected one of {}",
-                            opts.join(", ")
-                        ));
-                    }
-                }
-                f
-            }
-            K::Constant { expected_value } => Finding::new(
-                Code::InvalidValue,
-                file,
-                node.locate(&pointer, false),
-                format!(
-                    "{field_label} must be {}, found {shown}",
-                    short_json(expected_value)
-                ),
-            ),
-            K::Pattern { pattern } => {
-                let what = if pattern == model::types::TIMESTAMP_PATTERN {
-                    "an RFC 3339 timestamp with an offset, e.g. `2026-11-20T09:14:00Z`"
-                } else if pattern == model::types::DURATION_PATTERN {
-                    "a duration such as `15m`, `4h`, `1h30m`, `3d`"
-                } else if pattern == model::types::ID_PATTERN {
-                    "an id (letters, digits, `.`, `_`, `-`; starting with a letter or digit)"
-                } else {
-                    "a date `YYYY-MM-DD`"
-                };
-                Finding::new(
-                    Code::InvalidFormat,
-                    file,
-                    node.locate(&pointer, false),
-                    format!("{field_label} {shown} is not {what}"),
-                )
-            }
-            K::MinLength { .. } => Finding::new(
-                Code::InvalidFormat,
-                file,
-                node.locate(&pointer, false),
-                format!("{field_label} {shown} is too short"),
-            ),
-            K::Type { kind: expected } => Finding::new(
-                Code::WrongType,
-                file,
-                node.locate(&pointer, false),
-                format!(
-                    "{field_label} must be {}, found {}",
-                    type_label(&format!("{expected:?}")),
-                    json_type(instance)
-                ),
-            )
-            .with_hint(type_hint(instance)),
-            _ => Finding::new(
-                Code::SchemaViolation,
-                file,
-                node.locate(&pointer, false),
-                format!("{field_label}: {err}"),
-            ),
-        };
-        out.push(finding);
+            _ => out.push(at.bad_value(value, &pointer, &err)),
+        }
     }
     for (i, pointer, name) in missing.into_iter().rev() {
         if suggested.iter().any(|(p, n)| *p == pointer && *n == name) {
@@ -296,6 +177,155 @@ pub fn validate(kind: Kind, value: &Value, node: &Node, file: &str) -> Vec<Findi
         );
     }
     out
+}
+
+/// Where [`validate`]'s findings go: a record of `kind` in `file`, placed on
+/// the nodes of its YAML tree.
+struct ErrorSite<'a> {
+    kind: Kind,
+    file: &'a str,
+    node: &'a Node,
+}
+
+impl ErrorSite<'_> {
+    fn finding(&self, code: Code, pointer: &str, message: String) -> Finding {
+        Finding::new(code, self.file, self.node.locate(pointer, false), message)
+    }
+
+    /// E0003 for each field of the mapping at `pointer` the schema does not
+    /// know (at most [`MAX_UNKNOWN_FIELDS`], then a count), with a "did you
+    /// mean" among `known`; each suggestion is noted in `suggested`.
+    fn unknown_fields(
+        &self,
+        pointer: &str,
+        unexpected: &[String],
+        known: &[String],
+        out: &mut Vec<Finding>,
+        suggested: &mut Vec<(String, String)>,
+    ) {
+        for name in unexpected.iter().take(MAX_UNKNOWN_FIELDS) {
+            let child = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
+            let mut f = Finding::new(
+                Code::UnknownField,
+                self.file,
+                self.node.locate(&child, true),
+                format!("unknown field `{name}` in {}", where_label(self.kind, pointer)),
+            );
+            if let Some(best) = did_you_mean(name, known) {
+                suggested.push((pointer.to_string(), best.clone()));
+                f = f.with_hint(format!("did you mean `{best}`?"));
+            } else if !known.is_empty() {
+                f = f.with_hint(format!(
+                    "known fields: {}; put custom data under `extra:`",
+                    known.join(", ")
+                ));
+            }
+            out.push(f);
+        }
+        if unexpected.len() > MAX_UNKNOWN_FIELDS {
+            out.push(self.finding(
+                Code::UnknownField,
+                pointer,
+                format!(
+                    "{} more unknown fields in {}",
+                    unexpected.len() - MAX_UNKNOWN_FIELDS,
+                    where_label(self.kind, pointer)
+                ),
+            ));
+        }
+    }
+
+    fn missing_field(&self, pointer: &str, name: &str) -> Finding {
+        self.finding(
+            Code::MissingField,
+            pointer,
+            format!(
+                "missing required field `{name}` in {}",
+                where_label(self.kind, pointer)
+            ),
+        )
+        .with_hint(format!("add `{name}:`; gitsm never assumes a default for it"))
+    }
+
+    /// The finding for a value the schema refuses: not one of an enum's
+    /// values, not the constant, not the pattern, too short, the wrong type.
+    fn bad_value(&self, value: &Value, pointer: &str, err: &jsonschema::ValidationError<'_>) -> Finding {
+        let field = pointer.rsplit('/').next().unwrap_or("");
+        let field_label = if field.is_empty() || field.parse::<usize>().is_ok() {
+            "value".to_string()
+        } else {
+            format!("`{field}`")
+        };
+        let instance = value.pointer(pointer);
+        let shown = instance.map(short_json).unwrap_or_default();
+        use jsonschema::error::ValidationErrorKind as K;
+        match err.kind() {
+            K::Enum { options } => {
+                let opts: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(short_json).collect())
+                    .unwrap_or_default();
+                let mut f = self
+                    .finding(
+                        Code::InvalidValue,
+                        pointer,
+                        format!("{shown} is not a valid {field_label}"),
+                    )
+                    .with_hint(format!("expected one of {}", opts.join(", ")));
+                if let Some(s) = instance.and_then(Value::as_str) {
+                    let plain: Vec<String> = opts.iter().map(|o| o.trim_matches('"').to_string()).collect();
+                    if let Some(best) = did_you_mean(s, &plain) {
+                        f = f.with_hint(format!(
+                            "did you mean `{best}`? expected one of {}",
+                            opts.join(", ")
+                        ));
+                    }
+                }
+                f
+            }
+            K::Constant { expected_value } => self.finding(
+                Code::InvalidValue,
+                pointer,
+                format!(
+                    "{field_label} must be {}, found {shown}",
+                    short_json(expected_value)
+                ),
+            ),
+            K::Pattern { pattern } => {
+                let what = if pattern == model::types::TIMESTAMP_PATTERN {
+                    "an RFC 3339 timestamp with an offset, e.g. `2026-11-20T09:14:00Z`"
+                } else if pattern == model::types::DURATION_PATTERN {
+                    "a duration such as `15m`, `4h`, `1h30m`, `3d`"
+                } else if pattern == model::types::ID_PATTERN {
+                    "an id (letters, digits, `.`, `_`, `-`; starting with a letter or digit)"
+                } else {
+                    "a date `YYYY-MM-DD`"
+                };
+                self.finding(
+                    Code::InvalidFormat,
+                    pointer,
+                    format!("{field_label} {shown} is not {what}"),
+                )
+            }
+            K::MinLength { .. } => self.finding(
+                Code::InvalidFormat,
+                pointer,
+                format!("{field_label} {shown} is too short"),
+            ),
+            K::Type { kind: expected } => self
+                .finding(
+                    Code::WrongType,
+                    pointer,
+                    format!(
+                        "{field_label} must be {}, found {}",
+                        type_label(&format!("{expected:?}")),
+                        json_type(instance)
+                    ),
+                )
+                .with_hint(type_hint(instance)),
+            _ => self.finding(Code::SchemaViolation, pointer, format!("{field_label}: {err}")),
+        }
+    }
 }
 
 /// E0017 for every text of a record holding a character XML or HTML forbids
