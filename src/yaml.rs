@@ -130,33 +130,7 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
     for item in Parser::new_from_str(src) {
-        let (event, span) = match item {
-            Ok(ev) => ev,
-            Err(e) => {
-                let m = e.marker();
-                let msg = e.info().to_string();
-                let (code, hint) = if msg.contains("recursion limit") {
-                    (
-                        Code::TooDeep,
-                        Some(format!("records nest at most {MAX_DEPTH} levels")),
-                    )
-                } else {
-                    (Code::MalformedYaml, None)
-                };
-                return Err(YamlError {
-                    code,
-                    pos: within_text(
-                        src,
-                        Pos {
-                            line: m.line().max(1),
-                            column: m.col() + 1,
-                        },
-                    ),
-                    message: format!("invalid YAML: {msg}"),
-                    hint,
-                });
-            }
-        };
+        let (event, span) = item.map_err(|e| scan_error(src, &e))?;
         match event {
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
             Event::DocumentStart(_) => {
@@ -187,35 +161,7 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
                 }) = stack.last_mut()
                 {
                     if pending.is_none() {
-                        if style == ScalarStyle::Plain && text == "<<" {
-                            return Err(YamlError::new(Code::MergeKey, &span, "YAML merge key `<<`")
-                                .hint("write the fields out in full; merge keys are refused"));
-                        }
-                        let duplicate = match seen {
-                            Some(set) => !set.insert(text.to_string()),
-                            None => {
-                                let dup = entries.iter().any(|(k, _)| k.name == text);
-                                if entries.len() >= 16 {
-                                    let mut set: HashSet<String> =
-                                        entries.iter().map(|(k, _)| k.name.clone()).collect();
-                                    set.insert(text.to_string());
-                                    *seen = Some(set);
-                                }
-                                dup
-                            }
-                        };
-                        if duplicate {
-                            return Err(YamlError::new(
-                                Code::DuplicateKey,
-                                &span,
-                                format!("duplicate key `{text}`"),
-                            )
-                            .hint("each key may appear once in a mapping; remove or merge the duplicate"));
-                        }
-                        *pending = Some(Key {
-                            name: text.into_owned(),
-                            pos: pos_of(&span),
-                        });
+                        *pending = Some(mapping_key(text, style, entries, seen, &span)?);
                         continue;
                     }
                 }
@@ -231,57 +177,132 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
             }
             Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
                 check_node_props(anchor, tag.is_some(), &span)?;
-                if let Some(Frame::Map { pending: None, .. }) = stack.last() {
-                    return Err(YamlError::new(
-                        Code::ComplexKey,
-                        &span,
-                        "a mapping key must be a plain string, not a collection",
-                    ));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(YamlError::new(
-                        Code::TooDeep,
-                        &span,
-                        format!("nesting deeper than {MAX_DEPTH} levels"),
-                    ));
-                }
-                let pos = pos_of(&span);
-                stack.push(match event {
-                    Event::SequenceStart(..) => Frame::Seq {
-                        pos,
-                        items: Vec::new(),
-                    },
-                    _ => Frame::Map {
-                        pos,
-                        entries: Vec::new(),
-                        pending: None,
-                        seen: None,
-                    },
-                });
+                let frame = open_collection(&stack, matches!(event, Event::SequenceStart(..)), &span)?;
+                stack.push(frame);
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let node = match stack.pop() {
-                    Some(Frame::Seq { pos, items }) => Node {
-                        pos,
-                        value: Value::Seq(items),
-                    },
-                    Some(Frame::Map { pos, entries, .. }) => Node {
-                        pos,
-                        value: Value::Map(entries),
-                    },
-                    None => {
-                        return Err(YamlError::new(
-                            Code::MalformedYaml,
-                            &span,
-                            "unbalanced YAML collection",
-                        ));
-                    }
-                };
+                let node = close_collection(&mut stack, &span)?;
                 push_value(&mut stack, &mut root, node);
             }
         }
     }
     Ok(root)
+}
+
+/// The scanner's own error (bad indentation, an unclosed quote, …), placed
+/// on a line the text has.
+fn scan_error(src: &str, e: &saphyr_parser::ScanError) -> YamlError {
+    let m = e.marker();
+    let msg = e.info().to_string();
+    let (code, hint) = if msg.contains("recursion limit") {
+        (
+            Code::TooDeep,
+            Some(format!("records nest at most {MAX_DEPTH} levels")),
+        )
+    } else {
+        (Code::MalformedYaml, None)
+    };
+    YamlError {
+        code,
+        pos: within_text(
+            src,
+            Pos {
+                line: m.line().max(1),
+                column: m.col() + 1,
+            },
+        ),
+        message: format!("invalid YAML: {msg}"),
+        hint,
+    }
+}
+
+/// A scalar in key position: the mapping's next key, unless it is a merge
+/// key (`<<`) or a key the mapping already has.
+fn mapping_key(
+    text: Cow<'_, str>,
+    style: ScalarStyle,
+    entries: &[(Key, Node)],
+    seen: &mut Option<HashSet<String>>,
+    span: &Span,
+) -> Result<Key, YamlError> {
+    if style == ScalarStyle::Plain && text == "<<" {
+        return Err(YamlError::new(Code::MergeKey, span, "YAML merge key `<<`")
+            .hint("write the fields out in full; merge keys are refused"));
+    }
+    let duplicate = match seen {
+        Some(set) => !set.insert(text.to_string()),
+        None => {
+            let dup = entries.iter().any(|(k, _)| k.name == text);
+            if entries.len() >= 16 {
+                let mut set: HashSet<String> = entries.iter().map(|(k, _)| k.name.clone()).collect();
+                set.insert(text.to_string());
+                *seen = Some(set);
+            }
+            dup
+        }
+    };
+    if duplicate {
+        return Err(
+            YamlError::new(Code::DuplicateKey, span, format!("duplicate key `{text}`"))
+                .hint("each key may appear once in a mapping; remove or merge the duplicate"),
+        );
+    }
+    Ok(Key {
+        name: text.into_owned(),
+        pos: pos_of(span),
+    })
+}
+
+/// The frame a sequence (`seq`) or mapping opens, refused as a mapping key
+/// or beyond [`MAX_DEPTH`].
+fn open_collection(stack: &[Frame], seq: bool, span: &Span) -> Result<Frame, YamlError> {
+    if let Some(Frame::Map { pending: None, .. }) = stack.last() {
+        return Err(YamlError::new(
+            Code::ComplexKey,
+            span,
+            "a mapping key must be a plain string, not a collection",
+        ));
+    }
+    if stack.len() >= MAX_DEPTH {
+        return Err(YamlError::new(
+            Code::TooDeep,
+            span,
+            format!("nesting deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    let pos = pos_of(span);
+    Ok(if seq {
+        Frame::Seq {
+            pos,
+            items: Vec::new(),
+        }
+    } else {
+        Frame::Map {
+            pos,
+            entries: Vec::new(),
+            pending: None,
+            seen: None,
+        }
+    })
+}
+
+/// The node a sequence or mapping end closes.
+fn close_collection(stack: &mut Vec<Frame>, span: &Span) -> Result<Node, YamlError> {
+    match stack.pop() {
+        Some(Frame::Seq { pos, items }) => Ok(Node {
+            pos,
+            value: Value::Seq(items),
+        }),
+        Some(Frame::Map { pos, entries, .. }) => Ok(Node {
+            pos,
+            value: Value::Map(entries),
+        }),
+        None => Err(YamlError::new(
+            Code::MalformedYaml,
+            span,
+            "unbalanced YAML collection",
+        )),
+    }
 }
 
 fn check_node_props(anchor: usize, tagged: bool, span: &Span) -> Result<(), YamlError> {
