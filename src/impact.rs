@@ -11,7 +11,7 @@
 //! to come, complete the answer. The status page asks the same graph which
 //! services an incident on a CI affects ([`status_services`]).
 
-use crate::model::{ChangeStatus, Id, Incident, Record, ReleaseStatus, Timestamp};
+use crate::model::{Change, ChangeStatus, Id, Incident, Problem, Record, Release, ReleaseStatus, Timestamp};
 use crate::repo::Loaded;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -283,129 +283,32 @@ pub fn impact(records: &[Loaded], query: &str, now: jiff::Timestamp) -> Result<I
         .collect();
     let mut set: BTreeSet<NodeRef> = down.iter().map(|(r, _, _)| r.clone()).collect();
     set.insert(root_ref.clone());
-    let mut edges = Vec::new();
-    // Edges in the order of the answer: by the depth of their upper end.
-    let order: HashMap<&NodeRef, usize> = std::iter::once(&root_ref)
-        .chain(down.iter().map(|(r, _, _)| r))
-        .enumerate()
-        .map(|(i, r)| (r, i))
-        .collect();
-    for from in &set {
-        for to in graph.out.get(from).into_iter().flatten() {
-            if set.contains(to) {
-                edges.push((from.clone(), to.clone()));
-            }
-        }
-    }
-    edges.sort_by_key(|(a, b)| (order.get(a).copied(), order.get(b).copied()));
-    // Which impacted nodes a record names.
-    let names = |services: &mut dyn Iterator<Item = &Id>, cis: &[Id]| -> Vec<NodeRef> {
-        let mut v: Vec<NodeRef> = services
-            .map(svc)
-            .chain(cis.iter().map(ci))
-            .filter(|n| set.contains(n))
-            .collect();
-        v.sort();
-        v.dedup();
-        v
+    let edges = edges_within(&graph, &set, &root_ref, &down);
+    let mut touched = Touched {
+        set: &set,
+        now,
+        incidents: Vec::new(),
+        problems: Vec::new(),
+        changes: Vec::new(),
+        windows: Vec::new(),
     };
-    let (mut incidents, mut problems, mut changes, mut windows) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for l in records {
         match &l.record {
-            Record::Incident(i) if crate::workflow::is_open(i.status.as_str()) => {
-                let n = names(&mut i.affected().iter().chain([&i.service]), &i.config_items);
-                if !n.is_empty() {
-                    incidents.push(Ticket {
-                        id: i.id.to_string(),
-                        title: i.title.clone(),
-                        status: i.status.to_string(),
-                        priority: Some(i.effective_priority(&Default::default()).to_string()),
-                        names: n,
-                    });
-                }
-            }
-            Record::Problem(p) if crate::workflow::is_open(p.status.as_str()) => {
-                let n = names(&mut p.services.iter(), &p.config_items);
-                if !n.is_empty() {
-                    problems.push(Ticket {
-                        id: p.id.to_string(),
-                        title: p.title.clone(),
-                        status: p.status.to_string(),
-                        priority: None,
-                        names: n,
-                    });
-                }
-            }
-            Record::Change(c) => {
-                let n = names(&mut c.services.iter(), &c.config_items);
-                if n.is_empty() {
-                    continue;
-                }
-                if crate::workflow::is_open(c.status.as_str()) {
-                    changes.push(Ticket {
-                        id: c.id.to_string(),
-                        title: c.title.clone(),
-                        status: c.status.to_string(),
-                        priority: None,
-                        names: n.clone(),
-                    });
-                }
-                let live = !matches!(
-                    c.status,
-                    ChangeStatus::Cancelled | ChangeStatus::Rejected | ChangeStatus::Closed
-                );
-                if let Some(w) = c.window.as_ref().filter(|w| live && w.end.as_jiff() > now) {
-                    windows.push(UpcomingWindow {
-                        kind: "change",
-                        id: c.id.to_string(),
-                        title: c.title.clone(),
-                        status: c.status.to_string(),
-                        start: w.start,
-                        end: w.end,
-                        maintenance: c.maintenance,
-                        names: n,
-                    });
-                }
-            }
-            Record::Release(r) => {
-                let n = names(&mut r.services.iter(), &[]);
-                let live = !matches!(r.status, ReleaseStatus::Cancelled | ReleaseStatus::Closed);
-                if let Some(w) = r
-                    .window
-                    .as_ref()
-                    .filter(|w| live && !n.is_empty() && w.end.as_jiff() > now)
-                {
-                    windows.push(UpcomingWindow {
-                        kind: "release",
-                        id: r.id.to_string(),
-                        title: r.title.clone(),
-                        status: r.status.to_string(),
-                        start: w.start,
-                        end: w.end,
-                        maintenance: false,
-                        names: n,
-                    });
-                }
-            }
+            Record::Incident(i) if crate::workflow::is_open(i.status.as_str()) => touched.incident(i),
+            Record::Problem(p) if crate::workflow::is_open(p.status.as_str()) => touched.problem(p),
+            Record::Change(c) => touched.change(c),
+            Record::Release(r) => touched.release(r),
             _ => {}
         }
     }
-    // Priorities from the repo's own matrix.
-    if let Some(m) = records.iter().find_map(|l| match &l.record {
-        Record::Config(c) => c.priority_matrix.clone(),
-        _ => None,
-    }) {
-        for t in &mut incidents {
-            if let Some(Record::Incident(i)) = records
-                .iter()
-                .map(|l| &l.record)
-                .find(|r| matches!(r, Record::Incident(i) if i.id.as_str() == t.id))
-            {
-                t.priority = Some(i.effective_priority(&m).to_string());
-            }
-        }
-    }
+    let Touched {
+        mut incidents,
+        mut problems,
+        mut changes,
+        mut windows,
+        ..
+    } = touched;
+    prioritise_by_repo_matrix(records, &mut incidents);
     incidents.sort_by(|a, b| (&a.priority, &a.id).cmp(&(&b.priority, &b.id)));
     problems.sort_by(|a, b| a.id.cmp(&b.id));
     changes.sort_by(|a, b| a.id.cmp(&b.id));
@@ -419,6 +322,154 @@ pub fn impact(records: &[Loaded], query: &str, now: jiff::Timestamp) -> Result<I
         changes,
         windows,
     })
+}
+
+/// The graph's edges between impacted nodes, in the order of the answer: by
+/// the depth of their upper end.
+fn edges_within(
+    graph: &Graph,
+    set: &BTreeSet<NodeRef>,
+    root_ref: &NodeRef,
+    down: &[(NodeRef, usize, Option<NodeRef>)],
+) -> Vec<(NodeRef, NodeRef)> {
+    let mut edges = Vec::new();
+    let order: HashMap<&NodeRef, usize> = std::iter::once(root_ref)
+        .chain(down.iter().map(|(r, _, _)| r))
+        .enumerate()
+        .map(|(i, r)| (r, i))
+        .collect();
+    for from in set {
+        for to in graph.out.get(from).into_iter().flatten() {
+            if set.contains(to) {
+                edges.push((from.clone(), to.clone()));
+            }
+        }
+    }
+    edges.sort_by_key(|(a, b)| (order.get(a).copied(), order.get(b).copied()));
+    edges
+}
+
+/// The open tickets and upcoming windows that name an impacted node.
+struct Touched<'a> {
+    set: &'a BTreeSet<NodeRef>,
+    now: jiff::Timestamp,
+    incidents: Vec<Ticket>,
+    problems: Vec<Ticket>,
+    changes: Vec<Ticket>,
+    windows: Vec<UpcomingWindow>,
+}
+
+impl Touched<'_> {
+    /// Which impacted nodes a record names.
+    fn names<'i>(&self, services: impl Iterator<Item = &'i Id>, cis: &[Id]) -> Vec<NodeRef> {
+        let mut v: Vec<NodeRef> = services
+            .map(svc)
+            .chain(cis.iter().map(ci))
+            .filter(|n| self.set.contains(n))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn incident(&mut self, i: &Incident) {
+        let n = self.names(i.affected().iter().chain([&i.service]), &i.config_items);
+        if !n.is_empty() {
+            self.incidents.push(Ticket {
+                id: i.id.to_string(),
+                title: i.title.clone(),
+                status: i.status.to_string(),
+                priority: Some(i.effective_priority(&Default::default()).to_string()),
+                names: n,
+            });
+        }
+    }
+
+    fn problem(&mut self, p: &Problem) {
+        let n = self.names(p.services.iter(), &p.config_items);
+        if !n.is_empty() {
+            self.problems.push(Ticket {
+                id: p.id.to_string(),
+                title: p.title.clone(),
+                status: p.status.to_string(),
+                priority: None,
+                names: n,
+            });
+        }
+    }
+
+    fn change(&mut self, c: &Change) {
+        let n = self.names(c.services.iter(), &c.config_items);
+        if n.is_empty() {
+            return;
+        }
+        if crate::workflow::is_open(c.status.as_str()) {
+            self.changes.push(Ticket {
+                id: c.id.to_string(),
+                title: c.title.clone(),
+                status: c.status.to_string(),
+                priority: None,
+                names: n.clone(),
+            });
+        }
+        let live = !matches!(
+            c.status,
+            ChangeStatus::Cancelled | ChangeStatus::Rejected | ChangeStatus::Closed
+        );
+        if let Some(w) = c.window.as_ref().filter(|w| live && w.end.as_jiff() > self.now) {
+            self.windows.push(UpcomingWindow {
+                kind: "change",
+                id: c.id.to_string(),
+                title: c.title.clone(),
+                status: c.status.to_string(),
+                start: w.start,
+                end: w.end,
+                maintenance: c.maintenance,
+                names: n,
+            });
+        }
+    }
+
+    fn release(&mut self, r: &Release) {
+        let n = self.names(r.services.iter(), &[]);
+        let live = !matches!(r.status, ReleaseStatus::Cancelled | ReleaseStatus::Closed);
+        if let Some(w) = r
+            .window
+            .as_ref()
+            .filter(|w| live && !n.is_empty() && w.end.as_jiff() > self.now)
+        {
+            self.windows.push(UpcomingWindow {
+                kind: "release",
+                id: r.id.to_string(),
+                title: r.title.clone(),
+                status: r.status.to_string(),
+                start: w.start,
+                end: w.end,
+                maintenance: false,
+                names: n,
+            });
+        }
+    }
+}
+
+/// Incident priorities from the repo's own matrix, when it has one (the
+/// default matrix gave the first ones).
+fn prioritise_by_repo_matrix(records: &[Loaded], incidents: &mut [Ticket]) {
+    let Some(m) = records.iter().find_map(|l| match &l.record {
+        Record::Config(c) => c.priority_matrix.clone(),
+        _ => None,
+    }) else {
+        return;
+    };
+    for t in incidents {
+        if let Some(Record::Incident(i)) = records
+            .iter()
+            .map(|l| &l.record)
+            .find(|r| matches!(r, Record::Incident(i) if i.id.as_str() == t.id))
+        {
+            t.priority = Some(i.effective_priority(&m).to_string());
+        }
+    }
 }
 
 /// The services an incident affects on the status page: its own
