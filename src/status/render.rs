@@ -271,53 +271,6 @@ pub fn render_into(
         .map(|s| (s.id.as_str(), s.name.as_str()))
         .collect();
 
-    let mut groups: Vec<Group> = Vec::new();
-    for s in &doc.services {
-        let name = s.group.as_deref();
-        match groups.iter_mut().find(|g| g.name == name) {
-            Some(g) => g.services.push(s),
-            None => groups.push(Group {
-                name,
-                services: vec![s],
-            }),
-        }
-    }
-    let now = doc.generated_at.as_jiff();
-    let active: Vec<&IncidentDoc> = doc.incidents.iter().filter(|i| i.resolved_at.is_none()).collect();
-    let in_progress: Vec<&MaintenanceDoc> = doc
-        .maintenances
-        .iter()
-        .filter(|m| m.status == super::doc::MaintenancePhase::InProgress)
-        .collect();
-    let upcoming: Vec<&MaintenanceDoc> = doc
-        .maintenances
-        .iter()
-        .filter(|m| m.status == super::doc::MaintenancePhase::Scheduled)
-        .collect();
-    let today = super::uptime::date_of(now, &built.tz);
-    let mut recent: Vec<DayOfIncidents> = (0..RECENT_DAYS)
-        .filter_map(|k| today.checked_sub(jiff::Span::new().days(k)).ok())
-        .map(|d| DayOfIncidents {
-            date: d.to_string(),
-            incidents: Vec::new(),
-        })
-        .collect();
-    let mut months: Vec<Month> = Vec::new();
-    for inc in &doc.incidents {
-        let d = super::uptime::date_of(inc.started_at.as_jiff(), &built.tz);
-        if let Some(day) = recent.iter_mut().find(|x| x.date == d.to_string()) {
-            day.incidents.push(inc);
-        }
-        let label = d.strftime("%B %Y").to_string();
-        match months.last_mut() {
-            Some(m) if m.label == label => m.incidents.push(inc),
-            _ => months.push(Month {
-                label,
-                incidents: vec![inc],
-            }),
-        }
-    }
-
     let base =
         context! { page => page.clone(), overall => overall.clone(), generated_at => generated_at.clone() };
     // Incident pages in parallel with everything else: both cores stay busy.
@@ -335,43 +288,7 @@ pub fn render_into(
                 })
             })
         },
-        || -> anyhow::Result<Vec<SiteFile>> {
-            Ok(vec![
-                SiteFile {
-                    path: "index.html".into(),
-                    bytes: t
-                        .render(
-                            "index.html.j2",
-                            context! { root => "", groups => val(&groups),
-                            active => val(&active),
-                            in_progress => val(&in_progress),
-                            upcoming => val(&upcoming),
-                            recent => val(&recent),
-                            names => val(&by_id), ..base.clone() },
-                        )?
-                        .into_bytes(),
-                },
-                SiteFile {
-                    path: "history.html".into(),
-                    bytes: t
-                        .render(
-                            "history.html.j2",
-                            context! { root => "", months => val(&months),
-                            maintenances => val(&doc.maintenances),
-                            names => val(&by_id), ..base.clone() },
-                        )?
-                        .into_bytes(),
-                },
-                SiteFile {
-                    path: "assets/style.css".into(),
-                    bytes: t.css.clone().into_bytes(),
-                },
-                SiteFile {
-                    path: "status.json".into(),
-                    bytes: (serde_json::to_string_pretty(doc)? + "\n").into_bytes(),
-                },
-            ])
-        },
+        || overview_pages(built, t, &base, &by_id),
     );
     let mut files = rest?;
     incident_pages?;
@@ -390,7 +307,140 @@ pub fn render_into(
         });
     }
 
+    let entries = feed_entries(doc);
+    let feed_updated = entries
+        .first()
+        .map_or(generated_at.clone(), |e| e.updated.clone());
+    files.push(SiteFile {
+        path: "feed.atom".into(),
+        bytes: t
+            .render(
+                "feed.atom.j2",
+                context! { entries => val(&entries), updated => feed_updated, ..base },
+            )?
+            .into_bytes(),
+    });
+    let count = files.len() + doc.incidents.len();
+    for f in files {
+        sink(f)?;
+    }
+    Ok(count)
+}
+
+/// The index, the history page, the style sheet and `status.json`.
+fn overview_pages(
+    built: &Built,
+    t: &Templates,
+    base: &Value,
+    by_id: &HashMap<&str, &str>,
+) -> anyhow::Result<Vec<SiteFile>> {
+    let doc: &StatusDoc = &built.doc;
+    let groups = service_groups(doc);
+    let active: Vec<&IncidentDoc> = doc.incidents.iter().filter(|i| i.resolved_at.is_none()).collect();
+    let in_progress: Vec<&MaintenanceDoc> = doc
+        .maintenances
+        .iter()
+        .filter(|m| m.status == super::doc::MaintenancePhase::InProgress)
+        .collect();
+    let upcoming: Vec<&MaintenanceDoc> = doc
+        .maintenances
+        .iter()
+        .filter(|m| m.status == super::doc::MaintenancePhase::Scheduled)
+        .collect();
+    let (recent, months) = incidents_by_day_and_month(doc, &built.tz);
+
+    Ok(vec![
+        SiteFile {
+            path: "index.html".into(),
+            bytes: t
+                .render(
+                    "index.html.j2",
+                    context! { root => "", groups => val(&groups),
+                    active => val(&active),
+                    in_progress => val(&in_progress),
+                    upcoming => val(&upcoming),
+                    recent => val(&recent),
+                    names => val(by_id), ..base.clone() },
+                )?
+                .into_bytes(),
+        },
+        SiteFile {
+            path: "history.html".into(),
+            bytes: t
+                .render(
+                    "history.html.j2",
+                    context! { root => "", months => val(&months),
+                    maintenances => val(&doc.maintenances),
+                    names => val(by_id), ..base.clone() },
+                )?
+                .into_bytes(),
+        },
+        SiteFile {
+            path: "assets/style.css".into(),
+            bytes: t.css.clone().into_bytes(),
+        },
+        SiteFile {
+            path: "status.json".into(),
+            bytes: (serde_json::to_string_pretty(doc)? + "\n").into_bytes(),
+        },
+    ])
+}
+
+/// The services under their status-page headings, in the order each heading
+/// first appears.
+fn service_groups(doc: &StatusDoc) -> Vec<Group<'_>> {
+    let mut groups: Vec<Group> = Vec::new();
+    for s in &doc.services {
+        let name = s.group.as_deref();
+        match groups.iter_mut().find(|g| g.name == name) {
+            Some(g) => g.services.push(s),
+            None => groups.push(Group {
+                name,
+                services: vec![s],
+            }),
+        }
+    }
+    groups
+}
+
+/// The incidents of the last [`RECENT_DAYS`] days, by day (newest first,
+/// empty days too), and every incident by month of its start, for the index
+/// and the history page.
+fn incidents_by_day_and_month<'d>(
+    doc: &'d StatusDoc,
+    tz: &jiff::tz::TimeZone,
+) -> (Vec<DayOfIncidents<'d>>, Vec<Month<'d>>) {
+    let today = super::uptime::date_of(doc.generated_at.as_jiff(), tz);
+    let mut recent: Vec<DayOfIncidents> = (0..RECENT_DAYS)
+        .filter_map(|k| today.checked_sub(jiff::Span::new().days(k)).ok())
+        .map(|d| DayOfIncidents {
+            date: d.to_string(),
+            incidents: Vec::new(),
+        })
+        .collect();
+    let mut months: Vec<Month> = Vec::new();
+    for inc in &doc.incidents {
+        let d = super::uptime::date_of(inc.started_at.as_jiff(), tz);
+        if let Some(day) = recent.iter_mut().find(|x| x.date == d.to_string()) {
+            day.incidents.push(inc);
+        }
+        let label = d.strftime("%B %Y").to_string();
+        match months.last_mut() {
+            Some(m) if m.label == label => m.incidents.push(inc),
+            _ => months.push(Month {
+                label,
+                incidents: vec![inc],
+            }),
+        }
+    }
+    (recent, months)
+}
+
+/// The Atom feed's entries: incidents and maintenances, most recently
+/// updated first, at most [`FEED_ENTRIES`].
+fn feed_entries(doc: &StatusDoc) -> Vec<FeedEntry<'_>> {
     use crate::model::Timestamp;
+    let now = doc.generated_at.as_jiff();
     let latest = |ts: &[Option<Timestamp>]| ts.iter().flatten().max().copied();
     let mut entries: Vec<FeedEntry> = doc
         .incidents
@@ -439,23 +489,7 @@ pub fn render_into(
         .collect();
     entries.sort_by(|a, b| b.updated.cmp(&a.updated).then(a.id.cmp(b.id)));
     entries.truncate(FEED_ENTRIES);
-    let feed_updated = entries
-        .first()
-        .map_or(generated_at.clone(), |e| e.updated.clone());
-    files.push(SiteFile {
-        path: "feed.atom".into(),
-        bytes: t
-            .render(
-                "feed.atom.j2",
-                context! { entries => val(&entries), updated => feed_updated, ..base },
-            )?
-            .into_bytes(),
-    });
-    let count = files.len() + doc.incidents.len();
-    for f in files {
-        sink(f)?;
-    }
-    Ok(count)
+    entries
 }
 
 #[cfg(test)]
