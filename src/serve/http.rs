@@ -151,31 +151,9 @@ async fn webhook_inner(
     sig: Option<&str>,
     log: &mut Value,
 ) -> Reply {
-    let too_big = || {
-        reply(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            json!({"error": format!("the body is over {MAX_BODY} bytes")}),
-        )
-    };
-    let declared = req
-        .headers()
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return too_big();
-    }
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_big(),
-        Err(e) => {
-            return reply(
-                StatusCode::BAD_REQUEST,
-                "unreadable",
-                json!({"error": format!("reading the body: {e}")}),
-            )
-        }
+    let body = match read_body(req).await {
+        Ok(b) => b,
+        Err(r) => return r,
     };
     if let Err(e) = signature::verify(&shared.config.webhook_secret, sig, &body) {
         return reply(
@@ -215,34 +193,9 @@ async fn webhook_inner(
             )
         }
     };
-    let keys: Vec<Key> = match intake {
-        Intake::Pong => {
-            shared.remember(delivery);
-            return reply(StatusCode::OK, "pong", json!({"status": "pong"}));
-        }
-        Intake::Ignore(why) => {
-            shared.remember(delivery);
-            return reply(
-                StatusCode::ACCEPTED,
-                "ignored",
-                json!({"status": "ignored", "reason": why}),
-            );
-        }
-        Intake::Judge { key, pusher, fork } => {
-            log["fork"] = fork.into();
-            if let (Some(login), Target::Pr(n)) = (&pusher, &key.target) {
-                if let Err(e) = shared.add_pusher(&key.repo, *n, login) {
-                    // Without the pusher, they could approve their own push.
-                    return reply(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "unavailable",
-                        json!({"error": e}),
-                    );
-                }
-            }
-            vec![key]
-        }
-        Intake::JudgeMany(keys) => keys,
+    let keys = match keys_to_judge(intake, shared, delivery, log) {
+        Ok(keys) => keys,
+        Err(r) => return r,
     };
     if let Some(k) = keys.first() {
         log["repo"] = k.repo.clone().into();
@@ -251,27 +204,104 @@ async fn webhook_inner(
             Target::Base(b) => log["base"] = b.clone().into(),
         }
     }
+    let outcome = match enqueue(shared, keys) {
+        Ok(outcome) => outcome,
+        Err(r) => return r,
+    };
+    shared.remember(delivery);
+    reply(StatusCode::ACCEPTED, outcome, json!({"status": outcome}))
+}
+
+/// The request's body, refused over [`MAX_BODY`] (declared or read).
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, Reply> {
+    let too_big = || {
+        reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            json!({"error": format!("the body is over {MAX_BODY} bytes")}),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_big());
+    }
+    match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_big()),
+        Err(e) => Err(reply(
+            StatusCode::BAD_REQUEST,
+            "unreadable",
+            json!({"error": format!("reading the body: {e}")}),
+        )),
+    }
+}
+
+/// What an event asks to judge; a ping or an event of no interest is
+/// answered at once (and its delivery remembered).
+fn keys_to_judge(
+    intake: Intake,
+    shared: &Shared,
+    delivery: &str,
+    log: &mut Value,
+) -> Result<Vec<Key>, Reply> {
+    match intake {
+        Intake::Pong => {
+            shared.remember(delivery);
+            Err(reply(StatusCode::OK, "pong", json!({"status": "pong"})))
+        }
+        Intake::Ignore(why) => {
+            shared.remember(delivery);
+            Err(reply(
+                StatusCode::ACCEPTED,
+                "ignored",
+                json!({"status": "ignored", "reason": why}),
+            ))
+        }
+        Intake::Judge { key, pusher, fork } => {
+            log["fork"] = fork.into();
+            if let (Some(login), Target::Pr(n)) = (&pusher, &key.target) {
+                if let Err(e) = shared.add_pusher(&key.repo, *n, login) {
+                    // Without the pusher, they could approve their own push.
+                    return Err(reply(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        json!({"error": e}),
+                    ));
+                }
+            }
+            Ok(vec![key])
+        }
+        Intake::JudgeMany(keys) => Ok(keys),
+    }
+}
+
+/// Offers each key to the evaluation queue: `queued` when one was new,
+/// `coalesced` when each was already waiting.
+fn enqueue(shared: &Shared, keys: Vec<Key>) -> Result<&'static str, Reply> {
     let mut outcome = "coalesced";
     for k in keys {
         match shared.queue.offer(k) {
             Offer::Queued => outcome = "queued",
             Offer::Coalesced => {}
             Offer::Full => {
-                return reply(
+                return Err(reply(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "queue_full",
                     json!({"error": "the evaluation queue is full; GitHub will redeliver"}),
-                )
+                ))
             }
             Offer::Closed => {
-                return reply(
+                return Err(reply(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "shutting_down",
                     json!({"error": "shutting down; GitHub will redeliver"}),
-                )
+                ))
             }
         }
     }
-    shared.remember(delivery);
-    reply(StatusCode::ACCEPTED, outcome, json!({"status": outcome}))
+    Ok(outcome)
 }
