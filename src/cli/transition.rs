@@ -1,8 +1,10 @@
 use super::common::{event_time, print_findings, resolve_by, shown, Format};
 use super::{Exit, Failure, Globals};
 use gitsm::authoring::{self, errors_in, lock, Move, Ticket};
-use gitsm::repo::{self, WorkTree};
+use gitsm::repo::{self, Loaded, WorkTree};
+use gitsm::validate::Validation;
 use serde_json::{json, Value as Json};
+use std::path::Path;
 
 /// Move a ticket to a new status and record it on the timeline
 #[derive(clap::Args, Debug)]
@@ -56,68 +58,11 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let by = resolve_by(a.by.clone(), &root)?;
     let at = event_time(g, a.at.clone(), &root)?;
-    let mut set: Vec<(String, Json)> = Vec::new();
-    for (k, v) in [
-        ("outcome", &a.outcome),
-        ("resolution", &a.resolution),
-        ("review", &a.review),
-    ] {
-        if let Some(v) = v {
-            set.push((k.to_string(), json!(v)));
-        }
-    }
-    for spec in &a.fields {
-        let (path, value) = authoring::parse_field(spec).map_err(|e| anyhow::anyhow!("--field {e}"))?;
-        if path.len() > 1 || value.is_array() || value.is_object() {
-            usage!("--field {spec}: transition sets top-level text, number or boolean fields only");
-        }
-        if matches!(
-            path[0].as_str(),
-            "status" | "timeline" | "id" | "kind" | "apiVersion"
-        ) {
-            usage!("--field {spec}: `{}` is not set this way", path[0]);
-        }
-        set.push((path[0].clone(), value));
-    }
-
+    let set = fields_to_set(&a)?;
     let _lock = lock(&root)?;
     let source = WorkTree::new(&root);
     let v = gitsm::validate::validate(&source)?;
-    let found: Vec<_> = v
-        .snapshot
-        .records
-        .iter()
-        .filter(|l| l.record.kind().is_ticket() && l.record.id().as_str() == a.id)
-        .collect();
-    // Two files carrying one id: editing either would be a guess.
-    if found.len() > 1 {
-        let files: Vec<&str> = found.iter().map(|l| l.path.as_str()).collect();
-        return Err(Failure::refused(format!(
-            "refusing to edit {}: {} files carry that id ({}); keep one (gitsm validate)",
-            a.id,
-            files.len(),
-            files.join(", ")
-        )));
-    }
-    let Some(loaded) = found.first() else {
-        // A ticket that does not load is one whose file does not validate.
-        if let Some(f) = v
-            .findings
-            .iter()
-            .find(|f| repo::file_stem(&f.file).eq_ignore_ascii_case(&a.id))
-        {
-            let file = f.file.clone();
-            let text = super::common::quoted_source(&root, &file);
-            print_findings(&errors_in(&v.findings, &file), &file, &text, g.color);
-            return Err(Failure::refused(format!(
-                "refusing to edit {file}: it does not validate; fix it first"
-            )));
-        }
-        return Err(Failure::runtime(format!(
-            "no incident, problem, request or change has the id `{}`",
-            a.id
-        )));
-    };
+    let loaded = the_ticket(g, &root, &v, &a.id)?;
     let rel = loaded.path.clone();
     let path = root.join(&rel);
     let text = match gitsm::fsutil::read_text_in_repo(&root, &rel, gitsm::fsutil::RECORD) {
@@ -179,4 +124,75 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
         ),
     }
     Ok(Exit::Success)
+}
+
+/// The fields the move sets besides `status`: `--outcome`, `--resolution`,
+/// `--review`, then each `--field` (top-level scalars only, never the
+/// fields the move itself owns).
+fn fields_to_set(a: &Args) -> Result<Vec<(String, Json)>, Failure> {
+    let mut set: Vec<(String, Json)> = Vec::new();
+    for (k, v) in [
+        ("outcome", &a.outcome),
+        ("resolution", &a.resolution),
+        ("review", &a.review),
+    ] {
+        if let Some(v) = v {
+            set.push((k.to_string(), json!(v)));
+        }
+    }
+    for spec in &a.fields {
+        let (path, value) = authoring::parse_field(spec).map_err(|e| anyhow::anyhow!("--field {e}"))?;
+        if path.len() > 1 || value.is_array() || value.is_object() {
+            usage!("--field {spec}: transition sets top-level text, number or boolean fields only");
+        }
+        if matches!(
+            path[0].as_str(),
+            "status" | "timeline" | "id" | "kind" | "apiVersion"
+        ) {
+            usage!("--field {spec}: `{}` is not set this way", path[0]);
+        }
+        set.push((path[0].clone(), value));
+    }
+    Ok(set)
+}
+
+/// The one loaded ticket with this id. Two files carrying it, or a file
+/// with that name that does not validate, are refused.
+fn the_ticket<'v>(g: &Globals, root: &Path, v: &'v Validation, id: &str) -> Result<&'v Loaded, Failure> {
+    let found: Vec<_> = v
+        .snapshot
+        .records
+        .iter()
+        .filter(|l| l.record.kind().is_ticket() && l.record.id().as_str() == id)
+        .collect();
+    // Two files carrying one id: editing either would be a guess.
+    if found.len() > 1 {
+        let files: Vec<&str> = found.iter().map(|l| l.path.as_str()).collect();
+        return Err(Failure::refused(format!(
+            "refusing to edit {}: {} files carry that id ({}); keep one (gitsm validate)",
+            id,
+            files.len(),
+            files.join(", ")
+        )));
+    }
+    let Some(loaded) = found.first() else {
+        // A ticket that does not load is one whose file does not validate.
+        if let Some(f) = v
+            .findings
+            .iter()
+            .find(|f| repo::file_stem(&f.file).eq_ignore_ascii_case(id))
+        {
+            let file = f.file.clone();
+            let text = super::common::quoted_source(root, &file);
+            print_findings(&errors_in(&v.findings, &file), &file, &text, g.color);
+            return Err(Failure::refused(format!(
+                "refusing to edit {file}: it does not validate; fix it first"
+            )));
+        }
+        return Err(Failure::runtime(format!(
+            "no incident, problem, request or change has the id `{}`",
+            id
+        )));
+    };
+    Ok(loaded)
 }
