@@ -93,21 +93,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
         .map(|a| a.by.as_str())
         .collect();
     if exempt {
-        out.push(make(
-            &id,
-            path,
-            CheckOutcome::Pass,
-            format!(
-                "{id} is moved on by its own {} ({}) by appending status events only; no fresh approval needed",
-                if one.base.is_some_and(|b| fold_case(&b.requested_by) == fold_case(&j.input.author)) {
-                    "requester"
-                } else {
-                    "implementer"
-                },
-                j.input.author
-            ),
-            None,
-        ));
+        out.push(own_progress_check(j, one, &id, path));
     }
     if !needs && claims.is_empty() {
         return;
@@ -135,13 +121,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
         // Owners of every service the change touches, before and after an
         // edit: a change moved off a service needs that owner too.
         let owners: Vec<String> = if rule.service_owner {
-            let mut o: Vec<String> = c.services.iter().map(|s| s.to_string()).collect();
-            for s in versions.iter().skip(1).flat_map(|v| v.services.iter()) {
-                if !o.iter().any(|x| x == s.as_str()) {
-                    o.push(s.to_string());
-                }
-            }
-            o
+            services_of(&versions)
         } else {
             Vec::new()
         };
@@ -165,15 +145,7 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
     }
     for by in &claims {
         if !backing.contains_key(&fold_case(by)) {
-            out.push(make(
-                &id,
-                path,
-                CheckOutcome::Fail,
-                format!("`approvals` lists {by} but no fresh approving review by {by} backs it"),
-                Some(format!(
-                    "remove {by} from `approvals`, or have {by} approve the PR; `gitsm gate --record` writes backed approvals"
-                )),
-            ));
+            out.push(unbacked_claim(&id, path, by));
         }
     }
     let listed: HashSet<String> = c.approvals.iter().map(|a| fold_case(&a.by)).collect();
@@ -187,6 +159,55 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
             });
         }
     }
+}
+
+/// The pass for an approved change its own requester or implementer moves
+/// on by appending status events only.
+fn own_progress_check(j: &Judge<'_>, one: &One<'_>, id: &str, path: &str) -> Check {
+    make(
+        id,
+        path,
+        CheckOutcome::Pass,
+        format!(
+            "{id} is moved on by its own {} ({}) by appending status events only; no fresh approval needed",
+            if one
+                .base
+                .is_some_and(|b| fold_case(&b.requested_by) == fold_case(&j.input.author))
+            {
+                "requester"
+            } else {
+                "implementer"
+            },
+            j.input.author
+        ),
+        None,
+    )
+}
+
+/// Every service the change touches, before and after an edit (head's
+/// first): a change moved off a service needs that owner too.
+fn services_of(versions: &[&Change]) -> Vec<String> {
+    let (head, rest) = versions.split_first().expect("the head version");
+    let mut o: Vec<String> = head.services.iter().map(|s| s.to_string()).collect();
+    for s in rest.iter().flat_map(|v| v.services.iter()) {
+        if !o.iter().any(|x| x == s.as_str()) {
+            o.push(s.to_string());
+        }
+    }
+    o
+}
+
+/// `approvals` names someone no fresh approving review backs.
+fn unbacked_claim(id: &str, path: &str, by: &str) -> Check {
+    make(
+        id,
+        path,
+        CheckOutcome::Fail,
+        format!("`approvals` lists {by} but no fresh approving review by {by} backs it"),
+        Some(format!(
+            "remove {by} from `approvals`, or have {by} approve the PR; `gitsm gate --record` writes backed approvals"
+        )),
+    )
 }
 
 /// The rules a change must satisfy: its head version's and, when an
