@@ -9,7 +9,8 @@
 use crate::cmdb::Pointed;
 use crate::diag::Code;
 use crate::model::{
-    ApprovalFrom, ApproverGroup, FieldType, FormField, Id, Request, RequestStatus, RequestType,
+    ApprovalFrom, ApproverGroup, FieldType, FormField, Id, Request, RequestApproval, RequestStatus,
+    RequestType,
 };
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -227,23 +228,37 @@ pub fn check_request(
     types: &HashMap<&str, &RequestType>,
     who: &Approvers<'_>,
 ) -> Vec<Pointed> {
-    let mut out = Vec::new();
     let Some(t) = types.get(q.request_type.as_str()) else {
-        let names: Vec<String> = types.keys().map(|k| k.to_string()).collect();
-        let mut p = Pointed::new(
-            Code::UnknownRequestType,
-            path,
-            "/type",
-            format!("unknown request type `{}`", q.request_type),
-        );
-        p.hint = Some(
-            match crate::schema::did_you_mean(q.request_type.as_str(), &names) {
-                Some(b) => format!("did you mean `{b}`?"),
-                None => "add it under catalog/requests/ or fix the id".into(),
-            },
-        );
-        return vec![p];
+        return vec![unknown_request_type(path, q, types)];
     };
+    let mut out = check_fields(path, q, t);
+    if let (Some(rule), true) = (&t.approval, q.approved) {
+        out.extend(check_approvals(path, q, t, rule, who));
+    }
+    out
+}
+
+fn unknown_request_type(path: &str, q: &RequestFacts, types: &HashMap<&str, &RequestType>) -> Pointed {
+    let names: Vec<String> = types.keys().map(|k| k.to_string()).collect();
+    let mut p = Pointed::new(
+        Code::UnknownRequestType,
+        path,
+        "/type",
+        format!("unknown request type `{}`", q.request_type),
+    );
+    p.hint = Some(
+        match crate::schema::did_you_mean(q.request_type.as_str(), &names) {
+            Some(b) => format!("did you mean `{b}`?"),
+            None => "add it under catalog/requests/ or fix the id".into(),
+        },
+    );
+    p
+}
+
+/// The request's `fields` against its type's form: each value valid, each
+/// required field there, no field the form does not have.
+fn check_fields(path: &str, q: &RequestFacts, t: &RequestType) -> Vec<Pointed> {
+    let mut out = Vec::new();
     let empty = serde_json::Map::new();
     let fields = q.fields.as_ref().unwrap_or(&empty);
     let base = if q.fields.is_some() { "/fields" } else { "/type" };
@@ -295,55 +310,65 @@ pub fn check_request(
             out.push(p);
         }
     }
-    if let (Some(rule), true) = (&t.approval, q.approved) {
-        let group: Vec<String> = match &rule.from {
-            ApprovalFrom::Group(ApproverGroup::Owner) => who
-                .owners
-                .get(q.service.as_ref().unwrap_or(&t.service).as_str())
-                .map(|o| vec![o.to_string()])
-                .unwrap_or_default(),
-            ApprovalFrom::Group(ApproverGroup::Cab) => who.cab.iter().map(|s| s.to_string()).collect(),
-            ApprovalFrom::Logins(v) => v.clone(),
-        };
-        // A team (`@org/team`) cannot be resolved offline: any approver counts for it.
-        let has_team = group.iter().any(|g| g.contains('/'));
-        let members: HashSet<String> = group
-            .iter()
-            .map(|g| g.trim_start_matches('@').to_lowercase())
-            .collect();
-        let ok: HashSet<String> = q
-            .approvals
-            .iter()
-            .map(|a| a.to_lowercase())
-            .filter(|a| has_team || members.contains(a))
-            .collect();
-        if (ok.len() as u32) < rule.approvals {
-            let from = match &rule.from {
-                ApprovalFrom::Group(g) => g.to_string(),
-                ApprovalFrom::Logins(v) => v.join(", "),
-            };
-            out.push(
-                Pointed::new(
-                    Code::RequestApprovals,
-                    path,
-                    if q.approvals.is_empty() {
-                        "/status"
-                    } else {
-                        "/approvals"
-                    },
-                    format!(
-                        "request is `{}` with {} approval(s) from {from}; request type `{}` asks for {}",
-                        q.status,
-                        ok.len(),
-                        t.id,
-                        rule.approvals
-                    ),
-                )
-                .hint("list them under `approvals:` as `{by: LOGIN, at: RFC 3339}`"),
-            );
-        }
-    }
     out
+}
+
+/// An approved request needs `rule.approvals` approvals from the type's
+/// group (the service owner, the CAB or named logins).
+fn check_approvals(
+    path: &str,
+    q: &RequestFacts,
+    t: &RequestType,
+    rule: &RequestApproval,
+    who: &Approvers<'_>,
+) -> Option<Pointed> {
+    let group: Vec<String> = match &rule.from {
+        ApprovalFrom::Group(ApproverGroup::Owner) => who
+            .owners
+            .get(q.service.as_ref().unwrap_or(&t.service).as_str())
+            .map(|o| vec![o.to_string()])
+            .unwrap_or_default(),
+        ApprovalFrom::Group(ApproverGroup::Cab) => who.cab.iter().map(|s| s.to_string()).collect(),
+        ApprovalFrom::Logins(v) => v.clone(),
+    };
+    // A team (`@org/team`) cannot be resolved offline: any approver counts for it.
+    let has_team = group.iter().any(|g| g.contains('/'));
+    let members: HashSet<String> = group
+        .iter()
+        .map(|g| g.trim_start_matches('@').to_lowercase())
+        .collect();
+    let ok: HashSet<String> = q
+        .approvals
+        .iter()
+        .map(|a| a.to_lowercase())
+        .filter(|a| has_team || members.contains(a))
+        .collect();
+    if (ok.len() as u32) < rule.approvals {
+        let from = match &rule.from {
+            ApprovalFrom::Group(g) => g.to_string(),
+            ApprovalFrom::Logins(v) => v.join(", "),
+        };
+        return Some(
+            Pointed::new(
+                Code::RequestApprovals,
+                path,
+                if q.approvals.is_empty() {
+                    "/status"
+                } else {
+                    "/approvals"
+                },
+                format!(
+                    "request is `{}` with {} approval(s) from {from}; request type `{}` asks for {}",
+                    q.status,
+                    ok.len(),
+                    t.id,
+                    rule.approvals
+                ),
+            )
+            .hint("list them under `approvals:` as `{by: LOGIN, at: RFC 3339}`"),
+        );
+    }
+    None
 }
 
 fn pointer_escape(s: &str) -> String {
