@@ -136,12 +136,7 @@ impl Scratch {
 
     /// Runs the gate with reviews `(login, state, commit)`; returns (exit, JSON, stderr).
     pub fn gate(&self, author: &str, reviews: &[(&str, &str, &str)], args: &[&str]) -> (i32, Value, String) {
-        let list: Vec<Value> = reviews
-            .iter()
-            .enumerate()
-            .map(|(i, (login, state, sha))| review(i as u64 + 1, login, state, sha))
-            .collect();
-        self.gate_raw(author, &Value::Array(list).to_string(), args)
+        self.gate_raw(author, &reviews_json(reviews), args)
     }
 
     pub fn gate_raw(&self, author: &str, reviews_json: &str, args: &[&str]) -> (i32, Value, String) {
@@ -156,6 +151,30 @@ impl Scratch {
         reviews_json: &str,
         args: &[&str],
     ) -> (i32, Value, String) {
+        let (code, out, err) = self.gate_as(dir, author, reviews_json, "json", args);
+        let json = serde_json::from_str(&out).unwrap_or(Value::Null);
+        (code, json, err)
+    }
+
+    /// Runs the gate with reviews `(login, state, commit)` in one output
+    /// `format` (`human`, `json`, `markdown`); returns (exit, stdout, stderr).
+    pub fn gate_formatted(
+        &self,
+        author: &str,
+        reviews: &[(&str, &str, &str)],
+        format: &str,
+    ) -> (i32, String, String) {
+        self.gate_as("", author, &reviews_json(reviews), format, &[])
+    }
+
+    fn gate_as(
+        &self,
+        dir: &str,
+        author: &str,
+        reviews_json: &str,
+        format: &str,
+        args: &[&str],
+    ) -> (i32, String, String) {
         let rf = self.path().join(".git/reviews.json");
         std::fs::write(&rf, reviews_json).unwrap();
         let mut c = gitsm(&self.path().join(dir));
@@ -168,13 +187,21 @@ impl Scratch {
             "--head",
             "refs/heads/feature",
         ])
-        .args(["--author", author, "--format", "json", "--reviews"])
+        .args(["--author", author, "--format", format, "--reviews"])
         .arg(&rf)
         .args(args);
-        let (code, out, err) = run(c);
-        let json = serde_json::from_str(&out).unwrap_or(Value::Null);
-        (code, json, err)
+        run(c)
     }
+}
+
+/// GitHub's list of reviews for `(login, state, commit)` triples, ids from 1.
+pub fn reviews_json(reviews: &[(&str, &str, &str)]) -> String {
+    let list: Vec<Value> = reviews
+        .iter()
+        .enumerate()
+        .map(|(i, (login, state, sha))| review(i as u64 + 1, login, state, sha))
+        .collect();
+    Value::Array(list).to_string()
 }
 
 pub fn review(id: u64, login: &str, state: &str, sha: &str) -> Value {

@@ -16,6 +16,7 @@ mod forms;
 mod gate;
 mod gate_attacks;
 mod gate_github;
+mod gate_output;
 mod hostile;
 mod ical;
 mod impact;
