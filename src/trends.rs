@@ -175,6 +175,7 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String>
                     to: *b,
                     now,
                     git: opts.git,
+                    service: opts.service,
                 },
             )
         })

@@ -311,6 +311,7 @@ fn metrics(
             to: period.to,
             now: opts.now,
             git: opts.git,
+            service: opts.service,
         },
     );
     let budget = crate::budget::compute(
