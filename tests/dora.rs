@@ -393,21 +393,50 @@ fn trends_give_twelve_months_of_each_kpi_and_the_direction() {
         ),
         (json!(1.0), json!(0.0), json!("worse"))
     );
-    // Without a month there is no series.
+    assert_eq!(t["period"], "month");
+    assert_eq!(t["periods"], json!(months));
+    // A --from/--to report: 12 spans of as many days, ending with it.
     let mut c = gitsm(dir.path());
     c.args([
         "--now",
         "2026-11-30T12:00:00Z",
         "report",
         "--from",
-        "2026-11-01",
+        "2026-11-16",
         "--to",
-        "2026-11-15",
+        "2026-11-30",
         "--format",
         "json",
     ]);
-    let (code, out, _) = run(c);
-    assert_eq!(code, 0);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).unwrap();
-    assert!(doc["trends"].is_null());
+    let t = &doc["trends"];
+    assert_eq!(t["period"], "days");
+    assert!(t.get("months").is_none(), "{t}");
+    let periods = t["periods"].as_array().unwrap();
+    assert_eq!(periods.len(), 12);
+    assert_eq!(periods[0], "2026-06-04 – 2026-06-18");
+    assert_eq!(periods[10], "2026-11-01 – 2026-11-15");
+    assert_eq!(periods[11], "2026-11-16 – 2026-11-30");
+    let series = |key: &str| -> Value {
+        t["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap_or_else(|| panic!("no {key}"))
+            .clone()
+    };
+    let mut expected = vec![json!(0.0); 11];
+    expected.push(json!(1.0));
+    assert_eq!(series("incidents")["values"], json!(expected));
+    // 1–15 Nov: CHG-0001, CHG-0002 and the f2 merge; 16–30 Nov (measured to
+    // noon on the 30th): CHG-0003.
+    let dep = series("deployments_per_week")["values"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(dep[10], json!(3.0 / 15.0 * 7.0));
+    assert_eq!(dep[11], json!(1.0 / 14.5 * 7.0));
 }
