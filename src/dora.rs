@@ -119,6 +119,9 @@ pub struct Options<'a> {
     pub now: Timestamp,
     /// `None`: the repo is not in git (or it was not read).
     pub git: Option<&'a GitHistory>,
+    /// Only this service (`--service`): its changes, and merges touching its
+    /// `paths`. A merge covered by any change is still covered.
+    pub service: Option<&'a str>,
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -277,8 +280,10 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
     }
 
     // Deployments.
+    let wanted = |s: &str| opts.service.is_none_or(|w| w == s);
     let completed: Vec<(&crate::model::Change, Timestamp)> = changes
         .iter()
+        .filter(|c| c.services.iter().any(|s| wanted(s.as_str())))
         .filter_map(|c| completed_at(c, now).filter(|t| in_period(*t)).map(|t| (*c, t)))
         .collect();
     let mut uncovered = Vec::new();
@@ -288,6 +293,7 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
         }
         if services
             .iter()
+            .filter(|(id, _)| wanted(id.as_str()))
             .any(|(_, g)| m.paths.iter().any(|p| g.is_match(p.as_str())))
         {
             uncovered.push(m.sha.clone());

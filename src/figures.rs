@@ -35,6 +35,9 @@ pub enum Need {
     /// covered by any change it names or touches, however old) and every
     /// problem.
     Report { from: Timestamp, to: Timestamp },
+    /// `gitsm budget`: incidents, changes and requests with an instant in
+    /// `[from, to)` (incidents still open at the end of their file too).
+    Window { from: Timestamp, to: Timestamp },
     /// `gitsm sla` at `now`: tickets open at `now`, emergency changes.
     Sla { now: Timestamp },
     /// The status page at `now`: incidents, maintenance changes.
@@ -156,6 +159,11 @@ impl Need {
                 Kind::Problem | Kind::Change => false,
                 // Reported after the span, or over before it began.
                 Kind::Incident => !s.caused_by && (s.earliest >= to || (s.latest < from && final_status)),
+                _ => s.earliest >= to || s.latest < from,
+            },
+            Need::Window { from, to } => match s.kind {
+                Kind::Problem => true,
+                Kind::Incident => s.earliest >= to || (s.latest < from && final_status),
                 _ => s.earliest >= to || s.latest < from,
             },
             Need::Sla { now } => match s.kind {
@@ -319,5 +327,20 @@ mod tests {
         assert!(Need::StatusPage.can_skip(&scan(&chg.replace("maintenance: true\n", "")).unwrap()));
         assert!(!Need::StatusPage.can_skip(&scan(INC).unwrap()));
         assert!(!Need::All.can_skip(&scan(INC).unwrap()));
+        // A budget window: what lies in it, and incidents still open.
+        let window = |from: &str, to: &str| Need::Window {
+            from: ts(from),
+            to: ts(to),
+        };
+        let inc = scan(INC).unwrap();
+        assert!(window("2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z").can_skip(&inc));
+        assert!(!window("2026-12-01T00:00:00Z", "2027-01-01T00:00:01Z").can_skip(&inc));
+        assert!(window("2026-01-01T00:00:00Z", "2026-03-01T08:00:00Z").can_skip(&inc));
+        let open = INC.replace("status: closed\nreported", "status: investigating\nreported");
+        assert!(!window("2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z").can_skip(&scan(&open).unwrap()));
+        assert!(window("2027-02-01T00:00:00Z", "2027-03-01T00:00:00Z").can_skip(&scan(chg).unwrap()));
+        assert!(!window("2026-02-01T00:00:00Z", "2026-03-02T00:00:00Z").can_skip(&scan(chg).unwrap()));
+        let problem = INC.replace("kind: Incident", "kind: Problem");
+        assert!(window("2026-02-01T00:00:00Z", "2027-03-02T00:00:00Z").can_skip(&scan(&problem).unwrap()));
     }
 }

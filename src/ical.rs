@@ -17,7 +17,7 @@
 //! is marked cancelled rather than silently left behind.
 
 use crate::availability::as_of;
-use crate::model::{Change, ChangePolicy, ChangeStatus, Record};
+use crate::model::{Change, ChangePolicy, ChangeStatus, Record, Release, ReleaseStatus};
 use crate::repo::Loaded;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -91,8 +91,9 @@ pub fn uid_domain(records: &[Loaded]) -> String {
         .unwrap_or_else(|| "itsm".into())
 }
 
-/// Every change window and freeze of a repo as of `now`, in start order
-/// (then UID). Changes without a window are not on a calendar yet.
+/// Every change window, release window and freeze of a repo as of `now`,
+/// in start order (then UID). Changes and releases without a window are not
+/// on a calendar yet.
 pub fn events(records: &[Loaded], now: Timestamp) -> Vec<Event> {
     let records = crate::availability::records_as_of(records, now);
     let domain = uid_domain(&records);
@@ -101,6 +102,7 @@ pub fn events(records: &[Loaded], now: Timestamp) -> Vec<Event> {
         match &l.record {
             Record::Change(c) => out.extend(change_event(c, &domain, now)),
             Record::ChangePolicy(p) => out.extend(freeze_events(p, &domain)),
+            Record::Release(r) => out.extend(release_event(r, &domain, now)),
             _ => {}
         }
     }
@@ -153,6 +155,43 @@ fn change_event(c: &Change, domain: &str, now: Timestamp) -> Option<Event> {
         ),
         description: Some(description),
         categories,
+        status,
+        last_modified: past.last().map(|e| e.at.as_jiff()),
+        url: None,
+    })
+}
+
+fn release_event(r: &Release, domain: &str, now: Timestamp) -> Option<Event> {
+    let w = r.window.as_ref()?;
+    let (start, end) = (w.start.as_jiff(), w.end.as_jiff());
+    if end <= start {
+        return None;
+    }
+    let status = match r.status {
+        ReleaseStatus::Cancelled => EventStatus::Cancelled,
+        ReleaseStatus::Planned | ReleaseStatus::OnHold => EventStatus::Tentative,
+        _ => EventStatus::Confirmed,
+    };
+    let past = as_of(&r.timeline, now);
+    let list = |ids: &[crate::model::Id]| ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    let mut description = format!("{} release", r.id);
+    if let Some(v) = &r.version {
+        description.push_str(&format!(" {v}"));
+    }
+    description.push_str(&format!(
+        ", status {}\nServices: {}\nChanges: {}",
+        r.status,
+        list(&r.services),
+        list(&r.changes)
+    ));
+    Some(Event {
+        uid: format!("release-{}.{domain}@gitsm", r.id),
+        sequence: past.len().saturating_sub(1) as u32,
+        start,
+        end,
+        summary: format!("Release {}: {}", r.id, r.title),
+        description: Some(description),
+        categories: vec!["RELEASE".into()],
         status,
         last_modified: past.last().map(|e| e.at.as_jiff()),
         url: None,

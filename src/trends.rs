@@ -1,7 +1,8 @@
 //! Trends for continual improvement (SPEC §4): each headline KPI over the
-//! last 12 calendar months ending with the report's month, and its change
-//! against the previous month. The report shows a sparkline per KPI in HTML
-//! and the series in JSON (`trends`).
+//! last 12 periods ending with the report's — calendar months for a monthly
+//! report, spans of as many days for a `--from/--to` one — and its change
+//! against the previous period. The report shows a sparkline per KPI in
+//! HTML and the series in JSON (`trends`).
 //!
 //! The monthly figures are computed with the same functions the report
 //! uses for one period: availability from [`crate::availability`] (business
@@ -57,15 +58,71 @@ pub struct Series {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Trends {
-    /// `YYYY-MM` labels, oldest first.
+    /// `month` or `days`.
+    pub period: &'static str,
+    /// The periods' labels, oldest first: `YYYY-MM`, or `YYYY-MM-DD – YYYY-MM-DD`.
+    pub periods: Vec<String>,
+    /// The same labels for a monthly series (kept for templates and
+    /// consumers written before `periods`); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub months: Vec<String>,
     pub series: Vec<Series>,
 }
 
+/// The periods of a series, named by the last one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Periods {
+    /// Calendar months ending with this one (any day of it).
+    Months { last: Date },
+    /// Spans of `first..=last`'s length ending with it.
+    Days { first: Date, last: Date },
+}
+
+/// The 12 periods `[from, to)` with their labels, oldest first.
+pub fn bounds(periods: Periods, timezone: &str) -> Result<Vec<(String, Timestamp, Timestamp)>, String> {
+    let zone = jiff::tz::db()
+        .get(timezone)
+        .map_err(|_| format!("`{timezone}` is not a known IANA time zone"))?;
+    let at = |d: Date| -> Result<Timestamp, String> {
+        zone.to_ambiguous_timestamp(d.at(0, 0, 0, 0))
+            .compatible()
+            .map_err(|e| e.to_string())
+    };
+    let mut out = Vec::with_capacity(MONTHS);
+    for k in (0..MONTHS as i64).rev() {
+        let (first, next, label) = match periods {
+            Periods::Months { last } => {
+                let first = last
+                    .first_of_month()
+                    .checked_sub(jiff::Span::new().months(k))
+                    .map_err(|e| e.to_string())?;
+                let next = first.last_of_month().tomorrow().map_err(|e| e.to_string())?;
+                (first, next, first.strftime("%Y-%m").to_string())
+            }
+            Periods::Days { first, last } => {
+                let n = (last - first).get_days() as i64 + 1;
+                let start = first
+                    .checked_sub(jiff::Span::new().days(n * k))
+                    .map_err(|e| e.to_string())?;
+                let end = start
+                    .checked_add(jiff::Span::new().days(n - 1))
+                    .map_err(|e| e.to_string())?;
+                (
+                    start,
+                    end.tomorrow().map_err(|e| e.to_string())?,
+                    format!("{start} – {end}"),
+                )
+            }
+        };
+        out.push((label, at(first)?, at(next)?));
+    }
+    Ok(out)
+}
+
 /// Inputs of [`compute`].
 pub struct Options<'a> {
-    /// The last month of the series.
-    pub last: Date,
+    /// The periods of the series.
+    pub periods: Periods,
     pub timezone: &'a str,
     pub now: Timestamp,
     pub service: Option<&'a str>,
@@ -84,23 +141,7 @@ fn median(mut v: Vec<i64>) -> Option<f64> {
 
 /// Computes the series. Records are read as they stood at `now`.
 pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String> {
-    let zone = jiff::tz::db()
-        .get(opts.timezone)
-        .map_err(|_| format!("`{}` is not a known IANA time zone", opts.timezone))?;
-    let at = |d: Date| -> Result<Timestamp, String> {
-        zone.to_ambiguous_timestamp(d.at(0, 0, 0, 0))
-            .compatible()
-            .map_err(|e| e.to_string())
-    };
-    let last = opts.last.first_of_month();
-    let mut bounds = Vec::with_capacity(MONTHS);
-    for k in (0..MONTHS as i32).rev() {
-        let first = last
-            .checked_sub(jiff::Span::new().months(k))
-            .map_err(|e| e.to_string())?;
-        let next = first.last_of_month().tomorrow().map_err(|e| e.to_string())?;
-        bounds.push((first.strftime("%Y-%m").to_string(), at(first)?, at(next)?));
-    }
+    let bounds = bounds(opts.periods, opts.timezone)?;
     let now = opts.now;
     let records = availability::records_as_of(records, now);
     let records: &[Loaded] = &records;
@@ -175,6 +216,7 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String>
                     to: *b,
                     now,
                     git: opts.git,
+                    service: opts.service,
                 },
             )
         })
@@ -262,7 +304,15 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String>
             .collect(),
     ));
     Ok(Trends {
-        months: bounds.into_iter().map(|(l, _, _)| l).collect(),
+        period: match opts.periods {
+            Periods::Months { .. } => "month",
+            Periods::Days { .. } => "days",
+        },
+        months: match opts.periods {
+            Periods::Months { .. } => bounds.iter().map(|(l, _, _)| l.clone()).collect(),
+            Periods::Days { .. } => Vec::new(),
+        },
+        periods: bounds.into_iter().map(|(l, _, _)| l).collect(),
         series,
     })
 }

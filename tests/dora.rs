@@ -170,6 +170,10 @@ fn history(dir: &Path) -> String {
 }
 
 fn dora(dir: &Path) -> Value {
+    dora_of(dir, &[])
+}
+
+fn dora_of(dir: &Path, extra: &[&str]) -> Value {
     let mut c = gitsm(dir);
     c.args([
         "--now",
@@ -180,6 +184,7 @@ fn dora(dir: &Path) -> Value {
         "--format",
         "json",
     ]);
+    c.args(extra);
     let (code, out, err) = run(c);
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).unwrap();
@@ -234,6 +239,60 @@ fn four_keys_from_a_real_history_match_hand_computed_values() {
         "git": true,
     });
     assert_eq!(d, expected);
+}
+
+#[test]
+fn service_counts_only_its_changes_and_the_merges_touching_its_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let web_uncovered = history(dir.path());
+    // A second service with one change, and a merge on it no change covers.
+    branch(dir.path(), "f4");
+    commit(
+        dir.path(),
+        &[("deploy/api/z.conf", "z\n")],
+        "2026-11-30T10:10:00Z",
+        "api tweak",
+    );
+    let api_uncovered = merge(dir.path(), "f4", "2026-11-30T10:20:00Z");
+    let api_change = change("CHG-0004", Some(("2026-11-26T10:00:00Z", "failed")))
+        .replace("services: [web]", "services: [api]");
+    commit(
+        dir.path(),
+        &[
+            (
+                "catalog/api.yaml",
+                "apiVersion: gitsm/v1\nkind: Service\nid: api\nname: API\nowner: carol\npaths:\n  - deploy/api/**\n",
+            ),
+            ("changes/CHG-0004.yaml", &api_change),
+        ],
+        "2026-11-30T10:30:00Z",
+        "api records",
+    );
+    let all = dora(dir.path());
+    assert_eq!(all["deployment_frequency"]["from_changes"], 4);
+    assert_eq!(
+        all["deployment_frequency"]["uncovered_merges"],
+        json!([api_uncovered.clone(), web_uncovered.clone()])
+    );
+    let web = dora_of(dir.path(), &["--service", "web"]);
+    assert_eq!(web["deployment_frequency"]["from_changes"], 3);
+    assert_eq!(
+        web["deployment_frequency"]["uncovered_merges"],
+        json!([web_uncovered])
+    );
+    assert_eq!(
+        web["change_failure_rate"]["failed_changes"],
+        json!(["CHG-0002", "CHG-0003"])
+    );
+    let api = dora_of(dir.path(), &["--service", "api"]);
+    assert_eq!(api["deployment_frequency"]["deployments"], 2);
+    assert_eq!(
+        api["deployment_frequency"]["uncovered_merges"],
+        json!([api_uncovered])
+    );
+    assert_eq!(api["change_failure_rate"]["failed_changes"], json!(["CHG-0004"]));
+    assert_eq!(api["lead_time"]["count"], 0);
+    assert_eq!(api["recovery_time"]["count"], 0);
 }
 
 #[test]
@@ -334,21 +393,50 @@ fn trends_give_twelve_months_of_each_kpi_and_the_direction() {
         ),
         (json!(1.0), json!(0.0), json!("worse"))
     );
-    // Without a month there is no series.
+    assert_eq!(t["period"], "month");
+    assert_eq!(t["periods"], json!(months));
+    // A --from/--to report: 12 spans of as many days, ending with it.
     let mut c = gitsm(dir.path());
     c.args([
         "--now",
         "2026-11-30T12:00:00Z",
         "report",
         "--from",
-        "2026-11-01",
+        "2026-11-16",
         "--to",
-        "2026-11-15",
+        "2026-11-30",
         "--format",
         "json",
     ]);
-    let (code, out, _) = run(c);
-    assert_eq!(code, 0);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).unwrap();
-    assert!(doc["trends"].is_null());
+    let t = &doc["trends"];
+    assert_eq!(t["period"], "days");
+    assert!(t.get("months").is_none(), "{t}");
+    let periods = t["periods"].as_array().unwrap();
+    assert_eq!(periods.len(), 12);
+    assert_eq!(periods[0], "2026-06-04 – 2026-06-18");
+    assert_eq!(periods[10], "2026-11-01 – 2026-11-15");
+    assert_eq!(periods[11], "2026-11-16 – 2026-11-30");
+    let series = |key: &str| -> Value {
+        t["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap_or_else(|| panic!("no {key}"))
+            .clone()
+    };
+    let mut expected = vec![json!(0.0); 11];
+    expected.push(json!(1.0));
+    assert_eq!(series("incidents")["values"], json!(expected));
+    // 1–15 Nov: CHG-0001, CHG-0002 and the f2 merge; 16–30 Nov (measured to
+    // noon on the 30th): CHG-0003.
+    let dep = series("deployments_per_week")["values"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(dep[10], json!(3.0 / 15.0 * 7.0));
+    assert_eq!(dep[11], json!(1.0 / 14.5 * 7.0));
 }

@@ -39,6 +39,25 @@ fn report_json(records: &[Loaded], month: &str, tz: &str, now: jiff::Timestamp) 
     gitsm::report::render(&rep, gitsm::report::Format::Json, None).unwrap()
 }
 
+fn budget_json(
+    records: &[Loaded],
+    window: gitsm::budget::WindowKind,
+    tz: &str,
+    now: jiff::Timestamp,
+) -> String {
+    let b = gitsm::budget::compute(
+        records,
+        &gitsm::budget::Options {
+            window,
+            service: None,
+            now,
+            timezone: tz,
+        },
+    )
+    .unwrap();
+    serde_json::to_string(&b).unwrap()
+}
+
 fn sla_json(records: &[Loaded], now: jiff::Timestamp) -> String {
     let ctx = gitsm::sla::SlaContext::new(records);
     serde_json::to_string(&ctx.open_tickets(records, now, None)).unwrap()
@@ -67,6 +86,24 @@ fn assert_screening_is_exact(root: &Path, months: &[String], tz: &str, now: jiff
             report_json(&kept, month, tz, now),
             report_json(&all, month, tz, now),
             "{month}"
+        );
+    }
+    // `gitsm budget`: each window, as the CLI screens it.
+    for kind in [
+        gitsm::budget::WindowKind::Month,
+        gitsm::budget::WindowKind::Rolling28,
+        gitsm::budget::WindowKind::Rolling30,
+    ] {
+        let (from, _, _) = gitsm::budget::window_bounds(kind, now, tz).unwrap();
+        let need = Need::Window {
+            from: from.checked_sub(jiff::SignedDuration::from_hours(96)).unwrap(),
+            to: now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap(),
+        };
+        let (kept, _) = screened(root, need);
+        assert_eq!(
+            budget_json(&kept, kind, tz, now),
+            budget_json(&all, kind, tz, now),
+            "{kind:?}"
         );
     }
     let (kept, skipped) = screened(root, Need::Sla { now });

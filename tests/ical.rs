@@ -69,6 +69,28 @@ fn scenario(root: &Path, cancelled: bool) {
         "changes/CHG-0003.yaml",
         change("CHG-0003", "Someday", false, "", &EARLY[..2]),
     );
+    // A release window: on the calendar, cancelled with the change above.
+    let mut release = String::from(
+        "apiVersion: gitsm/v1\nkind: Release\nid: REL-0001\ntitle: Winter release\nversion: \"2026.48\"\nservices: [shop]\nwindow: {start: 2026-11-29T06:00:00Z, end: 2026-11-29T08:00:00Z}\n",
+    );
+    let mut events = vec![
+        ("2026-11-04T09:00:00Z", "planned"),
+        ("2026-11-05T09:00:00Z", "building"),
+    ];
+    if cancelled {
+        events.push(("2026-11-20T08:00:00Z", "cancelled"));
+    }
+    release.push_str(&format!("status: {}\ntimeline:\n", events.last().unwrap().1));
+    for (at, st) in events {
+        release.push_str(&format!("  - {{at: {at}, by: carol, status: {st}}}\n"));
+    }
+    write(root, "releases/REL-0001.yaml", &release);
+    // No window: not on the calendar.
+    write(
+        root,
+        "releases/REL-0002.yaml",
+        "apiVersion: gitsm/v1\nkind: Release\nid: REL-0002\ntitle: Spring\nstatus: planned\ntimeline:\n  - {at: 2026-11-04T09:00:00Z, by: carol, status: planned}\n",
+    );
 }
 
 /// RFC 5545 §3.1 framing: CRLF only, no line over 75 octets, continuation
@@ -162,6 +184,17 @@ fn every_window_and_freeze_is_an_event_a_parser_reads() {
             ),
         ),
         (
+            "release-REL-0001.cal@gitsm".to_string(),
+            (
+                "Release REL-0001: Winter release".into(),
+                Some(EventStatus::Confirmed),
+                Some(1),
+                at("2026-11-29T06:00:00Z"),
+                at("2026-11-29T08:00:00Z"),
+                vec!["RELEASE".into()],
+            ),
+        ),
+        (
             "freeze-year-end-no-really-20261220T230000Z.cal@gitsm".to_string(),
             (
                 "Change freeze: Year end; no, really".into(),
@@ -204,6 +237,12 @@ fn uids_are_stable_and_a_cancelled_change_is_marked_with_a_higher_sequence() {
         before["change-CHG-0001.cal@gitsm"],
         after["change-CHG-0001.cal@gitsm"]
     );
+    let (b, a) = (
+        &before["release-REL-0001.cal@gitsm"],
+        &after["release-REL-0001.cal@gitsm"],
+    );
+    assert_eq!((b.1, b.2), (Some(EventStatus::Confirmed), Some(1)));
+    assert_eq!((a.1, a.2), (Some(EventStatus::Cancelled), Some(2)));
 }
 
 #[test]
@@ -227,6 +266,7 @@ fn json_lists_the_same_events() {
         [
             ("change-CHG-0002.cal@gitsm", "CANCELLED"),
             ("change-CHG-0001.cal@gitsm", "CONFIRMED"),
+            ("release-REL-0001.cal@gitsm", "CANCELLED"),
             (
                 "freeze-year-end-no-really-20261220T230000Z.cal@gitsm",
                 "CONFIRMED"
@@ -247,9 +287,9 @@ fn out_writes_a_file_and_never_replaces_one_it_did_not_write() {
     let (code, _, err) = run(c);
     assert_eq!(
         (code, err.as_str()),
-        (0, format!("wrote {} (3 events)\n", file.display()).as_str())
+        (0, format!("wrote {} (4 events)\n", file.display()).as_str())
     );
-    assert_eq!(parse(&std::fs::read_to_string(&file).unwrap()).1.len(), 3);
+    assert_eq!(parse(&std::fs::read_to_string(&file).unwrap()).1.len(), 4);
     // Ours: replaced.
     let mut c = gitsm(dir.path());
     c.args(["--now", "2026-11-21T12:00:00Z", "calendar", "--out"])

@@ -313,6 +313,9 @@ fn check_outputs(text: &str, files: &[gitsm::status::render::SiteFile], report_h
             if f.path == "status.json" {
                 assert_eq!(doc["incidents"][0]["title"], text, "status.json");
             }
+            if f.path == "api/v2/summary.json" {
+                assert_eq!(doc["incidents"][0]["name"], text, "summary.json");
+            }
         } else {
             assert_eq!(forbidden_in(s), None, "{} holds a forbidden character", f.path);
         }
@@ -336,6 +339,25 @@ fn check_outputs(text: &str, files: &[gitsm::status::render::SiteFile], report_h
         .collect();
     assert!(titles.contains(&clean), "{titles:?} lacks {clean:?}");
     assert!(titles.contains(&format!("Maintenance: {clean}")), "{titles:?}");
+    // maintenance.ics: read by an iCalendar parser, the one event's summary
+    // is the text itself (escaped, folded, and read back).
+    let ics = files.iter().find(|f| f.path == "maintenance.ics").unwrap();
+    let ics = std::str::from_utf8(&ics.bytes).unwrap();
+    assert!(
+        ics.split("\r\n").all(|l| l.len() <= 75),
+        "an iCalendar line over 75 octets"
+    );
+    let cal: icalendar::Calendar = ics
+        .parse()
+        .unwrap_or_else(|e| panic!("maintenance.ics does not parse: {e}\n{ics}"));
+    use icalendar::Component as _;
+    let summaries: Vec<String> = cal
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .map(|e| e.get_summary().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(summaries, [format!("Maintenance: {clean}")], "maintenance.ics");
     // No element or attribute came from the text.
     let names: std::collections::BTreeSet<&str> = xml
         .descendants()

@@ -45,13 +45,30 @@ enum Format {
 
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
-    let v = common::load_for_figures(&root, gitsm::figures::Need::All)?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
-    let tz = common::repo_timezone(&v.snapshot);
     let window = match a.window {
         Window::Month => WindowKind::Month,
         Window::Days28 => WindowKind::Rolling28,
         Window::Days30 => WindowKind::Rolling30,
+    };
+    // Only the tickets the window (and the 3-day burn rate before it) can
+    // see are loaded; the window's month depends on the time zone, read
+    // first from gitsm.yaml and confirmed by the loaded config.
+    let mut tz = common::configured_timezone(&root);
+    let v = loop {
+        let (from, _, _) = budget::window_bounds(window, now, &tz).map_err(Failure::runtime)?;
+        let need = gitsm::figures::Need::Window {
+            from: from
+                .checked_sub(jiff::SignedDuration::from_hours(24 * 4))
+                .unwrap_or(from),
+            to: now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now),
+        };
+        let v = common::load_for_figures(&root, need)?;
+        let loaded_tz = common::repo_timezone(&v.snapshot);
+        if loaded_tz == tz {
+            break v;
+        }
+        tz = loaded_tz;
     };
     let opts = budget::Options {
         window,

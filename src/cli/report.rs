@@ -73,11 +73,8 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     };
     // DORA reads the branch's history when the repo is in git: merges of
     // the period and the quarter before it (a merge precedes the change's
-    // completion it leads to), and of the trends' months.
-    let earliest = match period.calendar_month() {
-        Some(_) => period.needed_span(now).0,
-        None => period.from,
-    };
+    // completion it leads to), and of the trends' periods.
+    let earliest = period.needed_span(now).0;
     let since = earliest
         .checked_sub(jiff::SignedDuration::from_hours(24 * 90))
         .unwrap_or(earliest);

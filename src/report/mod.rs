@@ -112,7 +112,7 @@ impl Period {
     /// The span of time the whole report reads, for loading only the tickets
     /// that can matter (`crate::figures::Need::Report`): the period, the
     /// error budget's month and its 3-day burn lookback, and for a calendar
-    /// month the 12 months of trends, as [`build`] reads them at `now`.
+    /// the 12 periods of trends, as [`build`] reads them at `now`.
     /// Generous by a day on the early side.
     pub fn needed_span(&self, now: Timestamp) -> (Timestamp, Timestamp) {
         let day = jiff::SignedDuration::from_hours(24);
@@ -128,17 +128,32 @@ impl Period {
         ) {
             from = from.min(month_start.checked_sub(day * 3).unwrap_or(month_start));
         }
-        let zone = jiff::tz::db()
-            .get(&self.timezone)
-            .unwrap_or(jiff::tz::TimeZone::UTC);
-        if let Some(first) = self
-            .calendar_month()
-            .and_then(|m| m.checked_sub(jiff::Span::new().months(11)).ok())
-            .and_then(|d| zone.to_ambiguous_timestamp(d.at(0, 0, 0, 0)).compatible().ok())
+        if let Some(first) = crate::trends::bounds(self.trend_periods(), &self.timezone)
+            .ok()
+            .and_then(|b| b.first().map(|p| p.1))
         {
             from = from.min(first);
         }
         (from.checked_sub(day).unwrap_or(from), self.to)
+    }
+
+    /// The periods of the report's trends: calendar months for a monthly
+    /// report, else spans of as many days as the period.
+    pub fn trend_periods(&self) -> crate::trends::Periods {
+        if let Some(last) = self.calendar_month() {
+            return crate::trends::Periods::Months { last };
+        }
+        let zone = jiff::tz::db()
+            .get(&self.timezone)
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let first = zone.to_datetime(self.from).date();
+        let last = zone
+            .to_datetime(self.to)
+            .date()
+            .yesterday()
+            .unwrap_or(first)
+            .max(first);
+        crate::trends::Periods::Days { first, last }
     }
 
     /// The first day of the month, for a period that is one calendar month
@@ -311,6 +326,7 @@ fn metrics(
             to: period.to,
             now: opts.now,
             git: opts.git,
+            service: opts.service,
         },
     );
     let budget = crate::budget::compute(
@@ -323,11 +339,12 @@ fn metrics(
         },
     )
     .ok();
-    let trends = period.calendar_month().and_then(|last| {
+    let trends = {
+        let periods = period.trend_periods();
         crate::trends::compute(
             records,
             &crate::trends::Options {
-                last,
+                periods,
                 timezone: &period.timezone,
                 now: opts.now,
                 service: opts.service,
@@ -335,7 +352,7 @@ fn metrics(
             },
         )
         .ok()
-    });
+    };
     (dora, budget, trends)
 }
 
