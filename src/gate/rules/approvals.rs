@@ -144,7 +144,11 @@ fn judge_change(j: &Judge<'_>, one: &One<'_>, out: &mut Vec<Check>, record: &mut
         out.push(standing_check(&id, path, rule, &t, &why));
     }
     for by in &claims {
-        if !backing.contains_key(&fold_case(by)) {
+        // Backed by any fresh approving review: one whose approval does not
+        // count (not in the group, or a team that cannot be resolved) is
+        // judged by the standing check, not called a forged claim.
+        let login = fold_case(by);
+        if !backing.contains_key(&login) && !j.fresh.contains_key(&login) {
             out.push(unbacked_claim(&id, path, by));
         }
     }
