@@ -30,7 +30,7 @@
 //!   the date falls in working hours); `None` when nothing is consumed yet
 //!   or it is already spent.
 
-use crate::availability::{self, TimeByState as Summary};
+use crate::availability::{self, TimeByState};
 use crate::calendar::BusinessCalendar;
 use crate::model::{AvailabilityHours, Id, Record};
 use crate::repo::Loaded;
@@ -131,7 +131,7 @@ pub struct ServiceBudget {
     /// Availability over the elapsed part of the window (the report's figure).
     pub availability_percent: f64,
     /// The downtime behind `consumed`, per kind, over the elapsed window.
-    pub summary: Summary,
+    pub summary: TimeByState,
     pub burn_rates: Vec<BurnRate>,
     /// When the budget runs out at the window's average rate so far.
     pub projected_exhaustion: Option<Timestamp>,

@@ -23,7 +23,7 @@
 
 use crate::availability::as_of;
 use crate::globs;
-use crate::model::{ChangeStatus, Id, IncidentStatus, Outcome, Record};
+use crate::model::{Change, ChangeStatus, Id, Incident, IncidentStatus, Outcome, Record};
 use crate::repo::Loaded;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -202,6 +202,93 @@ fn completed_at(c: &crate::model::Change, now: Timestamp) -> Option<Timestamp> {
         .map(|e| e.at.as_jiff())
 }
 
+/// What the four keys read of the records: changes by path and id,
+/// services' `paths`, incidents by the change that caused them.
+struct Index<'r> {
+    changes: Vec<&'r Change>,
+    by_path: HashMap<String, &'r Id>,
+    services: Vec<(&'r Id, globset::GlobSet)>,
+    caused: HashMap<&'r str, Vec<&'r Incident>>,
+}
+
+impl<'r> Index<'r> {
+    fn of(records: &'r [Loaded], prefix: &str) -> Index<'r> {
+        let mut ix = Index {
+            changes: Vec::new(),
+            by_path: HashMap::new(),
+            services: Vec::new(),
+            caused: HashMap::new(),
+        };
+        for l in records {
+            match &l.record {
+                Record::Change(c) => {
+                    ix.changes.push(c);
+                    ix.by_path.insert(format!("{prefix}{}", l.path), &c.id);
+                }
+                Record::Service(s) if !s.paths.is_empty() => {
+                    if let Ok(set) = globs::compile(&s.paths) {
+                        ix.services.push((&s.id, set));
+                    }
+                }
+                Record::Incident(i) => {
+                    if let Some(c) = &i.caused_by {
+                        ix.caused.entry(c.as_str()).or_default().push(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        ix
+    }
+
+    /// The changes each merge belongs to: whose record it edits, whose id
+    /// its message names, or in whose approved window it lands on a service
+    /// whose `paths` it touches.
+    fn link(&self, merges: &[Merge]) -> Vec<BTreeSet<&'r Id>> {
+        let by_id: HashMap<&str, &Id> = self.changes.iter().map(|c| (c.id.as_str(), &c.id)).collect();
+        let mut windows: HashMap<&str, Vec<&Change>> = HashMap::new();
+        for c in &self.changes {
+            if c.window.is_some() {
+                for s in &c.services {
+                    windows.entry(s.as_str()).or_default().push(c);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(merges.len());
+        for m in merges {
+            let mut set = BTreeSet::new();
+            for p in &m.paths {
+                if let Some(id) = self.by_path.get(p) {
+                    set.insert(*id);
+                }
+            }
+            for word in m
+                .message
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            {
+                if let Some(id) = by_id.get(word) {
+                    set.insert(*id);
+                }
+            }
+            for (svc, g) in &self.services {
+                if !m.paths.iter().any(|p| g.is_match(p.as_str())) {
+                    continue;
+                }
+                for c in windows.get(svc.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                    let Some(w) = &c.window else { continue };
+                    let approved = crate::availability::status_as_of(&c.timeline, m.at)
+                        .is_some_and(|s| s.is_approved_or_later() || s == ChangeStatus::Completed);
+                    if approved && w.start.as_jiff() <= m.at && m.at <= w.end.as_jiff() {
+                        set.insert(&c.id);
+                    }
+                }
+            }
+            out.push(set);
+        }
+        out
+    }
+}
+
 /// Computes the four keys for `[from, to)` as of `now`.
 pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
     let now = opts.now;
@@ -211,126 +298,81 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
         Some(g) if !g.itsm_prefix.is_empty() => format!("{}/", g.itsm_prefix),
         _ => String::new(),
     };
-
-    let mut changes = Vec::new();
-    let mut by_path: HashMap<String, &Id> = HashMap::new();
-    let mut services: Vec<(&Id, globset::GlobSet)> = Vec::new();
-    let mut caused: HashMap<&str, Vec<&crate::model::Incident>> = HashMap::new();
-    for l in records {
-        match &l.record {
-            Record::Change(c) => {
-                changes.push(c);
-                by_path.insert(format!("{prefix}{}", l.path), &c.id);
-            }
-            Record::Service(s) if !s.paths.is_empty() => {
-                if let Ok(set) = globs::compile(&s.paths) {
-                    services.push((&s.id, set));
-                }
-            }
-            Record::Incident(i) => {
-                if let Some(c) = &i.caused_by {
-                    caused.entry(c.as_str()).or_default().push(i);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    // Which changes each merge belongs to.
-    let by_id: HashMap<&str, &Id> = changes.iter().map(|c| (c.id.as_str(), &c.id)).collect();
-    let mut windows: HashMap<&str, Vec<&crate::model::Change>> = HashMap::new();
-    for c in &changes {
-        if c.window.is_some() {
-            for s in &c.services {
-                windows.entry(s.as_str()).or_default().push(c);
-            }
-        }
-    }
+    let ix = Index::of(records, &prefix);
     let merges: &[Merge] = opts.git.map(|g| g.merges.as_slice()).unwrap_or(&[]);
-    let mut merge_changes: Vec<BTreeSet<&Id>> = Vec::with_capacity(merges.len());
-    for m in merges {
-        let mut set = BTreeSet::new();
-        for p in &m.paths {
-            if let Some(id) = by_path.get(p) {
-                set.insert(*id);
-            }
-        }
-        for word in m
-            .message
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-        {
-            if let Some(id) = by_id.get(word) {
-                set.insert(*id);
-            }
-        }
-        for (svc, g) in &services {
-            if !m.paths.iter().any(|p| g.is_match(p.as_str())) {
-                continue;
-            }
-            for c in windows.get(svc.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-                let Some(w) = &c.window else { continue };
-                let approved = crate::availability::status_as_of(&c.timeline, m.at)
-                    .is_some_and(|s| s.is_approved_or_later() || s == ChangeStatus::Completed);
-                if approved && w.start.as_jiff() <= m.at && m.at <= w.end.as_jiff() {
-                    set.insert(&c.id);
-                }
-            }
-        }
-        merge_changes.push(set);
-    }
+    let merge_changes = ix.link(merges);
 
-    // Deployments.
+    // Deployments: the service's changes completed in the period, and its
+    // merges in the period no change covers.
     let wanted = |s: &str| opts.service.is_none_or(|w| w == s);
-    let completed: Vec<(&crate::model::Change, Timestamp)> = changes
+    let completed: Vec<(&Change, Timestamp)> = ix
+        .changes
         .iter()
         .filter(|c| c.services.iter().any(|s| wanted(s.as_str())))
         .filter_map(|c| completed_at(c, now).filter(|t| in_period(*t)).map(|t| (*c, t)))
         .collect();
-    let mut uncovered = Vec::new();
-    for (m, linked) in merges.iter().zip(&merge_changes) {
-        if !in_period(m.at) || !linked.is_empty() {
-            continue;
-        }
-        if services
-            .iter()
-            .filter(|(id, _)| wanted(id.as_str()))
-            .any(|(_, g)| m.paths.iter().any(|p| g.is_match(p.as_str())))
-        {
-            uncovered.push(m.sha.clone());
-        }
-    }
+    let uncovered: Vec<String> = merges
+        .iter()
+        .zip(&merge_changes)
+        .filter(|(m, linked)| in_period(m.at) && linked.is_empty())
+        .filter(|(m, _)| {
+            ix.services
+                .iter()
+                .filter(|(id, _)| wanted(id.as_str()))
+                .any(|(_, g)| m.paths.iter().any(|p| g.is_match(p.as_str())))
+        })
+        .map(|(m, _)| m.sha.clone())
+        .collect();
     let days = (end.as_second() - opts.from.as_second()) as f64 / DAY as f64;
-    let deployments = completed.len() + uncovered.len();
+    let (change_failure_rate, recovery_time) = failures(&completed, &ix.caused, now);
+    Dora {
+        deployment_frequency: frequency(completed.len(), uncovered, days, opts.git.is_some()),
+        lead_time: lead_time(&completed, merges, &merge_changes),
+        change_failure_rate,
+        recovery_time,
+        git: opts.git.is_some(),
+    }
+}
+
+fn frequency(from_changes: usize, uncovered: Vec<String>, days: f64, git: bool) -> DeploymentFrequency {
+    let deployments = from_changes + uncovered.len();
     let per_day = if days > 0.0 {
         deployments as f64 / days
     } else {
         0.0
     };
-    let deployment_frequency = DeploymentFrequency {
+    DeploymentFrequency {
         deployments,
-        from_changes: completed.len(),
+        from_changes,
         from_merges_without_change: uncovered.len(),
         uncovered_merges: uncovered,
         days,
         per_day,
         per_week: per_day * 7.0,
         band: (days > 0.0).then(|| frequency_band(per_day)),
-        how: if opts.git.is_some() {
+        how: if git {
             "changes reaching `completed` in the period, plus merges to the branch touching a service's `paths` that no change covers".into()
         } else {
             "changes reaching `completed` in the period (no git history: merges without a change are not counted)".into()
         },
-    };
+    }
+}
 
-    // Lead time.
+/// First commit of the earliest merge covering each completed change (and
+/// not after its completion) → its completion.
+fn lead_time(
+    completed: &[(&Change, Timestamp)],
+    merges: &[Merge],
+    merge_changes: &[BTreeSet<&Id>],
+) -> Durations {
     let mut linked_merges: HashMap<&Id, Vec<&Merge>> = HashMap::new();
-    for (m, linked) in merges.iter().zip(&merge_changes) {
+    for (m, linked) in merges.iter().zip(merge_changes) {
         for id in linked {
             linked_merges.entry(*id).or_default().push(m);
         }
     }
     let mut leads = Vec::new();
-    for (c, done) in &completed {
+    for (c, done) in completed {
         let first = linked_merges
             .get(&c.id)
             .into_iter()
@@ -342,16 +384,23 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
             leads.push((done.as_second() - f.as_second()).max(0));
         }
     }
-    let lead_time = durations(
+    durations(
         leads,
         lead_band,
         "first commit of the merged branch → the change's `completed` event, for changes completed in the period that a merge covers",
-    );
+    )
+}
 
-    // Change failure rate and recovery.
+/// Change failure rate, and the recovery times of the incidents the
+/// failed changes caused.
+fn failures(
+    completed: &[(&Change, Timestamp)],
+    caused: &HashMap<&str, Vec<&Incident>>,
+    now: Timestamp,
+) -> (FailureRate, Durations) {
     let mut failed_changes = Vec::new();
     let mut recoveries = Vec::new();
-    for (c, _) in &completed {
+    for (c, _) in completed {
         let incidents = caused.get(c.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         let bad_outcome = matches!(c.outcome, Some(Outcome::Failed | Outcome::RolledBack));
         if bad_outcome || !incidents.is_empty() {
@@ -372,7 +421,7 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
     }
     failed_changes.sort();
     let rate = (!completed.is_empty()).then(|| failed_changes.len() as f64 / completed.len() as f64);
-    let change_failure_rate = FailureRate {
+    let rate = FailureRate {
         completed: completed.len(),
         failed: failed_changes.len(),
         rate,
@@ -380,18 +429,12 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
         band: rate.map(failure_band),
         how: "changes completed in the period named by an incident's `caused_by` or with outcome failed/rolled_back, ÷ changes completed in the period".into(),
     };
-    let recovery_time = durations(
+    let recovery = durations(
         recoveries,
         recovery_band,
         "incidents caused by the period's failed changes: `reported_at` → first resolution (open ones up to now)",
     );
-    Dora {
-        deployment_frequency,
-        lead_time,
-        change_failure_rate,
-        recovery_time,
-        git: opts.git.is_some(),
-    }
+    (rate, recovery)
 }
 
 /// Reads the first-parent history of `HEAD` of the git repo holding `root`
