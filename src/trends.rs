@@ -147,63 +147,13 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String>
     let records: &[Loaded] = &records;
     let ctx = SlaContext::new(records);
     let wanted = |s: &str| opts.service.is_none_or(|w| w == s);
-    let (start, end) = (bounds[0].1, bounds[MONTHS - 1].2.min(now));
 
-    // Availability: one sweep per service over the whole span.
-    let mut availability: Vec<Vec<f64>> = vec![Vec::new(); MONTHS];
-    let mut meeting: Vec<(usize, usize)> = vec![(0, 0); MONTHS];
-    for l in records {
-        let Record::Service(s) = &l.record else { continue };
-        if !wanted(s.id.as_str()) {
-            continue;
-        }
-        let sla = ctx.sla_of(s.id.as_str());
-        let hours = availability::counted_hours(sla, ctx.calendar_of(sla));
-        let segs = availability::service_states(records, s.id.as_str(), start, end.max(start), now);
-        for (k, (_, a, b)) in bounds.iter().enumerate() {
-            let b = (*b).min(now);
-            if b <= *a {
-                continue;
-            }
-            let sum = availability::summarize_range(&segs, *a, b, hours);
-            availability[k].push(sum.percent);
-            if let Some(t) = sla.and_then(|x| x.availability) {
-                meeting[k].1 += 1;
-                if sum.percent >= t {
-                    meeting[k].0 += 1;
-                }
-            }
-        }
-    }
-
-    // Incidents reported per month, their resolution clocks.
-    let mut incidents = [0usize; MONTHS];
-    let mut mttr: Vec<Vec<i64>> = vec![Vec::new(); MONTHS];
-    let mut resolution: Vec<(usize, usize)> = vec![(0, 0); MONTHS];
-    for l in records {
-        let Record::Incident(i) = &l.record else { continue };
-        let t = i.reported_at.as_jiff();
-        if !wanted(i.service.as_str()) || t < start || t >= end {
-            continue;
-        }
-        let Some(k) = bounds.iter().position(|(_, a, b)| *a <= t && t < *b) else {
-            continue;
-        };
-        incidents[k] += 1;
-        let clocks = ctx.incident(i, now);
-        if let Some(c) = clocks.clock(ClockKind::Resolution) {
-            if c.stopped.is_some() {
-                mttr[k].push(c.elapsed);
-            }
-            if c.target.is_some() {
-                match c.met() {
-                    Some(true) => resolution[k].0 += 1,
-                    Some(false) => resolution[k].1 += 1,
-                    None => {}
-                }
-            }
-        }
-    }
+    let (availability, meeting) = availability_by_period(records, &ctx, &bounds, &wanted, now);
+    let IncidentFigures {
+        incidents,
+        mttr,
+        resolution,
+    } = incidents_by_period(records, &ctx, &bounds, &wanted, now);
 
     // DORA per month.
     let doras: Vec<dora::Dora> = bounds
@@ -315,6 +265,97 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String>
         periods: bounds.into_iter().map(|(l, _, _)| l).collect(),
         series,
     })
+}
+
+/// Each period's availability per service (one sweep per service over the
+/// whole span), and how many services met their target of how many had one.
+#[allow(clippy::type_complexity)]
+fn availability_by_period(
+    records: &[Loaded],
+    ctx: &SlaContext<'_>,
+    bounds: &[(String, Timestamp, Timestamp)],
+    wanted: &dyn Fn(&str) -> bool,
+    now: Timestamp,
+) -> (Vec<Vec<f64>>, Vec<(usize, usize)>) {
+    let (start, end) = (bounds[0].1, bounds[MONTHS - 1].2.min(now));
+    let mut availability: Vec<Vec<f64>> = vec![Vec::new(); MONTHS];
+    let mut meeting: Vec<(usize, usize)> = vec![(0, 0); MONTHS];
+    for l in records {
+        let Record::Service(s) = &l.record else { continue };
+        if !wanted(s.id.as_str()) {
+            continue;
+        }
+        let sla = ctx.sla_of(s.id.as_str());
+        let hours = availability::counted_hours(sla, ctx.calendar_of(sla));
+        let segs = availability::service_states(records, s.id.as_str(), start, end.max(start), now);
+        for (k, (_, a, b)) in bounds.iter().enumerate() {
+            let b = (*b).min(now);
+            if b <= *a {
+                continue;
+            }
+            let sum = availability::summarize_range(&segs, *a, b, hours);
+            availability[k].push(sum.percent);
+            if let Some(t) = sla.and_then(|x| x.availability) {
+                meeting[k].1 += 1;
+                if sum.percent >= t {
+                    meeting[k].0 += 1;
+                }
+            }
+        }
+    }
+
+    (availability, meeting)
+}
+
+/// Incidents reported in each period and their resolution clocks.
+struct IncidentFigures {
+    incidents: [usize; MONTHS],
+    mttr: Vec<Vec<i64>>,
+    /// (met, breached) resolution targets.
+    resolution: Vec<(usize, usize)>,
+}
+
+fn incidents_by_period(
+    records: &[Loaded],
+    ctx: &SlaContext<'_>,
+    bounds: &[(String, Timestamp, Timestamp)],
+    wanted: &dyn Fn(&str) -> bool,
+    now: Timestamp,
+) -> IncidentFigures {
+    let (start, end) = (bounds[0].1, bounds[MONTHS - 1].2.min(now));
+    let mut incidents = [0usize; MONTHS];
+    let mut mttr: Vec<Vec<i64>> = vec![Vec::new(); MONTHS];
+    let mut resolution: Vec<(usize, usize)> = vec![(0, 0); MONTHS];
+    for l in records {
+        let Record::Incident(i) = &l.record else { continue };
+        let t = i.reported_at.as_jiff();
+        if !wanted(i.service.as_str()) || t < start || t >= end {
+            continue;
+        }
+        let Some(k) = bounds.iter().position(|(_, a, b)| *a <= t && t < *b) else {
+            continue;
+        };
+        incidents[k] += 1;
+        let clocks = ctx.incident(i, now);
+        if let Some(c) = clocks.clock(ClockKind::Resolution) {
+            if c.stopped.is_some() {
+                mttr[k].push(c.elapsed);
+            }
+            if c.target.is_some() {
+                match c.met() {
+                    Some(true) => resolution[k].0 += 1,
+                    Some(false) => resolution[k].1 += 1,
+                    None => {}
+                }
+            }
+        }
+    }
+
+    IncidentFigures {
+        incidents,
+        mttr,
+        resolution,
+    }
 }
 
 fn series_of(key: &str, label: &str, unit: &str, better: Better, values: Vec<Option<f64>>) -> Series {
