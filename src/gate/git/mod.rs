@@ -8,6 +8,13 @@ use git2::{Commit, ObjectType, Oid, Repository, Tree, TreeWalkMode, TreeWalkResu
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+mod paths;
+mod tickets;
+
+use paths::{all_paths, path_issues};
+pub use paths::{fold_key, is_root_governed};
+use tickets::{budget_freeze, read_base_tickets};
+
 /// Folders read whole at base and head: small, and needed for every decision.
 const CONTEXT_FOLDERS: [&str; 4] = [
     Kind::Service.folder(),
@@ -226,214 +233,6 @@ fn tree_diff(
     Ok(out)
 }
 
-/// Simple case folding of one character, from the standard library's
-/// case maps: lower-case, and map characters whose upper case folds back
-/// (`ſ` → `s`, `ς` → `σ`, `K` (Kelvin) → `k`).
-fn fold_char(c: char) -> char {
-    fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
-        let c = it.next()?;
-        it.next().is_none().then_some(c)
-    }
-    let lower = single(c.to_lowercase()).unwrap_or(c);
-    match single(lower.to_uppercase()) {
-        Some(up) => single(up.to_lowercase()).unwrap_or(lower),
-        None => lower,
-    }
-}
-
-/// The key two paths collide under: NFC, then simple case folding.
-pub fn fold_key(path: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    if path.is_ascii() {
-        return path.to_ascii_lowercase();
-    }
-    path.nfc().map(fold_char).collect()
-}
-
-/// Every leaf path of a tree (blobs, links, submodules), git-root relative.
-fn all_paths(tree: &Tree<'_>) -> Result<Vec<Vec<u8>>, GateError> {
-    let mut out = Vec::new();
-    tree.walk(TreeWalkMode::PreOrder, |dir, e| {
-        if e.kind() != Some(ObjectType::Tree) {
-            let mut p = dir.as_bytes().to_vec();
-            p.extend_from_slice(e.name_bytes());
-            out.push(p);
-        }
-        TreeWalkResult::Ok
-    })?;
-    Ok(out)
-}
-
-/// Rule 0's path checks over the paths the PR adds or changes.
-fn path_issues(changed: &[&[u8]], head_paths: &[Vec<u8>]) -> Vec<super::PathIssue> {
-    use super::PathIssue;
-    let mut issues = Vec::new();
-    let mut keys: HashMap<String, Vec<&[u8]>> = HashMap::new();
-    let mut wanted: HashMap<String, Vec<&[u8]>> = HashMap::new();
-    for p in changed {
-        match std::str::from_utf8(p) {
-            Err(_) => issues.push(PathIssue::NotUtf8(String::from_utf8_lossy(p).into_owned())),
-            Ok(s) if s.contains('\\') => issues.push(PathIssue::Backslash(s.to_string())),
-            Ok(s) => wanted.entry(fold_key(s)).or_default().push(p),
-        }
-    }
-    if wanted.is_empty() {
-        return issues;
-    }
-    for p in head_paths {
-        let Ok(s) = std::str::from_utf8(p) else { continue };
-        let k = fold_key(s);
-        if wanted.contains_key(&k) {
-            keys.entry(k).or_default().push(p);
-        }
-    }
-    for (k, mine) in &wanted {
-        let all = keys.get(k).map(Vec::as_slice).unwrap_or_default();
-        for p in mine {
-            if let Some(other) = all.iter().find(|o| **o != *p) {
-                issues.push(PathIssue::CaseFold {
-                    path: String::from_utf8_lossy(p).into_owned(),
-                    other: String::from_utf8_lossy(other).into_owned(),
-                });
-            }
-        }
-    }
-    issues.sort_by_key(|i| format!("{i:?}"));
-    issues
-}
-
-/// Whether a git-root path is a governed file of the git root (SPEC §3).
-pub fn is_root_governed(path: &str) -> bool {
-    path == ".github"
-        || path.starts_with(".github/")
-        || path == "CODEOWNERS"
-        || path == "docs/CODEOWNERS"
-        || path == ".gitattributes"
-        || path == ".gitmodules"
-        || path.ends_with("/.gitattributes")
-}
-
-/// What the gate keeps of the tickets at the base tip: the id index (every
-/// id read from content, see [`super::judge::record_ids`], plus each file's
-/// stem), the bytes of every change, and — only when the base policy sets
-/// `budget_freeze` — of every incident (rule 5 measures the error budgets).
-#[derive(Default)]
-struct BaseTickets {
-    ids: Vec<(String, String)>,
-    changes: Files,
-    incidents: Files,
-}
-
-impl BaseTickets {
-    fn absorb(&mut self, other: BaseTickets) {
-        self.ids.extend(other.ids);
-        self.changes.extend(other.changes);
-        self.incidents.extend(other.incidents);
-    }
-}
-
-/// Whether a base policy sets `budget_freeze: true`, so the incidents at
-/// base must be kept for rule 5 (otherwise they are dropped as read).
-fn budget_freeze(base_context: &Files) -> bool {
-    base_context.iter().any(|(p, b)| {
-        p.starts_with("policies/")
-            && super::judge::parse_json(b)
-                .is_some_and(|v| v.get("budget_freeze") == Some(&serde_json::Value::Bool(true)))
-    })
-}
-
-/// Reads every ticket blob at the base tip — most of the gate's time on a
-/// large repo — and keeps only what the rules need, as it goes (holding
-/// 100k blobs at once cost more in page faults than the reads).
-///
-/// The list is split over threads, each with its own repository handle.
-/// Measured on 2 cores (docs/gate.md): little overlap — libgit2's pack
-/// access is largely serialised process-wide — so the win is memory, from
-/// reducing as we read; the threads cost nothing and help where libgit2's
-/// locks allow. No header lookup
-/// first: on long delta chains (append-only timelines) it costs as much as
-/// the read. Sizes are bounded by the git host (GitHub refuses files over
-/// 100 MB); a ticket over [`MAX_BLOB`] is an error (exit 2), never
-/// silently left out.
-fn read_base_tickets(
-    repo: &Repository,
-    list: Vec<(String, Oid)>,
-    keep_incidents: bool,
-) -> Result<BaseTickets, GateError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
-    let chunk = list.len().div_ceil(threads).max(512);
-    if list.len() <= chunk {
-        let odb = repo.odb()?;
-        return scan_tickets(&odb, list, keep_incidents);
-    }
-    let git_dir = repo.path().to_path_buf();
-    let mut chunks = Vec::new();
-    let mut rest = list;
-    while rest.len() > chunk {
-        let tail = rest.split_off(chunk);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|part| {
-                let git_dir = &git_dir;
-                scope.spawn(move || -> Result<BaseTickets, GateError> {
-                    let repo = Repository::open(git_dir)?;
-                    let odb = repo.odb()?;
-                    scan_tickets(&odb, part, keep_incidents)
-                })
-            })
-            .collect();
-        let mut all = BaseTickets::default();
-        for h in handles {
-            let part = h
-                .join()
-                .map_err(|_| GateError::Revision("a thread reading the base tickets panicked".into()))??;
-            all.absorb(part);
-        }
-        Ok(all)
-    })
-}
-
-/// One thread's share of [`read_base_tickets`].
-fn scan_tickets(
-    odb: &git2::Odb<'_>,
-    list: Vec<(String, Oid)>,
-    keep_incidents: bool,
-) -> Result<BaseTickets, GateError> {
-    let mut out = BaseTickets::default();
-    for (p, oid) in list {
-        let obj = odb.read(oid)?;
-        if obj.kind() != ObjectType::Blob {
-            return Err(GateError::Revision(format!("{p} at the base tip is not a blob")));
-        }
-        let bytes = obj.data();
-        if bytes.len() > MAX_BLOB {
-            // Fail closed: a ticket nobody can read might be the one that
-            // conflicts or reserves an id.
-            return Err(GateError::Revision(format!(
-                "{p} at the base tip is {} bytes, over the {MAX_BLOB}-byte limit of what the gate reads",
-                bytes.len()
-            )));
-        }
-        for id in super::judge::record_ids(bytes) {
-            out.ids.push((id, p.clone()));
-        }
-        out.ids.push((repo::file_stem(&p).to_string(), p.clone()));
-        if p.starts_with("changes/") {
-            out.changes.insert(p, bytes.to_vec());
-        } else if keep_incidents && p.starts_with("incidents/") {
-            out.incidents.insert(p, bytes.to_vec());
-        }
-    }
-    Ok(out)
-}
-
 /// Reads everything the decision needs from git.
 pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Result<GitSide, GateError> {
     // Re-hashing every object on read was a fifth of the gate's time on a
@@ -473,20 +272,7 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     input.base_ids = tickets.ids;
     input.base_changes = tickets.changes;
     input.base_incidents = tickets.incidents;
-    // Output folders are skipped like the loader skips them, but only those
-    // that are output folders at base *and* at head, and never a record
-    // folder: otherwise a PR could declare `changes/` an output folder in
-    // its own gitsm.yaml and slip records past the gate.
-    let outputs = |ctx: &Files| {
-        ctx.get(repo::CONFIG_FILE)
-            .map(|b| repo::output_folders_from(&String::from_utf8_lossy(b)))
-            .unwrap_or_default()
-    };
-    let base_outputs = outputs(&input.base_context);
-    let skip: Vec<String> = outputs(&input.head_context)
-        .into_iter()
-        .filter(|f| base_outputs.contains(f) && !crate::model::RECORD_FOLDERS.contains(&f.as_str()))
-        .collect();
+    let skip = skipped_outputs(&input);
 
     // The whole git tree, merge base → head: code outside an ITSM sub-folder
     // is judged too.
@@ -540,26 +326,11 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
     }
 
     // Reviewed commits: where the PR's own changes then differ from now.
-    for sha in reviews.iter().filter_map(|r| r.commit_id.as_deref()) {
-        if input.reviewed.contains_key(sha) {
-            continue;
-        }
-        let Ok(oid) = Oid::from_str(sha) else { continue };
-        // A reviewed commit not in the repository (force-pushed away) makes
-        // the review stale; any other error is an error.
-        let commit = match repo.find_commit(oid) {
-            Ok(c) => c,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let pr_side = PrSide {
-            diff: &pr,
-            head_root: &head_root,
-        };
-        if let Some(d) = divergences(&repo, &base, &commit, &pr_side, &input)? {
-            input.reviewed.insert(sha.to_string(), d);
-        }
-    }
+    let pr_side = PrSide {
+        diff: &pr,
+        head_root: &head_root,
+    };
+    input.reviewed = reviewed_divergences(&repo, &base, reviews, &pr_side, &input)?;
     Ok(GitSide {
         input,
         head_sha: head.id().to_string(),
@@ -567,6 +338,51 @@ pub fn read(root: &Path, revs: &Revs, reviews: &[Review], pr_body: &str) -> Resu
 }
 
 /// The ITSM trees a changed record is compared against.
+/// Output folders are skipped like the loader skips them, but only those
+/// that are output folders at base *and* at head, and never a record
+/// folder: otherwise a PR could declare `changes/` an output folder in its
+/// own gitsm.yaml and slip records past the gate.
+fn skipped_outputs(input: &Input) -> Vec<String> {
+    let outputs = |ctx: &Files| {
+        ctx.get(repo::CONFIG_FILE)
+            .map(|b| repo::output_folders_from(&String::from_utf8_lossy(b)))
+            .unwrap_or_default()
+    };
+    let base_outputs = outputs(&input.base_context);
+    outputs(&input.head_context)
+        .into_iter()
+        .filter(|f| base_outputs.contains(f) && !crate::model::RECORD_FOLDERS.contains(&f.as_str()))
+        .collect()
+}
+
+/// For each reviewed commit, where the PR's own changes then differ from
+/// head's. A reviewed commit not in the repository (force-pushed away)
+/// makes the review stale; any other error is an error.
+fn reviewed_divergences(
+    repo: &Repository,
+    base: &Commit<'_>,
+    reviews: &[Review],
+    pr_side: &PrSide<'_, '_>,
+    input: &Input,
+) -> Result<HashMap<String, Vec<super::Divergence>>, GateError> {
+    let mut out = HashMap::new();
+    for sha in reviews.iter().filter_map(|r| r.commit_id.as_deref()) {
+        if out.contains_key(sha) {
+            continue;
+        }
+        let Ok(oid) = Oid::from_str(sha) else { continue };
+        let commit = match repo.find_commit(oid) {
+            Ok(c) => c,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(d) = divergences(repo, base, &commit, pr_side, input)? {
+            out.insert(sha.to_string(), d);
+        }
+    }
+    Ok(out)
+}
+
 struct ItsmTrees<'a, 'r> {
     base: Subtrees<'a, 'r>,
     merge_base: Option<Subtrees<'a, 'r>>,
@@ -646,7 +462,7 @@ fn record_change(
 /// the loader refuses records over 1 MiB) are read as a placeholder just
 /// over the loader's limit, so they are judged "too large", never parsed —
 /// and memory stays bounded whatever a PR commits.
-const MAX_BLOB: usize = 64 * 1024 * 1024;
+pub(super) const MAX_BLOB: usize = 64 * 1024 * 1024;
 
 fn read_capped(repo: &Repository, oid: Oid) -> Result<Vec<u8>, GateError> {
     let (size, _) = repo.odb()?.read_header(oid)?;
