@@ -54,8 +54,11 @@ fn status_message(what: &str, status: u16, headers: &http::HeaderMap, body: &str
         _ if retry::is_rate_limited(status, headers, body) => {
             format!("rate limited by GitHub (HTTP {status})")
         }
-        401 => "unauthorized: GITHUB_TOKEN is missing, expired or invalid".to_string(),
-        403 => "forbidden: the token lacks permission (see docs/gate.md for the workflow's `permissions:`)"
+        // Also the App's client (`gitsm serve`), whose token is an
+        // installation token: name both.
+        401 => "unauthorized: the token (GITHUB_TOKEN, or the App's installation token) is missing, expired or invalid"
+            .to_string(),
+        403 => "forbidden: the token lacks permission (the workflow's `permissions:` in docs/gate.md, or the App's in docs/app.md)"
             .to_string(),
         404 => "not found (wrong OWNER/REPO or PR number, or the token cannot see it)".to_string(),
         s if s >= 500 => format!("GitHub answered {s} (server error)"),
