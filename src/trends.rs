@@ -172,87 +172,16 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String>
         })
         .collect();
 
-    let pct = |(met, total): (usize, usize)| (total > 0).then(|| 100.0 * met as f64 / total as f64);
-    let mut series = vec![
-        series_of(
-            "incidents",
-            "Incidents",
-            "count",
-            Better::Lower,
-            incidents.iter().map(|&n| Some(n as f64)).collect(),
-        ),
-        series_of(
-            "mttr",
-            "MTTR (business, median)",
-            "seconds",
-            Better::Lower,
-            mttr.into_iter().map(median).collect(),
-        ),
-        series_of(
-            "resolution_compliance",
-            "Resolved within SLA",
-            "percent",
-            Better::Higher,
-            resolution.iter().map(|&(m, b)| pct((m, m + b))).collect(),
-        ),
-        series_of(
-            "availability",
-            "Availability (mean over services)",
-            "percent",
-            Better::Higher,
-            availability
-                .iter()
-                .map(|v| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64))
-                .collect(),
-        ),
-        series_of(
-            "services_meeting_availability",
-            "Services meeting their availability target",
-            "percent",
-            Better::Higher,
-            meeting.iter().map(|&m| pct(m)).collect(),
-        ),
-    ];
-    series.push(series_of(
-        "deployments_per_week",
-        "Deployments per week",
-        "per_week",
-        Better::Higher,
-        doras
-            .iter()
-            .map(|d| (d.deployment_frequency.days > 0.0).then_some(d.deployment_frequency.per_week))
-            .collect(),
-    ));
-    series.push(series_of(
-        "lead_time",
-        "Lead time for changes (median)",
-        "seconds",
-        Better::Lower,
-        doras
-            .iter()
-            .map(|d| d.lead_time.median_seconds.map(|s| s as f64))
-            .collect(),
-    ));
-    series.push(series_of(
-        "change_failure_rate",
-        "Change failure rate",
-        "percent",
-        Better::Lower,
-        doras
-            .iter()
-            .map(|d| d.change_failure_rate.rate.map(|r| 100.0 * r))
-            .collect(),
-    ));
-    series.push(series_of(
-        "recovery_time",
-        "Failed-deployment recovery time (median)",
-        "seconds",
-        Better::Lower,
-        doras
-            .iter()
-            .map(|d| d.recovery_time.median_seconds.map(|s| s as f64))
-            .collect(),
-    ));
+    let series = all_series(
+        IncidentFigures {
+            incidents,
+            mttr,
+            resolution,
+        },
+        &availability,
+        &meeting,
+        &doras,
+    );
     Ok(Trends {
         period: match opts.periods {
             Periods::Months { .. } => "month",
@@ -356,6 +285,102 @@ fn incidents_by_period(
         mttr,
         resolution,
     }
+}
+
+/// Every series, in the order the report shows them.
+fn all_series(
+    figures: IncidentFigures,
+    availability: &[Vec<f64>],
+    meeting: &[(usize, usize)],
+    doras: &[dora::Dora],
+) -> Vec<Series> {
+    let IncidentFigures {
+        incidents,
+        mttr,
+        resolution,
+    } = figures;
+    let pct = |(met, total): (usize, usize)| (total > 0).then(|| 100.0 * met as f64 / total as f64);
+    let mut series = vec![
+        series_of(
+            "incidents",
+            "Incidents",
+            "count",
+            Better::Lower,
+            incidents.iter().map(|&n| Some(n as f64)).collect(),
+        ),
+        series_of(
+            "mttr",
+            "MTTR (business, median)",
+            "seconds",
+            Better::Lower,
+            mttr.into_iter().map(median).collect(),
+        ),
+        series_of(
+            "resolution_compliance",
+            "Resolved within SLA",
+            "percent",
+            Better::Higher,
+            resolution.iter().map(|&(m, b)| pct((m, m + b))).collect(),
+        ),
+        series_of(
+            "availability",
+            "Availability (mean over services)",
+            "percent",
+            Better::Higher,
+            availability
+                .iter()
+                .map(|v| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64))
+                .collect(),
+        ),
+        series_of(
+            "services_meeting_availability",
+            "Services meeting their availability target",
+            "percent",
+            Better::Higher,
+            meeting.iter().map(|&m| pct(m)).collect(),
+        ),
+    ];
+    series.push(series_of(
+        "deployments_per_week",
+        "Deployments per week",
+        "per_week",
+        Better::Higher,
+        doras
+            .iter()
+            .map(|d| (d.deployment_frequency.days > 0.0).then_some(d.deployment_frequency.per_week))
+            .collect(),
+    ));
+    series.push(series_of(
+        "lead_time",
+        "Lead time for changes (median)",
+        "seconds",
+        Better::Lower,
+        doras
+            .iter()
+            .map(|d| d.lead_time.median_seconds.map(|s| s as f64))
+            .collect(),
+    ));
+    series.push(series_of(
+        "change_failure_rate",
+        "Change failure rate",
+        "percent",
+        Better::Lower,
+        doras
+            .iter()
+            .map(|d| d.change_failure_rate.rate.map(|r| 100.0 * r))
+            .collect(),
+    ));
+    series.push(series_of(
+        "recovery_time",
+        "Failed-deployment recovery time (median)",
+        "seconds",
+        Better::Lower,
+        doras
+            .iter()
+            .map(|d| d.recovery_time.median_seconds.map(|s| s as f64))
+            .collect(),
+    ));
+    series
 }
 
 fn series_of(key: &str, label: &str, unit: &str, better: Better, values: Vec<Option<f64>>) -> Series {
