@@ -12,7 +12,7 @@ use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The App's private key and id.
 pub struct AppKey {
@@ -334,49 +334,13 @@ fn json_ok(a: &Answer, what: &str) -> Result<Value, Failed> {
 
 const USER_AGENT: &str = concat!("gitsm-serve/", env!("CARGO_PKG_VERSION"));
 
-/// Octocrab over hyper + rustls with no credentials of its own: each call
+/// The shared octocrab client with no credentials of its own: each call
 /// carries its own `Authorization` (the App's JWT or an installation token).
 fn octocrab_without_auth(api: &str, retry: &RetryPolicy) -> Result<octocrab::Octocrab, String> {
-    use octocrab::service::middleware::{base_uri::BaseUriLayer, extra_headers::ExtraHeadersLayer};
-    use std::sync::Arc;
     let base: http::Uri = api
         .parse()
         .map_err(|e| format!("GITSM_GITHUB_API_URL {api}: {e}"))?;
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(provider)
-        .map_err(|e| format!("cannot set up TLS: {e}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let mut connector = hyper_timeout::TimeoutConnector::new(https);
-    connector.set_connect_timeout(Some(retry.timeout.min(Duration::from_secs(10))));
-    connector.set_read_timeout(Some(retry.timeout));
-    connector.set_write_timeout(Some(retry.timeout));
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, octocrab::OctoBody>(connector);
-    let headers = vec![
-        (
-            http::header::USER_AGENT,
-            http::HeaderValue::from_static(USER_AGENT),
-        ),
-        (
-            http::header::ACCEPT,
-            http::HeaderValue::from_static("application/vnd.github+json"),
-        ),
-    ];
-    let octo = octocrab::OctocrabBuilder::new_empty()
-        .with_service(client)
-        .with_layer(&ExtraHeadersLayer::new(Arc::new(headers)))
-        .with_layer(&BaseUriLayer::new(base))
-        .with_auth(octocrab::AuthState::None)
-        .build();
-    match octo {
-        Ok(o) => Ok(o),
-        Err(never) => match never {},
-    }
+    crate::github::client::octocrab(base, USER_AGENT, retry.timeout, None)
 }
 
 #[cfg(test)]

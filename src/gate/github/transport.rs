@@ -6,7 +6,6 @@ use super::{gh, Client};
 use crate::gate::GateError;
 use crate::github::retry::{self, Attempt, Class, RetryPolicy};
 use octocrab::Octocrab;
-use std::time::Duration;
 
 /// One HTTP answer, body read.
 pub(super) struct Answer {
@@ -292,51 +291,11 @@ const USER_AGENT: &str = concat!("gitsm/", env!("CARGO_PKG_VERSION"));
 /// well) and `Accept`. The token goes only to the API's own host: octocrab's
 /// auth layer adds it for that authority alone.
 pub(super) async fn octocrab_for(api: &str, token: &str, retry: &RetryPolicy) -> Result<Octocrab, GateError> {
-    use octocrab::service::middleware::{
-        auth_header::AuthHeaderLayer, base_uri::BaseUriLayer, extra_headers::ExtraHeadersLayer,
-    };
-    use std::sync::Arc;
     let base: http::Uri = api.parse().map_err(|e| gh(format!("--api-url {api}: {e}")))?;
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(provider)
-        .map_err(|e| gh(format!("cannot set up TLS: {e}")))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let mut connector = hyper_timeout::TimeoutConnector::new(https);
-    connector.set_connect_timeout(Some(retry.timeout.min(Duration::from_secs(10))));
-    connector.set_read_timeout(Some(retry.timeout));
-    connector.set_write_timeout(Some(retry.timeout));
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, octocrab::OctoBody>(connector);
-    let headers = vec![
-        (
-            http::header::USER_AGENT,
-            http::HeaderValue::from_static(USER_AGENT),
-        ),
-        (
-            http::header::ACCEPT,
-            http::HeaderValue::from_static("application/vnd.github+json"),
-        ),
-    ];
-    let mut auth: http::HeaderValue = format!("Bearer {token}")
+    let auth: http::HeaderValue = format!("Bearer {token}")
         .parse()
         .map_err(|_| gh("GITHUB_TOKEN holds characters that cannot go in an HTTP header"))?;
-    auth.set_sensitive(true);
-    let octo = octocrab::OctocrabBuilder::new_empty()
-        .with_service(client)
-        .with_layer(&ExtraHeadersLayer::new(Arc::new(headers)))
-        .with_layer(&BaseUriLayer::new(base.clone()))
-        .with_layer(&AuthHeaderLayer::new(Some(auth), base.clone(), base))
-        .with_auth(octocrab::AuthState::None)
-        .build();
-    match octo {
-        Ok(o) => Ok(o),
-        Err(never) => match never {},
-    }
+    crate::github::client::octocrab(base, USER_AGENT, retry.timeout, Some(auth)).map_err(gh)
 }
 
 /// The first line of an octocrab error, without its source chain (which
