@@ -174,21 +174,19 @@ fn dora(dir: &Path) -> Value {
 }
 
 fn dora_of(dir: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["--period", "2026-11"];
+    args.extend(extra);
+    report(dir, &args)["dora"].clone()
+}
+
+/// `gitsm report --format json ARGS` at the end of November 2026.
+fn report(dir: &Path, args: &[&str]) -> Value {
     let mut c = gitsm(dir);
-    c.args([
-        "--now",
-        "2026-11-30T12:00:00Z",
-        "report",
-        "--period",
-        "2026-11",
-        "--format",
-        "json",
-    ]);
-    c.args(extra);
+    c.args(["--now", "2026-11-30T12:00:00Z", "report", "--format", "json"]);
+    c.args(args);
     let (code, out, err) = run(c);
     assert_eq!(code, 0, "{err}");
-    let doc: Value = serde_json::from_str(&out).unwrap();
-    doc["dora"].clone()
+    serde_json::from_str(&out).unwrap()
 }
 
 #[test]
@@ -334,19 +332,7 @@ fn caused_by_must_name_a_change() {
 fn trends_give_twelve_months_of_each_kpi_and_the_direction() {
     let dir = tempfile::tempdir().unwrap();
     history(dir.path());
-    let mut c = gitsm(dir.path());
-    c.args([
-        "--now",
-        "2026-11-30T12:00:00Z",
-        "report",
-        "--period",
-        "2026-11",
-        "--format",
-        "json",
-    ]);
-    let (code, out, err) = run(c);
-    assert_eq!(code, 0, "{err}");
-    let doc: Value = serde_json::from_str(&out).unwrap();
+    let doc = report(dir.path(), &["--period", "2026-11"]);
     let t = &doc["trends"];
     let months: Vec<String> = (0..12)
         .map(|k| {
@@ -396,21 +382,7 @@ fn trends_give_twelve_months_of_each_kpi_and_the_direction() {
     assert_eq!(t["period"], "month");
     assert_eq!(t["periods"], json!(months));
     // A --from/--to report: 12 spans of as many days, ending with it.
-    let mut c = gitsm(dir.path());
-    c.args([
-        "--now",
-        "2026-11-30T12:00:00Z",
-        "report",
-        "--from",
-        "2026-11-16",
-        "--to",
-        "2026-11-30",
-        "--format",
-        "json",
-    ]);
-    let (code, out, err) = run(c);
-    assert_eq!(code, 0, "{err}");
-    let doc: Value = serde_json::from_str(&out).unwrap();
+    let doc = report(dir.path(), &["--from", "2026-11-16", "--to", "2026-11-30"]);
     let t = &doc["trends"];
     assert_eq!(t["period"], "days");
     assert!(t.get("months").is_none(), "{t}");

@@ -278,25 +278,6 @@ fn render_all(root: &Path) -> (Vec<gitsm::status::render::SiteFile>, String) {
     (files, html)
 }
 
-/// The parse errors an HTML5 parser (html5ever, the WHATWG algorithm)
-/// reports for a document: none for a page a browser reads exactly as meant.
-fn html5_errors(html: &str) -> Vec<String> {
-    use html5ever::tendril::TendrilSink;
-    let opts = html5ever::ParseOpts {
-        tokenizer: html5ever::tokenizer::TokenizerOpts {
-            exact_errors: true,
-            ..Default::default()
-        },
-        tree_builder: html5ever::tree_builder::TreeBuilderOpts {
-            exact_errors: true,
-            ..Default::default()
-        },
-    };
-    let dom = html5ever::parse_document(markup5ever_rcdom::RcDom::default(), opts).one(html);
-    let errors = dom.errors.borrow().iter().map(|e| e.to_string()).collect();
-    errors
-}
-
 fn forbidden_in(s: &str) -> Option<char> {
     s.chars().find(|c| gitsm::text::is_forbidden(*c))
 }

@@ -259,22 +259,3 @@ fn report_counts_releases_of_the_period() {
         serde_json::json!({"released": 1, "ids": ["REL-0001"]})
     );
 }
-
-/// Parse errors of the WHATWG HTML5 algorithm (html5ever): none for a page
-/// a browser reads as meant.
-fn html5_errors(html: &str) -> Vec<String> {
-    use html5ever::tendril::TendrilSink;
-    let opts = html5ever::ParseOpts {
-        tokenizer: html5ever::tokenizer::TokenizerOpts {
-            exact_errors: true,
-            ..Default::default()
-        },
-        tree_builder: html5ever::tree_builder::TreeBuilderOpts {
-            exact_errors: true,
-            ..Default::default()
-        },
-    };
-    let dom = html5ever::parse_document(markup5ever_rcdom::RcDom::default(), opts).one(html);
-    let errors = dom.errors.borrow().iter().map(|e| e.to_string()).collect();
-    errors
-}

@@ -107,3 +107,22 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The parse errors an HTML5 parser (html5ever, the WHATWG algorithm)
+/// reports for a document: none for a page a browser reads exactly as meant.
+pub fn html5_errors(html: &str) -> Vec<String> {
+    use html5ever::tendril::TendrilSink;
+    let opts = html5ever::ParseOpts {
+        tokenizer: html5ever::tokenizer::TokenizerOpts {
+            exact_errors: true,
+            ..Default::default()
+        },
+        tree_builder: html5ever::tree_builder::TreeBuilderOpts {
+            exact_errors: true,
+            ..Default::default()
+        },
+    };
+    let dom = html5ever::parse_document(markup5ever_rcdom::RcDom::default(), opts).one(html);
+    let errors = dom.errors.borrow().iter().map(|e| e.to_string()).collect();
+    errors
+}
