@@ -688,6 +688,36 @@ fn an_unbacked_approvals_claim_fails() {
     );
 }
 
+/// An attacker lists, in `approvals`, someone who did approve the PR but
+/// whose approval cannot count (not in `cab`): still denied — counting is
+/// from reviews — and the claim is not called forged, since a fresh
+/// approving review backs it.
+#[test]
+fn a_claim_by_an_approver_outside_the_group_is_denied_by_the_count_not_called_forged() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[(
+            "changes/CHG-0001.yaml",
+            &change(
+                "CHG-0001",
+                "approved",
+                "low",
+                "approvals:\n  - {by: grace, at: 2026-11-20T11:01:00Z}\n",
+            ),
+        )],
+        "add",
+    );
+    let res = s.gate("carol", &[("grace", "APPROVED", &sha)], &[]);
+    assert_denied(&res, "4-approvals", "CHG-0001", "has 0 counted approval(s)");
+    let messages: Vec<&str> = res.1["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["message"].as_str())
+        .collect();
+    assert!(!messages.iter().any(|m| m.contains("backs it")), "{messages:#?}");
+}
+
 #[test]
 fn a_deleted_record_is_denied() {
     let s = Scratch::with_base(&[
