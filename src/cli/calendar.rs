@@ -6,11 +6,11 @@ use clap::ValueEnum;
 use gitsm::ical;
 use std::path::{Path, PathBuf};
 
-/// Write change windows, maintenance and change freezes as an iCalendar file to subscribe to
+/// Write change windows, maintenance, release windows and freezes as an iCalendar file to subscribe to
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "One event per change window (maintenance ones marked) and per freeze of the policy, in UTC. \
-UIDs are stable (the record id), SEQUENCE grows with every timeline event, and cancelled or rejected changes \
+    after_help = "One event per change window (maintenance ones marked), per release window and per freeze of the policy, in UTC. \
+UIDs are stable (the record id), SEQUENCE grows with every timeline event, and cancelled or rejected changes and cancelled releases \
 stay in with STATUS:CANCELLED, so a calendar app that subscribed once keeps up. See docs/metrics.md.\n\n\
 Examples:\n  gitsm calendar --out changes.ics\n  gitsm calendar --format json"
 )]

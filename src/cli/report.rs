@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "The period is a month (--period, default: the last full month) or a range of dates \
-(--from/--to, both included), in the repo's time zone. Templates `templates/report.md.j2` and \
+(--from/--to, both included), in the repo's time zone. The report adds DORA, the month's error budgets and trends over the last 12 periods \
+(months, or spans as long as --from/--to); --service narrows every section to one service. Templates `templates/report.md.j2` and \
 `templates/report.html.j2` in the ITSM repo replace the built-in ones.\n\n\
 Examples:\n  gitsm report --period 2026-10\n  gitsm report --period 2026-10 --format html --out report.html\n  gitsm report --from 2026-10-01 --to 2026-10-15 --service checkout --format json"
 )]
