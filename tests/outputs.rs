@@ -254,6 +254,13 @@ fn hostile_repo(root: &Path, text: &str) {
             "apiVersion: gitsm/v1\nkind: Change\nid: CHG-0001\ntitle: {q}\nstatus: scheduled\ntype: standard\nrisk: low\nservices: [api]\nrequested_by: alice\nmaintenance: true\nwindow: {{start: 2026-11-25T01:00:00Z, end: 2026-11-25T02:00:00Z}}\ntimeline:\n  - {{at: 2026-11-20T09:00:00Z, by: alice, status: draft}}\n  - {{at: 2026-11-20T09:10:00Z, by: alice, status: submitted}}\n  - {{at: 2026-11-20T09:20:00Z, by: alice, status: approved}}\n  - {{at: 2026-11-20T09:30:00Z, by: alice, status: scheduled, note: {q}, public: true}}\n"
         ),
     );
+    write(
+        root,
+        "releases/REL-0001.yaml",
+        format!(
+            "apiVersion: gitsm/v1\nkind: Release\nid: REL-0001\ntitle: {q}\nservices: [api]\nwindow: {{start: 2026-11-26T01:00:00Z, end: 2026-11-26T02:00:00Z}}\nstatus: planned\ntimeline:\n  - {{at: 2026-11-20T09:00:00Z, by: alice, status: planned, note: {q}}}\n"
+        ),
+    );
 }
 
 /// Every file of the status page and the HTML report for a repo, rendered
@@ -275,11 +282,43 @@ fn render_all(root: &Path) -> (Vec<gitsm::status::render::SiteFile>, String) {
     )
     .unwrap();
     let html = gitsm::report::render(&rep, gitsm::report::Format::Html, None).unwrap();
+    // `gitsm calendar`'s file, checked beside the site's.
+    let mut files = files;
+    files.push(gitsm::status::render::SiteFile {
+        path: "gitsm-calendar.ics".into(),
+        bytes: gitsm::ical::write(&gitsm::ical::Calendar {
+            format: gitsm::ical::JSON_FORMAT.into(),
+            name: "changes and freezes".into(),
+            generated_at: now,
+            events: gitsm::ical::events(&v.snapshot.records, now),
+        })
+        .into_bytes(),
+    });
     (files, html)
 }
 
 fn forbidden_in(s: &str) -> Option<char> {
     s.chars().find(|c| gitsm::text::is_forbidden(*c))
+}
+
+/// The summaries of an iCalendar file of `files`, in order, as the
+/// `icalendar` crate reads them; every line at most 75 octets.
+fn ics_summaries(files: &[gitsm::status::render::SiteFile], path: &str) -> Vec<String> {
+    use icalendar::Component as _;
+    let f = files.iter().find(|f| f.path == path).unwrap();
+    let ics = std::str::from_utf8(&f.bytes).unwrap();
+    assert!(
+        ics.split("\r\n").all(|l| l.len() <= 75),
+        "{path}: a line over 75 octets"
+    );
+    let cal: icalendar::Calendar = ics
+        .parse()
+        .unwrap_or_else(|e| panic!("{path} does not parse: {e}\n{ics}"));
+    cal.components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .map(|e| e.get_summary().unwrap_or("").to_string())
+        .collect()
 }
 
 /// The checks every rendering must pass, whatever the record text.
@@ -320,25 +359,19 @@ fn check_outputs(text: &str, files: &[gitsm::status::render::SiteFile], report_h
         .collect();
     assert!(titles.contains(&clean), "{titles:?} lacks {clean:?}");
     assert!(titles.contains(&format!("Maintenance: {clean}")), "{titles:?}");
-    // maintenance.ics: read by an iCalendar parser, the one event's summary
-    // is the text itself (escaped, folded, and read back).
-    let ics = files.iter().find(|f| f.path == "maintenance.ics").unwrap();
-    let ics = std::str::from_utf8(&ics.bytes).unwrap();
-    assert!(
-        ics.split("\r\n").all(|l| l.len() <= 75),
-        "an iCalendar line over 75 octets"
-    );
-    let cal: icalendar::Calendar = ics
-        .parse()
-        .unwrap_or_else(|e| panic!("maintenance.ics does not parse: {e}\n{ics}"));
-    use icalendar::Component as _;
-    let summaries: Vec<String> = cal
-        .components
-        .iter()
-        .filter_map(|c| c.as_event())
-        .map(|e| e.get_summary().unwrap_or("").to_string())
-        .collect();
+    // The iCalendar files: read by a parser, every summary is the text
+    // itself (escaped, folded at 75 octets, and read back).
+    let summaries = ics_summaries(files, "maintenance.ics");
     assert_eq!(summaries, [format!("Maintenance: {clean}")], "maintenance.ics");
+    let summaries = ics_summaries(files, "gitsm-calendar.ics");
+    assert_eq!(
+        summaries,
+        [
+            format!("Maintenance CHG-0001: {clean}"),
+            format!("Release REL-0001: {clean}")
+        ],
+        "gitsm calendar"
+    );
     // No element or attribute came from the text.
     let names: std::collections::BTreeSet<&str> = xml
         .descendants()
@@ -399,6 +432,8 @@ fn control_characters_are_findings_and_never_reach_an_output() {
             e("changes/CHG-0001.yaml", 16),
             e("incidents/INC-0001.yaml", 4),
             e("incidents/INC-0001.yaml", 14),
+            e("releases/REL-0001.yaml", 4),
+            e("releases/REL-0001.yaml", 9),
         ],
         "{findings:#?}"
     );
