@@ -440,28 +440,6 @@ fn round_trip_form_to_issue_to_record_keeps_every_value() {
     assert_eq!(code, 0, "{out}");
 }
 
-fn findings(root: &Path) -> Vec<(String, String, u64, String)> {
-    let mut c = gitsm(root);
-    c.args(["--now", "2026-11-30T12:00:00Z", "validate", "--format", "json"]);
-    let (_, out, err) = run(c);
-    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
-    let mut v: Vec<(String, String, u64, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap().into(),
-                f["file"].as_str().unwrap().into(),
-                f["line"].as_u64().unwrap(),
-                f["message"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn requests_are_checked_against_their_form_at_the_right_line() {
     let dir = init_repo();

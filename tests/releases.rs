@@ -6,28 +6,6 @@ use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 
-fn findings(root: &Path) -> Vec<(String, String, u64, String)> {
-    let mut c = gitsm(root);
-    c.args(["--now", "2026-11-30T12:00:00Z", "validate", "--format", "json"]);
-    let (_, out, err) = run(c);
-    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
-    let mut v: Vec<(String, String, u64, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap().into(),
-                f["file"].as_str().unwrap().into(),
-                f["line"].as_u64().unwrap(),
-                f["message"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 fn change(id: &str, title: &str, release: Option<&str>) -> String {
     format!(
         "apiVersion: gitsm/v1\nkind: Change\nid: {id}\ntitle: \"{title}\"\nstatus: draft\ntype: standard\nrisk: low\n\

@@ -126,3 +126,27 @@ pub fn html5_errors(html: &str) -> Vec<String> {
     let errors = dom.errors.borrow().iter().map(|e| e.to_string()).collect();
     errors
 }
+
+/// `gitsm validate --format json` at 2026-11-30T12:00Z: every finding as
+/// (code, file, line, message), sorted.
+pub fn findings(root: &Path) -> Vec<(String, String, u64, String)> {
+    let mut c = gitsm(root);
+    c.args(["--now", "2026-11-30T12:00:00Z", "validate", "--format", "json"]);
+    let (_, out, err) = run(c);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let mut v: Vec<(String, String, u64, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["file"].as_str().unwrap().into(),
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
