@@ -54,22 +54,16 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     // Only the tickets the window (and the 3-day burn rate before it) can
     // see are loaded; the window's month depends on the time zone, read
     // first from gitsm.yaml and confirmed by the loaded config.
-    let mut tz = common::configured_timezone(&root);
-    let v = loop {
-        let (from, _, _) = budget::window_bounds(window, now, &tz).map_err(Failure::runtime)?;
+    let (v, (), tz) = common::load_for_figures_in_zone(&root, |tz| {
+        let (from, _, _) = budget::window_bounds(window, now, tz).map_err(Failure::runtime)?;
         let need = gitsm::figures::Need::Window {
             from: from
                 .checked_sub(jiff::SignedDuration::from_hours(24 * 4))
                 .unwrap_or(from),
             to: now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now),
         };
-        let v = common::load_for_figures(&root, need)?;
-        let loaded_tz = common::repo_timezone(&v.snapshot);
-        if loaded_tz == tz {
-            break v;
-        }
-        tz = loaded_tz;
-    };
+        Ok((need, ()))
+    })?;
     let opts = budget::Options {
         window,
         service: a.service.as_deref(),

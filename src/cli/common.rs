@@ -29,6 +29,31 @@ pub(super) fn load_for_figures(root: &Path, need: gitsm::figures::Need) -> anyho
     Ok(s.validation)
 }
 
+/// [`load_for_figures`] for a command whose [`gitsm::figures::Need`]
+/// depends on the repo's time zone (a month starts at a local midnight):
+/// `need_in(tz)` with the zone gitsm.yaml names, and once more with the
+/// loaded config's should they differ (a config that did not load as
+/// written). Returns the load, what `need_in` gave besides the need, and
+/// the zone the figures follow.
+pub(super) fn load_for_figures_in_zone<T>(
+    root: &Path,
+    need_in: impl Fn(&str) -> Result<(gitsm::figures::Need, T), super::Failure>,
+) -> Result<(Validation, T, String), super::Failure> {
+    let mut tz = configured_timezone(root);
+    let mut attempts = 0;
+    loop {
+        let (need, extra) = need_in(&tz)?;
+        let v = load_for_figures(root, need)?;
+        let loaded = repo_timezone(&v.snapshot);
+        attempts += 1;
+        // Tickets never set the zone, so the second load agrees with itself.
+        if loaded == tz || attempts == 2 {
+            return Ok((v, extra, loaded));
+        }
+        tz = loaded;
+    }
+}
+
 /// What validation errors mean for figures: records the loader could not
 /// read (`unread`) are left out; every other error (a rule, or a loader
 /// error on a record that was still read) stays in and may skew the figures.

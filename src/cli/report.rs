@@ -58,20 +58,12 @@ fn period_of(a: &Args, tz: &str, now: jiff::Timestamp) -> Result<Period, String>
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
-    // The period decides which tickets are loaded at all, so its time zone
-    // is read first; should the loaded config say otherwise (it did not
-    // load), the figures follow the loaded one.
-    let mut tz = common::configured_timezone(&root);
-    let (v, period) = loop {
-        let period = period_of(&a, &tz, now).map_err(Failure::runtime)?;
+    // The period, in the repo's zone, decides which tickets are loaded.
+    let (v, period, _) = common::load_for_figures_in_zone(&root, |tz| {
+        let period = period_of(&a, tz, now).map_err(Failure::runtime)?;
         let (from, to) = period.needed_span(now);
-        let v = common::load_for_figures(&root, gitsm::figures::Need::Report { from, to })?;
-        let loaded_tz = common::repo_timezone(&v.snapshot);
-        if loaded_tz == tz {
-            break (v, period);
-        }
-        tz = loaded_tz;
-    };
+        Ok((gitsm::figures::Need::Report { from, to }, period))
+    })?;
     // DORA reads the branch's history when the repo is in git: merges of
     // the period and the quarter before it (a merge precedes the change's
     // completion it leads to), and of the trends' periods.
