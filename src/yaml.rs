@@ -21,6 +21,8 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+mod fast;
+
 /// Deepest nesting of mappings and sequences accepted in a record.
 pub const MAX_DEPTH: usize = 64;
 /// Largest file gitsm reads as a record (1 MiB; real records are a few KB).
@@ -125,6 +127,24 @@ pub fn strip_bom(text: &str) -> &str {
 /// document at all (an empty file or only comments). A leading byte-order
 /// mark is not part of the document; positions count from after it.
 pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
+    let src = strip_bom(src);
+    match fast::parse(src) {
+        Some(doc) => Ok(doc),
+        None => parse_with_saphyr(src),
+    }
+}
+
+/// The block-style fast path alone: `None` where it leaves the text to
+/// saphyr. For the differential test, which holds the two readers equal.
+#[doc(hidden)]
+pub fn parse_fast_path(src: &str) -> Option<Option<Node>> {
+    fast::parse(strip_bom(src))
+}
+
+/// The full reader, which every text outside the fast path's shape goes
+/// through and which gives every finding.
+#[doc(hidden)]
+pub fn parse_with_saphyr(src: &str) -> Result<Option<Node>, YamlError> {
     let src = strip_bom(src);
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;

@@ -32,3 +32,4 @@ mod ship;
 mod sla;
 mod status_page;
 mod statuspage;
+mod yaml_fast;
