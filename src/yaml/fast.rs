@@ -141,8 +141,7 @@ impl<'a> Reader<'a> {
             column: n + 1,
         };
         let mut entries: Vec<(Key, Node)> = Vec::new();
-        let mut seen: Option<HashSet<&'a str>> = None;
-        let mut names: Vec<&'a str> = Vec::new();
+        let mut seen = Seen::default();
         while let Some(i) = self.next_content() {
             let line = &self.lines[i];
             if line.indent < n {
@@ -152,22 +151,8 @@ impl<'a> Reader<'a> {
                 return None;
             }
             let (name, rest) = split_key(line.text)?;
-            // A repeated key is saphyr's finding. A set past a handful of
-            // keys keeps a hostile file of 100k keys linear.
-            let repeated = match &mut seen {
-                Some(set) => !set.insert(name),
-                None if names.len() >= 16 => {
-                    let mut set: HashSet<&'a str> = names.drain(..).collect();
-                    let dup = !set.insert(name);
-                    seen = Some(set);
-                    dup
-                }
-                None => {
-                    names.push(name);
-                    names[..names.len() - 1].contains(&name)
-                }
-            };
-            if repeated {
+            // A repeated key is saphyr's finding.
+            if !seen.insert(name) {
                 return None;
             }
             let key = Key {
@@ -254,23 +239,21 @@ impl<'a> Reader<'a> {
         if text.is_empty() || text.starts_with('#') {
             return self.value_below(n, same_indent_seq, depth);
         }
-        let (value, style) = match text.as_bytes()[0] {
+        let value = match text.as_bytes()[0] {
             b'|' => return self.literal(text, n),
-            b'\'' => (single_quoted(text)?, ScalarStyle::SingleQuoted),
-            b'"' => (double_quoted(text)?, ScalarStyle::DoubleQuoted),
-            _ => (Cow::Borrowed(plain(text)?), ScalarStyle::Plain),
+            b'[' | b'{' => flow(text, pos)?,
+            b'\'' => Value::Str(single_quoted(text)?.into_owned()),
+            b'"' => Value::Str(double_quoted(text)?.to_string()),
+            _ => resolve_scalar(Cow::Borrowed(plain(text)?), ScalarStyle::Plain),
         };
-        // A more indented line after a one-line scalar continues it (or is
+        // A more indented line after a one-line value continues it (or is
         // an error): saphyr's to read.
         if let Some(j) = self.next_content() {
             if self.lines[j].indent > n {
                 return None;
             }
         }
-        Some(Node {
-            pos,
-            value: resolve_scalar(value, style),
-        })
+        Some(Node { pos, value })
     }
 
     /// The value of a key or dash with nothing after it on its line: a
@@ -364,6 +347,114 @@ impl<'a> Reader<'a> {
             value: Value::Str(out),
         })
     }
+}
+
+/// The keys of one mapping so far: a list for the usual handful, a set past
+/// that, so a hostile file of 100k keys stays linear.
+#[derive(Default)]
+struct Seen<'a> {
+    list: Vec<&'a str>,
+    set: Option<HashSet<&'a str>>,
+}
+
+impl<'a> Seen<'a> {
+    /// Adds `key`; false when the mapping already has it.
+    fn insert(&mut self, key: &'a str) -> bool {
+        if let Some(set) = &mut self.set {
+            return set.insert(key);
+        }
+        if self.list.contains(&key) {
+            return false;
+        }
+        self.list.push(key);
+        if self.list.len() > 16 {
+            self.set = Some(self.list.drain(..).collect());
+        }
+        true
+    }
+}
+
+/// A flow sequence or mapping of plain scalars on one line (`[a, b]`,
+/// `{at: …, by: …}`), as people and generators write short lists; `pos` is
+/// where its bracket is. Nesting, quotes, empty or trailing entries,
+/// comments inside and implicit pairs are saphyr's.
+fn flow(text: &str, pos: Pos) -> Fast<Value> {
+    let map = text.starts_with('{');
+    let end = text.find(if map { '}' } else { ']' })?;
+    if !trailer_ok(&text[end + 1..]) {
+        return None;
+    }
+    let inner = &text[1..end];
+    let mut items = Vec::new();
+    let mut entries = Vec::new();
+    let mut seen = Seen::default();
+    if inner.bytes().all(|b| b == b' ') {
+        return Some(if map {
+            Value::Map(entries)
+        } else {
+            Value::Seq(items)
+        });
+    }
+    // Columns count characters; `chars` is how many precede the piece.
+    let mut chars = pos.column;
+    for piece in inner.split(',') {
+        let item = piece.trim_start_matches(' ');
+        let at = |offset: usize| Pos {
+            line: pos.line,
+            column: chars + (piece.len() - item.len()) + offset + 1,
+        };
+        if map {
+            let (name, rest) = split_key(item)?;
+            let value = rest.trim_start_matches(' ');
+            if rest.is_empty() || !seen.insert(name) {
+                return None;
+            }
+            let key = Key {
+                name: name.to_string(),
+                pos: at(0),
+            };
+            let node = Node {
+                pos: at(name.len() + 1 + (rest.len() - value.len())),
+                value: resolve_scalar(Cow::Borrowed(flow_plain(value)?), ScalarStyle::Plain),
+            };
+            entries.push((key, node));
+        } else {
+            items.push(Node {
+                pos: at(0),
+                value: resolve_scalar(Cow::Borrowed(flow_plain(item)?), ScalarStyle::Plain),
+            });
+        }
+        chars += piece.chars().count() + 1;
+    }
+    Some(if map {
+        Value::Map(entries)
+    } else {
+        Value::Seq(items)
+    })
+}
+
+/// A plain scalar inside a one-line flow collection, trailing spaces
+/// trimmed: no flow indicators, quotes or `#`, and a `:` only inside a word
+/// (as in a time of day).
+fn flow_plain(item: &str) -> Fast<&str> {
+    let body = item.trim_end_matches(' ');
+    let b = body.as_bytes();
+    let first = *b.first()?;
+    if matches!(
+        first,
+        b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' | b'?' | b':' | b'-'
+    ) && (first != b'-' || b.len() == 1 || b[1] == b' ')
+    {
+        return None;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'[' | b']' | b'{' | b'}' | b'#' | b'\'' | b'"' => return None,
+            b':' if !b.get(i + 1).is_some_and(|n| n.is_ascii_alphanumeric()) => return None,
+            _ => {}
+        }
+    }
+    Some(body)
 }
 
 /// `key: rest` or `key:` with a plain key of letters, digits, `_`, `-` and
