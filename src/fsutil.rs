@@ -186,25 +186,17 @@ pub fn read_in_repo(root: &Path, rel: &str, limit: Limit) -> Result<Vec<u8>, Rea
     read_capped(f, limit)
 }
 
-/// [`read_in_repo`] for a file the caller's own walk found: the walk never
-/// descends through a symlinked folder, so only the file itself is checked
-/// (`lstat`, then `O_NOFOLLOW|O_NONBLOCK` and `fstat`). Saves the per-folder
-/// `lstat`s on repos of 100k records; a folder swapped for a link *during*
-/// the run is the one case it does not see (the checkout is not expected to
-/// change under a running gitsm; every other reader checks every folder).
+/// [`read_in_repo`] for a regular file the caller's own walk found: the walk
+/// never descends through a symlinked folder and saw the file's type, so
+/// only the file itself is checked, by `O_NOFOLLOW|O_NONBLOCK` and `fstat`
+/// (a file swapped for a link or a FIFO since is refused, never followed or
+/// waited on). Saves the per-folder `lstat`s, and the file's own, on repos of
+/// 100k records; a folder swapped for a link *during* the run is the one
+/// case it does not see (the checkout is not expected to change under a
+/// running gitsm; every other reader checks every folder).
 pub fn read_walked(root: &Path, rel: &str, limit: Limit) -> Result<Vec<u8>, ReadError> {
     plain_components(rel)?;
     let p = root.join(rel);
-    let md = std::fs::symlink_metadata(&p)?;
-    if md.file_type().is_symlink() {
-        return Err(ReadError::Symlink(rel.to_string()));
-    }
-    if !md.is_file() {
-        return Err(ReadError::NotRegular);
-    }
-    if md.len() > limit.cap {
-        return Err(too_large(limit));
-    }
     let f = open_regular(&p, false, rel, limit)?;
     read_capped(f, limit)
 }

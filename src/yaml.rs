@@ -370,6 +370,11 @@ fn resolve_scalar(cow: Cow<'_, str>, style: ScalarStyle) -> Value {
         return Value::Str(cow.into_owned());
     }
     let text: &str = &cow;
+    // Most scalars start with a letter no special value starts with.
+    match text.as_bytes().first() {
+        Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F') | None => {}
+        Some(_) => return Value::Str(cow.into_owned()),
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),

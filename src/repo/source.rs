@@ -49,6 +49,9 @@ pub struct WorkTree {
     unreadable: std::sync::Mutex<HashMap<String, String>>,
     /// Folders the walk entered (real folders, not links), `""` the root.
     walked: std::sync::OnceLock<std::collections::HashSet<String>>,
+    /// YAML-named entries the walk saw as neither file, folder nor link
+    /// (FIFOs, sockets, devices): refused without being opened.
+    special: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 /// A folder of the work tree that could not be listed.
@@ -65,6 +68,7 @@ impl WorkTree {
             skip,
             unreadable: Default::default(),
             walked: Default::default(),
+            special: Default::default(),
         }
     }
 }
@@ -109,6 +113,7 @@ impl Source for WorkTree {
     fn entries(&self) -> anyhow::Result<Vec<Entry>> {
         let mut out = Vec::new();
         let mut walked = std::collections::HashSet::new();
+        let mut special = std::collections::HashSet::new();
         let mut stack = vec![(self.root.clone(), String::new())];
         while let Some((dir, rel)) = stack.pop() {
             let rd = match std::fs::read_dir(&dir) {
@@ -155,7 +160,10 @@ impl Source for WorkTree {
                         });
                     }
                 } else if is_yaml_name(&name) {
-                    // No stat per file: `read` checks the type and size itself.
+                    // No stat per file: `read` checks the size itself.
+                    if !ft.is_file() {
+                        special.insert(path.clone());
+                    }
                     out.push(Entry {
                         path,
                         size: 0,
@@ -166,6 +174,7 @@ impl Source for WorkTree {
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
         let _ = self.walked.set(walked);
+        let _ = self.special.set(special);
         Ok(out)
     }
 
@@ -184,7 +193,9 @@ impl Source for WorkTree {
         // only its own check; any other path is checked folder by folder.
         let parent = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
         let walked = self.walked.get().is_some_and(|w| w.contains(parent));
-        let read = if walked {
+        let read = if self.special.get().is_some_and(|s| s.contains(path)) {
+            Err(crate::fsutil::ReadError::NotRegular)
+        } else if walked {
             crate::fsutil::read_walked(&self.root, path, crate::fsutil::RECORD)
         } else {
             crate::fsutil::read_in_repo(&self.root, path, crate::fsutil::RECORD)

@@ -59,7 +59,11 @@ pub fn parse(src: &str) -> Fast<Option<Node>> {
         return None;
     }
     let mut lines = Vec::with_capacity(src.len() / 24 + 1);
-    for (i, raw) in src.split('\n').enumerate() {
+    let mut start = 0;
+    let breaks = memchr::memchr_iter(b'\n', src.as_bytes()).chain(std::iter::once(src.len()));
+    for (i, end) in breaks.enumerate() {
+        let raw = &src[start..end];
+        start = end + 1;
         let text = raw.trim_start_matches(' ');
         // Document markers and directives belong to saphyr.
         if raw.starts_with("---") || raw.starts_with("...") || raw.starts_with('%') {
@@ -485,15 +489,20 @@ fn plain(text: &str) -> Fast<&str> {
         b'-' if b.len() == 1 || b[1] == b' ' => return None,
         _ => {}
     }
-    let body = match text.find(" #") {
-        Some(i) => &text[..i],
-        None => text,
-    };
-    let body = body.trim_end_matches(' ');
-    if body.contains(": ") || body.ends_with(':') {
-        return None;
+    // One pass over the `:` and `#` bytes: a comment starts at ` #`, and a
+    // `:` before a space or the end would make a mapping.
+    let mut end = b.len();
+    for i in memchr::memchr2_iter(b':', b'#', b) {
+        if b[i] == b'#' {
+            if i > 0 && b[i - 1] == b' ' {
+                end = i;
+                break;
+            }
+        } else if b.get(i + 1).is_none_or(|&n| n == b' ') {
+            return None;
+        }
     }
-    Some(body)
+    Some(text[..end].trim_end_matches(' '))
 }
 
 /// What may follow a closing quote: spaces, then a comment or nothing.
