@@ -26,18 +26,38 @@ pub fn is_forbidden(c: char) -> bool {
     }
 }
 
-/// Only printable ASCII, tab, LF and CR: the common case, checked bytewise.
-fn plain_ascii(s: &str) -> bool {
-    s.bytes()
-        .all(|b| (0x20..0x7F).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
-}
-
 /// The first forbidden character of `s`, with its 0-based character index.
+///
+/// This runs over every rendered page and every record string, so it works
+/// on bytes: runs of printable ASCII are skipped 32 bytes at a time, and a
+/// character is decoded only where its first byte could start a forbidden
+/// one (a control byte, `0xC2` for C1 controls, `0xEF` for U+FDD0–U+FDEF and
+/// U+FFFE/U+FFFF, `0xF0`–`0xF4` for the other planes' noncharacters).
 pub fn first_forbidden(s: &str) -> Option<(usize, char)> {
-    if plain_ascii(s) {
-        return None;
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(chunk) = b.get(i..i + 32) {
+            if chunk.iter().all(|c| (0x20..0x7F).contains(c)) {
+                i += 32;
+                continue;
+            }
+        }
+        let suspect = match b[i] {
+            0x20..=0x7E | b'\t' | b'\n' | b'\r' => false,
+            // Continuation bytes (their lead byte was looked at) and lead
+            // bytes of characters that are never forbidden.
+            0x80..=0xBF | 0xC3..=0xEE => false,
+            _ => true,
+        };
+        if suspect {
+            if let Some(c) = s[i..].chars().next().filter(|&c| is_forbidden(c)) {
+                return Some((s[..i].chars().count(), c));
+            }
+        }
+        i += 1;
     }
-    s.chars().enumerate().find(|(_, c)| is_forbidden(*c))
+    None
 }
 
 /// `s` with every forbidden character replaced by [`REPLACEMENT`].
@@ -161,6 +181,23 @@ mod tests {
             '\u{10FFFD}',
         ] {
             assert!(!is_forbidden(c), "{c:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte scan finds what a plain walk over the characters finds,
+        /// wherever the character sits relative to the 32-byte runs.
+        #[test]
+        fn first_forbidden_is_the_first_forbidden_character(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "a", " ", "abcdefghijklmnopqrstuvwxyz0123456789", "\t", "\n", "\r", "\u{0}", "\u{1F}",
+                "\u{7F}", "\u{80}", "\u{9F}", "\u{A0}", "é", "—", "\u{FDCF}", "\u{FDD0}", "\u{FDEF}",
+                "\u{FDF0}", "\u{FFFD}", "\u{FFFE}", "\u{FFFF}", "\u{1F600}", "\u{1FFFE}", "\u{10FFFF}",
+            ]), 0..40)
+        ) {
+            let s: String = pieces.concat();
+            let slow = s.chars().enumerate().find(|(_, c)| is_forbidden(*c));
+            proptest::prop_assert_eq!(first_forbidden(&s), slow);
         }
     }
 
