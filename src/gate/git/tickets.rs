@@ -17,14 +17,6 @@ pub(super) struct BaseTickets {
     pub(super) incidents: Files,
 }
 
-impl BaseTickets {
-    fn absorb(&mut self, other: BaseTickets) {
-        self.ids.extend(other.ids);
-        self.changes.extend(other.changes);
-        self.incidents.extend(other.incidents);
-    }
-}
-
 /// Whether a base policy sets `budget_freeze: true`, so the incidents at
 /// base must be kept for rule 5 (otherwise they are dropped as read).
 pub(super) fn budget_freeze(base_context: &Files) -> bool {
@@ -39,61 +31,23 @@ pub(super) fn budget_freeze(base_context: &Files) -> bool {
 /// large repo — and keeps only what the rules need, as it goes (holding
 /// 100k blobs at once cost more in page faults than the reads).
 ///
-/// The list is split over threads, each with its own repository handle.
-/// Measured on 2 cores (docs/gate.md): little overlap — libgit2's pack
-/// access is largely serialised process-wide — so the win is memory, from
-/// reducing as we read; the threads cost nothing and help where libgit2's
-/// locks allow. No header lookup
-/// first: on long delta chains (append-only timelines) it costs as much as
-/// the read. Sizes are bounded by the git host (GitHub refuses files over
-/// 100 MB); a ticket over [`super::MAX_BLOB`] is an error (exit 2), never
-/// silently left out.
+/// One thread: libgit2 shares a pack's state between repository handles
+/// behind one mutex, so the reader threads this used to split the list over
+/// spent their time waiting on each other (measured on 2 cores, docs/gate.md:
+/// 1.5 s with two threads, 1.1 s with one). No header lookup first: on long
+/// delta chains (append-only timelines) it costs as much as the read. Sizes
+/// are bounded by the git host (GitHub refuses files over 100 MB); a ticket
+/// over [`super::MAX_BLOB`] is an error (exit 2), never silently left out.
 pub(super) fn read_base_tickets(
     repo: &Repository,
     list: Vec<(String, Oid)>,
     keep_incidents: bool,
 ) -> Result<BaseTickets, GateError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
-    let chunk = list.len().div_ceil(threads).max(512);
-    if list.len() <= chunk {
-        let odb = repo.odb()?;
-        return scan_tickets(&odb, list, keep_incidents);
-    }
-    let git_dir = repo.path().to_path_buf();
-    let mut chunks = Vec::new();
-    let mut rest = list;
-    while rest.len() > chunk {
-        let tail = rest.split_off(chunk);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|part| {
-                let git_dir = &git_dir;
-                scope.spawn(move || -> Result<BaseTickets, GateError> {
-                    let repo = Repository::open(git_dir)?;
-                    let odb = repo.odb()?;
-                    scan_tickets(&odb, part, keep_incidents)
-                })
-            })
-            .collect();
-        let mut all = BaseTickets::default();
-        for h in handles {
-            let part = h
-                .join()
-                .map_err(|_| GateError::Revision("a thread reading the base tickets panicked".into()))??;
-            all.absorb(part);
-        }
-        Ok(all)
-    })
+    let odb = repo.odb()?;
+    scan_tickets(&odb, list, keep_incidents)
 }
 
-/// One thread's share of [`read_base_tickets`].
+/// The reading and reducing of [`read_base_tickets`].
 fn scan_tickets(
     odb: &git2::Odb<'_>,
     list: Vec<(String, Oid)>,
