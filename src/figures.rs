@@ -71,8 +71,14 @@ pub fn scan(text: &str) -> Option<Scan<'_>> {
         let Some(first) = line.bytes().next() else {
             continue;
         };
-        if matches!(first, b'"' | b'\'' | b'?' | b'{' | b'[' | b'&' | b'!' | b'%') {
-            return None; // a quoted, complex or flow-style top level
+        match first {
+            b'"' | b'\'' | b'?' | b'{' | b'[' | b'&' | b'!' | b'%' => {
+                return None; // a quoted, complex or flow-style top level
+            }
+            // The first letters of the keys read below: other lines (most
+            // are indented) need no search for a colon.
+            b'c' | b'k' | b's' | b't' | b'm' => {}
+            _ => continue,
         }
         let Some((key, value)) = line.split_once(':') else {
             continue;
@@ -117,6 +123,7 @@ pub fn scan(text: &str) -> Option<Scan<'_>> {
 fn instants(text: &str) -> Option<(Timestamp, Timestamp)> {
     let b = text.as_bytes();
     let (mut lo, mut hi): (Option<Timestamp>, Option<Timestamp>) = (None, None);
+    let (mut lo_utc, mut hi_utc): (Option<&str>, Option<&str>) = (None, None);
     let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'-', &b[i..]) {
@@ -141,12 +148,54 @@ fn instants(text: &str) -> Option<(Timestamp, Timestamp)> {
             .iter()
             .position(|c| c.is_ascii_whitespace() || matches!(c, b',' | b'}' | b']' | b'"' | b'\'' | b'#'))
             .map_or(b.len(), |n| start + n);
-        let t: Timestamp = text[start..end].parse().ok()?;
+        let found = &text[start..end];
+        i = end;
+        if utc_second(found.as_bytes()) {
+            // Same shape, so byte order is time order: no parse per instant.
+            lo_utc = Some(lo_utc.map_or(found, |x: &str| x.min(found)));
+            hi_utc = Some(hi_utc.map_or(found, |x: &str| x.max(found)));
+            continue;
+        }
+        let t: Timestamp = found.parse().ok()?;
         lo = Some(lo.map_or(t, |x| x.min(t)));
         hi = Some(hi.map_or(t, |x| x.max(t)));
-        i = end;
+    }
+    for (s, is_lo) in [(lo_utc, true), (hi_utc, false)] {
+        let Some(s) = s else { continue };
+        let t: Timestamp = s.parse().ok()?;
+        let slot = if is_lo { &mut lo } else { &mut hi };
+        *slot = Some(match *slot {
+            Some(x) if is_lo => x.min(t),
+            Some(x) => x.max(t),
+            None => t,
+        });
     }
     Some((lo?, hi?))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` naming a real instant (month, day of that month,
+/// hour, minute, second 00–59): the shape records are written in, where the
+/// order of the bytes is the order in time.
+fn utc_second(b: &[u8]) -> bool {
+    if b.len() != 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        return false;
+    }
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    if !digits.iter().all(|&i| b[i].is_ascii_digit()) || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let n = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
+    let year = n(0) * 100 + n(2);
+    let (month, day) = (n(5), n(8));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day) && n(11) < 24 && n(14) < 60 && n(17) < 60
 }
 
 impl Need {
@@ -240,6 +289,86 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    /// The instant reader before its same-shape shortcut: every instant
+    /// parsed by jiff. The oracle for the property test below.
+    fn instants_parsing_each(text: &str) -> Option<(Timestamp, Timestamp)> {
+        let b = text.as_bytes();
+        let (mut lo, mut hi): (Option<Timestamp>, Option<Timestamp>) = (None, None);
+        let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+        let mut i = 0;
+        while let Some(off) = memchr::memchr(b'-', &b[i..]) {
+            let dash = i + off;
+            i = dash + 1;
+            if dash < 4 || !(dash - 4..dash).all(digit) || !digit(dash + 1) || !digit(dash + 2) {
+                continue;
+            }
+            if b.get(dash + 3) != Some(&b'-') || !digit(dash + 4) || !digit(dash + 5) {
+                continue;
+            }
+            let start = dash - 4;
+            match b.get(start + 10) {
+                Some(b'T' | b't') => {}
+                Some(b' ') if digit(start + 11) => return None,
+                _ => continue,
+            }
+            let end = b[start..]
+                .iter()
+                .position(|c| {
+                    c.is_ascii_whitespace() || matches!(c, b',' | b'}' | b']' | b'"' | b'\'' | b'#')
+                })
+                .map_or(b.len(), |n| start + n);
+            let t: Timestamp = text[start..end].parse().ok()?;
+            lo = Some(lo.map_or(t, |x| x.min(t)));
+            hi = Some(hi.map_or(t, |x| x.max(t)));
+            i = end;
+        }
+        Some((lo?, hi?))
+    }
+
+    proptest::proptest! {
+        /// Same earliest and latest instant (or the same refusal) as parsing
+        /// every instant, on texts of real, impossible (February 30th,
+        /// hour 24, second 60), offset and fractional instants.
+        #[test]
+        fn the_same_shape_shortcut_changes_nothing(
+            parts in proptest::collection::vec((
+                proptest::prop_oneof![1990u32..2100, proptest::sample::select(vec![0u32, 1900, 2000, 2400, 9999])],
+                proptest::prop_oneof![9 => 1u32..13, 1 => proptest::sample::select(vec![0u32, 13])],
+                proptest::prop_oneof![9 => 1u32..29, 1 => proptest::sample::select(vec![0u32, 29, 30, 31, 32])],
+                proptest::prop_oneof![9 => 0u32..24, 1 => proptest::sample::select(vec![24u32, 99])],
+                proptest::prop_oneof![9 => 0u32..60, 1 => proptest::sample::select(vec![60u32])],
+                proptest::prop_oneof![9 => 0u32..60, 1 => proptest::sample::select(vec![60u32, 61])],
+                proptest::sample::select(vec!["Z", "Z", "Z", "Z", "z", "+02:00", ".5Z", "", "Z,", "Z}"]),
+                proptest::sample::select(vec![" ", "\n  - at: ", ", ", " note 2026-01-01 "]),
+            ), 0..6)
+        ) {
+            let mut text = String::from("kind: Incident\n");
+            for (y, mo, d, h, mi, s, tail, sep) in parts {
+                text.push_str(&format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{tail}{sep}"));
+            }
+            proptest::prop_assert_eq!(instants(&text), instants_parsing_each(&text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn leap_days_and_month_ends_are_checked_in_the_shortcut() {
+        for (s, ok) in [
+            ("2024-02-29T00:00:00Z", true),
+            ("2023-02-29T00:00:00Z", false),
+            ("2000-02-29T23:59:59Z", true),
+            ("1900-02-29T00:00:00Z", false),
+            ("2026-04-31T00:00:00Z", false),
+            ("2026-12-31T24:00:00Z", false),
+            ("2026-12-31T23:60:00Z", false),
+            ("2026-12-31T23:59:60Z", false),
+            ("2026-00-10T00:00:00Z", false),
+            ("2026-01-00T00:00:00Z", false),
+        ] {
+            assert_eq!(utc_second(s.as_bytes()), ok, "{s}");
+            assert_eq!(s.parse::<Timestamp>().is_ok() && ok, ok, "{s}");
+        }
     }
 
     #[test]
