@@ -406,6 +406,38 @@ fn check_outputs(text: &str, files: &[gitsm::status::render::SiteFile], report_h
     }
 }
 
+/// Written raw, not escaped: the loader skips its walk over every string
+/// only when the text has no such character and no escape, so a raw one in
+/// a plain scalar (read by the YAML fast path) is still found.
+#[test]
+fn raw_forbidden_characters_in_plain_scalars_are_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    hostile_repo(tmp.path(), "plain");
+    let inc = tmp.path().join("incidents/INC-0001.yaml");
+    let text = std::fs::read_to_string(&inc).unwrap();
+    let raw = text.replace("\"plain\"", "Checkout \u{FDD0} down");
+    assert_ne!(raw, text);
+    assert!(
+        gitsm::yaml::parse_fast_path(&raw).is_some(),
+        "the fast path reads it"
+    );
+    std::fs::write(&inc, raw).unwrap();
+    let (code, findings) = validate_json(tmp.path());
+    assert_eq!(code, 1);
+    let got: Vec<(&str, &str, u64)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["file"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let e = |line| ("E0017", "incidents/INC-0001.yaml", line);
+    assert_eq!(got, vec![e(4), e(14)], "{findings:#?}");
+}
+
 #[test]
 fn control_characters_are_findings_and_never_reach_an_output() {
     let text = "Checkout \u{1}down\u{7F}\u{85} <b>&amp;</b> ]]> \u{FFFE}\u{FFFF}\u{FDD0}\u{1FFFF} end";
