@@ -100,7 +100,12 @@ fn plain_components(rel: &str) -> Result<Vec<&str>, ReadError> {
 /// Opens a file for reading without blocking (a FIFO swapped in after the
 /// check) and, unless `follow`, without following a final symlink; then
 /// checks the handle itself is a regular file no larger than the cap.
-fn open_regular(path: &Path, follow: bool, shown: &str, limit: Limit) -> Result<std::fs::File, ReadError> {
+fn open_regular(
+    path: &Path,
+    follow: bool,
+    shown: &str,
+    limit: Limit,
+) -> Result<(std::fs::File, u64), ReadError> {
     let mut o = std::fs::OpenOptions::new();
     o.read(true);
     #[cfg(unix)]
@@ -129,7 +134,7 @@ fn open_regular(path: &Path, follow: bool, shown: &str, limit: Limit) -> Result<
     if md.len() > limit.cap {
         return Err(too_large(limit));
     }
-    Ok(f)
+    Ok((f, md.len()))
 }
 
 fn too_large(limit: Limit) -> ReadError {
@@ -141,9 +146,24 @@ fn too_large(limit: Limit) -> ReadError {
 
 /// Reads at most `cap + 1` bytes, so a file that grew after the check costs
 /// no more than the cap.
-fn read_capped(f: std::fs::File, limit: Limit) -> Result<Vec<u8>, ReadError> {
-    let mut buf = Vec::with_capacity(4096);
-    f.take(limit.cap + 1).read_to_end(&mut buf)?;
+fn read_capped((mut f, size): (std::fs::File, u64), limit: Limit) -> Result<Vec<u8>, ReadError> {
+    // `size`, which `open_regular` checked, as a hint: one `read` of one
+    // byte more than it says ends at a regular file's end, so the usual
+    // record costs one read, not read_to_end's two. A file that grew or
+    // shrank since (or a short read) is read on to the cap, as before.
+    let hint = size.min(limit.cap);
+    let mut buf = vec![0u8; hint as usize + 1];
+    let n = loop {
+        match f.read(&mut buf) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    buf.truncate(n);
+    if n as u64 != hint {
+        f.take(limit.cap + 1 - n as u64).read_to_end(&mut buf)?;
+    }
     if buf.len() as u64 > limit.cap {
         return Err(too_large(limit));
     }
@@ -605,6 +625,43 @@ pub fn forbidden_output(dir: &Path, repo_root: &Path, clears: bool) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The size seen at open is only a hint: a file that grew or shrank
+    /// between the check and the read is read whole, and the cap holds.
+    #[test]
+    fn reads_whole_files_whatever_their_size_did_after_the_check() {
+        use std::io::Write;
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("a.yaml");
+        let small = Limit {
+            cap: 64,
+            what: "a test file",
+        };
+        for (before, after) in [
+            ("", ""),
+            ("x: 1\n", "x: 1\n"),
+            ("x: 1\n", "x: 1\ny: 2\n"),
+            ("x: 12345\n", "x\n"),
+            ("x\n", ""),
+        ] {
+            std::fs::write(&p, before).unwrap();
+            let opened = open_regular(&p, false, "a.yaml", small).unwrap();
+            std::fs::write(&p, after).unwrap();
+            assert_eq!(
+                read_capped(opened, small).unwrap(),
+                after.as_bytes(),
+                "{before:?} -> {after:?}"
+            );
+        }
+        std::fs::write(&p, "x: 1\n").unwrap();
+        let opened = open_regular(&p, false, "a.yaml", small).unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(&[b'#'; 100]).unwrap();
+        assert!(matches!(
+            read_capped(opened, small),
+            Err(ReadError::TooLarge { cap: 64, .. })
+        ));
+    }
 
     #[test]
     fn repo_reads_refuse_links_and_special_files() {
