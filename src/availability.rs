@@ -39,6 +39,7 @@ use crate::model::*;
 use crate::repo::Loaded;
 use jiff::Timestamp;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Share of a partial outage's duration that counts as downtime.
 pub const PARTIAL_OUTAGE_WEIGHT: f64 = 0.3;
@@ -281,7 +282,8 @@ pub fn maintenance_windows<'a>(records: &'a [Loaded], service: &str) -> Vec<(Tim
 
 /// The states of one service over `[from, to)`, as of `now`: contiguous
 /// segments covering the range, adjacent equal segments merged. Empty when
-/// `to <= from`.
+/// `to <= from`. A pass over every record; for many services build a
+/// [`ByService`] once.
 pub fn service_states(
     records: &[Loaded],
     service: &str,
@@ -289,22 +291,82 @@ pub fn service_states(
     to: Timestamp,
     now: Timestamp,
 ) -> Vec<Segment> {
-    if to <= from {
-        return Vec::new();
+    ByService::new(records).states(service, from, to, now)
+}
+
+/// Each service's incidents and planned maintenance windows, gathered in
+/// one pass over the records: the report, trends, budgets and the status
+/// page ask for every service's states, and a pass per service was
+/// services × records (50 × 100k on the bench repo).
+pub struct ByService<'a> {
+    incidents: HashMap<&'a str, Vec<&'a Incident>>,
+    windows: HashMap<&'a str, Vec<(Timestamp, Timestamp, &'a Id)>>,
+}
+
+impl<'a> ByService<'a> {
+    pub fn new(records: &'a [Loaded]) -> Self {
+        let mut incidents: HashMap<&'a str, Vec<&'a Incident>> = HashMap::new();
+        let mut windows: HashMap<&'a str, Vec<(Timestamp, Timestamp, &'a Id)>> = HashMap::new();
+        for l in records {
+            match &l.record {
+                Record::Incident(inc) => {
+                    let named: Vec<&str> = match &inc.affected_services {
+                        Some(v) => v.iter().map(|s| s.as_str()).collect(),
+                        None => vec![inc.service.as_str()],
+                    };
+                    for (k, s) in named.iter().enumerate() {
+                        // A service named twice is affected once.
+                        if !named[..k].contains(s) {
+                            incidents.entry(s).or_default().push(inc);
+                        }
+                    }
+                }
+                Record::Change(c) => {
+                    let Some((ws, we)) = planned_window(c) else {
+                        continue;
+                    };
+                    for (k, s) in c.services.iter().enumerate() {
+                        if !c.services[..k].contains(s) {
+                            windows.entry(s.as_str()).or_default().push((ws, we, &c.id));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for w in windows.values_mut() {
+            w.sort_by_key(|w| (w.0, w.1));
+        }
+        ByService { incidents, windows }
     }
+
+    /// [`maintenance_windows`] of `service`.
+    pub fn windows(&self, service: &str) -> &[(Timestamp, Timestamp, &'a Id)] {
+        self.windows.get(service).map_or(&[], Vec::as_slice)
+    }
+
+    /// [`service_states`] of `service`.
+    pub fn states(&self, service: &str, from: Timestamp, to: Timestamp, now: Timestamp) -> Vec<Segment> {
+        if to <= from {
+            return Vec::new();
+        }
+        let incidents = self.incidents.get(service).map_or(&[][..], Vec::as_slice);
+        sweep(incidents, self.windows(service), from, to, now)
+    }
+}
+
+/// The segments of [`service_states`] from a service's incidents and
+/// windows.
+fn sweep(
+    incidents: &[&Incident],
+    windows: &[(Timestamp, Timestamp, &Id)],
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+) -> Vec<Segment> {
     // Sweep: (instant, delta, what). what 0..=3 = impact level, 4 = maintenance.
     let mut events: Vec<(Timestamp, i32, usize)> = Vec::new();
-    for l in records {
-        let Record::Incident(inc) = &l.record else {
-            continue;
-        };
-        let affects = match &inc.affected_services {
-            Some(v) => v.iter().any(|s| s.as_str() == service),
-            None => inc.service.as_str() == service,
-        };
-        if !affects {
-            continue;
-        }
+    for inc in incidents {
         if let Some((a, b)) = impact_interval(inc, now) {
             let (a, b) = (a.max(from), b.min(to));
             if a < b {
@@ -314,7 +376,7 @@ pub fn service_states(
             }
         }
     }
-    for (a, b, _) in maintenance_windows(records, service) {
+    for &(a, b, _) in windows {
         let (a, b) = (a.max(from), b.min(to));
         if a < b {
             events.push((a, 1, 4));

@@ -211,6 +211,7 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Budgets, String
         .collect();
     services.sort_by(|a, b| a.2.unwrap_or(9).cmp(&b.2.unwrap_or(9)).then(a.0.cmp(b.0)));
     let mut out = Vec::new();
+    let by_service = availability::ByService::new(records);
     for (id, name, _) in services {
         let Some(sla) = ctx.sla_of(id.as_str()) else {
             continue;
@@ -218,7 +219,7 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Budgets, String
         let Some(target) = sla.availability else { continue };
         let calendar = ctx.calendar_of(Some(sla));
         out.push(service_budget(
-            records,
+            &by_service,
             ServiceInput {
                 id,
                 name,
@@ -260,7 +261,7 @@ fn counted(hours: Option<&BusinessCalendar>, from: Timestamp, to: Timestamp) -> 
 }
 
 fn service_budget(
-    records: &[Loaded],
+    by_service: &availability::ByService<'_>,
     s: ServiceInput<'_>,
     (from, to): (Timestamp, Timestamp),
     opts: &Options<'_>,
@@ -273,7 +274,7 @@ fn service_budget(
         .unwrap_or(from)
         .min(from);
     // One sweep over everything any figure needs; each figure clips it.
-    let segs = availability::service_states(records, s.id.as_str(), look_from, now.max(from), now);
+    let segs = by_service.states(s.id.as_str(), look_from, now.max(from), now);
     let summary = availability::summarize_range(&segs, from, elapsed_to, s.hours);
     let allowed = (1.0 - s.target / 100.0).max(0.0);
     let window_seconds = counted(s.hours, from, to);

@@ -209,6 +209,7 @@ fn availability_by_period(
     let (start, end) = (bounds[0].1, bounds[MONTHS - 1].2.min(now));
     let mut availability: Vec<Vec<f64>> = vec![Vec::new(); MONTHS];
     let mut meeting: Vec<(usize, usize)> = vec![(0, 0); MONTHS];
+    let by_service = availability::ByService::new(records);
     for l in records {
         let Record::Service(s) = &l.record else { continue };
         if !wanted(s.id.as_str()) {
@@ -216,7 +217,7 @@ fn availability_by_period(
         }
         let sla = ctx.sla_of(s.id.as_str());
         let hours = availability::counted_hours(sla, ctx.calendar_of(sla));
-        let segs = availability::service_states(records, s.id.as_str(), start, end.max(start), now);
+        let segs = by_service.states(s.id.as_str(), start, end.max(start), now);
         for (k, (_, a, b)) in bounds.iter().enumerate() {
             let b = (*b).min(now);
             if b <= *a {

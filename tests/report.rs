@@ -668,6 +668,81 @@ fn maintenance(id: &str, status: &str, scheduled_at: &str, start: &str, end: &st
     )
 }
 
+/// The per-service index gives each service what a pass over every record
+/// gives it: incidents by `affected_services` (else `service`), a service
+/// named twice affected once, windows in time order, nothing for a service
+/// no record names.
+#[test]
+fn the_per_service_index_matches_a_pass_per_service() {
+    use gitsm::availability::{maintenance_windows, service_states, ByService};
+    let mut twice = maintenance("CHG-0009", "scheduled", "05T09:00", "13:00", "14:00");
+    if let gitsm::model::Record::Change(c) = &mut twice.record {
+        c.services = ["web", "api", "web"].map(|s| s.parse().unwrap()).to_vec();
+    }
+    let records = vec![
+        inc(
+            "INC-0001",
+            "web",
+            &["web", "api", "web"],
+            "partial_outage",
+            "10:00",
+            "12:00",
+        ),
+        inc("INC-0002", "api", &["api"], "major_outage", "11:00", "11:30"),
+        maintenance("CHG-0002", "scheduled", "09T17:30", "17:00", "18:00"),
+        twice,
+        maintenance("CHG-0001", "scheduled", "09T17:30", "08:00", "09:00"),
+    ];
+    let mut named_once = records[3].clone();
+    if let gitsm::model::Record::Change(c) = &mut named_once.record {
+        c.services.truncate(2);
+    }
+    let once = vec![
+        inc(
+            "INC-0001",
+            "web",
+            &["web", "api"],
+            "partial_outage",
+            "10:00",
+            "12:00",
+        ),
+        records[1].clone(),
+        records[2].clone(),
+        named_once,
+        records[4].clone(),
+    ];
+    let (from, to) = (ts("2026-06-10T00:00:00Z"), ts("2026-06-11T00:00:00Z"));
+    let index = ByService::new(&records);
+    for svc in ["web", "api", "nobody"] {
+        for now in [ts("2026-06-10T11:15:00Z"), to] {
+            let segs = index.states(svc, from, to, now);
+            assert_eq!(segs, service_states(&records, svc, from, to, now), "{svc}");
+            assert_eq!(
+                segs,
+                service_states(&once, svc, from, to, now),
+                "{svc}: a service named twice"
+            );
+        }
+        let windows: Vec<_> = index
+            .windows(svc)
+            .iter()
+            .map(|w| (w.0, w.1, w.2.to_string()))
+            .collect();
+        let pass: Vec<_> = maintenance_windows(&records, svc)
+            .iter()
+            .map(|w| (w.0, w.1, w.2.to_string()))
+            .collect();
+        assert_eq!(windows, pass, "{svc}");
+    }
+    let web: Vec<_> = index.windows("web").iter().map(|w| w.2.to_string()).collect();
+    assert_eq!(web, ["CHG-0001", "CHG-0009", "CHG-0002"]);
+    assert!(index
+        .states("nobody", from, to, to)
+        .iter()
+        .all(|s| s.impact.as_str() == "none" && !s.planned));
+    assert!(index.states("web", to, from, to).is_empty());
+}
+
 #[test]
 fn availability_takes_the_worst_impact_and_spares_announced_maintenance() {
     use gitsm::availability::{service_states, summarize};

@@ -396,9 +396,10 @@ fn service_kpis(
             .then(a.id.cmp(&b.id))
     });
     let mut out = Vec::new();
+    let by_service = availability::ByService::new(records);
     for s in &services {
         let sla = ctx.sla_of(s.id.as_str());
-        let segs = availability::service_states(records, s.id.as_str(), period.from, period.measured_to, now);
+        let segs = by_service.states(s.id.as_str(), period.from, period.measured_to, now);
         let summary =
             availability::summarize_in(&segs, availability::counted_hours(sla, ctx.calendar_of(sla)));
         let target = sla.and_then(|x| x.availability);

@@ -137,6 +137,7 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
         }
     };
     let empty = Vec::new();
+    let by_service = crate::availability::ByService::new(records);
     let service_docs: Vec<ServiceStatus> = services
         .iter()
         .map(|(_, s)| {
@@ -144,7 +145,7 @@ pub fn build(snap: &Snapshot, now: jiff::Timestamp) -> Built {
             // Uptime % and downtime are the service report's figures
             // (`availability`), over the start of the first bar's day to `now`.
             let from = uptime::day_start(uptime::first_day(today, HISTORY_DAYS as usize), &tz);
-            let segments = crate::availability::service_states(records, s.id.as_str(), from, now, now);
+            let segments = by_service.states(s.id.as_str(), from, now, now);
             let pct = crate::availability::percent(&segments);
             let days = uptime::daily(sp, &segments, today, HISTORY_DAYS as usize, &tz, now);
             ServiceStatus {
