@@ -81,3 +81,93 @@ fn scan_tickets(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Incidents are kept only for a base policy that sets `budget_freeze:
+    /// true`: not for one that sets it false or not at all, and not for a
+    /// file outside `policies/` that says it.
+    #[test]
+    fn budget_freeze_is_read_only_from_policies_that_set_it() {
+        let freeze = |path: &str, text: &str| {
+            let mut files = Files::new();
+            files.insert(
+                "gitsm.yaml".into(),
+                b"apiVersion: gitsm/v1\nkind: Config\n".to_vec(),
+            );
+            files.insert(path.into(), text.as_bytes().to_vec());
+            budget_freeze(&files)
+        };
+        let policy = "apiVersion: gitsm/v1\nkind: ChangePolicy\nid: default\n";
+        assert!(freeze(
+            "policies/default.yaml",
+            &format!("{policy}budget_freeze: true\n")
+        ));
+        assert!(!freeze(
+            "policies/default.yaml",
+            &format!("{policy}budget_freeze: false\n")
+        ));
+        assert!(!freeze("policies/default.yaml", policy));
+        assert!(!freeze(
+            "slas/gold.yaml",
+            "apiVersion: gitsm/v1\nkind: SLA\nbudget_freeze: true\n"
+        ));
+    }
+
+    fn blob(odb: &git2::Odb<'_>, text: &[u8]) -> Oid {
+        odb.write(ObjectType::Blob, text).unwrap()
+    }
+
+    /// Ids come from content and file names; changes are always kept,
+    /// incidents only when asked, nothing else.
+    #[test]
+    fn keeps_ids_changes_and_only_the_incidents_asked_for() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let odb = repo.odb().unwrap();
+        let list = vec![
+            (
+                "changes/CHG-1.yaml".to_string(),
+                blob(&odb, b"kind: Change\nid: CHG-1\n"),
+            ),
+            (
+                "incidents/INC-1.yaml".to_string(),
+                blob(&odb, b"kind: Incident\nid: INC-9\n"),
+            ),
+            (
+                "problems/PRB-1.yaml".to_string(),
+                blob(&odb, b"kind: Problem\nid: PRB-1\n"),
+            ),
+        ];
+        for keep in [false, true] {
+            let out = scan_tickets(&odb, list.clone(), keep).unwrap();
+            let changes: Vec<&String> = out.changes.keys().collect();
+            assert_eq!(changes, ["changes/CHG-1.yaml"]);
+            let incidents: Vec<&String> = out.incidents.keys().collect();
+            let want: &[&str] = if keep { &["incidents/INC-1.yaml"] } else { &[] };
+            assert_eq!(incidents, want, "keep_incidents = {keep}");
+            let ids: Vec<&str> = out.ids.iter().map(|(id, _)| id.as_str()).collect();
+            for id in ["CHG-1", "INC-9", "INC-1", "PRB-1"] {
+                assert!(ids.contains(&id), "{id} in {ids:?}");
+            }
+        }
+    }
+
+    /// A ticket of exactly the limit is read; one byte more fails closed.
+    #[test]
+    fn a_ticket_over_the_limit_is_an_error_and_one_at_it_is_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let odb = repo.odb().unwrap();
+        let mut text = b"kind: Incident\nid: INC-1\nnote: ".to_vec();
+        text.resize(super::super::MAX_BLOB, b'x');
+        let at = vec![("incidents/INC-1.yaml".to_string(), blob(&odb, &text))];
+        assert!(scan_tickets(&odb, at, false).is_ok());
+        text.push(b'x');
+        let over = vec![("incidents/INC-1.yaml".to_string(), blob(&odb, &text))];
+        let e = scan_tickets(&odb, over, false).err().expect("over the limit");
+        assert!(e.to_string().contains("over the"), "{e}");
+    }
+}
