@@ -41,27 +41,28 @@ pub fn first_forbidden(s: &str) -> Option<(usize, char)> {
     if b.iter().map(unusual).fold(0, |a, u| a | u) == 0 {
         return None;
     }
-    let mut i = 0;
-    while i < b.len() {
-        if let Some(chunk) = b.get(i..i + 32) {
-            if chunk.iter().map(unusual).fold(0, |a, u| a | u) == 0 {
-                i += 32;
-                continue;
+    // 32 bytes at a time: a run of printable ASCII is skipped whole, any
+    // other run is looked at byte by byte (once: a text full of accents
+    // costs one pass, not one pass per byte of each window).
+    for (k, chunk) in b.chunks(32).enumerate() {
+        if chunk.len() == 32 && chunk.iter().map(unusual).fold(0, |a, u| a | u) == 0 {
+            continue;
+        }
+        for (j, &byte) in chunk.iter().enumerate() {
+            let suspect = match byte {
+                0x20..=0x7E | b'\t' | b'\n' | b'\r' => false,
+                // Continuation bytes (their lead byte was looked at) and
+                // lead bytes of characters that are never forbidden.
+                0x80..=0xBF | 0xC3..=0xEE => false,
+                _ => true,
+            };
+            let i = k * 32 + j;
+            if suspect {
+                if let Some(c) = s[i..].chars().next().filter(|&c| is_forbidden(c)) {
+                    return Some((s[..i].chars().count(), c));
+                }
             }
         }
-        let suspect = match b[i] {
-            0x20..=0x7E | b'\t' | b'\n' | b'\r' => false,
-            // Continuation bytes (their lead byte was looked at) and lead
-            // bytes of characters that are never forbidden.
-            0x80..=0xBF | 0xC3..=0xEE => false,
-            _ => true,
-        };
-        if suspect {
-            if let Some(c) = s[i..].chars().next().filter(|&c| is_forbidden(c)) {
-                return Some((s[..i].chars().count(), c));
-            }
-        }
-        i += 1;
     }
     None
 }
