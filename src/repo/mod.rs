@@ -119,6 +119,35 @@ pub fn load_map_screened<T: Send>(
     ))
 }
 
+/// [`load_map_screened`] for an `f` that splits each record in two (what a
+/// caller keeps whole and what it only reads once): each half is written
+/// straight into its own vector, so the kept half is never copied out of a
+/// vector of pairs (at 100k records that copy was ~100 MB more at the peak).
+#[allow(clippy::type_complexity)]
+pub fn load_split_screened<A: Send, B: Send>(
+    source: &dyn Source,
+    screen: Screen<'_>,
+    f: impl Fn(Loaded) -> (A, B) + Sync + Send,
+) -> anyhow::Result<(Vec<A>, Vec<B>, Vec<Finding>, usize)> {
+    let entries = source.entries()?;
+    let (a, (b, findings)): (Vec<Option<A>>, (Vec<Option<B>>, Vec<Vec<Finding>>)) = entries
+        .par_iter()
+        .map(|e| {
+            let (loaded, findings) = load_entry_screened(source, e, screen);
+            match loaded.map(&f) {
+                Some((x, y)) => (Some(x), (Some(y), findings)),
+                None => (None, (None, findings)),
+            }
+        })
+        .unzip();
+    Ok((
+        a.into_iter().flatten().collect(),
+        b.into_iter().flatten().collect(),
+        findings.into_iter().flatten().collect(),
+        entries.len(),
+    ))
+}
+
 /// Loads a single file; used by the loader and by editing commands.
 pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Finding>) {
     load_entry_screened(source, e, &|_, _| false)

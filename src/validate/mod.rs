@@ -289,18 +289,16 @@ pub fn validate_screened(
         }
         None => false,
     };
-    let (items, loader_findings, files) = repo::load_map_screened(source, &screen, |l| {
-        let (facts, pending) = check_record(&l);
-        (facts, pending, trim(l))
+    let (records, checked, loader_findings, files) = repo::load_split_screened(source, &screen, |l| {
+        let checked = check_record(&l);
+        (trim(l), checked)
     })?;
     let known = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut facts = Vec::with_capacity(items.len());
+    let mut facts = Vec::with_capacity(checked.len());
     let mut pending = Vec::new();
-    let mut records = Vec::with_capacity(items.len());
-    for (f, p, l) in items {
+    for (f, p) in checked {
         facts.push(f);
         pending.extend(p);
-        records.push(l);
     }
     let failed: HashSet<&str> = loader_findings
         .iter()
