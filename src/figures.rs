@@ -230,28 +230,60 @@ impl Need {
 }
 
 impl Need {
-    /// A loaded record with what the command never reads taken out: the
-    /// status page shows an incident's public notes and status history,
-    /// never who wrote what, internal notes or the resolution text, and at
-    /// a million records those are most of the memory.
+    /// A loaded record with what the command never reads taken out: at a
+    /// million records the texts people write (notes, plans, resolutions)
+    /// and who wrote them are most of the memory, and on a VM every page
+    /// touched costs time too.
+    ///
+    /// - The status page shows an incident's public notes and status
+    ///   history, never who wrote what, internal notes or the resolution.
+    /// - The report and `gitsm budget` compute from statuses, times,
+    ///   services, impact, outcomes and windows: no note, plan, resolution,
+    ///   request field or author is read (the report's rows name a ticket
+    ///   by id and title, which are kept).
+    ///
+    /// `tests/figures.rs` holds every command's output on trimmed records
+    /// to the output on whole ones.
     pub fn trim(&self, mut l: Loaded) -> Loaded {
-        if *self != Need::StatusPage {
-            return l;
-        }
-        if let Record::Incident(i) = &mut l.record {
-            i.reported_by = String::new();
-            i.assignee = None;
-            i.resolution = None;
-            i.priority_override_reason = None;
-            i.related = Vec::new();
-            i.extra = None;
-            for e in &mut i.timeline {
+        let keep_public_notes = match self {
+            Need::StatusPage => true,
+            Need::Report { .. } | Need::Window { .. } => false,
+            Need::All | Need::Sla { .. } => return l,
+        };
+        fn drop_notes<S>(timeline: &mut Vec<crate::model::Event<S>>, keep_public: bool) {
+            for e in timeline.iter_mut() {
                 e.by = String::new();
-                if !e.public {
+                if !(keep_public && e.public) {
                     e.note = None;
                 }
             }
-            i.timeline.shrink_to_fit();
+            timeline.shrink_to_fit();
+        }
+        match &mut l.record {
+            Record::Incident(i) => {
+                i.reported_by = String::new();
+                i.assignee = None;
+                i.resolution = None;
+                i.priority_override_reason = None;
+                i.related = Vec::new();
+                i.extra = None;
+                drop_notes(&mut i.timeline, keep_public_notes);
+            }
+            Record::Change(c) if !keep_public_notes => {
+                c.description = None;
+                c.plan = None;
+                c.rollback_plan = None;
+                c.test_plan = None;
+                c.review = None;
+                c.extra = None;
+                drop_notes(&mut c.timeline, false);
+            }
+            Record::Request(r) if !keep_public_notes => {
+                r.fields = None;
+                r.extra = None;
+                drop_notes(&mut r.timeline, false);
+            }
+            _ => {}
         }
         l
     }
