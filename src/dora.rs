@@ -291,9 +291,19 @@ impl<'r> Index<'r> {
 
 /// Computes the four keys for `[from, to)` as of `now`.
 pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
-    let now = opts.now;
-    let end = opts.to.min(now).max(opts.from);
-    let in_period = |t: Timestamp| opts.from <= t && t < end;
+    compute_periods(records, &[(opts.from, opts.to)], opts)
+        .pop()
+        .expect("one period in, one out")
+}
+
+/// [`compute`] for each of `periods` (`opts.from`/`opts.to` are not read):
+/// the index of changes, services' paths and merges is built once for all
+/// of them (the report's trends ask for twelve).
+pub fn compute_periods(
+    records: &[Loaded],
+    periods: &[(Timestamp, Timestamp)],
+    opts: &Options<'_>,
+) -> Vec<Dora> {
     let prefix = match opts.git {
         Some(g) if !g.itsm_prefix.is_empty() => format!("{}/", g.itsm_prefix),
         _ => String::new(),
@@ -301,6 +311,30 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
     let ix = Index::of(records, &prefix);
     let merges: &[Merge] = opts.git.map(|g| g.merges.as_slice()).unwrap_or(&[]);
     let merge_changes = ix.link(merges);
+    periods
+        .iter()
+        .map(|&(from, to)| {
+            in_period(
+                &ix,
+                merges,
+                &merge_changes,
+                &Options {
+                    from,
+                    to,
+                    now: opts.now,
+                    git: opts.git,
+                    service: opts.service,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The four keys of one period from the built index.
+fn in_period(ix: &Index<'_>, merges: &[Merge], merge_changes: &[BTreeSet<&Id>], opts: &Options<'_>) -> Dora {
+    let now = opts.now;
+    let end = opts.to.min(now).max(opts.from);
+    let in_period = |t: Timestamp| opts.from <= t && t < end;
 
     // Deployments: the service's changes completed in the period, and its
     // merges in the period no change covers.
@@ -313,7 +347,7 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
         .collect();
     let uncovered: Vec<String> = merges
         .iter()
-        .zip(&merge_changes)
+        .zip(merge_changes)
         .filter(|(m, linked)| in_period(m.at) && linked.is_empty())
         .filter(|(m, _)| {
             ix.services
@@ -327,7 +361,7 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Dora {
     let (change_failure_rate, recovery_time) = failures(&completed, &ix.caused, now);
     Dora {
         deployment_frequency: frequency(completed.len(), uncovered, days, opts.git.is_some()),
-        lead_time: lead_time(&completed, merges, &merge_changes),
+        lead_time: lead_time(&completed, merges, merge_changes),
         change_failure_rate,
         recovery_time,
         git: opts.git.is_some(),

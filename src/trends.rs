@@ -156,21 +156,18 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Trends, String>
     } = incidents_by_period(records, &ctx, &bounds, &wanted, now);
 
     // DORA per month.
-    let doras: Vec<dora::Dora> = bounds
-        .iter()
-        .map(|(_, a, b)| {
-            dora::compute(
-                records,
-                &dora::Options {
-                    from: *a,
-                    to: *b,
-                    now,
-                    git: opts.git,
-                    service: opts.service,
-                },
-            )
-        })
-        .collect();
+    let spans: Vec<(Timestamp, Timestamp)> = bounds.iter().map(|(_, a, b)| (*a, *b)).collect();
+    let doras: Vec<dora::Dora> = dora::compute_periods(
+        records,
+        &spans,
+        &dora::Options {
+            from: spans[0].0,
+            to: spans[spans.len() - 1].1,
+            now,
+            git: opts.git,
+            service: opts.service,
+        },
+    );
 
     let series = all_series(
         IncidentFigures {
