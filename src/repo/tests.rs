@@ -106,3 +106,54 @@ fn record_folders_are_one_table_matched_by_whole_components() {
     assert!(!in_folder("Changes/CHG-1.yaml", "changes"));
     assert!(!in_folder("ops/changes/CHG-1.yaml", "changes"));
 }
+
+/// The loader works through files a chunk at a time: across chunk
+/// boundaries records and findings stay in path order, a screened-out file
+/// gives neither, and a sparse result keeps only what it holds.
+#[test]
+fn records_and_findings_stay_in_path_order_across_chunks() {
+    let n = 2 * CHUNK + 7;
+    let paths: Vec<String> = (0..n).map(|k| format!("incidents/INC-{k:06}.yaml")).collect();
+    let texts: Vec<String> = (0..n)
+        .map(|k| match k % 1000 {
+            // A broken file now and then, straddling the chunk boundaries.
+            999 => "kind: [".to_string(),
+            _ => incident(&format!("INC-{k:06}")),
+        })
+        .collect();
+    let mut src = MapSource::new();
+    for (p, t) in paths.iter().zip(&texts) {
+        src.add(p, t.as_bytes());
+    }
+    let snap = load(&src).unwrap();
+    let ids: Vec<&str> = snap.records.iter().map(|l| l.record.id().as_str()).collect();
+    let want: Vec<String> = (0..n)
+        .filter(|k| k % 1000 != 999)
+        .map(|k| format!("INC-{k:06}"))
+        .collect();
+    assert_eq!(ids, want);
+    let broken: Vec<&str> = snap.findings.iter().map(|f| f.file.as_str()).collect();
+    let want_broken: Vec<&str> = paths.iter().skip(999).step_by(1000).map(String::as_str).collect();
+    assert_eq!(broken, want_broken);
+    assert_eq!(snap.files, n);
+
+    // Keep one file in 5,000: the rest are screened out before parsing.
+    let screen = |path: &str, _: &str| !path.ends_with("000.yaml") || path.ends_with("5000.yaml");
+    let (kept, (), findings, files) = {
+        let (a, b, f, n) = load_split_screened(&src, &screen, |l| (l.path.clone(), ())).unwrap();
+        (a, b.first().copied().unwrap_or(()), f, n)
+    };
+    let want_kept: Vec<&str> = paths
+        .iter()
+        .map(String::as_str)
+        .filter(|p| p.ends_with("000.yaml") && !p.ends_with("5000.yaml"))
+        .collect();
+    assert_eq!(kept, want_kept);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(files, n);
+    assert!(
+        kept.capacity() < n / 2,
+        "a sparse result is shrunk: {}",
+        kept.capacity()
+    );
+}
