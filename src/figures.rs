@@ -32,8 +32,9 @@ pub enum Need {
     /// incidents and requests with an instant in that span, incidents still
     /// open at the end of their file, incidents naming a `caused_by` (DORA
     /// counts them whenever they were reported), every change (a merge is
-    /// covered by any change it names or touches, however old) and every
-    /// problem.
+    /// covered by any change it names or touches, however old; with the
+    /// report's merges known, see [`MergeRefs`], only the changes they can
+    /// reach) and every problem.
     Report { from: Timestamp, to: Timestamp },
     /// `gitsm budget`: incidents, changes and requests with an instant in
     /// `[from, to)` (incidents still open at the end of their file too).
@@ -55,6 +56,8 @@ pub struct Scan<'a> {
     pub maintenance: Option<&'a str>,
     /// A top-level `caused_by:` key is present (an incident's change).
     pub caused_by: bool,
+    /// `id:`, when it is written plainly.
+    pub id: Option<&'a str>,
     pub earliest: Timestamp,
     pub latest: Timestamp,
 }
@@ -65,7 +68,7 @@ pub fn scan(text: &str) -> Option<Scan<'_>> {
     if text.contains('\\') {
         return None; // an escape could spell a digit of an instant
     }
-    let (mut kind, mut status, mut change_type, mut maintenance) = (None, None, None, None);
+    let (mut kind, mut status, mut change_type, mut maintenance, mut id) = (None, None, None, None, None);
     let mut caused_by = false;
     for line in text.lines() {
         let Some(first) = line.bytes().next() else {
@@ -77,7 +80,7 @@ pub fn scan(text: &str) -> Option<Scan<'_>> {
             }
             // The first letters of the keys read below: other lines (most
             // are indented) need no search for a colon.
-            b'c' | b'k' | b's' | b't' | b'm' => {}
+            b'c' | b'k' | b's' | b't' | b'm' | b'i' => {}
             _ => continue,
         }
         let Some((key, value)) = line.split_once(':') else {
@@ -95,10 +98,14 @@ pub fn scan(text: &str) -> Option<Scan<'_>> {
             "status" => &mut status,
             "type" => &mut change_type,
             "maintenance" => &mut maintenance,
+            "id" => &mut id,
             _ => continue,
         };
         let value = value.split(" #").next().unwrap_or("").trim();
-        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        // Ids also hold `-` and `.`; the other keys are plain words.
+        let plain =
+            |b: u8| b.is_ascii_alphanumeric() || b == b'_' || (key == "id" && matches!(b, b'-' | b'.'));
+        if value.is_empty() || !value.bytes().all(plain) {
             return None;
         }
         if slot.replace(value).is_some() {
@@ -113,6 +120,7 @@ pub fn scan(text: &str) -> Option<Scan<'_>> {
         change_type,
         maintenance,
         caused_by,
+        id,
         earliest,
         latest,
     })
@@ -291,6 +299,76 @@ impl Need {
 
 /// Loads and validates the records `need` calls for (see the module docs).
 pub fn load(source: &dyn crate::repo::Source, need: Need) -> anyhow::Result<Screened> {
+    load_with(source, need, None)
+}
+
+/// What the merges a report reads can link to (`crate::dora`): a change
+/// whose file a merge touches, whose id a merge's message names, or in
+/// whose approved window a merge lands. Merges are read from `since` on,
+/// so a change whose every instant lies before `since` can only be linked
+/// by its file or its id: with these known, a report needs no other old
+/// change (at a million records most of the repo's changes).
+#[derive(Debug, Clone)]
+pub struct MergeRefs {
+    since: Timestamp,
+    /// Touched files, relative to the ITSM root.
+    paths: std::collections::HashSet<String>,
+    /// The words of the merges' messages, split as `dora` splits them.
+    words: std::collections::HashSet<String>,
+}
+
+impl MergeRefs {
+    /// The references of `git`'s merges (none when the repo is not in git),
+    /// which were read from `since` on.
+    pub fn new(since: Timestamp, git: Option<&crate::dora::GitHistory>) -> MergeRefs {
+        let mut refs = MergeRefs {
+            since,
+            paths: Default::default(),
+            words: Default::default(),
+        };
+        let Some(git) = git else { return refs };
+        let prefix = match git.itsm_prefix.as_str() {
+            "" => String::new(),
+            p => format!("{p}/"),
+        };
+        for m in &git.merges {
+            refs.paths.extend(
+                m.paths
+                    .iter()
+                    .filter_map(|p| p.strip_prefix(prefix.as_str()))
+                    .map(str::to_string),
+            );
+            refs.words.extend(
+                m.message
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string),
+            );
+        }
+        refs
+    }
+
+    /// Whether a change file can be left out of a report reading up to
+    /// `to`: all of it lies before the merges (no window can hold one) or
+    /// after the report (nothing of it exists in the span; a merge in the
+    /// span can only reach it by its id), and no merge touches it or names
+    /// it (by its plainly written id, or its file name).
+    fn can_skip_change(&self, path: &str, s: &Scan<'_>, to: Timestamp) -> bool {
+        let Some(id) = s.id else { return false };
+        (s.latest < self.since || s.earliest >= to)
+            && !self.paths.contains(path)
+            && !self.words.contains(id)
+            && !self.words.contains(crate::repo::file_stem(path))
+    }
+}
+
+/// [`load`] for a report that knows its merges: changes they cannot reach
+/// are screened out too (see [`MergeRefs`]).
+pub fn load_with(
+    source: &dyn crate::repo::Source,
+    need: Need,
+    merges: Option<&MergeRefs>,
+) -> anyhow::Result<Screened> {
     let trim = |l: Loaded| need.trim(l);
     if need == Need::All {
         return validate::validate_screened(source, &|_, _| None, &trim);
@@ -299,7 +377,11 @@ pub fn load(source: &dyn crate::repo::Source, need: Need) -> anyhow::Result<Scre
         source,
         &|path, text| {
             let s = scan(text)?;
-            if !need.can_skip(&s) {
+            let skip = match (s.kind, merges, need) {
+                (Kind::Change, Some(m), Need::Report { to, .. }) => m.can_skip_change(path, &s, to),
+                _ => need.can_skip(&s),
+            };
+            if !skip {
                 return None;
             }
             Some((s.kind, crate::repo::file_stem(path).to_string()))

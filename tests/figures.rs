@@ -143,6 +143,142 @@ fn screened_loads_give_the_figures_of_a_full_load_on_a_generated_repo() {
     }
 }
 
+fn report_json_with_git(
+    records: &[Loaded],
+    month: &str,
+    tz: &str,
+    now: jiff::Timestamp,
+    git: &gitsm::dora::GitHistory,
+) -> String {
+    let rep = gitsm::report::build(
+        records,
+        gitsm::report::Options {
+            period: gitsm::report::Period::month(month, tz).unwrap(),
+            service: None,
+            now,
+            git: Some(git),
+        },
+    )
+    .unwrap();
+    gitsm::report::render(&rep, gitsm::report::Format::Json, None).unwrap()
+}
+
+/// A change file of the generated repo: (path, id, earliest, latest).
+fn change_files(root: &Path) -> Vec<(String, String, jiff::Timestamp, jiff::Timestamp)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root.join("changes")).unwrap() {
+        let e = e.unwrap();
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        let s = figures::scan(&text).expect("the generator writes plain records");
+        let name = e.file_name().to_string_lossy().to_string();
+        out.push((
+            format!("changes/{name}"),
+            s.id.expect("a plain id").to_string(),
+            s.earliest,
+            s.latest,
+        ));
+    }
+    out.sort();
+    out
+}
+
+/// With the report's merges known, old changes and changes after the
+/// report are screened out unless a merge touches or names them; DORA's
+/// links (and so covered and uncovered merges, lead times) are those of a
+/// full load. A screen that dropped a change a merge reaches would turn its
+/// merge into an "uncovered" one and fail the comparison.
+#[test]
+fn a_report_that_knows_its_merges_keeps_every_change_they_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    generator::generate(root, 1_500);
+    let all = full(root);
+    let changes = change_files(root);
+    let tz = "Europe/Berlin";
+    let ts = |s: &str| -> jiff::Timestamp { s.parse().unwrap() };
+    let merge = |at: &str, paths: &[&str], message: String| gitsm::dora::Merge {
+        sha: format!("{:040x}", at.len() * 7 + message.len()),
+        at: ts(at),
+        first_commit_at: ts(at).checked_sub(jiff::SignedDuration::from_hours(30)).unwrap(),
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+        message,
+    };
+    // A month long after the repo (every change is old by then), and an
+    // early month (most changes come after it).
+    for (month, now) in [
+        ("2022-06", "2022-07-02T00:00:00Z"),
+        ("2020-02", "2021-01-06T00:00:00Z"),
+    ] {
+        let now = ts(now);
+        let period = gitsm::report::Period::month(month, tz).unwrap();
+        let (from, to) = period.needed_span(now);
+        let since = from
+            .checked_sub(jiff::SignedDuration::from_hours(24 * 90))
+            .unwrap();
+        let far: Vec<_> = changes.iter().filter(|c| c.3 < since || c.2 >= to).collect();
+        assert!(far.len() > 10, "{month}: {} changes out of reach", far.len());
+        let (by_path, by_id, by_stem) = (far[0], far[1], far[2]);
+        let mid = format!("{month}-15T12:00:00Z");
+        let git = gitsm::dora::GitHistory {
+            merges: vec![
+                merge(
+                    &mid,
+                    &[by_path.0.as_str(), "services/svc-04/app.rs"],
+                    "tidy the record".into(),
+                ),
+                merge(
+                    &mid,
+                    &["services/svc-01/app.rs"],
+                    format!("deploy, see {}", by_id.1),
+                ),
+                merge(
+                    &mid,
+                    &["services/svc-02/app.rs"],
+                    format!("{} follow-up", by_stem.1),
+                ),
+                merge(&mid, &["services/svc-03/app.rs"], "an uncovered deploy".into()),
+            ],
+            itsm_prefix: String::new(),
+        };
+        let refs = figures::MergeRefs::new(since, Some(&git));
+        let s = figures::load_with(&WorkTree::new(root), Need::Report { from, to }, Some(&refs)).unwrap();
+        assert!(!s.validation.has_errors(), "{:?}", s.validation.findings);
+        let kept = s.validation.snapshot.records;
+        let kept_changes: Vec<&str> = kept
+            .iter()
+            .filter(|l| l.path.starts_with("changes/"))
+            .map(|l| l.path.as_str())
+            .collect();
+        for c in [by_path, by_id, by_stem] {
+            assert!(
+                kept_changes.contains(&c.0.as_str()),
+                "{month}: {} was screened out",
+                c.0
+            );
+        }
+        assert!(
+            kept_changes.len() + far.len() - 3 <= changes.len(),
+            "{month}: the changes out of reach were loaded ({} of {})",
+            kept_changes.len(),
+            changes.len()
+        );
+        assert_eq!(
+            report_json_with_git(&kept, month, tz, now, &git),
+            report_json_with_git(&all, month, tz, now, &git),
+            "{month}"
+        );
+        // The comparison can see a dropped change: without the merges'
+        // references the three are screened out and the figures differ.
+        let blind = figures::MergeRefs::new(since, None);
+        let s = figures::load_with(&WorkTree::new(root), Need::Report { from, to }, Some(&blind)).unwrap();
+        assert_ne!(
+            report_json_with_git(&s.validation.snapshot.records, month, tz, now, &git),
+            report_json_with_git(&all, month, tz, now, &git),
+            "{month}"
+        );
+    }
+}
+
 /// A JSON Schema for an object with exactly these fields.
 fn closed(fields: &[(&str, Value)]) -> Value {
     let properties: serde_json::Map<String, Value> =

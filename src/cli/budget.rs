@@ -62,7 +62,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
                 .unwrap_or(from),
             to: now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now),
         };
-        Ok((need, ()))
+        Ok((need, None, ()))
     })?;
     let opts = budget::Options {
         window,

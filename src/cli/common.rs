@@ -22,7 +22,17 @@ pub(super) enum Format {
 /// `status-page`) needs of the repo at `root` (see [`gitsm::figures`]), and
 /// warns on stderr when the figures may be off (see [`findings_warning`]).
 pub(super) fn load_for_figures(root: &Path, need: gitsm::figures::Need) -> anyhow::Result<Validation> {
-    let s = gitsm::figures::load(&repo::WorkTree::new(root), need)?;
+    load_for_figures_with(root, need, None)
+}
+
+/// [`load_for_figures`] for a report that knows its merges
+/// ([`gitsm::figures::load_with`]).
+fn load_for_figures_with(
+    root: &Path,
+    need: gitsm::figures::Need,
+    merges: Option<&gitsm::figures::MergeRefs>,
+) -> anyhow::Result<Validation> {
+    let s = gitsm::figures::load_with(&repo::WorkTree::new(root), need, merges)?;
     if let Some(w) = findings_warning(&s.validation, &s.unread) {
         eprintln!("{w}");
     }
@@ -33,17 +43,19 @@ pub(super) fn load_for_figures(root: &Path, need: gitsm::figures::Need) -> anyho
 /// depends on the repo's time zone (a month starts at a local midnight):
 /// `need_in(tz)` with the zone gitsm.yaml names, and once more with the
 /// loaded config's should they differ (a config that did not load as
-/// written). Returns the load, what `need_in` gave besides the need, and
-/// the zone the figures follow.
+/// written). `need_in` may also give the merges a report reads
+/// ([`gitsm::figures::MergeRefs`]). Returns the load, what `need_in` gave
+/// besides, and the zone the figures follow.
+#[allow(clippy::type_complexity)]
 pub(super) fn load_for_figures_in_zone<T>(
     root: &Path,
-    need_in: impl Fn(&str) -> Result<(gitsm::figures::Need, T), super::Failure>,
+    need_in: impl Fn(&str) -> Result<(gitsm::figures::Need, Option<gitsm::figures::MergeRefs>, T), super::Failure>,
 ) -> Result<(Validation, T, String), super::Failure> {
     let mut tz = configured_timezone(root);
     let mut attempts = 0;
     loop {
-        let (need, extra) = need_in(&tz)?;
-        let v = load_for_figures(root, need)?;
+        let (need, merges, extra) = need_in(&tz)?;
+        let v = load_for_figures_with(root, need, merges.as_ref())?;
         let loaded = repo_timezone(&v.snapshot);
         attempts += 1;
         // Tickets never set the zone, so the second load agrees with itself.

@@ -59,25 +59,30 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     // The period, in the repo's zone, decides which tickets are loaded.
-    let (v, period, _) = common::load_for_figures_in_zone(&root, |tz| {
-        let period = period_of(&a, tz, now).map_err(Failure::runtime)?;
-        let (from, to) = period.needed_span(now);
-        Ok((gitsm::figures::Need::Report { from, to }, period))
-    })?;
     // DORA reads the branch's history when the repo is in git: merges of
     // the period and the quarter before it (a merge precedes the change's
-    // completion it leads to), and of the trends' periods.
-    let earliest = period.needed_span(now).0;
-    let since = earliest
-        .checked_sub(jiff::SignedDuration::from_hours(24 * 90))
-        .unwrap_or(earliest);
-    let git = match gitsm::dora::read_merges(&root, since) {
-        Ok(g) => g,
-        Err(e) => {
-            eprintln!("warning: git history not read, so DORA counts change records only: {e}");
-            None
-        }
-    };
+    // completion it leads to), and of the trends' periods. Read first, so
+    // the load keeps only the old changes those merges can reach.
+    let (v, (period, git), _) = common::load_for_figures_in_zone(&root, |tz| {
+        let period = period_of(&a, tz, now).map_err(Failure::runtime)?;
+        let (from, to) = period.needed_span(now);
+        let since = from
+            .checked_sub(jiff::SignedDuration::from_hours(24 * 90))
+            .unwrap_or(from);
+        let git = match gitsm::dora::read_merges(&root, since) {
+            Ok(g) => g,
+            Err(e) => {
+                eprintln!("warning: git history not read, so DORA counts change records only: {e}");
+                None
+            }
+        };
+        let merges = gitsm::figures::MergeRefs::new(since, git.as_ref());
+        Ok((
+            gitsm::figures::Need::Report { from, to },
+            Some(merges),
+            (period, git),
+        ))
+    })?;
     let rep = report::build(
         &v.snapshot.records,
         report::Options {
