@@ -586,4 +586,145 @@ mod tests {
         let problem = INC.replace("kind: Incident", "kind: Problem");
         assert!(window("2026-02-01T00:00:00Z", "2027-03-02T00:00:00Z").can_skip(&scan(&problem).unwrap()));
     }
+
+    /// What each command's trim takes out, record by record on examples/acme
+    /// (trimming less is invisible in the figures, so the figures tests
+    /// cannot see it: only the memory grows).
+    #[test]
+    fn each_need_trims_exactly_what_its_command_never_reads() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
+        let snap = crate::repo::load(&crate::repo::WorkTree::new(&root)).unwrap();
+        let (from, to) = (ts("2026-01-01T00:00:00Z"), ts("2027-01-01T00:00:00Z"));
+        let notes = |r: &Record| -> (usize, usize) {
+            fn count<S>(t: &[crate::model::Event<S>]) -> (usize, usize) {
+                let public = t.iter().filter(|e| e.note.is_some() && e.public).count();
+                (public, t.iter().filter(|e| e.note.is_some()).count() - public)
+            }
+            match r {
+                Record::Incident(i) => count(&i.timeline),
+                Record::Change(c) => count(&c.timeline),
+                Record::Request(q) => count(&q.timeline),
+                _ => (0, 0),
+            }
+        };
+        let authors = |r: &Record| -> usize {
+            fn count<S>(t: &[crate::model::Event<S>]) -> usize {
+                t.iter().filter(|e| !e.by.is_empty()).count()
+            }
+            match r {
+                Record::Incident(i) => count(&i.timeline) + usize::from(!i.reported_by.is_empty()),
+                Record::Change(c) => count(&c.timeline),
+                Record::Request(q) => count(&q.timeline),
+                _ => 0,
+            }
+        };
+        // Enough of everything in acme for the checks below to mean something.
+        let (mut public, mut internal, mut plans, mut fields, mut resolutions) = (0, 0, 0, 0, 0);
+        for l in &snap.records {
+            let (p, i) = notes(&l.record);
+            (public, internal) = (public + p, internal + i);
+            match &l.record {
+                Record::Change(c) => plans += usize::from(c.plan.is_some() || c.description.is_some()),
+                Record::Request(q) => fields += usize::from(q.fields.is_some()),
+                Record::Incident(i) => resolutions += usize::from(i.resolution.is_some()),
+                _ => {}
+            }
+        }
+        assert!(public > 0 && internal > 0 && plans > 0 && fields > 0 && resolutions > 0);
+
+        for l in &snap.records {
+            let before = &l.record;
+            for need in [Need::All, Need::Sla { now: to }] {
+                assert_eq!(&need.trim(l.clone()).record, before, "{need:?} trims nothing");
+            }
+            // The status page: incidents keep their public notes, lose the rest.
+            let page = Need::StatusPage.trim(l.clone()).record;
+            match (&page, before) {
+                (Record::Incident(i), Record::Incident(b)) => {
+                    assert_eq!(notes(&page), (notes(before).0, 0), "{}", b.id);
+                    assert_eq!(authors(&page), 0);
+                    assert!(i.resolution.is_none() && i.assignee.is_none() && i.related.is_empty());
+                }
+                _ => assert_eq!(&page, before, "the status page trims only incidents"),
+            }
+            // The report and budget: no notes, authors, plans or fields at all.
+            for need in [Need::Report { from, to }, Need::Window { from, to }] {
+                let r = need.trim(l.clone()).record;
+                assert_eq!(notes(&r), (0, 0), "{need:?}");
+                assert_eq!(authors(&r), 0, "{need:?}");
+                match &r {
+                    Record::Incident(i) => assert!(i.resolution.is_none() && i.assignee.is_none()),
+                    Record::Change(c) => assert!(
+                        c.plan.is_none()
+                            && c.description.is_none()
+                            && c.rollback_plan.is_none()
+                            && c.test_plan.is_none()
+                            && c.review.is_none()
+                    ),
+                    Record::Request(q) => assert!(q.fields.is_none()),
+                    other => assert_eq!(other, before, "only tickets are trimmed"),
+                }
+            }
+        }
+    }
+
+    /// A change is out of a report's reach only strictly before the merges
+    /// (a merge at `since` can land in a window ending then) or from the
+    /// report's end on, and never when a merge touches or names it.
+    #[test]
+    fn a_change_is_out_of_reach_only_past_the_edges() {
+        let since = ts("2026-01-01T00:00:00Z");
+        let to = ts("2026-06-01T00:00:00Z");
+        let second = jiff::SignedDuration::from_secs(1);
+        let text = |a: Timestamp, b: Timestamp| {
+            format!("apiVersion: gitsm/v1\nkind: Change\nid: CHG-0007\nstatus: completed\ntimeline:\n  - {{at: {a}, by: a, status: draft}}\n  - {{at: {b}, by: a, status: completed}}\n")
+        };
+        let blind = MergeRefs::new(since, None);
+        let skip = |refs: &MergeRefs, a: Timestamp, b: Timestamp, path: &str| {
+            let t = text(a, b);
+            refs.can_skip_change(path, &scan(&t).unwrap(), to)
+        };
+        let p = "changes/CHG-0007.yaml";
+        let long_before = ts("2025-01-01T00:00:00Z");
+        assert!(skip(&blind, long_before, since - second, p));
+        assert!(
+            !skip(&blind, long_before, since, p),
+            "ends at the first merge's instant"
+        );
+        assert!(skip(&blind, to, to + second, p));
+        assert!(
+            !skip(&blind, to - second, to + second, p),
+            "begins inside the span"
+        );
+        let git = |paths: &[&str], message: &str| crate::dora::GitHistory {
+            merges: vec![crate::dora::Merge {
+                sha: "0".repeat(40),
+                at: since,
+                first_commit_at: since,
+                paths: paths.iter().map(|p| p.to_string()).collect(),
+                message: message.to_string(),
+            }],
+            itsm_prefix: "ops/itsm".into(),
+        };
+        let touched = MergeRefs::new(since, Some(&git(&["ops/itsm/changes/CHG-0007.yaml"], "tidy")));
+        assert!(!skip(&touched, long_before, since - second, p));
+        let elsewhere = MergeRefs::new(since, Some(&git(&["changes/CHG-0007.yaml"], "tidy")));
+        assert!(
+            skip(&elsewhere, long_before, since - second, p),
+            "outside the ITSM root"
+        );
+        let named = MergeRefs::new(since, Some(&git(&[], "Fixes CHG-0007.")));
+        assert!(!skip(&named, long_before, since - second, p));
+        assert!(
+            !skip(&named, long_before, since - second, "changes/renamed.yaml"),
+            "by its id"
+        );
+        let by_stem = MergeRefs::new(since, Some(&git(&[], "see old-name")));
+        assert!(
+            !skip(&by_stem, long_before, since - second, "changes/old-name.yaml"),
+            "by its file name"
+        );
+        let t = "apiVersion: gitsm/v1\nkind: Change\nid: 'CHG-0007'\nstatus: completed\ntimeline:\n  - {at: 2020-01-01T00:00:00Z, by: a, status: draft}\n";
+        assert!(scan(t).is_none(), "an id not written plainly: loaded");
+    }
 }
