@@ -518,3 +518,49 @@ fn acme_the_gate_denies_approving_the_search_change_while_the_budget_is_spent() 
         "{msg}"
     );
 }
+
+/// An unreadable *change* at base is rule 5's own finding; the freeze reads
+/// only incidents, so it stays decided (here: `api` has budget left) and
+/// says nothing about the change file.
+#[test]
+fn an_unreadable_change_at_base_is_not_the_budget_freeze_s_finding() {
+    let s = frozen_repo(true);
+    s.commit_on_main(
+        &[(
+            "changes/CHG-0009.yaml",
+            "apiVersion: gitsm/v1\nkind: Change\nid: CHG-0009\ntitle: [unclosed\n",
+        )],
+        "broken change",
+    );
+    let sha = s.commit(
+        &[("changes/CHG-0042.yaml", &approved("normal", "api"))],
+        "CHG-0042",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    let messages: Vec<&str> = res.1["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["outcome"] != "pass")
+        .filter_map(|c| c["message"].as_str())
+        .collect();
+    assert!(
+        !messages.iter().any(|m| m.starts_with("budget freeze")),
+        "{messages:#?}"
+    );
+}
+
+/// A broken file in `incidents/` that does not declare an Incident is
+/// `gitsm validate`'s finding, not the freeze's: the freeze still measures
+/// the budgets (here `api` has budget left) and the change passes.
+#[test]
+fn a_broken_file_that_declares_no_incident_leaves_the_budget_freeze_decided() {
+    let s = frozen_repo(true);
+    s.commit_on_main(&[("incidents/scratch.yaml", "notes: [unclosed\n")], "scratch");
+    let sha = s.commit(
+        &[("changes/CHG-0042.yaml", &approved("normal", "api"))],
+        "CHG-0042",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    assert_exactly(&res, 0, &[]);
+}

@@ -2746,3 +2746,31 @@ fn gate_usage_errors_are_exit_2_with_a_clear_message() {
         "{out}"
     );
 }
+
+/// Rule 2 judges the records a PR touches (and broken files that claim to
+/// be records); a YAML file outside the record folders that is no record
+/// gets no check of its own — neither a pass nor a failure.
+#[test]
+fn a_plain_yaml_file_outside_the_record_folders_gets_no_validation_check() {
+    let s = Scratch::new();
+    let sha = s.commit(
+        &[
+            ("notes/todo.yaml", "todo: [write the runbook]\n"),
+            (
+                "changes/CHG-0001.yaml",
+                &change("CHG-0001", "approved", "low", APPROVED_BY_ALICE),
+            ),
+        ],
+        "notes and a change",
+    );
+    let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
+    let validated: Vec<&str> = res.1["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"] == "2-records-validate")
+        .filter_map(|c| c["file"].as_str())
+        .collect();
+    assert!(validated.contains(&"changes/CHG-0001.yaml"), "{validated:?}");
+    assert!(!validated.contains(&"notes/todo.yaml"), "{validated:?}");
+}

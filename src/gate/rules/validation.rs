@@ -74,11 +74,11 @@ pub(super) fn check(j: &mut Judge<'_>) {
 }
 
 fn report(out: &mut Vec<Check>, subject: &str, path: &str, findings: &[&crate::diag::Finding], pass: bool) {
-    let mut errors = 0;
+    let mut failed = false;
     for f in findings {
         let outcome = match f.severity {
             Severity::Error => {
-                errors += 1;
+                failed = true;
                 CheckOutcome::Fail
             }
             Severity::Warning => CheckOutcome::Warn,
@@ -106,7 +106,7 @@ fn report(out: &mut Vec<Check>, subject: &str, path: &str, findings: &[&crate::d
             }),
         });
     }
-    if errors == 0 && pass {
+    if !failed && pass {
         out.push(Check {
             subject: subject.to_string(),
             file: Some(path.to_string()),
