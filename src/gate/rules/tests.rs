@@ -278,3 +278,28 @@ fn pure_a_change_request_from_the_group_blocks() {
         .message
         .contains("changes requested by zed block it"));
 }
+
+/// Rule 2 judges record paths, and any file the loader has findings for;
+/// a plain YAML file elsewhere in the diff (an adapter that passes one)
+/// gets no check of its own, neither a pass nor a failure.
+#[test]
+fn pure_a_plain_yaml_file_outside_the_record_folders_gets_no_validation_check() {
+    let sha = "a".repeat(40);
+    let mut i = input(vec![review("alice", ReviewState::Approved, &sha, 1)]);
+    i.diff.push(FileChange {
+        path: "notes/todo.yaml".into(),
+        old: None,
+        new: Some(b"todo: [write the runbook]\n".to_vec()),
+        new_not_a_file: false,
+        base_moved: false,
+    });
+    let v = decide(&i);
+    let validated: Vec<&str> = v
+        .checks
+        .iter()
+        .filter(|c| c.rule == Rule::Validate)
+        .filter_map(|c| c.file.as_deref())
+        .collect();
+    assert!(validated.contains(&"changes/CHG-0001.yaml"), "{validated:?}");
+    assert!(!validated.contains(&"notes/todo.yaml"), "{:#?}", v.checks);
+}
