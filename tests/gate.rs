@@ -2774,3 +2774,32 @@ fn a_plain_yaml_file_outside_the_record_folders_gets_no_validation_check() {
     assert!(validated.contains(&"changes/CHG-0001.yaml"), "{validated:?}");
     assert!(!validated.contains(&"notes/todo.yaml"), "{validated:?}");
 }
+
+/// Rule 6's message names at most five touched paths and counts the rest:
+/// five are all shown, a sixth becomes "and 1 more".
+#[test]
+fn the_governed_paths_message_shows_five_paths_and_counts_the_rest() {
+    for (n, tail) in [
+        (5, ", code of service web"),
+        (6, " and 1 more, code of service web"),
+    ] {
+        let s = Scratch::new();
+        let files: Vec<(String, String)> = (1..=n)
+            .map(|k| (format!("deploy/web/f{k}.conf"), format!("k = {k}\n")))
+            .collect();
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, b)| (p.as_str(), b.as_str())).collect();
+        s.commit(&refs, "touch web");
+        let res = s.gate("carol", &[], &[]);
+        let msg = res.1["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["rule"] == "6-governed-paths" && c["outcome"] == "fail")
+            .and_then(|c| c["message"].as_str())
+            .unwrap_or_else(|| panic!("{:#}", res.1))
+            .to_string();
+        let shown: Vec<String> = (1..=5).map(|k| format!("deploy/web/f{k}.conf")).collect();
+        let want = format!("the PR modifies {}{tail}", shown.join(", "));
+        assert!(msg.starts_with(&want), "{n} paths: {msg}");
+    }
+}
