@@ -2803,3 +2803,32 @@ fn the_governed_paths_message_shows_five_paths_and_counts_the_rest() {
         assert!(msg.starts_with(&want), "{n} paths: {msg}");
     }
 }
+
+/// A change both in the PR and named in its body is one candidate: rule 6's
+/// message gives its reason once.
+#[test]
+fn a_change_in_the_pr_and_named_in_its_body_is_judged_once() {
+    let s = Scratch::new();
+    let draft = change("CHG-0001", "submitted", "low", "");
+    s.commit_on_main(&[("changes/CHG-0001.yaml", &draft)], "CHG-0001");
+    let edited = draft.replace("title: Upgrade", "title: Really upgrade");
+    s.commit(
+        &[
+            ("changes/CHG-0001.yaml", &edited),
+            ("deploy/web/app.conf", "workers = 8\n"),
+        ],
+        "edit and deploy",
+    );
+    let body = s.path().join(".git/body.md");
+    std::fs::write(&body, "Change: CHG-0001\n").unwrap();
+    let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
+    let msg = res.1["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "6-governed-paths" && c["outcome"] == "fail")
+        .and_then(|c| c["message"].as_str())
+        .unwrap_or_else(|| panic!("{:#}", res.1))
+        .to_string();
+    assert_eq!(msg.matches("CHG-0001 (").count(), 1, "{msg}");
+}
