@@ -19,24 +19,19 @@ fn full(root: &Path) -> Vec<Loaded> {
 }
 
 fn screened(root: &Path, need: Need) -> (Vec<Loaded>, usize) {
-    let s = figures::load(&WorkTree::new(root), need).unwrap();
+    screened_with(root, need, None)
+}
+
+/// [`screened`] for a report that knows its merges.
+fn screened_with(root: &Path, need: Need, merges: Option<&figures::MergeRefs>) -> (Vec<Loaded>, usize) {
+    let s = figures::load_with(&WorkTree::new(root), need, merges).unwrap();
     assert!(!s.validation.has_errors(), "{:?}", s.validation.findings);
     assert!(s.unread.is_empty());
     (s.validation.snapshot.records, s.skipped)
 }
 
 fn report_json(records: &[Loaded], month: &str, tz: &str, now: jiff::Timestamp) -> String {
-    let rep = gitsm::report::build(
-        records,
-        gitsm::report::Options {
-            period: gitsm::report::Period::month(month, tz).unwrap(),
-            service: None,
-            now,
-            git: None,
-        },
-    )
-    .unwrap();
-    gitsm::report::render(&rep, gitsm::report::Format::Json, None).unwrap()
+    report_json_in(records, month, tz, now, None)
 }
 
 fn budget_json(
@@ -150,13 +145,24 @@ fn report_json_with_git(
     now: jiff::Timestamp,
     git: &gitsm::dora::GitHistory,
 ) -> String {
+    report_json_in(records, month, tz, now, Some(git))
+}
+
+/// A monthly report's JSON, with or without the branch's merges.
+fn report_json_in(
+    records: &[Loaded],
+    month: &str,
+    tz: &str,
+    now: jiff::Timestamp,
+    git: Option<&gitsm::dora::GitHistory>,
+) -> String {
     let rep = gitsm::report::build(
         records,
         gitsm::report::Options {
             period: gitsm::report::Period::month(month, tz).unwrap(),
             service: None,
             now,
-            git: Some(git),
+            git,
         },
     )
     .unwrap();
@@ -241,9 +247,7 @@ fn a_report_that_knows_its_merges_keeps_every_change_they_reach() {
             itsm_prefix: String::new(),
         };
         let refs = figures::MergeRefs::new(since, Some(&git));
-        let s = figures::load_with(&WorkTree::new(root), Need::Report { from, to }, Some(&refs)).unwrap();
-        assert!(!s.validation.has_errors(), "{:?}", s.validation.findings);
-        let kept = s.validation.snapshot.records;
+        let (kept, _) = screened_with(root, Need::Report { from, to }, Some(&refs));
         let kept_changes: Vec<&str> = kept
             .iter()
             .filter(|l| l.path.starts_with("changes/"))
@@ -270,9 +274,9 @@ fn a_report_that_knows_its_merges_keeps_every_change_they_reach() {
         // The comparison can see a dropped change: without the merges'
         // references the three are screened out and the figures differ.
         let blind = figures::MergeRefs::new(since, None);
-        let s = figures::load_with(&WorkTree::new(root), Need::Report { from, to }, Some(&blind)).unwrap();
+        let (blind_kept, _) = screened_with(root, Need::Report { from, to }, Some(&blind));
         assert_ne!(
-            report_json_with_git(&s.validation.snapshot.records, month, tz, now, &git),
+            report_json_with_git(&blind_kept, month, tz, now, &git),
             report_json_with_git(&all, month, tz, now, &git),
             "{month}"
         );

@@ -242,6 +242,18 @@ pub fn with_outcome(v: &Value, outcome: &str) -> Vec<(String, String, String)> {
 /// Asserts a denial by `rule` on `subject` whose message contains `needle`.
 #[track_caller]
 /// (rule, subject) of every failing or undecided check.
+/// The message of the one failing check of `rule` in a verdict.
+pub fn failed_message(v: &Value, rule: &str) -> String {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == rule && c["outcome"] == "fail")
+        .and_then(|c| c["message"].as_str())
+        .unwrap_or_else(|| panic!("no failing {rule} check: {v:#}"))
+        .to_string()
+}
+
 pub fn failing(v: &Value) -> std::collections::BTreeSet<(String, String)> {
     v["checks"]
         .as_array()
@@ -2790,14 +2802,7 @@ fn the_governed_paths_message_shows_five_paths_and_counts_the_rest() {
         let refs: Vec<(&str, &str)> = files.iter().map(|(p, b)| (p.as_str(), b.as_str())).collect();
         s.commit(&refs, "touch web");
         let res = s.gate("carol", &[], &[]);
-        let msg = res.1["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["rule"] == "6-governed-paths" && c["outcome"] == "fail")
-            .and_then(|c| c["message"].as_str())
-            .unwrap_or_else(|| panic!("{:#}", res.1))
-            .to_string();
+        let msg = failed_message(&res.1, "6-governed-paths");
         let shown: Vec<String> = (1..=5).map(|k| format!("deploy/web/f{k}.conf")).collect();
         let want = format!("the PR modifies {}{tail}", shown.join(", "));
         assert!(msg.starts_with(&want), "{n} paths: {msg}");
@@ -2822,13 +2827,6 @@ fn a_change_in_the_pr_and_named_in_its_body_is_judged_once() {
     let body = s.path().join(".git/body.md");
     std::fs::write(&body, "Change: CHG-0001\n").unwrap();
     let res = s.gate("carol", &[], &["--pr-body", body.to_str().unwrap()]);
-    let msg = res.1["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["rule"] == "6-governed-paths" && c["outcome"] == "fail")
-        .and_then(|c| c["message"].as_str())
-        .unwrap_or_else(|| panic!("{:#}", res.1))
-        .to_string();
+    let msg = failed_message(&res.1, "6-governed-paths");
     assert_eq!(msg.matches("CHG-0001 (").count(), 1, "{msg}");
 }
