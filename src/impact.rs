@@ -474,13 +474,16 @@ fn prioritise_by_repo_matrix(records: &[Loaded], incidents: &mut [Ticket]) {
 
 /// The services an incident affects on the status page: its own
 /// (`affected_services`, default `[service]`) plus every service downstream
-/// of the configuration items it names.
-pub fn status_services(inc: &Incident, records: &[Loaded]) -> Vec<Id> {
+/// of the configuration items it names. `graph` is asked for only when the
+/// incident names a CI, so a caller looping over many incidents builds the
+/// graph once, and only if some incident needs it (building it per incident
+/// made the status page quadratic in the repo's size).
+pub fn status_services<'g>(inc: &Incident, graph: impl FnOnce() -> &'g Graph) -> Vec<Id> {
     let mut v = inc.affected();
     if inc.config_items.is_empty() {
         return v;
     }
-    let graph = Graph::build(records);
+    let graph = graph();
     for c in &inc.config_items {
         for (n, _, _) in graph.downstream(&ci(c)) {
             if n.kind == NodeKind::Service {

@@ -311,14 +311,17 @@ fn public_incidents<'a>(
     findings: &mut Vec<Finding>,
 ) -> Vec<(&'a Incident, IncidentDoc)> {
     let mut incidents: Vec<(&Incident, IncidentDoc)> = Vec::new();
+    let graph = std::cell::OnceCell::new();
     for l in records {
         let Record::Incident(inc) = &l.record else {
             continue;
         };
-        let svcs: Vec<Id> = crate::impact::status_services(inc, records)
-            .into_iter()
-            .filter(|s| public.contains(s.as_str()))
-            .collect();
+        let svcs: Vec<Id> = crate::impact::status_services(inc, || {
+            graph.get_or_init(|| crate::impact::Graph::build(records))
+        })
+        .into_iter()
+        .filter(|s| public.contains(s.as_str()))
+        .collect();
         if svcs.is_empty() {
             continue;
         }
