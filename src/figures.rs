@@ -17,6 +17,9 @@
 //! loaded. Extra instants (in a note, a comment) can only make a ticket look
 //! relevant, never hide it.
 
+mod status_screen;
+pub use status_screen::{load_status_page, named_services};
+
 use crate::model::{Kind, Record};
 use crate::repo::Loaded;
 use crate::validate::{self, Screened};
@@ -265,10 +268,21 @@ impl Need {
                     e.note = None;
                 }
             }
+            // The status page reads a timeline for its statuses and public
+            // notes only, so an event with neither says nothing to it, as
+            // long as the timeline is in time order (reading "as of now"
+            // stops at the first later event, which must stay).
+            if keep_public && timeline.windows(2).all(|w| w[0].at <= w[1].at) {
+                timeline.retain(|e| e.status.is_some() || e.note.is_some());
+            }
             timeline.shrink_to_fit();
         }
         match &mut l.record {
             Record::Incident(i) => {
+                // `apiVersion` and `kind` were checked by the loader; the
+                // record's type says the rest.
+                i.api_version = String::new();
+                i.kind = String::new();
                 i.reported_by = String::new();
                 i.assignee = None;
                 i.resolution = None;
@@ -278,6 +292,8 @@ impl Need {
                 drop_notes(&mut i.timeline, keep_public_notes);
             }
             Record::Change(c) if !keep_public_notes => {
+                c.api_version = String::new();
+                c.kind = String::new();
                 c.description = None;
                 c.plan = None;
                 c.rollback_plan = None;
@@ -369,6 +385,17 @@ pub fn load_with(
     need: Need,
     merges: Option<&MergeRefs>,
 ) -> anyhow::Result<Screened> {
+    load_screened(source, need, merges, None)
+}
+
+/// [`load_with`], and for the status page the incidents only on private
+/// services screened out too (see [`load_status_page`]).
+fn load_screened(
+    source: &dyn crate::repo::Source,
+    need: Need,
+    merges: Option<&MergeRefs>,
+    private: Option<&status_screen::PrivateServices>,
+) -> anyhow::Result<Screened> {
     let trim = |l: Loaded| need.trim(l);
     if need == Need::All {
         return validate::validate_screened(source, &|_, _| None, &trim);
@@ -379,6 +406,7 @@ pub fn load_with(
             let s = scan(text)?;
             let skip = match (s.kind, merges, need) {
                 (Kind::Change, Some(m), Need::Report { to, .. }) => m.can_skip_change(path, &s, to),
+                (Kind::Incident, _, Need::StatusPage) => private.is_some_and(|p| p.can_skip_incident(text)),
                 _ => need.can_skip(&s),
             };
             if !skip {

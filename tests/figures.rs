@@ -106,8 +106,19 @@ fn assert_screening_is_exact(root: &Path, months: &[String], tz: &str, now: jiff
     assert_eq!(sla_json(&kept, now), sla_json(&all, now));
     let (kept, skipped) = screened(root, Need::StatusPage);
     assert!(skipped > 0);
+    let by_need_alone = skipped;
+    assert_eq!(status_json(kept, now), status_json(all.clone(), now));
+    // What the CLI loads: incidents only on private services screened out too.
+    let (kept, skipped) = status_page_load(root);
+    assert!(skipped > by_need_alone, "{skipped} vs {by_need_alone}");
     assert_eq!(status_json(kept, now), status_json(all, now));
     assert!(skipped_any, "no report skipped anything");
+}
+
+fn status_page_load(root: &Path) -> (Vec<Loaded>, usize) {
+    let s = figures::load_status_page(&WorkTree::new(root)).unwrap();
+    assert!(!s.validation.has_errors(), "{:?}", s.validation.findings);
+    (s.validation.snapshot.records, s.skipped)
 }
 
 #[test]
@@ -416,4 +427,42 @@ fn report_json_holds_numbers_not_chart_geometry() {
     let series = doc["trends"]["series"].as_array().map_or(0, Vec::len);
     assert!(series > 0);
     assert_eq!(html.matches("<svg").count(), 2 + series);
+}
+
+/// The status page's screen trusts the catalog's "private" only as far as
+/// the load confirms it: a second record giving a private service's id as
+/// public elsewhere (an error `validate` reports) makes it load everything,
+/// so the page is still that of a full load.
+#[test]
+fn the_status_page_screen_falls_back_when_the_catalog_is_contradicted() {
+    let dir = tempfile::tempdir().unwrap();
+    generator::generate(dir.path(), 600);
+    let now: jiff::Timestamp = "2021-01-06T00:00:00Z".parse().unwrap();
+    let private = std::fs::read_dir(dir.path().join("catalog"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| !std::fs::read_to_string(p).unwrap().contains("public: true"))
+        .expect("a private service");
+    let text = std::fs::read_to_string(&private).unwrap();
+    let id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap()
+        .to_string();
+    let (_, skipped_before) = status_page_load(dir.path());
+    std::fs::create_dir_all(dir.path().join("more")).unwrap();
+    std::fs::write(
+        dir.path().join("more/twin.yaml"),
+        text.replace("public: false\n", "")
+            .replace("kind: Service\n", "kind: Service\npublic: true\n"),
+    )
+    .unwrap();
+    let s = figures::load_status_page(&WorkTree::new(dir.path())).unwrap();
+    assert!(s.skipped < skipped_before, "{} vs {skipped_before}", s.skipped);
+    let records = s.validation.snapshot.records;
+    let full_load = gitsm::validate::validate(&WorkTree::new(dir.path())).unwrap();
+    let page = status_json(full_load.snapshot.records, now);
+    assert_eq!(status_json(records, now), page);
+    // The twin made the service public: its incidents are on the page.
+    assert!(page.contains(&format!("\"{id}\"")), "{id}");
 }

@@ -25,6 +25,16 @@ pub(super) fn load_for_figures(root: &Path, need: gitsm::figures::Need) -> anyho
     load_for_figures_with(root, need, None)
 }
 
+/// What the status page loads ([`gitsm::figures::load_status_page`]), with
+/// [`load_for_figures`]'s warning.
+pub(super) fn load_status_page(root: &Path) -> anyhow::Result<Validation> {
+    let s = gitsm::figures::load_status_page(&repo::WorkTree::new(root))?;
+    if let Some(w) = findings_warning(&s.validation, &s.unread) {
+        eprintln!("{w}");
+    }
+    Ok(s.validation)
+}
+
 /// [`load_for_figures`] for a report that knows its merges
 /// ([`gitsm::figures::load_with`]).
 fn load_for_figures_with(

@@ -22,10 +22,15 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let clock = std::time::Instant::now();
     let lap = |what: &str| {
         if timing {
-            eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64());
+            // With the peak memory so far (Linux only; empty elsewhere).
+            let peak = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+                .unwrap_or_default();
+            eprintln!("{what}: {:.3} s {peak}", clock.elapsed().as_secs_f64());
         }
     };
-    let v = super::common::load_for_figures(&root, gitsm::figures::Need::StatusPage)?;
+    let v = super::common::load_status_page(&root)?;
     let snap = v.snapshot;
     lap("load");
     let built = gitsm::status::build(&snap, now);
