@@ -182,16 +182,42 @@ fn has_future(record: &Record, now: Timestamp) -> bool {
     }
 }
 
+/// [`record_as_of`] for a record the caller gives up: moved, not copied,
+/// when nothing of it lies after `now` (the usual case). The figures
+/// commands cut each record as it is loaded, so [`records_as_of`] later
+/// finds nothing to copy (it copied every record of the repo when any one
+/// had a later event: a planned change window was enough).
+pub fn loaded_as_of(l: Loaded, now: Timestamp) -> Option<Loaded> {
+    if !has_future(&l.record, now) {
+        return Some(l);
+    }
+    let record = record_as_of(&l.record, now)?;
+    Some(Loaded { path: l.path, record })
+}
+
 /// The records of a repo as they stood at `now` ([`record_as_of`] on each;
 /// records that did not exist yet are left out). Borrows when nothing lies
 /// after `now`.
 pub fn records_as_of(records: &[Loaded], now: Timestamp) -> std::borrow::Cow<'_, [Loaded]> {
+    records_as_of_where(records, now, |_| true)
+}
+
+/// [`records_as_of`] for a reader that needs only the records `wanted`
+/// says it may read: when a copy is needed, only those are copied (the
+/// report's error budget at the end of its month read a copy of every
+/// record of the repo). Borrows all of them when nothing lies after `now`.
+pub fn records_as_of_where(
+    records: &[Loaded],
+    now: Timestamp,
+    wanted: impl Fn(&Record) -> bool,
+) -> std::borrow::Cow<'_, [Loaded]> {
     if !records.iter().any(|l| has_future(&l.record, now)) {
         return std::borrow::Cow::Borrowed(records);
     }
     std::borrow::Cow::Owned(
         records
             .iter()
+            .filter(|l| wanted(&l.record))
             .filter_map(|l| {
                 if !has_future(&l.record, now) {
                     return Some(l.clone());

@@ -186,10 +186,16 @@ pub fn window_bounds(
 
 /// Computes the budgets. Records are read as they stood at `now`.
 pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Budgets, String> {
-    let records = availability::records_as_of(records, opts.now);
+    let (from, to, label) = window_bounds(opts.window, opts.now, opts.timezone)?;
+    // Nothing over before the window, or its burn-rate look-backs, began
+    // (the CLI's own screen, `figures::Need::Window`, reads the same span).
+    let since = from
+        .min(opts.now)
+        .checked_sub(jiff::SignedDuration::from_hours(96))
+        .map_err(|e| e.to_string())?;
+    let records = availability::records_as_of_where(records, opts.now, |r| may_count(r, since));
     let records: &[Loaded] = &records;
     let ctx = SlaContext::new(records);
-    let (from, to, label) = window_bounds(opts.window, opts.now, opts.timezone)?;
     if let Some(s) = opts.service {
         let Some(svc) = ctx.service(s) else {
             return Err(format!("no service `{s}` in the catalog"));
@@ -241,6 +247,29 @@ pub fn compute(records: &[Loaded], opts: &Options<'_>) -> Result<Budgets, String
         label,
         services: out,
     })
+}
+
+/// Whether a record can count in budgets over time from `since` on: not a
+/// ticket (the catalog, SLAs, calendars), an incident with customer impact
+/// that has an instant from `since` on or is not resolved by its last
+/// event, or a maintenance change whose window ends from `since` on.
+/// Anything else lies wholly before `since` or never consumes a budget.
+fn may_count(r: &Record, since: Timestamp) -> bool {
+    use crate::model::{CustomerImpact, IncidentStatus};
+    match r {
+        Record::Incident(i) => {
+            let recent =
+                i.reported_at.as_jiff() >= since || i.timeline.iter().any(|e| e.at.as_jiff() >= since);
+            let over = matches!(
+                availability::status_as_of(&i.timeline, Timestamp::MAX),
+                Some(IncidentStatus::Resolved | IncidentStatus::Closed)
+            );
+            i.impact_on_customers() != CustomerImpact::None && (recent || !over)
+        }
+        Record::Change(c) => c.maintenance && c.window.as_ref().is_some_and(|w| w.end.as_jiff() >= since),
+        Record::Problem(_) | Record::Request(_) | Record::Release(_) => false,
+        _ => true,
+    }
 }
 
 struct ServiceInput<'a> {

@@ -385,7 +385,21 @@ pub fn load_with(
     need: Need,
     merges: Option<&MergeRefs>,
 ) -> anyhow::Result<Screened> {
-    load_screened(source, need, merges, None)
+    load_screened(source, need, merges, None, None)
+}
+
+/// [`load_with`], each kept record cut to how it stood at `now`
+/// ([`crate::availability::loaded_as_of`]; tickets created later are not
+/// kept) as it is loaded: what every figures command reads anyway, so
+/// their own `records_as_of` has nothing left to copy. Validation still
+/// sees each record whole.
+pub fn load_at(
+    source: &dyn crate::repo::Source,
+    need: Need,
+    merges: Option<&MergeRefs>,
+    now: Timestamp,
+) -> anyhow::Result<Screened> {
+    load_screened(source, need, merges, None, Some(now))
 }
 
 /// [`load_with`], and for the status page the incidents only on private
@@ -395,8 +409,15 @@ fn load_screened(
     need: Need,
     merges: Option<&MergeRefs>,
     private: Option<&status_screen::PrivateServices>,
+    as_of: Option<Timestamp>,
 ) -> anyhow::Result<Screened> {
-    let trim = |l: Loaded| need.trim(l);
+    let trim = |l: Loaded| {
+        let l = match as_of {
+            Some(now) => crate::availability::loaded_as_of(l, now)?,
+            None => l,
+        };
+        Some(need.trim(l))
+    };
     if need == Need::All {
         return validate::validate_screened(source, &|_, _| None, &trim);
     }

@@ -564,3 +564,56 @@ fn a_broken_file_that_declares_no_incident_leaves_the_budget_freeze_decided() {
     let res = s.gate("carol", &[("alice", "APPROVED", &sha)], &[]);
     assert_exactly(&res, 0, &[]);
 }
+
+/// The budget reads records as they stood at `now`; when some record has a
+/// later event it copies only those that can count (`budget::may_count`).
+/// An incident reported long before the window and still open is one of
+/// them: it consumes the whole window, exactly as when every record is read.
+#[test]
+fn an_incident_open_since_before_the_window_counts_when_records_are_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gitsm.yaml", REPO_CONFIG);
+    write(dir.path(), "slas/always.yaml", SLA_ALL);
+    write(dir.path(), "catalog/shop.yaml", SHOP);
+    write(
+        dir.path(),
+        "incidents/INC-0001.yaml",
+        incident("INC-0001", "major_outage", "2026-06-01T10:00:00Z", None),
+    );
+    // Resolved after `now`: a later event, so the budget cuts records.
+    write(
+        dir.path(),
+        "incidents/INC-0002.yaml",
+        incident(
+            "INC-0002",
+            "none",
+            "2026-10-01T10:00:00Z",
+            Some("2026-11-02T10:00:00Z"),
+        ),
+    );
+    let records = gitsm::validate::validate(&gitsm::repo::WorkTree::new(dir.path()))
+        .unwrap()
+        .snapshot
+        .records;
+    let opts = gitsm::budget::Options {
+        window: gitsm::budget::WindowKind::Month,
+        service: None,
+        now: ts(NOW),
+        timezone: "Europe/Berlin",
+    };
+    let cut = gitsm::availability::records_as_of(&records, ts(NOW));
+    assert!(
+        matches!(cut, std::borrow::Cow::Owned(_)),
+        "nothing later than now"
+    );
+    let b = serde_json::to_value(gitsm::budget::compute(&records, &opts).unwrap()).unwrap();
+    let reference = serde_json::to_value(gitsm::budget::compute(&cut, &opts).unwrap()).unwrap();
+    assert_eq!(b, reference);
+    let shop = service(&b, "shop");
+    assert_eq!(
+        shop["consumed_seconds"].as_f64(),
+        shop["elapsed_seconds"].as_f64(),
+        "{shop}"
+    );
+    assert!(shop["elapsed_seconds"].as_f64().unwrap() > 0.0);
+}

@@ -22,6 +22,22 @@ fn screened(root: &Path, need: Need) -> (Vec<Loaded>, usize) {
     screened_with(root, need, None)
 }
 
+/// [`screened`] as the CLI loads: each record cut to `now` as it is loaded.
+fn screened_at(root: &Path, need: Need, now: jiff::Timestamp) -> (Vec<Loaded>, usize) {
+    let s = figures::load_at(&WorkTree::new(root), need, None, now).unwrap();
+    assert!(!s.validation.has_errors(), "{:?}", s.validation.findings);
+    assert!(s.unread.is_empty());
+    (s.validation.snapshot.records, s.skipped)
+}
+
+/// Each record's path and every field (`Debug`), to compare loads.
+fn record_fields(records: &[Loaded]) -> Vec<(String, String)> {
+    records
+        .iter()
+        .map(|l| (l.path.clone(), format!("{:?}", l.record)))
+        .collect()
+}
+
 /// [`screened`] for a report that knows its merges.
 fn screened_with(root: &Path, need: Need, merges: Option<&figures::MergeRefs>) -> (Vec<Loaded>, usize) {
     let s = figures::load_with(&WorkTree::new(root), need, merges).unwrap();
@@ -75,7 +91,7 @@ fn assert_screening_is_exact(root: &Path, months: &[String], tz: &str, now: jiff
     for month in months {
         let p = gitsm::report::Period::month(month, tz).unwrap();
         let (from, to) = p.needed_span(now);
-        let (kept, skipped) = screened(root, Need::Report { from, to });
+        let (kept, skipped) = screened_at(root, Need::Report { from, to }, now);
         skipped_any |= skipped > 0;
         assert_eq!(
             report_json(&kept, month, tz, now),
@@ -94,29 +110,44 @@ fn assert_screening_is_exact(root: &Path, months: &[String], tz: &str, now: jiff
             from: from.checked_sub(jiff::SignedDuration::from_hours(96)).unwrap(),
             to: now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap(),
         };
-        let (kept, _) = screened(root, need);
+        let (kept, _) = screened_at(root, need, now);
         assert_eq!(
             budget_json(&kept, kind, tz, now),
             budget_json(&all, kind, tz, now),
             "{kind:?}"
         );
+        // Given records with later events, the budget copies only what can
+        // count (`budget::may_count`); given them cut already, it reads
+        // every record. Same budgets.
+        assert_eq!(
+            budget_json(&all, kind, tz, now),
+            budget_json(&gitsm::availability::records_as_of(&all, now), kind, tz, now),
+            "{kind:?}"
+        );
     }
-    let (kept, skipped) = screened(root, Need::Sla { now });
+    let (kept, skipped) = screened_at(root, Need::Sla { now }, now);
     assert!(skipped > 0);
     assert_eq!(sla_json(&kept, now), sla_json(&all, now));
+    // Cut as they load, the records are those `records_as_of` makes of a
+    // full load (the figures then copy nothing).
+    let (cut, _) = screened_at(root, Need::All, now);
+    assert_eq!(
+        record_fields(&cut),
+        record_fields(&gitsm::availability::records_as_of(&all, now))
+    );
     let (kept, skipped) = screened(root, Need::StatusPage);
     assert!(skipped > 0);
     let by_need_alone = skipped;
     assert_eq!(status_json(kept, now), status_json(all.clone(), now));
     // What the CLI loads: incidents only on private services screened out too.
-    let (kept, skipped) = status_page_load(root);
+    let (kept, skipped) = status_page_load(root, now);
     assert!(skipped > by_need_alone, "{skipped} vs {by_need_alone}");
     assert_eq!(status_json(kept, now), status_json(all, now));
     assert!(skipped_any, "no report skipped anything");
 }
 
-fn status_page_load(root: &Path) -> (Vec<Loaded>, usize) {
-    let s = figures::load_status_page(&WorkTree::new(root)).unwrap();
+fn status_page_load(root: &Path, now: jiff::Timestamp) -> (Vec<Loaded>, usize) {
+    let s = figures::load_status_page(&WorkTree::new(root), now).unwrap();
     assert!(!s.validation.has_errors(), "{:?}", s.validation.findings);
     (s.validation.snapshot.records, s.skipped)
 }
@@ -449,7 +480,7 @@ fn the_status_page_screen_falls_back_when_the_catalog_is_contradicted() {
         .find_map(|l| l.strip_prefix("id: "))
         .unwrap()
         .to_string();
-    let (_, skipped_before) = status_page_load(dir.path());
+    let (_, skipped_before) = status_page_load(dir.path(), now);
     std::fs::create_dir_all(dir.path().join("more")).unwrap();
     std::fs::write(
         dir.path().join("more/twin.yaml"),
@@ -457,7 +488,7 @@ fn the_status_page_screen_falls_back_when_the_catalog_is_contradicted() {
             .replace("kind: Service\n", "kind: Service\npublic: true\n"),
     )
     .unwrap();
-    let s = figures::load_status_page(&WorkTree::new(dir.path())).unwrap();
+    let s = figures::load_status_page(&WorkTree::new(dir.path()), now).unwrap();
     assert!(s.skipped < skipped_before, "{} vs {skipped_before}", s.skipped);
     let records = s.validation.snapshot.records;
     let full_load = gitsm::validate::validate(&WorkTree::new(dir.path())).unwrap();

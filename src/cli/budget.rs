@@ -54,7 +54,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     // Only the tickets the window (and the 3-day burn rate before it) can
     // see are loaded; the window's month depends on the time zone, read
     // first from gitsm.yaml and confirmed by the loaded config.
-    let (v, (), tz) = common::load_for_figures_in_zone(&root, |tz| {
+    let (v, (), tz) = common::load_for_figures_in_zone(&root, now, |tz| {
         let (from, _, _) = budget::window_bounds(window, now, tz).map_err(Failure::runtime)?;
         let need = gitsm::figures::Need::Window {
             from: from

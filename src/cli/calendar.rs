@@ -31,7 +31,7 @@ enum Format {
 
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
-    let v = common::load_for_figures(&root, gitsm::figures::Need::All)?;
+    let v = common::load_for_figures(&root, gitsm::figures::Need::All, None)?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     let records = &v.snapshot.records;
     let title = v

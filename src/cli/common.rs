@@ -21,14 +21,19 @@ pub(super) enum Format {
 /// Loads and validates what a figures command (`report`, `sla`,
 /// `status-page`) needs of the repo at `root` (see [`gitsm::figures`]), and
 /// warns on stderr when the figures may be off (see [`findings_warning`]).
-pub(super) fn load_for_figures(root: &Path, need: gitsm::figures::Need) -> anyhow::Result<Validation> {
-    load_for_figures_with(root, need, None)
+pub(super) fn load_for_figures(
+    root: &Path,
+    need: gitsm::figures::Need,
+    now: Option<jiff::Timestamp>,
+) -> anyhow::Result<Validation> {
+    load_for_figures_with(root, need, None, now)
 }
 
-/// What the status page loads ([`gitsm::figures::load_status_page`]), with
-/// [`load_for_figures`]'s warning.
-pub(super) fn load_status_page(root: &Path) -> anyhow::Result<Validation> {
-    let s = gitsm::figures::load_status_page(&repo::WorkTree::new(root))?;
+/// What the status page at `now` loads
+/// ([`gitsm::figures::load_status_page`]), with [`load_for_figures`]'s
+/// warning.
+pub(super) fn load_status_page(root: &Path, now: jiff::Timestamp) -> anyhow::Result<Validation> {
+    let s = gitsm::figures::load_status_page(&repo::WorkTree::new(root), now)?;
     if let Some(w) = findings_warning(&s.validation, &s.unread) {
         eprintln!("{w}");
     }
@@ -36,13 +41,20 @@ pub(super) fn load_status_page(root: &Path) -> anyhow::Result<Validation> {
 }
 
 /// [`load_for_figures`] for a report that knows its merges
-/// ([`gitsm::figures::load_with`]).
+/// ([`gitsm::figures::load_with`]); with `now`, the records kept are cut to
+/// how they stood then ([`gitsm::figures::load_at`]), as the command reads
+/// them anyway.
 fn load_for_figures_with(
     root: &Path,
     need: gitsm::figures::Need,
     merges: Option<&gitsm::figures::MergeRefs>,
+    now: Option<jiff::Timestamp>,
 ) -> anyhow::Result<Validation> {
-    let s = gitsm::figures::load_with(&repo::WorkTree::new(root), need, merges)?;
+    let source = repo::WorkTree::new(root);
+    let s = match now {
+        Some(now) => gitsm::figures::load_at(&source, need, merges, now)?,
+        None => gitsm::figures::load_with(&source, need, merges)?,
+    };
     if let Some(w) = findings_warning(&s.validation, &s.unread) {
         eprintln!("{w}");
     }
@@ -55,17 +67,19 @@ fn load_for_figures_with(
 /// loaded config's should they differ (a config that did not load as
 /// written). `need_in` may also give the merges a report reads
 /// ([`gitsm::figures::MergeRefs`]). Returns the load, what `need_in` gave
-/// besides, and the zone the figures follow.
+/// besides, and the zone the figures follow. Records are kept as they stood
+/// at `now`.
 #[allow(clippy::type_complexity)]
 pub(super) fn load_for_figures_in_zone<T>(
     root: &Path,
+    now: jiff::Timestamp,
     need_in: impl Fn(&str) -> Result<(gitsm::figures::Need, Option<gitsm::figures::MergeRefs>, T), super::Failure>,
 ) -> Result<(Validation, T, String), super::Failure> {
     let mut tz = configured_timezone(root);
     let mut attempts = 0;
     loop {
         let (need, merges, extra) = need_in(&tz)?;
-        let v = load_for_figures_with(root, need, merges.as_ref())?;
+        let v = load_for_figures_with(root, need, merges.as_ref(), Some(now))?;
         let loaded = repo_timezone(&v.snapshot);
         attempts += 1;
         // Tickets never set the zone, so the second load agrees with itself.
@@ -207,5 +221,32 @@ pub(super) fn shown(path: &Path) -> String {
     match cwd.as_ref().and_then(|c| abs.strip_prefix(c).ok()) {
         Some(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
         _ => path.display().to_string(),
+    }
+}
+
+/// `GITSM_TIMINGS=1`: how long each step of a command took, and the peak
+/// memory so far (Linux; empty elsewhere), on stderr, for the benchmarks.
+pub(super) struct Laps {
+    on: bool,
+    clock: std::time::Instant,
+}
+
+impl Laps {
+    pub(super) fn start() -> Laps {
+        Laps {
+            on: std::env::var_os("GITSM_TIMINGS").is_some(),
+            clock: std::time::Instant::now(),
+        }
+    }
+
+    pub(super) fn lap(&self, what: &str) {
+        if !self.on {
+            return;
+        }
+        let peak = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+            .unwrap_or_default();
+        eprintln!("{what}: {:.3} s {peak}", self.clock.elapsed().as_secs_f64());
     }
 }

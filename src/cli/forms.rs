@@ -24,7 +24,7 @@ fn ours(b: &[u8]) -> bool {
 
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
-    let v = super::common::load_for_figures(&root, gitsm::figures::Need::All)?;
+    let v = super::common::load_for_figures(&root, gitsm::figures::Need::All, None)?;
     let out = match a.out {
         Some(o) => o,
         None => {

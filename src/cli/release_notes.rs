@@ -27,7 +27,7 @@ enum Format {
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
-    let v = super::common::load_for_figures(&root, gitsm::figures::Need::All)?;
+    let v = super::common::load_for_figures(&root, gitsm::figures::Need::All, None)?;
     let records = gitsm::availability::records_as_of(&v.snapshot.records, now);
     let notes = match gitsm::release::notes(&records, &a.id) {
         Ok(n) => n,

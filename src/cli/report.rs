@@ -58,12 +58,14 @@ fn period_of(a: &Args, tz: &str, now: jiff::Timestamp) -> Result<Period, String>
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
+    // GITSM_TIMINGS=1 prints how long each step took (for the benchmark).
+    let laps = common::Laps::start();
     // The period, in the repo's zone, decides which tickets are loaded.
     // DORA reads the branch's history when the repo is in git: merges of
     // the period and the quarter before it (a merge precedes the change's
     // completion it leads to), and of the trends' periods. Read first, so
     // the load keeps only the old changes those merges can reach.
-    let (v, (period, git), _) = common::load_for_figures_in_zone(&root, |tz| {
+    let (v, (period, git), _) = common::load_for_figures_in_zone(&root, now, |tz| {
         let period = period_of(&a, tz, now).map_err(Failure::runtime)?;
         let (from, to) = period.needed_span(now);
         let since = from
@@ -83,6 +85,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
             (period, git),
         ))
     })?;
+    laps.lap("read merges and load");
     let rep = report::build(
         &v.snapshot.records,
         report::Options {
@@ -93,6 +96,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
         },
     )
     .map_err(Failure::runtime)?;
+    laps.lap("compute");
     let format = match a.format {
         Format::Md => RFormat::Md,
         Format::Html => RFormat::Html,
@@ -105,6 +109,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
         Err(report::RenderError::Override(e)) => return Err(Failure::io(&e, e.is_refusal())),
         Err(e) => return Err(anyhow::Error::new(e).into()),
     };
+    laps.lap("render");
     match a.out {
         Some(path) => {
             let (base, rel) = gitsm::fsutil::split_given(&path, Some(&root));

@@ -29,7 +29,7 @@ enum Format {
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
-    let v = super::common::load_for_figures(&root, gitsm::figures::Need::Sla { now })?;
+    let v = super::common::load_for_figures(&root, gitsm::figures::Need::Sla { now }, Some(now))?;
     let records = &v.snapshot.records;
     let ctx = SlaContext::new(records);
     if let Some(s) = &a.service {

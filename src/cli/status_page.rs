@@ -18,19 +18,9 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     // GITSM_TIMINGS=1 prints how long each step took (for the benchmark).
-    let timing = std::env::var_os("GITSM_TIMINGS").is_some();
-    let clock = std::time::Instant::now();
-    let lap = |what: &str| {
-        if timing {
-            // With the peak memory so far (Linux only; empty elsewhere).
-            let peak = std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-                .unwrap_or_default();
-            eprintln!("{what}: {:.3} s {peak}", clock.elapsed().as_secs_f64());
-        }
-    };
-    let v = super::common::load_status_page(&root)?;
+    let laps = super::common::Laps::start();
+    let lap = |what: &str| laps.lap(what);
+    let v = super::common::load_status_page(&root, now)?;
     let snap = v.snapshot;
     lap("load");
     let built = gitsm::status::build(&snap, now);

@@ -171,9 +171,10 @@ impl Source for Listed<'_> {
     }
 }
 
-/// What the status page loads (see the module docs): `Need::StatusPage`,
-/// and incidents only on private services screened out.
-pub fn load_status_page(source: &dyn Source) -> anyhow::Result<Screened> {
+/// What the status page at `now` loads (see the module docs):
+/// `Need::StatusPage` as of `now` ([`super::load_at`]), and incidents only
+/// on private services screened out.
+pub fn load_status_page(source: &dyn Source, now: jiff::Timestamp) -> anyhow::Result<Screened> {
     let entries = source.entries()?;
     let folder = format!("{}/", Kind::Service.folder());
     let catalog = Listed {
@@ -191,12 +192,12 @@ pub fn load_status_page(source: &dyn Source) -> anyhow::Result<Screened> {
         inner: source,
         entries: Mutex::new(Some(entries)),
     };
-    let screened = super::load_screened(&listed, Need::StatusPage, None, Some(&private))?;
+    let screened = super::load_screened(&listed, Need::StatusPage, None, Some(&private), Some(now))?;
     let contradicted = super::records(&screened)
         .iter()
         .any(|l| matches!(&l.record, Record::Service(s) if s.public && private.ids.contains(s.id.as_str())));
     if contradicted {
-        return super::load(source, Need::StatusPage);
+        return super::load_at(source, Need::StatusPage, None, now);
     }
     Ok(screened)
 }

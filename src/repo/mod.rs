@@ -101,7 +101,7 @@ pub fn load_map_screened<T: Send>(
     screen: Screen<'_>,
     f: impl Fn(Loaded) -> T + Sync + Send,
 ) -> anyhow::Result<(Vec<T>, Vec<Finding>, usize)> {
-    let (items, _, findings, files) = load_split_screened(source, screen, |l| (f(l), ()))?;
+    let (items, _, findings, files) = load_split_screened(source, screen, |l| (Some(f(l)), ()))?;
     Ok((items, findings, files))
 }
 
@@ -111,8 +111,8 @@ pub fn load_map_screened<T: Send>(
 const CHUNK: usize = 8192;
 
 /// [`load_map_screened`] for an `f` that splits each record in two (what a
-/// caller keeps whole and what it only reads once), each half in its own
-/// vector, in path order.
+/// caller keeps whole, if anything, and what it only reads once), each half
+/// in its own vector, in path order.
 ///
 /// Memory: the result vectors are reserved for every file but only the
 /// records kept are written (pages never written are never resident), and
@@ -124,7 +124,7 @@ const CHUNK: usize = 8192;
 pub fn load_split_screened<A: Send, B: Send>(
     source: &dyn Source,
     screen: Screen<'_>,
-    f: impl Fn(Loaded) -> (A, B) + Sync + Send,
+    f: impl Fn(Loaded) -> (Option<A>, B) + Sync + Send,
 ) -> anyhow::Result<(Vec<A>, Vec<B>, Vec<Finding>, usize)> {
     let entries = source.entries()?;
     let mut kept: Vec<A> = Vec::with_capacity(entries.len());
@@ -136,7 +136,7 @@ pub fn load_split_screened<A: Send, B: Send>(
             .map(|e| {
                 let (loaded, findings) = load_entry_screened(source, e, screen);
                 match loaded.map(&f) {
-                    Some((x, y)) => (Some(x), (Some(y), findings)),
+                    Some((x, y)) => (x, (Some(y), findings)),
                     None => (None, (None, findings)),
                 }
             })

@@ -274,12 +274,13 @@ pub type Skip<'a> = &'a (dyn Fn(&str, &str) -> Option<(Kind, String)> + Sync);
 /// id of a ticket that cannot matter to the command; such a file is not
 /// parsed, and its id counts as existing for the other records' references
 /// (so a screened-out problem is no "unknown problem"). Every other record
-/// is validated as [`validate`] does and kept as `trim` returns it (a
-/// command may drop the fields it never reads).
+/// is validated as [`validate`] does (whole) and kept as `trim` returns it:
+/// a command may drop the fields it never reads, or cut the record to a
+/// moment (`None`: the record did not exist yet, and is not kept).
 pub fn validate_screened(
     source: &dyn Source,
     skip: Skip<'_>,
-    trim: &(dyn Fn(Loaded) -> Loaded + Sync),
+    trim: &(dyn Fn(Loaded) -> Option<Loaded> + Sync),
 ) -> anyhow::Result<Screened> {
     let skipped = std::sync::Mutex::new(HashSet::new());
     let screen = |path: &str, text: &str| match skip(path, text) {
