@@ -95,7 +95,15 @@ pub fn uid_domain(records: &[Loaded]) -> String {
 /// in start order (then UID). Changes and releases without a window are not
 /// on a calendar yet.
 pub fn events(records: &[Loaded], now: Timestamp) -> Vec<Event> {
-    let records = crate::availability::records_as_of(records, now);
+    // Only what the loop below reads is copied when records are cut to
+    // `now` (a calendar of future windows always has later events).
+    let read = |r: &Record| {
+        matches!(
+            r,
+            Record::Config(_) | Record::Change(_) | Record::ChangePolicy(_) | Record::Release(_)
+        )
+    };
+    let records = crate::availability::records_as_of_where(records, now, read);
     let domain = uid_domain(&records);
     let mut out = Vec::new();
     for l in records.iter() {
