@@ -396,3 +396,88 @@ pub fn month_budget(
     };
     compute(records, &opts).ok()?.services.into_iter().next()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SINCE: &str = "2026-10-01T00:00:00Z";
+
+    fn incident(impact: &str, reported: &str, events: &[(&str, &str)]) -> Record {
+        let timeline: Vec<_> = events
+            .iter()
+            .map(|(at, st)| json!({"at": at, "by": "x", "status": st}))
+            .collect();
+        Record::Incident(
+            serde_json::from_value(json!({
+                "apiVersion": "gitsm/v1", "kind": "Incident", "id": "INC-1", "title": "t",
+                "service": "shop", "impact": "high", "urgency": "high", "status": "new",
+                "reported_at": reported, "reported_by": "x", "customer_impact": impact,
+                "timeline": timeline,
+            }))
+            .unwrap(),
+        )
+    }
+
+    fn change(maintenance: bool, window_end: &str) -> Record {
+        Record::Change(
+            serde_json::from_value(json!({
+                "apiVersion": "gitsm/v1", "kind": "Change", "id": "CHG-1", "title": "t",
+                "status": "scheduled", "type": "normal", "risk": "low", "services": ["shop"],
+                "requested_by": "x", "maintenance": maintenance,
+                "window": {"start": "2026-09-01T00:00:00Z", "end": window_end},
+                "timeline": [{"at": "2026-08-01T00:00:00Z", "by": "x", "status": "draft"}],
+            }))
+            .unwrap(),
+        )
+    }
+
+    /// What the budget copies when it cuts records (see `compute`): each
+    /// arm of `may_count`, on both sides of `since`.
+    #[test]
+    fn only_records_that_can_count_from_since_on_are_copied() {
+        let since: Timestamp = SINCE.parse().unwrap();
+        let old = "2026-09-01T00:00:00Z";
+        let resolved_old = [(old, "new"), ("2026-09-02T00:00:00Z", "resolved")];
+        let can = |r: Record| may_count(&r, since);
+        // Over before `since`: not copied; still open, or an event since: copied.
+        assert!(!can(incident("major_outage", old, &resolved_old)));
+        assert!(can(incident("major_outage", old, &[(old, "new")])));
+        assert!(can(incident(
+            "major_outage",
+            old,
+            &[(old, "new"), ("2026-10-02T00:00:00Z", "resolved")]
+        )));
+        // Reported since (even with every event before, as written).
+        assert!(can(incident(
+            "major_outage",
+            "2026-10-02T00:00:00Z",
+            &resolved_old
+        )));
+        assert!(can(incident("major_outage", SINCE, &resolved_old)));
+        // No customer impact never consumes a budget.
+        assert!(!can(incident(
+            "none",
+            "2026-10-02T00:00:00Z",
+            &[("2026-10-02T00:00:00Z", "new")]
+        )));
+        // Maintenance whose window ends since; not before; never a normal change.
+        assert!(can(change(true, "2026-10-01T00:00:00Z")));
+        assert!(!can(change(true, "2026-09-30T23:59:59Z")));
+        assert!(!can(change(false, "2026-10-05T00:00:00Z")));
+        // The catalog always; problems, requests, releases never.
+        let service: crate::model::Service = serde_json::from_value(json!({
+            "apiVersion": "gitsm/v1", "kind": "Service", "id": "shop", "name": "Shop",
+            "owner": "x", "sla": "always",
+        }))
+        .unwrap();
+        assert!(can(Record::Service(service)));
+        let problem: crate::model::Problem = serde_json::from_value(json!({
+            "apiVersion": "gitsm/v1", "kind": "Problem", "id": "PRB-1", "title": "t",
+            "status": "new", "timeline": [{"at": "2026-10-02T00:00:00Z", "by": "x", "status": "new"}],
+        }))
+        .unwrap();
+        assert!(!can(Record::Problem(problem)));
+    }
+}
