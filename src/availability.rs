@@ -537,3 +537,7 @@ pub fn summarize_range(
 pub fn percent(segments: &[Segment]) -> f64 {
     summarize(segments).percent
 }
+
+#[cfg(test)]
+#[path = "availability_tests.rs"]
+mod tests;
