@@ -151,3 +151,19 @@ fn problems_requests_and_releases_as_of_now() {
         (1, crate::model::ReleaseStatus::Planned)
     );
 }
+
+#[test]
+fn a_range_counts_only_what_lies_inside_it() {
+    let t = |h: i64| Timestamp::from_second(1_800_000_000 + h * 3600).unwrap();
+    let down = Segment {
+        start: t(0),
+        end: t(10),
+        impact: CustomerImpact::MajorOutage,
+        planned: false,
+    };
+    let s = summarize_range(&[down], t(2), t(4), None);
+    assert_eq!((s.measured, s.major_outage), (2 * 3600, 2 * 3600));
+    // Outside the range on either side: nothing.
+    let s = summarize_range(&[down], t(10), t(12), None);
+    assert_eq!(s.measured, 0);
+}
