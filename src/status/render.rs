@@ -288,12 +288,12 @@ pub fn render_into(
                 })
             })
         },
-        || overview_pages(built, t, &base, &by_id),
+        || overview_pages(built, t, &base, &by_id, sink),
     );
-    let mut files = rest?;
+    let overview = rest?;
     incident_pages?;
     // Statuspage-shaped API and the maintenance calendar (SPEC §4).
-    files.extend(super::statuspage::files(doc)?);
+    let mut files = super::statuspage::files(doc)?;
 
     for m in &doc.maintenances {
         let html = t.render(
@@ -320,20 +320,24 @@ pub fn render_into(
             )?
             .into_bytes(),
     });
-    let count = files.len() + doc.incidents.len();
+    let count = overview + files.len() + doc.incidents.len();
     for f in files {
         sink(f)?;
     }
     Ok(count)
 }
 
-/// The index, the history page, the style sheet and `status.json`.
+/// The index, the history page, the style sheet and `status.json`, each
+/// handed to `sink` as soon as it is rendered: at a million records the
+/// history page and `status.json` are hundreds of megabytes, and holding
+/// them all at once was the status page's peak memory. Returns how many.
 fn overview_pages(
     built: &Built,
     t: &Templates,
     base: &Value,
     by_id: &HashMap<&str, &str>,
-) -> anyhow::Result<Vec<SiteFile>> {
+    sink: &(dyn Fn(SiteFile) -> anyhow::Result<()> + Sync),
+) -> anyhow::Result<usize> {
     let doc: &StatusDoc = &built.doc;
     let groups = service_groups(doc);
     let active: Vec<&IncidentDoc> = doc.incidents.iter().filter(|i| i.resolved_at.is_none()).collect();
@@ -349,41 +353,42 @@ fn overview_pages(
         .collect();
     let (recent, months) = incidents_by_day_and_month(doc, &built.tz);
 
-    Ok(vec![
-        SiteFile {
-            path: "index.html".into(),
-            bytes: t
-                .render(
-                    "index.html.j2",
-                    context! { root => "", groups => val(&groups),
-                    active => val(&active),
-                    in_progress => val(&in_progress),
-                    upcoming => val(&upcoming),
-                    recent => val(&recent),
-                    names => val(by_id), ..base.clone() },
-                )?
-                .into_bytes(),
-        },
-        SiteFile {
-            path: "history.html".into(),
-            bytes: t
-                .render(
-                    "history.html.j2",
-                    context! { root => "", months => val(&months),
-                    maintenances => val(&doc.maintenances),
-                    names => val(by_id), ..base.clone() },
-                )?
-                .into_bytes(),
-        },
-        SiteFile {
-            path: "assets/style.css".into(),
-            bytes: t.css.clone().into_bytes(),
-        },
-        SiteFile {
-            path: "status.json".into(),
-            bytes: (serde_json::to_string_pretty(doc)? + "\n").into_bytes(),
-        },
-    ])
+    sink(SiteFile {
+        path: "index.html".into(),
+        bytes: t
+            .render(
+                "index.html.j2",
+                context! { root => "", groups => val(&groups),
+                active => val(&active),
+                in_progress => val(&in_progress),
+                upcoming => val(&upcoming),
+                recent => val(&recent),
+                names => val(by_id), ..base.clone() },
+            )?
+            .into_bytes(),
+    })?;
+    sink(SiteFile {
+        path: "history.html".into(),
+        bytes: t
+            .render(
+                "history.html.j2",
+                context! { root => "", months => val(&months),
+                maintenances => val(&doc.maintenances),
+                names => val(by_id), ..base.clone() },
+            )?
+            .into_bytes(),
+    })?;
+    sink(SiteFile {
+        path: "assets/style.css".into(),
+        bytes: t.css.clone().into_bytes(),
+    })?;
+    let mut json = serde_json::to_vec_pretty(doc)?;
+    json.push(b'\n');
+    sink(SiteFile {
+        path: "status.json".into(),
+        bytes: json,
+    })?;
+    Ok(4)
 }
 
 /// The services under their status-page headings, in the order each heading
