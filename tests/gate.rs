@@ -2830,3 +2830,114 @@ fn a_change_in_the_pr_and_named_in_its_body_is_judged_once() {
     let msg = failed_message(&res.1, "6-governed-paths");
     assert_eq!(msg.matches("CHG-0001 (").count(), 1, "{msg}");
 }
+
+/// The messages of every failing check of `rule`.
+fn failed_messages(v: &Value, rule: &str) -> Vec<String> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"] == rule && c["outcome"] == "fail")
+        .filter_map(|c| c["message"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A file at base that is no gitsm record (broken YAML) turned into a record
+/// with the id of another base record: the id collides, although the file
+/// existed (cargo-mutants: the `||` that covers this case was unpinned).
+#[test]
+fn a_broken_base_file_turned_into_a_record_with_a_base_id_collides() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
+        ("changes/CHG-0009.yaml", "title: [not closed\n"),
+    ]);
+    s.commit(
+        &[("changes/CHG-0009.yaml", &change("CHG-0001", "draft", "low", ""))],
+        "reuse an id",
+    );
+    let (_, v, _) = s.gate("carol", &[], &[]);
+    let msgs = failed_messages(&v, "3-history");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("collides with changes/CHG-0001.yaml")),
+        "{msgs:#?}"
+    );
+}
+
+/// Two new files in one PR with the same new id: the second collides with
+/// the first, in rule 3 itself (not only through validation's duplicate).
+#[test]
+fn two_new_records_with_one_id_collide_with_each_other() {
+    let s = Scratch::new();
+    s.commit(
+        &[
+            ("changes/CHG-0005.yaml", &change("CHG-0005", "draft", "low", "")),
+            ("changes/CHG-0005-b.yaml", &change("CHG-0005", "draft", "low", "")),
+        ],
+        "twins",
+    );
+    let (code, v, _) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 1);
+    let msgs = failed_messages(&v, "3-history");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("CHG-0005 collides with changes/CHG-0005")),
+        "{msgs:#?}"
+    );
+}
+
+/// The base branch and the PR both added a record at the same path: besides
+/// the id collision, the PR is judged against a stale copy, and says so.
+#[test]
+fn a_path_the_base_branch_also_added_is_a_stale_copy() {
+    let s = Scratch::new();
+    s.commit(
+        &[("changes/CHG-0002.yaml", &change("CHG-0002", "draft", "low", ""))],
+        "mine",
+    );
+    s.commit_on_main(
+        &[(
+            "changes/CHG-0002.yaml",
+            &change("CHG-0002", "submitted", "medium", ""),
+        )],
+        "theirs",
+    );
+    let (_, v, _) = s.gate("carol", &[], &[]);
+    let msgs = failed_messages(&v, "3-history");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("was changed on the base branch since this PR branched")),
+        "{msgs:#?}"
+    );
+    assert!(msgs.iter().any(|m| m.contains("collides with")), "{msgs:#?}");
+}
+
+/// A record deleted while another, existing file takes its id: the record is
+/// deleted (a rename is a new file holding the old id, never an edit of
+/// another record).
+#[test]
+fn a_deleted_record_whose_id_another_file_takes_is_deleted_not_renamed() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
+        ("changes/CHG-0002.yaml", &change("CHG-0002", "draft", "low", "")),
+    ]);
+    s.rm("changes/CHG-0001.yaml");
+    s.commit(
+        &[("changes/CHG-0002.yaml", &change("CHG-0001", "draft", "low", ""))],
+        "take its id",
+    );
+    let (_, v, _) = s.gate("carol", &[], &[]);
+    let msgs = failed_messages(&v, "3-history");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("record CHG-0001 (changes/CHG-0001.yaml) is deleted")),
+        "{msgs:#?}"
+    );
+    assert!(!msgs.iter().any(|m| m.contains("is renamed from")), "{msgs:#?}");
+}
