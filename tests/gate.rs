@@ -2941,3 +2941,37 @@ fn a_deleted_record_whose_id_another_file_takes_is_deleted_not_renamed() {
     );
     assert!(!msgs.iter().any(|m| m.contains("is renamed from")), "{msgs:#?}");
 }
+
+/// An event appended with a date after `--now` is denied, with a fix that
+/// says how events are dated.
+#[test]
+fn an_event_dated_after_now_is_denied_with_how_to_date_events() {
+    let base = change("CHG-0001", "draft", "low", "");
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("changes/CHG-0001.yaml", &base),
+    ]);
+    let later = format!("{base}  - {{at: 2099-01-01T00:00:00Z, by: carol, note: planned ahead}}\n");
+    s.commit(&[("changes/CHG-0001.yaml", &later)], "from the future");
+    let (code, v, _) = s.gate("carol", &[], &[]);
+    assert_eq!(code, 1, "{v:#}");
+    let check = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "3-history" && c["outcome"] == "fail")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .contains("timeline event 1 is dated 2099-01-01T00:00:00Z, after now"),
+        "{check:#}"
+    );
+    assert_eq!(
+        check["fix"],
+        "date every event at or before the time the PR is judged; events are appended as they happen"
+    );
+}
