@@ -2975,3 +2975,32 @@ fn an_event_dated_after_now_is_denied_with_how_to_date_events() {
         "date every event at or before the time the PR is judged; events are appended as they happen"
     );
 }
+
+/// An event dated exactly at `--now` has happened: the move it records is
+/// legal, and rule 3 says which move it checked.
+#[test]
+fn an_event_dated_at_now_is_history_and_the_move_is_named() {
+    let base = change("CHG-0001", "draft", "low", "");
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("changes/CHG-0001.yaml", &base),
+    ]);
+    let moved = format!("{base}  - {{at: {NOW}, by: carol, status: submitted}}\n")
+        .replace("status: draft\n", "status: submitted\n");
+    s.commit(&[("changes/CHG-0001.yaml", &moved)], "submit it now");
+    let (_, v, _) = s.gate("carol", &[], &[]);
+    let history: Vec<&Value> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"] == "3-history")
+        .collect();
+    assert_eq!(history.len(), 1, "{v:#}");
+    assert_eq!(history[0]["outcome"], "pass", "{v:#}");
+    assert_eq!(
+        history[0]["message"],
+        "legal move draft → submitted; timeline only appended to"
+    );
+}
