@@ -597,3 +597,23 @@ fn a_freeze_added_on_main_after_branching_flips_the_verdict() {
         &[("5-schedule", "CHG-0001")],
     );
 }
+
+/// With the ITSM repo in a sub-folder, a check's `file` is relative to the
+/// git root, so its annotation lands on the PR's diff (cargo-mutants: the
+/// mapping could be dropped unnoticed).
+#[test]
+fn with_a_sub_folder_itsm_root_checks_name_files_from_the_git_root() {
+    let s = subfolder();
+    s.rm("itsm/changes/CHG-0001.yaml");
+    s.commit(&[], "drop it");
+    let (code, v, _) = s.gate_in("itsm", "carol", "[]", &[]);
+    assert_eq!(code, 1, "{v:#}");
+    let files: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"] == "3-history" && c["outcome"] == "fail")
+        .filter_map(|c| c["file"].as_str())
+        .collect();
+    assert_eq!(files, ["itsm/changes/CHG-0001.yaml"], "{v:#}");
+}
