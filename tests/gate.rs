@@ -3004,3 +3004,33 @@ fn an_event_dated_at_now_is_history_and_the_move_is_named() {
         "legal move draft → submitted; timeline only appended to"
     );
 }
+
+/// Ids are unique per kind for catalog records: a new service named like a
+/// base change is no rule-3 collision (ticket ids collide across tickets
+/// only).
+#[test]
+fn a_new_service_named_like_a_base_change_does_not_collide() {
+    let s = Scratch::with_base(&[
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+        ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
+    ]);
+    s.commit(
+        &[(
+            "catalog/chg-0001.yaml",
+            "apiVersion: gitsm/v1\nkind: Service\nid: CHG-0001\nname: Oddly named\nowner: frank\n",
+        )],
+        "a service",
+    );
+    let (_, v, _) = s.gate("carol", &[], &[]);
+    let msgs = failed_messages(&v, "3-history");
+    assert!(msgs.is_empty(), "{msgs:#?}");
+    let history: Vec<&Value> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"] == "3-history" && c["subject"] == "CHG-0001")
+        .collect();
+    assert!(!history.is_empty(), "rule 3 judged the new service: {v:#}");
+}
