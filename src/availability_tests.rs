@@ -98,51 +98,32 @@ fn a_change_as_of_now_has_no_later_approval_outcome_or_review() {
     assert_eq!(c.approvals.len(), 2);
 }
 
+/// A ticket of `kind` whose first status was at 2026-10-09 (before
+/// [`NOW`]) and whose second, `later`, comes after it.
+fn two_step<T: serde::de::DeserializeOwned>(kind: &str, first: &str, later: &str) -> T {
+    let tl = [("2026-10-09T00:00:00Z", first), ("2026-10-11T00:00:00Z", later)];
+    serde_json::from_value(json!({
+        "apiVersion": "gitsm/v1", "kind": kind, "id": "X-1", "title": "t",
+        "status": later, "timeline": events(&tl),
+    }))
+    .unwrap()
+}
+
 #[test]
 fn problems_requests_and_releases_as_of_now() {
-    let tl = [
-        ("2026-10-09T00:00:00Z", "new"),
-        ("2026-10-11T00:00:00Z", "resolved"),
-    ];
-    let p = Record::Problem(
-        serde_json::from_value(json!({
-            "apiVersion": "gitsm/v1", "kind": "Problem", "id": "PRB-1", "title": "t",
-            "status": "resolved", "timeline": events(&tl),
-        }))
-        .unwrap(),
-    );
+    let p = Record::Problem(two_step("Problem", "new", "resolved"));
     let Some(Record::Problem(p)) = record_as_of(&p, now()) else {
         panic!()
     };
     assert_eq!((p.timeline.len(), p.status), (1, ProblemStatus::New));
 
-    let tl = [
-        ("2026-10-09T00:00:00Z", "submitted"),
-        ("2026-10-11T00:00:00Z", "fulfilled"),
-    ];
-    let q = Record::Request(
-        serde_json::from_value(json!({
-            "apiVersion": "gitsm/v1", "kind": "ServiceRequest", "id": "REQ-1", "title": "t",
-            "status": "fulfilled", "timeline": events(&tl),
-        }))
-        .unwrap(),
-    );
+    let q = Record::Request(two_step("ServiceRequest", "submitted", "fulfilled"));
     let Some(Record::Request(q)) = record_as_of(&q, now()) else {
         panic!()
     };
     assert_eq!((q.timeline.len(), q.status), (1, RequestStatus::Submitted));
 
-    let tl = [
-        ("2026-10-09T00:00:00Z", "planned"),
-        ("2026-10-11T00:00:00Z", "released"),
-    ];
-    let r = Record::Release(
-        serde_json::from_value(json!({
-            "apiVersion": "gitsm/v1", "kind": "Release", "id": "REL-1", "title": "t",
-            "status": "released", "timeline": events(&tl),
-        }))
-        .unwrap(),
-    );
+    let r = Record::Release(two_step("Release", "planned", "released"));
     let Some(Record::Release(r)) = record_as_of(&r, now()) else {
         panic!()
     };

@@ -2831,6 +2831,27 @@ fn a_change_in_the_pr_and_named_in_its_body_is_judged_once() {
     assert_eq!(msg.matches("CHG-0001 (").count(), 1, "{msg}");
 }
 
+/// The scratch repo's usual base (config, the web service, the default
+/// policy) and `extra` files, committed on main.
+fn base_with(extra: &[(&str, &str)]) -> Scratch {
+    let mut files = vec![
+        ("gitsm.yaml", CONFIG),
+        ("catalog/web.yaml", WEB),
+        ("policies/default.yaml", POLICY),
+    ];
+    files.extend_from_slice(extra);
+    Scratch::with_base(&files)
+}
+
+/// One of `msgs` contains `needle`.
+#[track_caller]
+fn assert_some_message(msgs: &[String], needle: &str) {
+    assert!(
+        msgs.iter().any(|m| m.contains(needle)),
+        "no message with {needle:?}: {msgs:#?}"
+    );
+}
+
 /// The messages of every failing check of `rule`.
 fn failed_messages(v: &Value, rule: &str) -> Vec<String> {
     v["checks"]
@@ -2847,10 +2868,7 @@ fn failed_messages(v: &Value, rule: &str) -> Vec<String> {
 /// existed (cargo-mutants: the `||` that covers this case was unpinned).
 #[test]
 fn a_broken_base_file_turned_into_a_record_with_a_base_id_collides() {
-    let s = Scratch::with_base(&[
-        ("gitsm.yaml", CONFIG),
-        ("catalog/web.yaml", WEB),
-        ("policies/default.yaml", POLICY),
+    let s = base_with(&[
         ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
         ("changes/CHG-0009.yaml", "title: [not closed\n"),
     ]);
@@ -2860,11 +2878,7 @@ fn a_broken_base_file_turned_into_a_record_with_a_base_id_collides() {
     );
     let (_, v, _) = s.gate("carol", &[], &[]);
     let msgs = failed_messages(&v, "3-history");
-    assert!(
-        msgs.iter()
-            .any(|m| m.contains("collides with changes/CHG-0001.yaml")),
-        "{msgs:#?}"
-    );
+    assert_some_message(&msgs, "collides with changes/CHG-0001.yaml");
 }
 
 /// Two new files in one PR with the same new id: the second collides with
@@ -2882,11 +2896,7 @@ fn two_new_records_with_one_id_collide_with_each_other() {
     let (code, v, _) = s.gate("carol", &[], &[]);
     assert_eq!(code, 1);
     let msgs = failed_messages(&v, "3-history");
-    assert!(
-        msgs.iter()
-            .any(|m| m.contains("CHG-0005 collides with changes/CHG-0005")),
-        "{msgs:#?}"
-    );
+    assert_some_message(&msgs, "CHG-0005 collides with changes/CHG-0005");
 }
 
 /// The base branch and the PR both added a record at the same path: besides
@@ -2907,12 +2917,8 @@ fn a_path_the_base_branch_also_added_is_a_stale_copy() {
     );
     let (_, v, _) = s.gate("carol", &[], &[]);
     let msgs = failed_messages(&v, "3-history");
-    assert!(
-        msgs.iter()
-            .any(|m| m.contains("was changed on the base branch since this PR branched")),
-        "{msgs:#?}"
-    );
-    assert!(msgs.iter().any(|m| m.contains("collides with")), "{msgs:#?}");
+    assert_some_message(&msgs, "was changed on the base branch since this PR branched");
+    assert_some_message(&msgs, "collides with");
 }
 
 /// A record deleted while another, existing file takes its id: the record is
@@ -2920,10 +2926,7 @@ fn a_path_the_base_branch_also_added_is_a_stale_copy() {
 /// another record).
 #[test]
 fn a_deleted_record_whose_id_another_file_takes_is_deleted_not_renamed() {
-    let s = Scratch::with_base(&[
-        ("gitsm.yaml", CONFIG),
-        ("catalog/web.yaml", WEB),
-        ("policies/default.yaml", POLICY),
+    let s = base_with(&[
         ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
         ("changes/CHG-0002.yaml", &change("CHG-0002", "draft", "low", "")),
     ]);
@@ -2934,11 +2937,7 @@ fn a_deleted_record_whose_id_another_file_takes_is_deleted_not_renamed() {
     );
     let (_, v, _) = s.gate("carol", &[], &[]);
     let msgs = failed_messages(&v, "3-history");
-    assert!(
-        msgs.iter()
-            .any(|m| m.contains("record CHG-0001 (changes/CHG-0001.yaml) is deleted")),
-        "{msgs:#?}"
-    );
+    assert_some_message(&msgs, "record CHG-0001 (changes/CHG-0001.yaml) is deleted");
     assert!(!msgs.iter().any(|m| m.contains("is renamed from")), "{msgs:#?}");
 }
 
@@ -2947,12 +2946,7 @@ fn a_deleted_record_whose_id_another_file_takes_is_deleted_not_renamed() {
 #[test]
 fn an_event_dated_after_now_is_denied_with_how_to_date_events() {
     let base = change("CHG-0001", "draft", "low", "");
-    let s = Scratch::with_base(&[
-        ("gitsm.yaml", CONFIG),
-        ("catalog/web.yaml", WEB),
-        ("policies/default.yaml", POLICY),
-        ("changes/CHG-0001.yaml", &base),
-    ]);
+    let s = base_with(&[("changes/CHG-0001.yaml", &base)]);
     let later = format!("{base}  - {{at: 2099-01-01T00:00:00Z, by: carol, note: planned ahead}}\n");
     s.commit(&[("changes/CHG-0001.yaml", &later)], "from the future");
     let (code, v, _) = s.gate("carol", &[], &[]);
@@ -2981,12 +2975,7 @@ fn an_event_dated_after_now_is_denied_with_how_to_date_events() {
 #[test]
 fn an_event_dated_at_now_is_history_and_the_move_is_named() {
     let base = change("CHG-0001", "draft", "low", "");
-    let s = Scratch::with_base(&[
-        ("gitsm.yaml", CONFIG),
-        ("catalog/web.yaml", WEB),
-        ("policies/default.yaml", POLICY),
-        ("changes/CHG-0001.yaml", &base),
-    ]);
+    let s = base_with(&[("changes/CHG-0001.yaml", &base)]);
     let moved = format!("{base}  - {{at: {NOW}, by: carol, status: submitted}}\n")
         .replace("status: draft\n", "status: submitted\n");
     s.commit(&[("changes/CHG-0001.yaml", &moved)], "submit it now");
@@ -3010,12 +2999,7 @@ fn an_event_dated_at_now_is_history_and_the_move_is_named() {
 /// only).
 #[test]
 fn a_new_service_named_like_a_base_change_does_not_collide() {
-    let s = Scratch::with_base(&[
-        ("gitsm.yaml", CONFIG),
-        ("catalog/web.yaml", WEB),
-        ("policies/default.yaml", POLICY),
-        ("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", "")),
-    ]);
+    let s = base_with(&[("changes/CHG-0001.yaml", &change("CHG-0001", "draft", "low", ""))]);
     s.commit(
         &[(
             "catalog/chg-0001.yaml",
