@@ -18,7 +18,8 @@
 //! relevant, never hide it.
 
 mod status_screen;
-pub use status_screen::{load_status_page, named_services};
+pub use crate::glance::{named_services, scan, Scan};
+pub use status_screen::load_status_page;
 
 use crate::model::{Kind, Record};
 use crate::repo::Loaded;
@@ -46,167 +47,6 @@ pub enum Need {
     Sla { now: Timestamp },
     /// The status page at `now`: incidents, maintenance changes.
     StatusPage,
-}
-
-/// What the scan read of a ticket file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scan<'a> {
-    pub kind: Kind,
-    pub status: Option<&'a str>,
-    /// `type:` of a change.
-    pub change_type: Option<&'a str>,
-    /// `maintenance:` of a change.
-    pub maintenance: Option<&'a str>,
-    /// A top-level `caused_by:` key is present (an incident's change).
-    pub caused_by: bool,
-    /// `id:`, when it is written plainly.
-    pub id: Option<&'a str>,
-    pub earliest: Timestamp,
-    pub latest: Timestamp,
-}
-
-/// Reads a ticket file's text plainly, or `None` when it is not a ticket or
-/// cannot be read that way (the file is then loaded and checked in full).
-pub fn scan(text: &str) -> Option<Scan<'_>> {
-    if text.contains('\\') {
-        return None; // an escape could spell a digit of an instant
-    }
-    let (mut kind, mut status, mut change_type, mut maintenance, mut id) = (None, None, None, None, None);
-    let mut caused_by = false;
-    for line in text.lines() {
-        let Some(first) = line.bytes().next() else {
-            continue;
-        };
-        match first {
-            b'"' | b'\'' | b'?' | b'{' | b'[' | b'&' | b'!' | b'%' => {
-                return None; // a quoted, complex or flow-style top level
-            }
-            // The first letters of the keys read below: other lines (most
-            // are indented) need no search for a colon.
-            b'c' | b'k' | b's' | b't' | b'm' | b'i' => {}
-            _ => continue,
-        }
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        if !(value.is_empty() || value.starts_with(' ')) {
-            continue; // `kind:Incident` is one plain scalar, not a key
-        }
-        let slot = match key {
-            "caused_by" => {
-                caused_by = true;
-                continue;
-            }
-            "kind" => &mut kind,
-            "status" => &mut status,
-            "type" => &mut change_type,
-            "maintenance" => &mut maintenance,
-            "id" => &mut id,
-            _ => continue,
-        };
-        let value = value.split(" #").next().unwrap_or("").trim();
-        // Ids also hold `-` and `.`; the other keys are plain words.
-        let plain =
-            |b: u8| b.is_ascii_alphanumeric() || b == b'_' || (key == "id" && matches!(b, b'-' | b'.'));
-        if value.is_empty() || !value.bytes().all(plain) {
-            return None;
-        }
-        if slot.replace(value).is_some() {
-            return None; // a duplicate key: the loader reports it
-        }
-    }
-    let kind = Kind::from_name(kind?).filter(|k| k.is_ticket())?;
-    let (earliest, latest) = instants(text)?;
-    Some(Scan {
-        kind,
-        status,
-        change_type,
-        maintenance,
-        caused_by,
-        id,
-        earliest,
-        latest,
-    })
-}
-
-/// The earliest and latest RFC 3339 instant in the text; `None` when there
-/// is none, or something that looks like one does not parse.
-fn instants(text: &str) -> Option<(Timestamp, Timestamp)> {
-    let b = text.as_bytes();
-    let (mut lo, mut hi): (Option<Timestamp>, Option<Timestamp>) = (None, None);
-    let (mut lo_utc, mut hi_utc): (Option<&str>, Option<&str>) = (None, None);
-    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-    let mut i = 0;
-    while let Some(off) = memchr::memchr(b'-', &b[i..]) {
-        let dash = i + off;
-        i = dash + 1;
-        // `YYYY-MM-DD` with the first dash at `dash`.
-        if dash < 4 || !(dash - 4..dash).all(digit) || !digit(dash + 1) || !digit(dash + 2) {
-            continue;
-        }
-        if b.get(dash + 3) != Some(&b'-') || !digit(dash + 4) || !digit(dash + 5) {
-            continue;
-        }
-        let start = dash - 4;
-        match b.get(start + 10) {
-            Some(b'T' | b't') => {}
-            // A date and a time apart: not an instant gitsm reads, but do
-            // not guess.
-            Some(b' ') if digit(start + 11) => return None,
-            _ => continue, // a date (a holiday, a note)
-        }
-        let end = b[start..]
-            .iter()
-            .position(|c| c.is_ascii_whitespace() || matches!(c, b',' | b'}' | b']' | b'"' | b'\'' | b'#'))
-            .map_or(b.len(), |n| start + n);
-        let found = &text[start..end];
-        i = end;
-        if utc_second(found.as_bytes()) {
-            // Same shape, so byte order is time order: no parse per instant.
-            lo_utc = Some(lo_utc.map_or(found, |x: &str| x.min(found)));
-            hi_utc = Some(hi_utc.map_or(found, |x: &str| x.max(found)));
-            continue;
-        }
-        let t: Timestamp = found.parse().ok()?;
-        lo = Some(lo.map_or(t, |x| x.min(t)));
-        hi = Some(hi.map_or(t, |x| x.max(t)));
-    }
-    for (s, is_lo) in [(lo_utc, true), (hi_utc, false)] {
-        let Some(s) = s else { continue };
-        let t: Timestamp = s.parse().ok()?;
-        let slot = if is_lo { &mut lo } else { &mut hi };
-        *slot = Some(match *slot {
-            Some(x) if is_lo => x.min(t),
-            Some(x) => x.max(t),
-            None => t,
-        });
-    }
-    Some((lo?, hi?))
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` naming a real instant (month, day of that month,
-/// hour, minute, second 00–59): the shape records are written in, where the
-/// order of the bytes is the order in time.
-fn utc_second(b: &[u8]) -> bool {
-    if b.len() != 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
-        return false;
-    }
-    let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-    if !digits.iter().all(|&i| b[i].is_ascii_digit()) || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let n = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
-    let year = n(0) * 100 + n(2);
-    let (month, day) = (n(5), n(8));
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&day) && n(11) < 24 && n(14) < 60 && n(17) < 60
 }
 
 impl Need {
@@ -419,22 +259,22 @@ fn load_screened(
         Some(need.trim(l))
     };
     if need == Need::All {
-        return validate::validate_screened(source, &|_, _| None, &trim);
+        return validate::validate_screened(source, None, &trim);
     }
     validate::validate_screened(
         source,
-        &|path, text| {
-            let s = scan(text)?;
+        Some(&|path, glance| {
+            let s = glance.scan()?;
             let skip = match (s.kind, merges, need) {
                 (Kind::Change, Some(m), Need::Report { to, .. }) => m.can_skip_change(path, &s, to),
-                (Kind::Incident, _, Need::StatusPage) => private.is_some_and(|p| p.can_skip_incident(text)),
+                (Kind::Incident, _, Need::StatusPage) => private.is_some_and(|p| p.can_skip_incident(glance)),
                 _ => need.can_skip(&s),
             };
             if !skip {
                 return None;
             }
             Some((s.kind, crate::repo::file_stem(path).to_string()))
-        },
+        }),
         &trim,
     )
 }
@@ -448,122 +288,11 @@ pub fn records(s: &Screened) -> &[Loaded] {
 mod tests {
     use super::*;
 
-    const INC: &str = "apiVersion: gitsm/v1\nkind: Incident\nid: INC-0001\nstatus: closed\nreported_at: 2026-03-01T10:00:00+02:00\ntimeline:\n  - {at: 2026-03-01T10:00:00+02:00, by: a, status: new}\n  - at: 2026-03-02T08:00:00Z\n    by: a\n    status: closed\n    note: see 2026-12-01 and 2027-01-01T00:00:00Z\n";
+    use crate::glance::tests::INC;
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
-
-    /// The instant reader before its same-shape shortcut: every instant
-    /// parsed by jiff. The oracle for the property test below.
-    fn instants_parsing_each(text: &str) -> Option<(Timestamp, Timestamp)> {
-        let b = text.as_bytes();
-        let (mut lo, mut hi): (Option<Timestamp>, Option<Timestamp>) = (None, None);
-        let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-        let mut i = 0;
-        while let Some(off) = memchr::memchr(b'-', &b[i..]) {
-            let dash = i + off;
-            i = dash + 1;
-            if dash < 4 || !(dash - 4..dash).all(digit) || !digit(dash + 1) || !digit(dash + 2) {
-                continue;
-            }
-            if b.get(dash + 3) != Some(&b'-') || !digit(dash + 4) || !digit(dash + 5) {
-                continue;
-            }
-            let start = dash - 4;
-            match b.get(start + 10) {
-                Some(b'T' | b't') => {}
-                Some(b' ') if digit(start + 11) => return None,
-                _ => continue,
-            }
-            let end = b[start..]
-                .iter()
-                .position(|c| {
-                    c.is_ascii_whitespace() || matches!(c, b',' | b'}' | b']' | b'"' | b'\'' | b'#')
-                })
-                .map_or(b.len(), |n| start + n);
-            let t: Timestamp = text[start..end].parse().ok()?;
-            lo = Some(lo.map_or(t, |x| x.min(t)));
-            hi = Some(hi.map_or(t, |x| x.max(t)));
-            i = end;
-        }
-        Some((lo?, hi?))
-    }
-
-    proptest::proptest! {
-        /// Same earliest and latest instant (or the same refusal) as parsing
-        /// every instant, on texts of real, impossible (February 30th,
-        /// hour 24, second 60), offset and fractional instants.
-        #[test]
-        fn the_same_shape_shortcut_changes_nothing(
-            parts in proptest::collection::vec((
-                proptest::prop_oneof![1990u32..2100, proptest::sample::select(vec![0u32, 1900, 2000, 2400, 9999])],
-                proptest::prop_oneof![9 => 1u32..13, 1 => proptest::sample::select(vec![0u32, 13])],
-                proptest::prop_oneof![9 => 1u32..29, 1 => proptest::sample::select(vec![0u32, 29, 30, 31, 32])],
-                proptest::prop_oneof![9 => 0u32..24, 1 => proptest::sample::select(vec![24u32, 99])],
-                proptest::prop_oneof![9 => 0u32..60, 1 => proptest::sample::select(vec![60u32])],
-                proptest::prop_oneof![9 => 0u32..60, 1 => proptest::sample::select(vec![60u32, 61])],
-                proptest::sample::select(vec!["Z", "Z", "Z", "Z", "z", "+02:00", ".5Z", "", "Z,", "Z}"]),
-                proptest::sample::select(vec![" ", "\n  - at: ", ", ", " note 2026-01-01 "]),
-            ), 0..6)
-        ) {
-            let mut text = String::from("kind: Incident\n");
-            for (y, mo, d, h, mi, s, tail, sep) in parts {
-                text.push_str(&format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{tail}{sep}"));
-            }
-            proptest::prop_assert_eq!(instants(&text), instants_parsing_each(&text), "{}", text);
-        }
-    }
-
-    #[test]
-    fn leap_days_and_month_ends_are_checked_in_the_shortcut() {
-        for (s, ok) in [
-            ("2024-02-29T00:00:00Z", true),
-            ("2023-02-29T00:00:00Z", false),
-            ("2000-02-29T23:59:59Z", true),
-            ("1900-02-29T00:00:00Z", false),
-            ("2026-04-31T00:00:00Z", false),
-            ("2026-12-31T24:00:00Z", false),
-            ("2026-12-31T23:60:00Z", false),
-            ("2026-12-31T23:59:60Z", false),
-            ("2026-00-10T00:00:00Z", false),
-            ("2026-01-00T00:00:00Z", false),
-        ] {
-            assert_eq!(utc_second(s.as_bytes()), ok, "{s}");
-            assert_eq!(s.parse::<Timestamp>().is_ok() && ok, ok, "{s}");
-        }
-    }
-
-    #[test]
-    fn reads_kind_status_and_the_span_of_instants() {
-        let s = scan(INC).unwrap();
-        assert_eq!(s.kind, Kind::Incident);
-        assert_eq!(s.status, Some("closed"));
-        assert_eq!(s.earliest, ts("2026-03-01T08:00:00Z"));
-        // An instant in a note counts: it can only keep a ticket, never hide one.
-        assert_eq!(s.latest, ts("2027-01-01T00:00:00Z"));
-    }
-
-    #[test]
-    fn anything_unusual_is_loaded_in_full() {
-        for text in [
-            INC.replace("status: closed\n", "\"status\": closed\n"),
-            INC.replace("kind: Incident", "kind: \"Incident\""),
-            INC.replace("note: see", "note: \"\\x32see"),
-            INC.replace(
-                "status: closed\nreported",
-                "status: closed\nstatus: new\nreported",
-            ),
-            INC.replace("2026-03-02T08:00:00Z", "2026-03-02T08:00:00"),
-            INC.replace("2026-03-02T08:00:00Z", "2026-03-02 08:00:00Z"),
-            "{apiVersion: gitsm/v1, kind: Incident}\n".to_string(),
-            "apiVersion: gitsm/v1\nkind: Incident\nid: INC-1\n".to_string(),
-            "apiVersion: gitsm/v1\nkind: Service\nid: web\n".to_string(),
-        ] {
-            assert_eq!(scan(&text), None, "{text}");
-        }
-    }
-
     #[test]
     fn a_report_skips_only_what_cannot_count() {
         let s = scan(INC).unwrap();

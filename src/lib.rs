@@ -20,6 +20,7 @@ pub mod forms;
 pub mod fsutil;
 pub mod gate;
 pub mod github;
+pub mod glance;
 pub mod globs;
 pub mod graph;
 pub mod history;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::path::Path;
 
 #[path = "../benches/common/mod.rs"]
-mod generator;
+pub(crate) mod generator;
 
 fn full(root: &Path) -> Vec<Loaded> {
     let v = gitsm::validate::validate(&WorkTree::new(root)).unwrap();

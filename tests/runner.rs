@@ -6,6 +6,7 @@ mod common;
 mod acme;
 mod authoring;
 mod budget;
+mod cache;
 mod cli;
 mod cmd;
 mod cmdb;

@@ -33,7 +33,7 @@ pub(super) fn load_for_figures(
 /// ([`gitsm::figures::load_status_page`]), with [`load_for_figures`]'s
 /// warning.
 pub(super) fn load_status_page(root: &Path, now: jiff::Timestamp) -> anyhow::Result<Validation> {
-    let s = gitsm::figures::load_status_page(&repo::WorkTree::new(root), now)?;
+    let s = gitsm::figures::load_status_page(&repo::WorkTree::cached(root), now)?;
     if let Some(w) = findings_warning(&s.validation, &s.unread) {
         eprintln!("{w}");
     }
@@ -50,7 +50,7 @@ fn load_for_figures_with(
     merges: Option<&gitsm::figures::MergeRefs>,
     now: Option<jiff::Timestamp>,
 ) -> anyhow::Result<Validation> {
-    let source = repo::WorkTree::new(root);
+    let source = repo::WorkTree::cached(root);
     let s = match now {
         Some(now) => gitsm::figures::load_at(&source, need, merges, now)?,
         None => gitsm::figures::load_with(&source, need, merges)?,

@@ -23,7 +23,9 @@ enum Format {
 
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let root = g.root()?;
-    let source = gitsm::repo::WorkTree::new(&root);
+    // Cached (see `gitsm::repo::cache`): a second run on a large repo reads
+    // one file instead of parsing every record again.
+    let source = gitsm::repo::WorkTree::cached(&root);
     // The summary keeps no records: memory stays small on repos of 100k tickets.
     let now = g.now.unwrap_or_else(jiff::Timestamp::now);
     let v = gitsm::validate::validate_summary_at(&source, Some(now))?;

@@ -15,6 +15,7 @@
 //! loaded again without it, so the page is always that of a full load.
 
 use super::Need;
+use crate::glance::Glance;
 use crate::model::{Kind, Record};
 use crate::repo::{Entry, Source};
 use crate::validate::Screened;
@@ -48,108 +49,12 @@ impl PrivateServices {
 
     /// Whether an incident file can be left out: it plainly names only
     /// private services and no CI (see the module docs).
-    pub fn can_skip_incident(&self, text: &str) -> bool {
-        named_services(text).is_some_and(|v| !v.is_empty() && v.iter().all(|s| self.ids.contains(*s)))
+    pub fn can_skip_incident(&self, glance: &Glance) -> bool {
+        glance
+            .services
+            .as_ref()
+            .is_some_and(|v| !v.is_empty() && v.iter().all(|s| self.ids.contains(s)))
     }
-}
-
-fn plain_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-/// The value of a line after its key, without a trailing comment; `None`
-/// when a comment marker or quote leaves it unclear.
-fn plain_value(v: &str) -> &str {
-    v.split(" #").next().unwrap_or("").trim()
-}
-
-/// Every service an incident's text names at the top level (`service:` and
-/// the items of `affected_services:`), or `None` when the text names a
-/// configuration item or writes any of it in a way this reader does not
-/// take plainly (a value that is not a plain id: quoted, an alias, nested
-/// flow; a key twice; items indented unevenly; a second document; tabs).
-/// Other keys' values are not read, so quotes or anchors there are fine.
-pub fn named_services(text: &str) -> Option<Vec<&str>> {
-    if text.contains('\t') {
-        return None;
-    }
-    let mut service = None;
-    let mut affected: Option<Vec<&str>> = None;
-    // Inside `affected_services:`'s block list: the items' indentation.
-    let mut in_list: Option<Option<usize>> = None;
-    for line in text.lines() {
-        let Some(first) = line.bytes().next() else {
-            continue;
-        };
-        if let Some(indent) = in_list {
-            let item = line.trim_start_matches(' ');
-            let here = line.len() - item.len();
-            if let Some(v) = item.strip_prefix("- ") {
-                let v = plain_value(v);
-                if !plain_id(v) || indent.is_some_and(|i| i != here) {
-                    return None;
-                }
-                in_list = Some(Some(here));
-                affected.as_mut()?.push(v);
-                continue;
-            }
-            if item.starts_with('#') {
-                continue; // a comment line within the list
-            }
-            if here > 0 {
-                return None; // an item's continuation, or something nested
-            }
-            in_list = None;
-        }
-        match first {
-            b'#' | b' ' => continue,
-            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {}
-            // `---`, `...`, `- x` at the top, `?`, `{`, `[`, `!`, `%`, `|`…
-            _ => return None,
-        }
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        if !(value.is_empty() || value.starts_with(' ')) {
-            continue;
-        }
-        let value = plain_value(value);
-        match key {
-            "config_items" => return None,
-            "service" => {
-                if service.is_some() || !plain_id(value) {
-                    return None;
-                }
-                service = Some(value);
-            }
-            "affected_services" => {
-                if affected.is_some() {
-                    return None;
-                }
-                if value.is_empty() {
-                    affected = Some(Vec::new());
-                    in_list = Some(None);
-                } else {
-                    let inner = value.strip_prefix('[')?.strip_suffix(']')?;
-                    let items: Vec<&str> = inner
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .collect();
-                    if !items.iter().all(|s| plain_id(s)) {
-                        return None;
-                    }
-                    affected = Some(items);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut all = vec![service?];
-    all.extend(affected.unwrap_or_default());
-    Some(all)
 }
 
 /// A source whose listing was taken once: the first load gets it, any
@@ -157,6 +62,9 @@ pub fn named_services(text: &str) -> Option<Vec<&str>> {
 struct Listed<'a> {
     inner: &'a dyn Source,
     entries: Mutex<Option<Vec<Entry>>>,
+    /// The listing is the inner source's whole one: its cache serves. (A
+    /// part of it must not: the cache would be rewritten with that part.)
+    whole: bool,
 }
 
 impl Source for Listed<'_> {
@@ -168,6 +76,12 @@ impl Source for Listed<'_> {
     }
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
         self.inner.read(path)
+    }
+    fn cache(&self) -> Option<&crate::repo::cache::Cache> {
+        self.inner.cache().filter(|_| self.whole)
+    }
+    fn file_id(&self, path: &str) -> Option<crate::repo::cache::FileId> {
+        self.inner.file_id(path)
     }
 }
 
@@ -186,11 +100,13 @@ pub fn load_status_page(source: &dyn Source, now: jiff::Timestamp) -> anyhow::Re
                 .cloned()
                 .collect(),
         )),
+        whole: false,
     };
     let private = PrivateServices::of(&crate::repo::load(&catalog)?.records);
     let listed = Listed {
         inner: source,
         entries: Mutex::new(Some(entries)),
+        whole: true,
     };
     let screened = super::load_screened(&listed, Need::StatusPage, None, Some(&private), Some(now))?;
     let contradicted = super::records(&screened)
@@ -207,60 +123,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_service_and_affected_services_in_every_plain_shape() {
-        let base = "kind: Incident\nid: INC-1\nservice: a\n";
-        assert_eq!(named_services(base), Some(vec!["a"]));
-        let block = format!("{base}affected_services:\n  - b\n  - c # why\nstatus: new\n");
-        assert_eq!(named_services(&block), Some(vec!["a", "b", "c"]));
-        let compact = format!("{base}affected_services:\n- b\n# note\n- c\ntimeline: []\n");
-        assert_eq!(named_services(&compact), Some(vec!["a", "b", "c"]));
-        let flow = format!("{base}affected_services: [b, c]\n");
-        assert_eq!(named_services(&flow), Some(vec!["a", "b", "c"]));
-        assert_eq!(
-            named_services(&format!("{base}affected_services: []\n")),
-            Some(vec!["a"])
-        );
-    }
-
-    #[test]
-    fn anything_unclear_is_not_read() {
-        let base = "kind: Incident\nid: INC-1\nservice: a\n";
-        for bad in [
-            format!("{base}config_items:\n  - ci-1\n"),
-            format!("{base}service: b\n"),
-            "kind: Incident\nservice: \"a\"\n".to_string(),
-            "kind: Incident\nservice: 'a'\n".to_string(),
-            "kind: Incident\nservice: *x\n".to_string(),
-            "kind: Incident\nservice: !!str a\n".to_string(),
-            "kind: Incident\nservice: [a]\n".to_string(),
-            "kind: Incident\n? service\n: a\n".to_string(),
-            "{kind: Incident, service: a}\n".to_string(),
-            format!("{base}---\nservice: b\n"),
-            format!("{base}affected_services:\n  - [b]\n"),
-            format!("{base}affected_services:\n  - {{b: c}}\n"),
-            format!("{base}affected_services:\n  - b\n    - c\n"),
-            format!("{base}affected_services:\n  - b\n   c\n"),
-            format!("{base}affected_services:\n  - b\n - c\n"),
-            format!("{base}affected_services: [b, [c]]\n"),
-            format!("{base}affected_services:\n  - b\naffected_services:\n  - c\n"),
-            format!("{base}affected_services: b\n"),
-            "kind: Incident\nid: INC-1\n".to_string(),
-            "kind: Incident\n\tservice: a\n".to_string(),
-        ] {
-            assert_eq!(named_services(&bad), None, "{bad}");
-        }
-    }
-
-    #[test]
     fn an_incident_is_skipped_only_when_every_service_is_private() {
         let p = PrivateServices {
             ids: ["a", "b"].into_iter().map(String::from).collect(),
         };
-        assert!(p.can_skip_incident("service: a\n"));
-        assert!(p.can_skip_incident("service: a\naffected_services: [b]\n"));
-        assert!(!p.can_skip_incident("service: a\naffected_services: [b, pub]\n"));
-        assert!(!p.can_skip_incident("service: pub\naffected_services: [a]\n"));
-        assert!(!p.can_skip_incident("service: a\nconfig_items: [ci]\n"));
-        assert!(!p.can_skip_incident("service: \"a\"\n"));
+        assert!(p.can_skip_incident(&Glance::of("service: a\n")));
+        assert!(p.can_skip_incident(&Glance::of("service: a\naffected_services: [b]\n")));
+        assert!(!p.can_skip_incident(&Glance::of("service: a\naffected_services: [b, pub]\n")));
+        assert!(!p.can_skip_incident(&Glance::of("service: pub\naffected_services: [a]\n")));
+        assert!(!p.can_skip_incident(&Glance::of("service: a\nconfig_items: [ci]\n")));
+        assert!(!p.can_skip_incident(&Glance::of("service: \"a\"\n")));
     }
 }

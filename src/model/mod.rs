@@ -202,6 +202,33 @@ impl Record {
         Some(record_by_kind!(kind, de, value))
     }
 
+    /// The record as JSON bytes (its fields only; the kind is known apart):
+    /// what the loader's cache keeps. [`Record::from_json_slice`] reads it back.
+    pub fn to_json_bytes(&self) -> serde_json::Result<Vec<u8>> {
+        match self {
+            Record::Config(r) => serde_json::to_vec(r),
+            Record::Service(r) => serde_json::to_vec(r),
+            Record::Calendar(r) => serde_json::to_vec(r),
+            Record::Sla(r) => serde_json::to_vec(r),
+            Record::ChangePolicy(r) => serde_json::to_vec(r),
+            Record::Incident(r) => serde_json::to_vec(r),
+            Record::Problem(r) => serde_json::to_vec(r),
+            Record::Request(r) => serde_json::to_vec(r),
+            Record::Change(r) => serde_json::to_vec(r),
+            Record::ConfigItem(r) => serde_json::to_vec(r),
+            Record::Release(r) => serde_json::to_vec(r),
+            Record::RequestType(r) => serde_json::to_vec(r),
+        }
+    }
+
+    /// A record of `kind` from [`Record::to_json_bytes`]; `None` on any error.
+    pub fn from_json_slice(kind: Kind, bytes: &[u8]) -> Option<Record> {
+        fn de<T: serde::de::DeserializeOwned>(b: &[u8]) -> Option<T> {
+            serde_json::from_slice(b).ok()
+        }
+        Some(record_by_kind!(kind, de, bytes))
+    }
+
     /// Deserializes a schema-valid JSON value of the given kind. The error
     /// carries the JSON pointer of the offending value.
     pub fn from_json(kind: Kind, value: &serde_json::Value) -> Result<Record, (String, String)> {

@@ -7,6 +7,7 @@
 //!   a revision;
 //! - this file: the loader, one file at a time ([`load_entry`]) or all of them.
 
+pub mod cache;
 pub mod git;
 pub mod source;
 
@@ -15,6 +16,7 @@ pub use source::{
 };
 
 use crate::diag::{Code, Finding, Pos};
+use crate::glance::Glance;
 use crate::model::{Kind, Record, API_VERSION, RECORD_FOLDERS};
 use crate::{schema, yaml};
 use rayon::prelude::*;
@@ -86,19 +88,21 @@ pub fn load_map<T: Send>(
     source: &dyn Source,
     f: impl Fn(Loaded) -> T + Sync + Send,
 ) -> anyhow::Result<(Vec<T>, Vec<Finding>, usize)> {
-    load_map_screened(source, &|_, _| false, f)
+    load_map_screened(source, None, f)
 }
 
-/// Decides from a file's path and text, before it is parsed, that the
-/// loader may skip it (`true`): a figures command screens out tickets that
-/// cannot matter to its window (see `crate::figures`). A skipped file gives
-/// neither a record nor a finding.
-pub type Screen<'a> = &'a (dyn Fn(&str, &str) -> bool + Sync);
+/// Decides from a file's path and [`Glance`] (what a plain read of its text
+/// finds), before it is parsed, that the loader may skip it (`true`): a
+/// figures command screens out tickets that cannot matter to its window
+/// (see `crate::figures`). A skipped file gives neither a record nor a
+/// finding. The cache keeps each file's glance, so a cached file is
+/// screened exactly as its text would be.
+pub type Screen<'a> = &'a (dyn Fn(&str, &Glance) -> bool + Sync);
 
-/// [`load_map`] that first offers each file's text to `screen`.
+/// [`load_map`] that first offers each file's glance to `screen`.
 pub fn load_map_screened<T: Send>(
     source: &dyn Source,
-    screen: Screen<'_>,
+    screen: Option<Screen<'_>>,
     f: impl Fn(Loaded) -> T + Sync + Send,
 ) -> anyhow::Result<(Vec<T>, Vec<Finding>, usize)> {
     let (items, _, findings, files) = load_split_screened(source, screen, |l| (Some(f(l)), ()))?;
@@ -123,27 +127,60 @@ const CHUNK: usize = 8192;
 #[allow(clippy::type_complexity)]
 pub fn load_split_screened<A: Send, B: Send>(
     source: &dyn Source,
-    screen: Screen<'_>,
+    screen: Option<Screen<'_>>,
     f: impl Fn(Loaded) -> (Option<A>, B) + Sync + Send,
 ) -> anyhow::Result<(Vec<A>, Vec<B>, Vec<Finding>, usize)> {
     let entries = source.entries()?;
+    let mut run = source.cache().and_then(|c| c.start(entries.len()));
     let mut kept: Vec<A> = Vec::with_capacity(entries.len());
     let mut read_once: Vec<B> = Vec::with_capacity(entries.len());
     let mut findings = Vec::new();
     for chunk in entries.chunks(CHUNK) {
-        let (a, (b, found)): (Vec<Option<A>>, (Vec<Option<B>>, Vec<Vec<Finding>>)) = chunk
+        // With a cache: each file's identity, then the old entries that
+        // still hold, read in one go per run of neighbours.
+        let (ids, hits) = match &run {
+            Some(r) => {
+                let ids: Vec<_> = chunk
+                    .par_iter()
+                    .map(|e| (!e.symlink).then(|| source.file_id(&e.path)).flatten())
+                    .collect();
+                let hits = r.hits(chunk, &ids);
+                (ids, hits)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let results: Vec<(Option<A>, Option<B>, Vec<Finding>, cache::Keep)> = chunk
             .par_iter()
-            .map(|e| {
-                let (loaded, findings) = load_entry_screened(source, e, screen);
+            .enumerate()
+            .map(|(i, e)| {
+                let hit = hits.get(i).and_then(|h| h.as_ref()).map(|(_, h)| h);
+                let keep_as = ids
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .filter(|id| run.as_ref().is_some_and(|r| r.keeps(*id)));
+                let (loaded, findings, keep) = load_entry_cached(source, e, screen, hit, keep_as);
                 match loaded.map(&f) {
-                    Some((x, y)) => (x, (Some(y), findings)),
-                    None => (None, (None, findings)),
+                    Some((x, y)) => (x, Some(y), findings, keep),
+                    None => (None, None, findings, keep),
                 }
             })
-            .unzip();
-        kept.extend(a.into_iter().flatten());
-        read_once.extend(b.into_iter().flatten());
-        findings.extend(found.into_iter().flatten());
+            .collect();
+        let mut keeps = Vec::with_capacity(if run.is_some() { chunk.len() } else { 0 });
+        for (a, b, found, keep) in results {
+            kept.extend(a);
+            read_once.extend(b);
+            findings.extend(found);
+            if run.is_some() {
+                keeps.push(keep);
+            }
+        }
+        if let Some(r) = &mut run {
+            r.record_chunk(chunk, &hits, keeps);
+        }
+    }
+    if let Some(r) = run {
+        r.finish();
     }
     // A very sparse result gives back the address space it did not use. Not
     // a half-full one: shrinking copies what was kept into new memory while
@@ -161,20 +198,66 @@ pub fn load_split_screened<A: Send, B: Send>(
 
 /// Loads a single file; used by the loader and by editing commands.
 pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Finding>) {
-    load_entry_screened(source, e, &|_, _| false)
+    let (loaded, findings, _) = load_entry_cached(source, e, None, None, None);
+    (loaded, findings)
 }
 
-fn load_entry_screened(source: &dyn Source, e: &Entry, screen: Screen<'_>) -> (Option<Loaded>, Vec<Finding>) {
-    match load_record(source, e, screen) {
-        Ok((record, findings)) => (
-            Some(Loaded {
-                path: e.path.clone(),
-                record,
-            }),
-            findings,
-        ),
-        Err(findings) => (None, findings),
+/// One file, from its cache entry `hit` when that serves, else from its
+/// bytes; with `keep_as` (the file's identity, when the cache may keep it)
+/// also the new cache entry.
+fn load_entry_cached(
+    source: &dyn Source,
+    e: &Entry,
+    screen: Option<Screen<'_>>,
+    hit: Option<&cache::Hit>,
+    keep_as: Option<cache::FileId>,
+) -> (Option<Loaded>, Vec<Finding>, cache::Keep) {
+    let loaded = |record: Option<Record>| {
+        record.map(|record| Loaded {
+            path: e.path.clone(),
+            record,
+        })
+    };
+    if let Some((glance, rest)) = hit.and_then(|h| cache::decode_glance(&h.blob)) {
+        // A skipped file's record is not even decoded.
+        if screen.is_some_and(|s| s(&e.path, &glance)) {
+            return (None, Vec::new(), cache::Keep::Hit);
+        }
+        if let Some(Some((record, findings))) = cache::decode_rest(rest) {
+            return (loaded(record), findings, cache::Keep::Hit);
+        }
+        // Only the glance was kept (a screen skipped the file), or the
+        // entry is unreadable: the file is parsed now.
     }
+    let mut read = Read::default();
+    let result = load_record(source, e, screen, keep_as.is_some(), &mut read);
+    let keep = |gave: Option<(Option<&Record>, &[Finding])>| {
+        let glance = read.glance.clone().unwrap_or_default();
+        match keep_as.and_then(|id| Some((id, cache::encode(&glance, gave)?))) {
+            Some((id, blob)) => cache::Keep::Blob(id, blob),
+            None => cache::Keep::Nothing,
+        }
+    };
+    match result {
+        Ok((record, findings)) => {
+            let k = keep(Some((Some(&record), &findings)));
+            (loaded(Some(record)), findings, k)
+        }
+        Err(findings) if read.screened => (None, findings, keep(None)),
+        Err(findings) => {
+            let k = keep(Some((None, &findings)));
+            (None, findings, k)
+        }
+    }
+}
+
+/// What [`load_record`] learnt on the way, besides its result.
+#[derive(Default)]
+struct Read {
+    /// The file's glance, when it was asked for or a screen read it.
+    glance: Option<Glance>,
+    /// The screen skipped the file.
+    screened: bool,
 }
 
 /// Why a file gave no record: the findings that say so, none when the file
@@ -186,7 +269,9 @@ type NoRecord = Vec<Finding>;
 fn load_record(
     source: &dyn Source,
     e: &Entry,
-    screen: Screen<'_>,
+    screen: Option<Screen<'_>>,
+    want_glance: bool,
+    read: &mut Read,
 ) -> Result<(Record, Vec<Finding>), NoRecord> {
     let (conv_folder, _) = folder_of(&e.path);
     let strict = conv_folder.is_some() || e.path == CONFIG_FILE;
@@ -203,8 +288,12 @@ fn load_record(
     }
     let bytes = read_record_bytes(source, e).map_err(|f| vec![f])?;
     let text = as_text(e, &bytes)?;
-    if screen(&e.path, text) {
-        return Err(Vec::new());
+    if want_glance || screen.is_some() {
+        let glance = read.glance.insert(Glance::of(text));
+        if screen.is_some_and(|s| s(&e.path, glance)) {
+            read.screened = true;
+            return Err(Vec::new());
+        }
     }
     let node = parse_mapping(e, text, strict)?;
     let kind = kind_of(e, &node, conv_folder, strict)?;

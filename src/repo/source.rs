@@ -27,6 +27,15 @@ pub trait Source: Sync {
     fn entries(&self) -> anyhow::Result<Vec<Entry>>;
     /// The bytes of one entry.
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>>;
+    /// The loader's cache for this source, if it has one (the work tree).
+    fn cache(&self) -> Option<&super::cache::Cache> {
+        None
+    }
+    /// The identity of an entry's file as it is now, for the cache: `None`
+    /// when it is not a plain regular file the source can vouch for.
+    fn file_id(&self, _path: &str) -> Option<super::cache::FileId> {
+        None
+    }
 }
 
 /// Folders never searched for records, besides hidden ones.
@@ -52,6 +61,8 @@ pub struct WorkTree {
     /// YAML-named entries the walk saw as neither file, folder nor link
     /// (FIFOs, sockets, devices): refused without being opened.
     special: std::sync::OnceLock<std::collections::HashSet<String>>,
+    /// The loader's cache, when the caller asked for one.
+    cache: Option<super::cache::Cache>,
 }
 
 /// A folder of the work tree that could not be listed.
@@ -69,7 +80,23 @@ impl WorkTree {
             unreadable: Default::default(),
             walked: Default::default(),
             special: Default::default(),
+            cache: None,
         }
+    }
+
+    /// The work tree loaded through `cache` (see [`super::cache`]).
+    pub fn with_cache(mut self, cache: Option<super::cache::Cache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// The work tree at `root`, cached as the environment says
+    /// ([`super::cache::Cache::from_env`]): what the CLI's read-only
+    /// commands load.
+    pub fn cached(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        let cache = super::cache::Cache::from_env(&root);
+        WorkTree::new(root).with_cache(cache)
     }
 }
 
@@ -176,6 +203,29 @@ impl Source for WorkTree {
         let _ = self.walked.set(walked);
         let _ = self.special.set(special);
         Ok(out)
+    }
+
+    fn cache(&self) -> Option<&super::cache::Cache> {
+        self.cache.as_ref()
+    }
+
+    /// `lstat` of a file the walk listed in a folder it entered: a regular
+    /// file, never one behind a link.
+    fn file_id(&self, path: &str) -> Option<super::cache::FileId> {
+        let parent = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let walked = self.walked.get().is_some_and(|w| w.contains(parent));
+        if !walked || self.special.get().is_some_and(|s| s.contains(path)) {
+            return None;
+        }
+        if self
+            .unreadable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(path)
+        {
+            return None;
+        }
+        super::cache::FileId::of(&std::fs::symlink_metadata(self.root.join(path)).ok()?)
     }
 
     /// Through [`crate::fsutil::read_in_repo`]: no symlink, regular files

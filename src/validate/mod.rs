@@ -265,9 +265,10 @@ pub struct Screened {
     pub skipped: usize,
 }
 
-/// Decides, from a file's path and text, that a ticket cannot matter to a
-/// figures command: its kind and id (see [`validate_screened`]).
-pub type Skip<'a> = &'a (dyn Fn(&str, &str) -> Option<(Kind, String)> + Sync);
+/// Decides, from a file's path and glance (a plain read of its text, see
+/// [`crate::glance`]), that a ticket cannot matter to a figures command:
+/// its kind and id (see [`validate_screened`]).
+pub type Skip<'a> = &'a (dyn Fn(&str, &crate::glance::Glance) -> Option<(Kind, String)> + Sync);
 
 /// Validates and keeps the records a figures command may need. `skip` sees
 /// each file's path and text before it is parsed and returns the kind and
@@ -279,21 +280,25 @@ pub type Skip<'a> = &'a (dyn Fn(&str, &str) -> Option<(Kind, String)> + Sync);
 /// moment (`None`: the record did not exist yet, and is not kept).
 pub fn validate_screened(
     source: &dyn Source,
-    skip: Skip<'_>,
+    skip: Option<Skip<'_>>,
     trim: &(dyn Fn(Loaded) -> Option<Loaded> + Sync),
 ) -> anyhow::Result<Screened> {
     let skipped = std::sync::Mutex::new(HashSet::new());
-    let screen = |path: &str, text: &str| match skip(path, text) {
+    let screen = |path: &str, glance: &crate::glance::Glance| match skip.and_then(|s| s(path, glance)) {
         Some(k) => {
             skipped.lock().unwrap_or_else(|e| e.into_inner()).insert(k);
             true
         }
         None => false,
     };
-    let (records, checked, loader_findings, files) = repo::load_split_screened(source, &screen, |l| {
-        let checked = check_record(&l);
-        (trim(l), checked)
-    })?;
+    let (records, checked, loader_findings, files) = repo::load_split_screened(
+        source,
+        skip.is_some().then_some(&screen as repo::Screen<'_>),
+        |l| {
+            let checked = check_record(&l);
+            (trim(l), checked)
+        },
+    )?;
     let known = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut facts = Vec::with_capacity(checked.len());
     let mut pending = Vec::new();

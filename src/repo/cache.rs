@@ -1,0 +1,718 @@
+//! The loader's cache of a work tree: each file's record, loader findings
+//! and [`Glance`], kept by path and file identity, so a second run over a
+//! large repo reads one file instead of parsing every record again.
+//!
+//! - **What is kept**: exactly what [`super::load_entry`] gives for a file
+//!   (the typed record, or none, and the loader's findings on it) and what
+//!   the figures screens read of its text. The rules that read several
+//!   records (references, policy, workflows) always run again. A file a
+//!   screen skipped keeps its glance only; a later run that needs it parses
+//!   it then.
+//! - **When an entry counts**: its path and its identity are those of the
+//!   file now: size, modification and status-change times (nanoseconds),
+//!   inode and device. Any write to a file changes its status-change time,
+//!   which no program can set back, and replacing it changes its inode.
+//!   A file changed within two seconds before a run is not kept (its
+//!   times could repeat within the clock's granularity: git's "racy" rule).
+//! - **Which build**: the cache names the gitsm version and the executable's
+//!   size and time; another build starts afresh.
+//! - **Where**: `$GITSM_CACHE_DIR`, else `$XDG_CACHE_HOME/gitsm`, else
+//!   `~/.cache/gitsm`, one file per repo root, for repos of at least
+//!   [`MIN_FILES`] files (`GITSM_CACHE_MIN_FILES` to change it).
+//!   `GITSM_CACHE=off` turns it off. Only the work tree is cached: the gate reads git objects and never
+//!   sees the cache.
+//! - **Failure**: the cache is an optimisation. A missing, foreign, stale or
+//!   corrupt cache file, or one that cannot be written, only means files are
+//!   read again; a run never fails or changes its output because of it.
+
+use super::Entry;
+use crate::diag::{Code, Finding, Pos, Severity};
+use crate::glance::{Glance, OwnedScan};
+use crate::model::{Kind, Record};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8] = b"gitsm-cache-1\n";
+const END: &[u8] = b"gitsmEND";
+/// Repos with fewer files are loaded without the cache: they load in
+/// milliseconds anyway, and a test suite's hundreds of tiny temporary repos
+/// should not leave a cache file each.
+pub const MIN_FILES: usize = 2000;
+
+/// What identifies one version of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+    pub dev: u64,
+}
+
+impl FileId {
+    /// The identity of what `lstat` says, when it is a regular file.
+    #[cfg(unix)]
+    pub fn of(md: &std::fs::Metadata) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        if !md.file_type().is_file() {
+            return None;
+        }
+        Some(FileId {
+            size: md.size(),
+            mtime_ns: md
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(md.mtime_nsec()),
+            ctime_ns: md
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(md.ctime_nsec()),
+            ino: md.ino(),
+            dev: md.dev(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn of(_: &std::fs::Metadata) -> Option<FileId> {
+        None
+    }
+
+    /// Changed so recently (at or after `cutoff_ns`) that a later change
+    /// could leave the same times.
+    fn racy(&self, cutoff_ns: i64) -> bool {
+        self.mtime_ns >= cutoff_ns || self.ctime_ns >= cutoff_ns
+    }
+}
+
+/// Where a repo's cache lives.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    file: PathBuf,
+    key: Vec<u8>,
+    min_files: usize,
+}
+
+impl Cache {
+    /// The cache for the work tree at `root` as the environment asks (see
+    /// the module docs), or `None` when it is turned off or has no home.
+    pub fn from_env(root: &Path) -> Option<Cache> {
+        if std::env::var("GITSM_CACHE").is_ok_and(|v| matches!(v.as_str(), "off" | "0" | "false" | "no")) {
+            return None;
+        }
+        let dir = match std::env::var_os("GITSM_CACHE_DIR").filter(|d| !d.is_empty()) {
+            Some(d) => PathBuf::from(d),
+            None => match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+                Some(d) => PathBuf::from(d).join("gitsm"),
+                None => PathBuf::from(std::env::var_os("HOME").filter(|d| !d.is_empty())?)
+                    .join(".cache")
+                    .join("gitsm"),
+            },
+        };
+        let min_files = std::env::var("GITSM_CACHE_MIN_FILES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(MIN_FILES);
+        Some(Cache::in_dir(&dir, root).min_files(min_files))
+    }
+
+    /// The cache for `root` in folder `dir`.
+    pub fn in_dir(dir: &Path, root: &Path) -> Cache {
+        use sha2::Digest;
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut key = format!("gitsm {}\n", env!("CARGO_PKG_VERSION")).into_bytes();
+        if let Some(md) = std::env::current_exe()
+            .ok()
+            .and_then(|p| std::fs::metadata(p).ok())
+        {
+            let id = FileId::of(&md);
+            key.extend(format!("{} {:?}\n", md.len(), id.map(|i| (i.mtime_ns, i.ino))).bytes());
+        }
+        key.extend(root.to_string_lossy().bytes());
+        let digest = sha2::Sha256::digest(&key);
+        let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        Cache {
+            file: dir.join(format!("{name}.bin")),
+            key,
+            min_files: MIN_FILES,
+        }
+    }
+
+    /// Uses the cache from `n` files on (default [`MIN_FILES`]).
+    pub fn min_files(mut self, n: usize) -> Cache {
+        self.min_files = n;
+        self
+    }
+
+    /// The cache file.
+    pub fn path(&self) -> &Path {
+        &self.file
+    }
+
+    /// A run over `entries`: the old cache read, if it is usable.
+    pub(super) fn start(&self, entries: usize) -> Option<Run> {
+        if entries < self.min_files {
+            return None;
+        }
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        Some(Run {
+            cache: self.clone(),
+            old: OldCache::open(&self.file, &self.key),
+            cutoff_ns: now_ns.saturating_sub(2_000_000_000),
+            writer: None,
+            before_writer: Vec::new(),
+            hits: 0,
+            dirty: false,
+        })
+    }
+}
+
+/// One entry of a cache file's index.
+#[derive(Debug, Clone)]
+struct IndexEntry {
+    path: String,
+    id: FileId,
+    offset: u64,
+    len: u64,
+}
+
+/// The cache file found at the start of a run.
+struct OldCache {
+    file: File,
+    /// In path order.
+    index: Vec<IndexEntry>,
+}
+
+impl OldCache {
+    fn open(path: &Path, key: &[u8]) -> Option<OldCache> {
+        use std::io::Read;
+        let mut file = File::open(path).ok()?;
+        let size = file.metadata().ok()?.len();
+        let mut head = vec![0u8; MAGIC.len() + 8];
+        file.read_exact(&mut head).ok()?;
+        let key_len = u64::from_le_bytes(head[MAGIC.len()..].try_into().ok()?);
+        if &head[..MAGIC.len()] != MAGIC || key_len != key.len() as u64 {
+            return None;
+        }
+        let mut found = vec![0u8; key.len()];
+        file.read_exact(&mut found).ok()?;
+        if found != key {
+            return None;
+        }
+        let data_start = (MAGIC.len() + 8 + key.len()) as u64;
+        let tail_at = size.checked_sub(8 + END.len() as u64)?;
+        let tail = read_at(&file, tail_at, 8 + END.len())?;
+        if &tail[8..] != END {
+            return None;
+        }
+        let index_at = u64::from_le_bytes(tail[..8].try_into().ok()?);
+        if index_at < data_start || index_at > tail_at {
+            return None;
+        }
+        let raw = read_at(&file, index_at, usize::try_from(tail_at - index_at).ok()?)?;
+        let mut r = Reader::new(&raw);
+        let n = r.u64()?;
+        let mut index = Vec::with_capacity(usize::try_from(n).ok()?.min(raw.len() / 48));
+        for _ in 0..n {
+            let path = r.str()?.to_string();
+            let id = FileId {
+                size: r.u64()?,
+                mtime_ns: r.i64()?,
+                ctime_ns: r.i64()?,
+                ino: r.u64()?,
+                dev: r.u64()?,
+            };
+            let (offset, len) = (r.u64()?, r.u64()?);
+            let in_data = offset >= data_start && offset.checked_add(len).is_some_and(|end| end <= index_at);
+            let in_order = index.last().is_none_or(|l: &IndexEntry| l.path < path);
+            if !in_data || !in_order {
+                return None;
+            }
+            index.push(IndexEntry {
+                path,
+                id,
+                offset,
+                len,
+            });
+        }
+        if !r.done() {
+            return None;
+        }
+        Some(OldCache { file, index })
+    }
+}
+
+fn read_at(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(&mut buf, offset).ok()?;
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek};
+        let mut f = file.try_clone().ok()?;
+        f.seek(std::io::SeekFrom::Start(offset)).ok()?;
+        f.read_exact(&mut buf).ok()?;
+    }
+    Some(buf)
+}
+
+/// The new cache file being written.
+struct Writer {
+    file: tempfile::NamedTempFile,
+    out: BufWriter<File>,
+    pos: u64,
+    index: Vec<IndexEntry>,
+}
+
+impl Writer {
+    fn create(cache: &Cache) -> Option<Writer> {
+        let dir = cache.file.parent()?;
+        std::fs::create_dir_all(dir).ok()?;
+        let file = tempfile::NamedTempFile::new_in(dir).ok()?;
+        let mut out = BufWriter::with_capacity(1 << 20, file.reopen().ok()?);
+        out.write_all(MAGIC).ok()?;
+        out.write_all(&(cache.key.len() as u64).to_le_bytes()).ok()?;
+        out.write_all(&cache.key).ok()?;
+        Some(Writer {
+            file,
+            out,
+            pos: (MAGIC.len() + 8 + cache.key.len()) as u64,
+            index: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, path: &str, id: FileId, blob: &[u8]) -> Option<()> {
+        self.out.write_all(blob).ok()?;
+        self.index.push(IndexEntry {
+            path: path.to_string(),
+            id,
+            offset: self.pos,
+            len: blob.len() as u64,
+        });
+        self.pos += blob.len() as u64;
+        Some(())
+    }
+
+    fn finish(mut self, to: &Path) -> Option<()> {
+        let mut w = Vec::with_capacity(self.index.len() * 80 + 16);
+        put_u64(&mut w, self.index.len() as u64);
+        for e in &self.index {
+            put_str(&mut w, &e.path);
+            for v in [
+                e.id.size,
+                e.id.mtime_ns as u64,
+                e.id.ctime_ns as u64,
+                e.id.ino,
+                e.id.dev,
+                e.offset,
+                e.len,
+            ] {
+                put_u64(&mut w, v);
+            }
+        }
+        put_u64(&mut w, self.pos);
+        w.extend_from_slice(END);
+        self.out.write_all(&w).ok()?;
+        self.out.flush().ok()?;
+        drop(self.out);
+        self.file.persist(to).ok()?;
+        Some(())
+    }
+}
+
+/// What one file of a chunk has in the old cache.
+pub(super) struct Hit {
+    pub blob: Vec<u8>,
+}
+
+/// What the new cache keeps of one file.
+pub(super) enum Keep {
+    /// The old cache's entry, which served.
+    Hit,
+    /// A new entry for the file with this identity.
+    Blob(FileId, Vec<u8>),
+    /// Nothing (a file that cannot be cached, or changed too recently).
+    Nothing,
+}
+
+/// One load's use of the cache.
+pub(super) struct Run {
+    cache: Cache,
+    old: Option<OldCache>,
+    cutoff_ns: i64,
+    writer: Option<Writer>,
+    /// Hits before the writer started: (index position in the old cache).
+    before_writer: Vec<usize>,
+    hits: usize,
+    /// Something new to write, or an old entry gone.
+    dirty: bool,
+}
+
+impl Run {
+    /// The old cache's blob for each entry of a chunk whose identity is
+    /// unchanged (`ids` from the source), with its position in the index.
+    pub(super) fn hits(&self, chunk: &[Entry], ids: &[Option<FileId>]) -> Vec<Option<(usize, Hit)>> {
+        let Some(old) = &self.old else {
+            return chunk.iter().map(|_| None).collect();
+        };
+        let found: Vec<Option<usize>> = chunk
+            .iter()
+            .zip(ids)
+            .map(|(e, id)| {
+                let id = (*id)?;
+                let i = old
+                    .index
+                    .binary_search_by(|x| x.path.as_str().cmp(&e.path))
+                    .ok()?;
+                (old.index[i].id == id).then_some(i)
+            })
+            .collect();
+        // One read per run of neighbouring entries (usually the whole chunk).
+        let mut out: Vec<Option<(usize, Hit)>> = chunk.iter().map(|_| None).collect();
+        let mut k = 0;
+        while k < found.len() {
+            let Some(first) = found[k] else {
+                k += 1;
+                continue;
+            };
+            let mut end = k + 1;
+            while end < found.len() && found[end] == Some(first + (end - k)) {
+                end += 1;
+            }
+            let last = first + (end - k) - 1;
+            let start = old.index[first].offset;
+            let stop = old.index[last].offset.saturating_add(old.index[last].len);
+            let buf = stop
+                .checked_sub(start)
+                .and_then(|n| usize::try_from(n).ok())
+                .and_then(|n| read_at(&old.file, start, n))
+                .unwrap_or_default();
+            for (j, slot) in out[k..end].iter_mut().enumerate() {
+                let e = &old.index[first + j];
+                // Blobs are written in path order; a file that says
+                // otherwise gives no hit.
+                let blob = e.offset.checked_sub(start).and_then(|from| {
+                    let from = usize::try_from(from).ok()?;
+                    buf.get(from..from.checked_add(usize::try_from(e.len).ok()?)?)
+                });
+                if let Some(blob) = blob {
+                    *slot = Some((first + j, Hit { blob: blob.to_vec() }));
+                }
+            }
+            k = end;
+        }
+        out
+    }
+
+    /// Whether a file with this identity may be kept (not changed too
+    /// recently).
+    pub(super) fn keeps(&self, id: FileId) -> bool {
+        !id.racy(self.cutoff_ns)
+    }
+
+    /// Records a chunk's outcome: `hits` from [`Run::hits`] (a hit whose
+    /// blob was unusable must come back as a new blob or nothing) and what
+    /// each file gave.
+    pub(super) fn record_chunk(&mut self, chunk: &[Entry], hits: &[Option<(usize, Hit)>], keep: Vec<Keep>) {
+        let news = keep.iter().any(|k| matches!(k, Keep::Blob(..)));
+        if news && self.writer.is_none() {
+            self.dirty = true;
+            self.start_writer();
+        }
+        for ((e, hit), k) in chunk.iter().zip(hits).zip(keep) {
+            match (k, hit) {
+                (Keep::Blob(id, blob), _) => {
+                    if let Some(w) = &mut self.writer {
+                        if w.add(&e.path, id, &blob).is_none() {
+                            self.writer = None;
+                        }
+                    }
+                }
+                (Keep::Hit, Some((i, hit))) => {
+                    self.hits += 1;
+                    match &mut self.writer {
+                        Some(w) => {
+                            let id = self.old.as_ref().map(|o| o.index[*i].id);
+                            if id.and_then(|id| w.add(&e.path, id, &hit.blob)).is_none() {
+                                self.writer = None;
+                            }
+                        }
+                        None => self.before_writer.push(*i),
+                    }
+                }
+                (Keep::Hit | Keep::Nothing, _) => {}
+            }
+        }
+    }
+
+    /// Opens the new file and copies the hits seen so far into it.
+    fn start_writer(&mut self) {
+        let Some(mut w) = Writer::create(&self.cache) else {
+            return;
+        };
+        if let Some(old) = &self.old {
+            for &i in &self.before_writer {
+                let e = &old.index[i];
+                let Some(blob) = usize::try_from(e.len)
+                    .ok()
+                    .and_then(|n| read_at(&old.file, e.offset, n))
+                else {
+                    return;
+                };
+                if w.add(&e.path, e.id, &blob).is_none() {
+                    return;
+                }
+            }
+        }
+        self.before_writer = Vec::new();
+        self.writer = Some(w);
+    }
+
+    /// Writes the new cache file if anything changed.
+    pub(super) fn finish(mut self) {
+        let gone = self.old.as_ref().is_none_or(|o| o.index.len() != self.hits);
+        if !self.dirty && gone {
+            self.dirty = true;
+            self.start_writer();
+        }
+        if let Some(w) = self.writer.take() {
+            let _ = w.finish(&self.cache.file);
+        }
+    }
+}
+
+/// What the loader gave for a file: its record, if any, and its findings.
+pub(super) type Gave = (Option<Record>, Vec<Finding>);
+
+/// Encodes a file's glance and, when known, what the loader gave.
+pub(super) fn encode(glance: &Glance, loaded: Option<(Option<&Record>, &[Finding])>) -> Option<Vec<u8>> {
+    let mut w = Vec::with_capacity(1024);
+    match &glance.scan {
+        None => w.push(0),
+        Some(s) => {
+            w.push(1);
+            w.push(kind_index(s.kind));
+            for v in [&s.status, &s.change_type, &s.maintenance, &s.id] {
+                put_opt(&mut w, v.as_deref());
+            }
+            w.push(u8::from(s.caused_by));
+            for t in [s.earliest, s.latest] {
+                put_u64(&mut w, t.as_second() as u64);
+                put_u64(&mut w, i64::from(t.subsec_nanosecond()) as u64);
+            }
+        }
+    }
+    match &glance.services {
+        None => w.push(0),
+        Some(v) => {
+            w.push(1);
+            put_u64(&mut w, v.len() as u64);
+            for s in v {
+                put_str(&mut w, s);
+            }
+        }
+    }
+    let Some((record, findings)) = loaded else {
+        w.push(0);
+        return Some(w);
+    };
+    w.push(1);
+    match record {
+        None => w.push(0),
+        Some(r) => {
+            w.push(1);
+            w.push(kind_index(r.kind()));
+            let json = r.to_json_bytes().ok()?;
+            put_u64(&mut w, json.len() as u64);
+            w.extend_from_slice(&json);
+        }
+    }
+    put_u64(&mut w, findings.len() as u64);
+    for f in findings {
+        let code = Code::ALL.iter().position(|c| *c == f.code)?;
+        put_u64(&mut w, code as u64);
+        w.push(u8::from(f.severity == Severity::Warning));
+        put_str(&mut w, &f.message);
+        put_str(&mut w, &f.file);
+        put_u64(&mut w, f.pos.line as u64);
+        put_u64(&mut w, f.pos.column as u64);
+        put_opt(&mut w, f.hint.as_deref());
+    }
+    Some(w)
+}
+
+/// Decodes [`encode`]'s glance, and the bytes that follow it (for
+/// [`decode_rest`]: a screen decides before the record is decoded); `None`
+/// when they are not that.
+pub(super) fn decode_glance(blob: &[u8]) -> Option<(Glance, &[u8])> {
+    let mut r = Reader::new(blob);
+    let scan = match r.u8()? {
+        0 => None,
+        1 => {
+            let kind = r.kind()?;
+            let (status, change_type, maintenance, id) = (r.opt()?, r.opt()?, r.opt()?, r.opt()?);
+            let caused_by = r.bool()?;
+            let (earliest, latest) = (r.timestamp()?, r.timestamp()?);
+            Some(OwnedScan {
+                kind,
+                status,
+                change_type,
+                maintenance,
+                caused_by,
+                id,
+                earliest,
+                latest,
+            })
+        }
+        _ => return None,
+    };
+    let services = match r.u8()? {
+        0 => None,
+        1 => {
+            let n = r.u64()?;
+            let mut v = Vec::new();
+            for _ in 0..n {
+                v.push(r.str()?.to_string());
+            }
+            Some(v)
+        }
+        _ => return None,
+    };
+    Some((Glance { scan, services }, r.b))
+}
+
+/// Decodes what follows the glance: `Some(None)` when only the glance was
+/// kept (a screen skipped the file), `None` when the bytes are not that.
+pub(super) fn decode_rest(rest: &[u8]) -> Option<Option<Gave>> {
+    let mut r = Reader::new(rest);
+    let loaded = match r.u8()? {
+        0 => None,
+        1 => {
+            let record = match r.u8()? {
+                0 => None,
+                1 => {
+                    let kind = r.kind()?;
+                    let n = usize::try_from(r.u64()?).ok()?;
+                    Some(Record::from_json_slice(kind, r.bytes(n)?)?)
+                }
+                _ => return None,
+            };
+            let n = r.u64()?;
+            let mut findings = Vec::new();
+            for _ in 0..n {
+                let code = *Code::ALL.get(usize::try_from(r.u64()?).ok()?)?;
+                let severity = if r.bool()? {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                let (message, file) = (r.str()?.to_string(), r.str()?.to_string());
+                let pos = Pos {
+                    line: usize::try_from(r.u64()?).ok()?,
+                    column: usize::try_from(r.u64()?).ok()?,
+                };
+                let hint = r.opt()?;
+                findings.push(Finding {
+                    code,
+                    severity,
+                    message,
+                    file,
+                    pos,
+                    hint,
+                });
+            }
+            Some((record, findings))
+        }
+        _ => return None,
+    };
+    r.done().then_some(loaded)
+}
+
+fn kind_index(k: Kind) -> u8 {
+    Kind::ALL.iter().position(|x| *x == k).unwrap_or(0) as u8
+}
+
+fn put_u64(w: &mut Vec<u8>, v: u64) {
+    w.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_str(w: &mut Vec<u8>, s: &str) {
+    put_u64(w, s.len() as u64);
+    w.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt(w: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        None => w.push(0),
+        Some(s) => {
+            w.push(1);
+            put_str(w, s);
+        }
+    }
+}
+
+/// Reads what the `put_*` functions wrote; every read is bounds-checked.
+struct Reader<'a> {
+    b: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Reader { b }
+    }
+    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.b.len() {
+            return None;
+        }
+        let (head, rest) = self.b.split_at(n);
+        self.b = rest;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.bytes(1)?[0])
+    }
+    fn bool(&mut self) -> Option<bool> {
+        match self.u8()? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.bytes(8)?.try_into().ok()?))
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(self.u64()? as i64)
+    }
+    fn str(&mut self) -> Option<&'a str> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        std::str::from_utf8(self.bytes(n)?).ok()
+    }
+    fn opt(&mut self) -> Option<Option<String>> {
+        match self.u8()? {
+            0 => Some(None),
+            1 => Some(Some(self.str()?.to_string())),
+            _ => None,
+        }
+    }
+    fn kind(&mut self) -> Option<Kind> {
+        Kind::ALL.get(usize::from(self.u8()?)).copied()
+    }
+    fn timestamp(&mut self) -> Option<jiff::Timestamp> {
+        let secs = self.i64()?;
+        let nanos = i32::try_from(self.i64()?).ok()?;
+        jiff::Timestamp::new(secs, nanos).ok()
+    }
+    fn done(&self) -> bool {
+        self.b.is_empty()
+    }
+}
+
+#[cfg(test)]
+#[path = "cache_tests.rs"]
+mod tests;

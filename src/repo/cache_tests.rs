@@ -1,0 +1,108 @@
+//! The cache's own encoding: what is written reads back the same, and no
+//! truncated or altered entry is read as anything.
+
+use super::*;
+use crate::glance::Glance;
+
+const INC: &str = "apiVersion: gitsm/v1\nkind: Incident\nid: INC-0001\nservice: web\naffected_services: [db]\nstatus: closed\ntimeline:\n  - {at: 2026-03-01T10:00:00.5+02:00, by: a, status: new}\n";
+
+fn gave() -> Gave {
+    let record = crate::model::Record::from_json(
+        Kind::Service,
+        &serde_json::json!({"apiVersion": "gitsm/v1", "kind": "Service", "id": "web", "name": "Web \u{e9}", "owner": "team-web", "sla": "gold", "public": true}),
+    )
+    .ok();
+    assert!(record.is_some());
+    let finding = Finding::new(
+        Code::FileNameMismatch,
+        "catalog/x.yaml",
+        Pos { line: 3, column: 7 },
+        "file name ≠ id",
+    )
+    .with_hint("rename it");
+    let mut error = Finding::new(Code::MalformedYaml, "catalog/x.yaml", Pos::START, "broken");
+    error.severity = Severity::Error;
+    (record, vec![finding, error])
+}
+
+#[test]
+fn an_entry_reads_back_as_it_was_written() {
+    let glance = Glance::of(INC);
+    assert!(glance.scan.is_some() && glance.services.is_some());
+    for g in [glance.clone(), Glance::default()] {
+        let blob = encode(&g, None).unwrap();
+        let (back, rest) = decode_glance(&blob).unwrap();
+        assert_eq!(back, g);
+        assert_eq!(decode_rest(rest), Some(None), "only the glance");
+        let (record, findings) = gave();
+        for r in [record.as_ref(), None] {
+            let blob = encode(&g, Some((r, &findings))).unwrap();
+            let (back, rest) = decode_glance(&blob).unwrap();
+            assert_eq!(back, g);
+            assert_eq!(decode_rest(rest), Some(Some((r.cloned(), findings.clone()))));
+        }
+    }
+}
+
+#[test]
+fn no_cut_or_altered_entry_reads_as_an_entry() {
+    let (record, findings) = gave();
+    let blob = encode(&Glance::of(INC), Some((record.as_ref(), &findings))).unwrap();
+    let whole = |b: &[u8]| decode_glance(b).and_then(|(g, rest)| Some((g, decode_rest(rest)?)));
+    for n in 0..blob.len() {
+        assert!(whole(&blob[..n]).is_none(), "cut at {n}");
+    }
+    let mut longer = blob.clone();
+    longer.push(0);
+    assert!(whole(&longer).is_none());
+    // Any single byte changed either fails or still decodes without panic.
+    for i in 0..blob.len() {
+        let mut b = blob.clone();
+        b[i] ^= 0xff;
+        let _ = whole(&b);
+    }
+}
+
+#[test]
+fn a_file_changed_at_or_after_the_cutoff_is_racy() {
+    let id = FileId {
+        size: 1,
+        mtime_ns: 100,
+        ctime_ns: 200,
+        ino: 1,
+        dev: 1,
+    };
+    assert!(!id.racy(201));
+    assert!(id.racy(200), "status change at the cutoff");
+    assert!(
+        FileId { mtime_ns: 300, ..id }.racy(250),
+        "modified after the cutoff"
+    );
+    assert!(!FileId {
+        mtime_ns: 249,
+        ctime_ns: 249,
+        ..id
+    }
+    .racy(250));
+}
+
+#[test]
+fn a_cache_file_that_is_not_one_is_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::in_dir(dir.path(), dir.path());
+    for bytes in [
+        Vec::new(),
+        b"gitsm-cache-1\n".to_vec(),
+        [MAGIC, &[255u8; 8][..]].concat(),
+        [
+            MAGIC,
+            &(cache.key.len() as u64).to_le_bytes()[..],
+            &cache.key,
+            END,
+        ]
+        .concat(),
+    ] {
+        std::fs::write(cache.path(), &bytes).unwrap();
+        assert!(OldCache::open(cache.path(), &cache.key).is_none());
+    }
+}
