@@ -165,6 +165,7 @@ impl Cache {
             before_writer: Vec::new(),
             hits: 0,
             dirty: false,
+            buf: Vec::new(),
         })
     }
 }
@@ -246,19 +247,22 @@ impl OldCache {
 
 fn read_at(file: &File, offset: u64, len: usize) -> Option<Vec<u8>> {
     let mut buf = vec![0u8; len];
+    read_into(file, offset, &mut buf).then_some(buf)
+}
+
+/// Fills `buf` from `offset`; `false` when the file is shorter or unreadable.
+fn read_into(file: &File, offset: u64, buf: &mut [u8]) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt;
-        file.read_exact_at(&mut buf, offset).ok()?;
+        file.read_exact_at(buf, offset).is_ok()
     }
     #[cfg(not(unix))]
     {
         use std::io::{Read, Seek};
-        let mut f = file.try_clone().ok()?;
-        f.seek(std::io::SeekFrom::Start(offset)).ok()?;
-        f.read_exact(&mut buf).ok()?;
+        let Ok(mut f) = file.try_clone() else { return false };
+        f.seek(std::io::SeekFrom::Start(offset)).is_ok() && f.read_exact(buf).is_ok()
     }
-    Some(buf)
 }
 
 /// The new cache file being written.
@@ -325,9 +329,11 @@ impl Writer {
     }
 }
 
-/// What one file of a chunk has in the old cache.
+/// What one file of a chunk has in the old cache: its entry's position in
+/// the old index, and where its blob lies in the run's chunk buffer.
 pub(super) struct Hit {
-    pub blob: Vec<u8>,
+    index: usize,
+    range: std::ops::Range<usize>,
 }
 
 /// What the new cache keeps of one file.
@@ -351,14 +357,19 @@ pub(super) struct Run {
     hits: usize,
     /// Something new to write, or an old entry gone.
     dirty: bool,
+    /// The current chunk's blobs, read from the old cache; reused from
+    /// chunk to chunk (fresh pages are what a VM charges most for).
+    buf: Vec<u8>,
 }
 
 impl Run {
     /// The old cache's blob for each entry of a chunk whose identity is
-    /// unchanged (`ids` from the source), with its position in the index.
-    pub(super) fn hits(&self, chunk: &[Entry], ids: &[Option<FileId>]) -> Vec<Option<(usize, Hit)>> {
+    /// unchanged (`ids` from the source), read into the run's buffer.
+    pub(super) fn hits(&mut self, chunk: &[Entry], ids: &[Option<FileId>]) -> Vec<Option<Hit>> {
+        let mut out: Vec<Option<Hit>> = chunk.iter().map(|_| None).collect();
+        self.buf.clear();
         let Some(old) = &self.old else {
-            return chunk.iter().map(|_| None).collect();
+            return out;
         };
         let found: Vec<Option<usize>> = chunk
             .iter()
@@ -373,7 +384,6 @@ impl Run {
             })
             .collect();
         // One read per run of neighbouring entries (usually the whole chunk).
-        let mut out: Vec<Option<(usize, Hit)>> = chunk.iter().map(|_| None).collect();
         let mut k = 0;
         while k < found.len() {
             let Some(first) = found[k] else {
@@ -387,26 +397,43 @@ impl Run {
             let last = first + (end - k) - 1;
             let start = old.index[first].offset;
             let stop = old.index[last].offset.saturating_add(old.index[last].len);
-            let buf = stop
+            let at = self.buf.len();
+            let read = stop
                 .checked_sub(start)
                 .and_then(|n| usize::try_from(n).ok())
-                .and_then(|n| read_at(&old.file, start, n))
-                .unwrap_or_default();
+                .is_some_and(|n| {
+                    self.buf.resize(at + n, 0);
+                    read_into(&old.file, start, &mut self.buf[at..])
+                });
+            if !read {
+                self.buf.truncate(at);
+                k = end;
+                continue;
+            }
             for (j, slot) in out[k..end].iter_mut().enumerate() {
                 let e = &old.index[first + j];
                 // Blobs are written in path order; a file that says
                 // otherwise gives no hit.
-                let blob = e.offset.checked_sub(start).and_then(|from| {
-                    let from = usize::try_from(from).ok()?;
-                    buf.get(from..from.checked_add(usize::try_from(e.len).ok()?)?)
+                let range = e.offset.checked_sub(start).and_then(|from| {
+                    let from = at + usize::try_from(from).ok()?;
+                    let to = from.checked_add(usize::try_from(e.len).ok()?)?;
+                    (to <= self.buf.len()).then_some(from..to)
                 });
-                if let Some(blob) = blob {
-                    *slot = Some((first + j, Hit { blob: blob.to_vec() }));
+                if let Some(range) = range {
+                    *slot = Some(Hit {
+                        index: first + j,
+                        range,
+                    });
                 }
             }
             k = end;
         }
         out
+    }
+
+    /// A hit's blob.
+    pub(super) fn blob(&self, hit: &Hit) -> &[u8] {
+        &self.buf[hit.range.clone()]
     }
 
     /// Whether a file with this identity may be kept (not changed too
@@ -418,7 +445,7 @@ impl Run {
     /// Records a chunk's outcome: `hits` from [`Run::hits`] (a hit whose
     /// blob was unusable must come back as a new blob or nothing) and what
     /// each file gave.
-    pub(super) fn record_chunk(&mut self, chunk: &[Entry], hits: &[Option<(usize, Hit)>], keep: Vec<Keep>) {
+    pub(super) fn record_chunk(&mut self, chunk: &[Entry], hits: &[Option<Hit>], keep: Vec<Keep>) {
         let news = keep.iter().any(|k| matches!(k, Keep::Blob(..)));
         if news && self.writer.is_none() {
             self.dirty = true;
@@ -433,16 +460,17 @@ impl Run {
                         }
                     }
                 }
-                (Keep::Hit, Some((i, hit))) => {
+                (Keep::Hit, Some(hit)) => {
                     self.hits += 1;
                     match &mut self.writer {
                         Some(w) => {
-                            let id = self.old.as_ref().map(|o| o.index[*i].id);
-                            if id.and_then(|id| w.add(&e.path, id, &hit.blob)).is_none() {
+                            let id = self.old.as_ref().map(|o| o.index[hit.index].id);
+                            let blob = &self.buf[hit.range.clone()];
+                            if id.and_then(|id| w.add(&e.path, id, blob)).is_none() {
                                 self.writer = None;
                             }
                         }
-                        None => self.before_writer.push(*i),
+                        None => self.before_writer.push(hit.index),
                     }
                 }
                 (Keep::Hit | Keep::Nothing, _) => {}

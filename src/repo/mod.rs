@@ -138,7 +138,7 @@ pub fn load_split_screened<A: Send, B: Send>(
     for chunk in entries.chunks(CHUNK) {
         // With a cache: each file's identity, then the old entries that
         // still hold, read in one go per run of neighbours.
-        let (ids, hits) = match &run {
+        let (ids, hits) = match &mut run {
             Some(r) => {
                 let ids: Vec<_> = chunk
                     .par_iter()
@@ -149,16 +149,21 @@ pub fn load_split_screened<A: Send, B: Send>(
             }
             None => (Vec::new(), Vec::new()),
         };
+        let reading = run.as_ref();
         let results: Vec<(Option<A>, Option<B>, Vec<Finding>, cache::Keep)> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, e)| {
-                let hit = hits.get(i).and_then(|h| h.as_ref()).map(|(_, h)| h);
+                let hit = hits
+                    .get(i)
+                    .and_then(|h| h.as_ref())
+                    .zip(reading)
+                    .map(|(h, r)| r.blob(h));
                 let keep_as = ids
                     .get(i)
                     .copied()
                     .flatten()
-                    .filter(|id| run.as_ref().is_some_and(|r| r.keeps(*id)));
+                    .filter(|id| reading.is_some_and(|r| r.keeps(*id)));
                 let (loaded, findings, keep) = load_entry_cached(source, e, screen, hit, keep_as);
                 match loaded.map(&f) {
                     Some((x, y)) => (x, Some(y), findings, keep),
@@ -209,7 +214,7 @@ fn load_entry_cached(
     source: &dyn Source,
     e: &Entry,
     screen: Option<Screen<'_>>,
-    hit: Option<&cache::Hit>,
+    hit: Option<&[u8]>,
     keep_as: Option<cache::FileId>,
 ) -> (Option<Loaded>, Vec<Finding>, cache::Keep) {
     let loaded = |record: Option<Record>| {
@@ -218,7 +223,7 @@ fn load_entry_cached(
             record,
         })
     };
-    if let Some((glance, rest)) = hit.and_then(|h| cache::decode_glance(&h.blob)) {
+    if let Some((glance, rest)) = hit.and_then(cache::decode_glance) {
         // A skipped file's record is not even decoded.
         if screen.is_some_and(|s| s(&e.path, &glance)) {
             return (None, Vec::new(), cache::Keep::Hit);
