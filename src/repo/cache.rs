@@ -25,15 +25,24 @@
 //!   corrupt cache file, or one that cannot be written, only means files are
 //!   read again; a run never fails or changes its output because of it.
 
+mod codec;
+
+pub(super) use codec::{decode_glance, decode_rest, encode};
+use codec::{put_str, put_u64, Reader};
+
 use super::Entry;
-use crate::diag::{Code, Finding, Pos, Severity};
-use crate::glance::{Glance, OwnedScan};
-use crate::model::{Kind, Record};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8] = b"gitsm-cache-1\n";
+const MAGIC: &[u8] = b"gitsm-cache-2\n";
+/// Blobs are stored in LZ4-compressed frames of about this many bytes: the
+/// records' JSON shrinks 4–6×, and at a million records the cache's write
+/// is what a cold run pays for most.
+const FRAME_BYTES: usize = 4 << 20;
+/// No frame is larger once decompressed (a corrupt length is refused
+/// before anything is allocated for it).
+const MAX_FRAME_BYTES: u64 = 64 << 20;
 const END: &[u8] = b"gitsmEND";
 /// Repos with fewer files are loaded without the cache: they load in
 /// milliseconds anyway, and a test suite's hundreds of tiny temporary repos
@@ -129,7 +138,9 @@ impl Cache {
             key.extend(format!("{} {:?}\n", md.len(), id.map(|i| (i.mtime_ns, i.ino))).bytes());
         }
         key.extend(root.to_string_lossy().bytes());
-        let digest = sha2::Sha256::digest(&key);
+        // Named by the root alone: another build's file is replaced, not
+        // left beside it.
+        let digest = sha2::Sha256::digest(root.to_string_lossy().as_bytes());
         let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
         Cache {
             file: dir.join(format!("{name}.bin")),
@@ -147,6 +158,13 @@ impl Cache {
     /// The cache file.
     pub fn path(&self) -> &Path {
         &self.file
+    }
+
+    /// The paths the cache file holds an entry for, in order; none when
+    /// there is no usable cache file.
+    pub fn cached_paths(&self) -> Vec<String> {
+        OldCache::open(&self.file, &self.key)
+            .map_or_else(Vec::new, |o| o.index.into_iter().map(|e| e.path).collect())
     }
 
     /// A run over `entries`: the old cache read, if it is usable.
@@ -170,11 +188,13 @@ impl Cache {
     }
 }
 
-/// One entry of a cache file's index.
+/// One entry of a cache file's index: the file offset of the frame that
+/// holds its blob, and where the blob lies in that frame once decompressed.
 #[derive(Debug, Clone)]
 struct IndexEntry {
     path: String,
     id: FileId,
+    frame: u64,
     offset: u64,
     len: u64,
 }
@@ -225,15 +245,17 @@ impl OldCache {
                 ino: r.u64()?,
                 dev: r.u64()?,
             };
-            let (offset, len) = (r.u64()?, r.u64()?);
-            let in_data = offset >= data_start && offset.checked_add(len).is_some_and(|end| end <= index_at);
+            let (frame, offset, len) = (r.u64()?, r.u64()?, r.u64()?);
+            let in_data = frame >= data_start && frame < index_at;
+            let in_frame = offset.checked_add(len).is_some_and(|end| end <= MAX_FRAME_BYTES);
             let in_order = index.last().is_none_or(|l: &IndexEntry| l.path < path);
-            if !in_data || !in_order {
+            if !in_data || !in_frame || !in_order {
                 return None;
             }
             index.push(IndexEntry {
                 path,
                 id,
+                frame,
                 offset,
                 len,
             });
@@ -242,6 +264,31 @@ impl OldCache {
             return None;
         }
         Some(OldCache { file, index })
+    }
+
+    /// The decompressed frame at file offset `at`, appended to `buf`;
+    /// `false` when it cannot be read.
+    fn frame_into(&self, at: u64, buf: &mut Vec<u8>) -> bool {
+        let Some(head) = read_at(&self.file, at, 16) else {
+            return false;
+        };
+        let raw_len = u64::from_le_bytes(head[..8].try_into().unwrap_or_default());
+        let packed_len = u64::from_le_bytes(head[8..].try_into().unwrap_or_default());
+        if raw_len > MAX_FRAME_BYTES || packed_len > MAX_FRAME_BYTES * 2 {
+            return false;
+        }
+        let Some(packed) = read_at(&self.file, at + 16, packed_len as usize) else {
+            return false;
+        };
+        let start = buf.len();
+        buf.resize(start + raw_len as usize, 0);
+        match lz4_flex::block::decompress_into(&packed, &mut buf[start..]) {
+            Ok(n) if n == raw_len as usize => true,
+            _ => {
+                buf.truncate(start);
+                false
+            }
+        }
     }
 }
 
@@ -269,7 +316,10 @@ fn read_into(file: &File, offset: u64, buf: &mut [u8]) -> bool {
 struct Writer {
     file: tempfile::NamedTempFile,
     out: BufWriter<File>,
+    /// Where the next frame starts in the file.
     pos: u64,
+    /// The frame being filled, not yet compressed.
+    frame: Vec<u8>,
     index: Vec<IndexEntry>,
 }
 
@@ -286,23 +336,47 @@ impl Writer {
             file,
             out,
             pos: (MAGIC.len() + 8 + cache.key.len()) as u64,
+            frame: Vec::with_capacity(FRAME_BYTES + (64 << 10)),
             index: Vec::new(),
         })
     }
 
     fn add(&mut self, path: &str, id: FileId, blob: &[u8]) -> Option<()> {
-        self.out.write_all(blob).ok()?;
+        if !self.frame.is_empty() && self.frame.len() + blob.len() > FRAME_BYTES {
+            self.flush_frame()?;
+        }
+        if (self.frame.len() + blob.len()) as u64 > MAX_FRAME_BYTES {
+            return None;
+        }
         self.index.push(IndexEntry {
             path: path.to_string(),
             id,
-            offset: self.pos,
+            frame: self.pos,
+            offset: self.frame.len() as u64,
             len: blob.len() as u64,
         });
-        self.pos += blob.len() as u64;
+        self.frame.extend_from_slice(blob);
+        Some(())
+    }
+
+    /// Compresses and writes the frame being filled.
+    fn flush_frame(&mut self) -> Option<()> {
+        if self.frame.is_empty() {
+            return Some(());
+        }
+        let packed = lz4_flex::block::compress(&self.frame);
+        self.out
+            .write_all(&(self.frame.len() as u64).to_le_bytes())
+            .ok()?;
+        self.out.write_all(&(packed.len() as u64).to_le_bytes()).ok()?;
+        self.out.write_all(&packed).ok()?;
+        self.pos += 16 + packed.len() as u64;
+        self.frame.clear();
         Some(())
     }
 
     fn finish(mut self, to: &Path) -> Option<()> {
+        self.flush_frame()?;
         let mut w = Vec::with_capacity(self.index.len() * 80 + 16);
         put_u64(&mut w, self.index.len() as u64);
         for e in &self.index {
@@ -313,6 +387,7 @@ impl Writer {
                 e.id.ctime_ns as u64,
                 e.id.ino,
                 e.id.dev,
+                e.frame,
                 e.offset,
                 e.len,
             ] {
@@ -383,50 +458,25 @@ impl Run {
                 (old.index[i].id == id).then_some(i)
             })
             .collect();
-        // One read per run of neighbouring entries (usually the whole chunk).
-        let mut k = 0;
-        while k < found.len() {
-            let Some(first) = found[k] else {
-                k += 1;
-                continue;
-            };
-            let mut end = k + 1;
-            while end < found.len() && found[end] == Some(first + (end - k)) {
-                end += 1;
+        // Each frame the hits lie in, decompressed once into the buffer.
+        let mut frame_at: Option<(u64, Option<usize>)> = None;
+        for (slot, i) in out.iter_mut().zip(&found) {
+            let Some(i) = *i else { continue };
+            let e = &old.index[i];
+            if frame_at.is_none_or(|(f, _)| f != e.frame) {
+                let base = self.buf.len();
+                let ok = old.frame_into(e.frame, &mut self.buf);
+                frame_at = Some((e.frame, ok.then_some(base)));
             }
-            let last = first + (end - k) - 1;
-            let start = old.index[first].offset;
-            let stop = old.index[last].offset.saturating_add(old.index[last].len);
-            let at = self.buf.len();
-            let read = stop
-                .checked_sub(start)
-                .and_then(|n| usize::try_from(n).ok())
-                .is_some_and(|n| {
-                    self.buf.resize(at + n, 0);
-                    read_into(&old.file, start, &mut self.buf[at..])
-                });
-            if !read {
-                self.buf.truncate(at);
-                k = end;
-                continue;
+            let Some((_, Some(base))) = frame_at else { continue };
+            let range = usize::try_from(e.offset).ok().and_then(|from| {
+                let from = base.checked_add(from)?;
+                let to = from.checked_add(usize::try_from(e.len).ok()?)?;
+                (to <= self.buf.len()).then_some(from..to)
+            });
+            if let Some(range) = range {
+                *slot = Some(Hit { index: i, range });
             }
-            for (j, slot) in out[k..end].iter_mut().enumerate() {
-                let e = &old.index[first + j];
-                // Blobs are written in path order; a file that says
-                // otherwise gives no hit.
-                let range = e.offset.checked_sub(start).and_then(|from| {
-                    let from = at + usize::try_from(from).ok()?;
-                    let to = from.checked_add(usize::try_from(e.len).ok()?)?;
-                    (to <= self.buf.len()).then_some(from..to)
-                });
-                if let Some(range) = range {
-                    *slot = Some(Hit {
-                        index: first + j,
-                        range,
-                    });
-                }
-            }
-            k = end;
         }
         out
     }
@@ -484,15 +534,22 @@ impl Run {
             return;
         };
         if let Some(old) = &self.old {
+            // Hits come in index order: each frame is decompressed once.
+            let mut frame: (u64, Vec<u8>) = (0, Vec::new());
             for &i in &self.before_writer {
                 let e = &old.index[i];
-                let Some(blob) = usize::try_from(e.len)
+                if frame.1.is_empty() || frame.0 != e.frame {
+                    frame.1.clear();
+                    if !old.frame_into(e.frame, &mut frame.1) {
+                        return;
+                    }
+                    frame.0 = e.frame;
+                }
+                let blob = usize::try_from(e.offset)
                     .ok()
-                    .and_then(|n| read_at(&old.file, e.offset, n))
-                else {
-                    return;
-                };
-                if w.add(&e.path, e.id, &blob).is_none() {
+                    .zip(usize::try_from(e.offset + e.len).ok())
+                    .and_then(|(from, to)| frame.1.get(from..to));
+                if blob.and_then(|b| w.add(&e.path, e.id, b)).is_none() {
                     return;
                 }
             }
@@ -511,233 +568,6 @@ impl Run {
         if let Some(w) = self.writer.take() {
             let _ = w.finish(&self.cache.file);
         }
-    }
-}
-
-/// What the loader gave for a file: its record, if any, and its findings.
-pub(super) type Gave = (Option<Record>, Vec<Finding>);
-
-/// Encodes a file's glance and, when known, what the loader gave.
-pub(super) fn encode(glance: &Glance, loaded: Option<(Option<&Record>, &[Finding])>) -> Option<Vec<u8>> {
-    let mut w = Vec::with_capacity(1024);
-    match &glance.scan {
-        None => w.push(0),
-        Some(s) => {
-            w.push(1);
-            w.push(kind_index(s.kind));
-            for v in [&s.status, &s.change_type, &s.maintenance, &s.id] {
-                put_opt(&mut w, v.as_deref());
-            }
-            w.push(u8::from(s.caused_by));
-            for t in [s.earliest, s.latest] {
-                put_u64(&mut w, t.as_second() as u64);
-                put_u64(&mut w, i64::from(t.subsec_nanosecond()) as u64);
-            }
-        }
-    }
-    match &glance.services {
-        None => w.push(0),
-        Some(v) => {
-            w.push(1);
-            put_u64(&mut w, v.len() as u64);
-            for s in v {
-                put_str(&mut w, s);
-            }
-        }
-    }
-    let Some((record, findings)) = loaded else {
-        w.push(0);
-        return Some(w);
-    };
-    w.push(1);
-    match record {
-        None => w.push(0),
-        Some(r) => {
-            w.push(1);
-            w.push(kind_index(r.kind()));
-            let json = r.to_json_bytes().ok()?;
-            put_u64(&mut w, json.len() as u64);
-            w.extend_from_slice(&json);
-        }
-    }
-    put_u64(&mut w, findings.len() as u64);
-    for f in findings {
-        let code = Code::ALL.iter().position(|c| *c == f.code)?;
-        put_u64(&mut w, code as u64);
-        w.push(u8::from(f.severity == Severity::Warning));
-        put_str(&mut w, &f.message);
-        put_str(&mut w, &f.file);
-        put_u64(&mut w, f.pos.line as u64);
-        put_u64(&mut w, f.pos.column as u64);
-        put_opt(&mut w, f.hint.as_deref());
-    }
-    Some(w)
-}
-
-/// Decodes [`encode`]'s glance, and the bytes that follow it (for
-/// [`decode_rest`]: a screen decides before the record is decoded); `None`
-/// when they are not that.
-pub(super) fn decode_glance(blob: &[u8]) -> Option<(Glance, &[u8])> {
-    let mut r = Reader::new(blob);
-    let scan = match r.u8()? {
-        0 => None,
-        1 => {
-            let kind = r.kind()?;
-            let (status, change_type, maintenance, id) = (r.opt()?, r.opt()?, r.opt()?, r.opt()?);
-            let caused_by = r.bool()?;
-            let (earliest, latest) = (r.timestamp()?, r.timestamp()?);
-            Some(OwnedScan {
-                kind,
-                status,
-                change_type,
-                maintenance,
-                caused_by,
-                id,
-                earliest,
-                latest,
-            })
-        }
-        _ => return None,
-    };
-    let services = match r.u8()? {
-        0 => None,
-        1 => {
-            let n = r.u64()?;
-            let mut v = Vec::new();
-            for _ in 0..n {
-                v.push(r.str()?.to_string());
-            }
-            Some(v)
-        }
-        _ => return None,
-    };
-    Some((Glance { scan, services }, r.b))
-}
-
-/// Decodes what follows the glance: `Some(None)` when only the glance was
-/// kept (a screen skipped the file), `None` when the bytes are not that.
-pub(super) fn decode_rest(rest: &[u8]) -> Option<Option<Gave>> {
-    let mut r = Reader::new(rest);
-    let loaded = match r.u8()? {
-        0 => None,
-        1 => {
-            let record = match r.u8()? {
-                0 => None,
-                1 => {
-                    let kind = r.kind()?;
-                    let n = usize::try_from(r.u64()?).ok()?;
-                    Some(Record::from_json_slice(kind, r.bytes(n)?)?)
-                }
-                _ => return None,
-            };
-            let n = r.u64()?;
-            let mut findings = Vec::new();
-            for _ in 0..n {
-                let code = *Code::ALL.get(usize::try_from(r.u64()?).ok()?)?;
-                let severity = if r.bool()? {
-                    Severity::Warning
-                } else {
-                    Severity::Error
-                };
-                let (message, file) = (r.str()?.to_string(), r.str()?.to_string());
-                let pos = Pos {
-                    line: usize::try_from(r.u64()?).ok()?,
-                    column: usize::try_from(r.u64()?).ok()?,
-                };
-                let hint = r.opt()?;
-                findings.push(Finding {
-                    code,
-                    severity,
-                    message,
-                    file,
-                    pos,
-                    hint,
-                });
-            }
-            Some((record, findings))
-        }
-        _ => return None,
-    };
-    r.done().then_some(loaded)
-}
-
-fn kind_index(k: Kind) -> u8 {
-    Kind::ALL.iter().position(|x| *x == k).unwrap_or(0) as u8
-}
-
-fn put_u64(w: &mut Vec<u8>, v: u64) {
-    w.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_str(w: &mut Vec<u8>, s: &str) {
-    put_u64(w, s.len() as u64);
-    w.extend_from_slice(s.as_bytes());
-}
-
-fn put_opt(w: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        None => w.push(0),
-        Some(s) => {
-            w.push(1);
-            put_str(w, s);
-        }
-    }
-}
-
-/// Reads what the `put_*` functions wrote; every read is bounds-checked.
-struct Reader<'a> {
-    b: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn new(b: &'a [u8]) -> Self {
-        Reader { b }
-    }
-    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
-        if n > self.b.len() {
-            return None;
-        }
-        let (head, rest) = self.b.split_at(n);
-        self.b = rest;
-        Some(head)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.bytes(1)?[0])
-    }
-    fn bool(&mut self) -> Option<bool> {
-        match self.u8()? {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.bytes(8)?.try_into().ok()?))
-    }
-    fn i64(&mut self) -> Option<i64> {
-        Some(self.u64()? as i64)
-    }
-    fn str(&mut self) -> Option<&'a str> {
-        let n = usize::try_from(self.u64()?).ok()?;
-        std::str::from_utf8(self.bytes(n)?).ok()
-    }
-    fn opt(&mut self) -> Option<Option<String>> {
-        match self.u8()? {
-            0 => Some(None),
-            1 => Some(Some(self.str()?.to_string())),
-            _ => None,
-        }
-    }
-    fn kind(&mut self) -> Option<Kind> {
-        Kind::ALL.get(usize::from(self.u8()?)).copied()
-    }
-    fn timestamp(&mut self) -> Option<jiff::Timestamp> {
-        let secs = self.i64()?;
-        let nanos = i32::try_from(self.i64()?).ok()?;
-        jiff::Timestamp::new(secs, nanos).ok()
-    }
-    fn done(&self) -> bool {
-        self.b.is_empty()
     }
 }
 

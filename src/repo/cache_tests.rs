@@ -1,8 +1,11 @@
 //! The cache's own encoding: what is written reads back the same, and no
 //! truncated or altered entry is read as anything.
 
+use super::codec::Gave;
 use super::*;
+use crate::diag::{Code, Finding, Pos, Severity};
 use crate::glance::Glance;
+use crate::model::{Kind, Record};
 
 const INC: &str = "apiVersion: gitsm/v1\nkind: Incident\nid: INC-0001\nservice: web\naffected_services: [db]\nstatus: closed\ntimeline:\n  - {at: 2026-03-01T10:00:00.5+02:00, by: a, status: new}\n";
 
@@ -105,4 +108,64 @@ fn a_cache_file_that_is_not_one_is_not_opened() {
         std::fs::write(cache.path(), &bytes).unwrap();
         assert!(OldCache::open(cache.path(), &cache.key).is_none());
     }
+}
+
+/// A warm load reads the cache, not the files: an entry forged in the cache
+/// file (the cache is trusted as the files are; it lives in the user's own
+/// cache folder) is what the load gives, and a file changed since is read
+/// again.
+#[test]
+fn a_warm_load_reads_the_cache_and_a_changed_file_again() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("catalog")).unwrap();
+    for id in ["web", "db"] {
+        let text = format!("apiVersion: gitsm/v1\nkind: Service\nid: {id}\nname: The {id}\nowner: team-a\n");
+        std::fs::write(root.join(format!("catalog/{id}.yaml")), text).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let cache = Cache::in_dir(dir.path(), root).min_files(0);
+    let source = || super::super::WorkTree::new(root).with_cache(Some(cache.clone()));
+    let names = || -> Vec<String> {
+        let snap = super::super::load(&source()).unwrap();
+        snap.records
+            .iter()
+            .map(|l| match &l.record {
+                Record::Service(s) => s.name.clone(),
+                _ => String::new(),
+            })
+            .collect()
+    };
+    assert_eq!(names(), ["The db", "The web"]);
+    // Forge `web`'s entry: same identity, another name.
+    let old = OldCache::open(cache.path(), &cache.key).unwrap();
+    let mut w = Writer::create(&cache).unwrap();
+    let mut frame = Vec::new();
+    for e in &old.index {
+        frame.clear();
+        assert!(old.frame_into(e.frame, &mut frame));
+        let blob = &frame[e.offset as usize..(e.offset + e.len) as usize];
+        let (glance, rest) = decode_glance(blob).unwrap();
+        let (record, findings) = decode_rest(rest).unwrap().unwrap();
+        let record = match record {
+            Some(Record::Service(mut s)) if s.id.as_str() == "web" => {
+                s.name = "Forged".into();
+                Some(Record::Service(s))
+            }
+            r => r,
+        };
+        let blob = encode(&glance, Some((record.as_ref(), &findings))).unwrap();
+        w.add(&e.path, e.id, &blob).unwrap();
+    }
+    drop(old);
+    w.finish(cache.path()).unwrap();
+    assert_eq!(names(), ["The db", "Forged"], "the warm load read the cache");
+    // The file changes: read again.
+    std::fs::write(
+        root.join("catalog/web.yaml"),
+        "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: The new web\nowner: team-a\n",
+    )
+    .unwrap();
+    assert_eq!(names(), ["The db", "The new web"]);
 }
