@@ -302,3 +302,29 @@ fn the_cli_caches_where_the_environment_says() {
     assert_eq!(validate(&[("GITSM_CACHE_MIN_FILES", "1")]), first);
     assert_eq!(files(&dir.path().join(".cache/gitsm")), 1);
 }
+
+/// Every kind of record the example repo holds (configuration items,
+/// releases, request types, calendars, policies…) reads back from the cache
+/// as it was parsed.
+#[test]
+fn every_kind_of_record_reads_back_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(&root).unwrap();
+    copy_tree(&manifest_dir().join("examples/acme"), &root);
+    settle();
+    let cache = dir.path().join("cache");
+    let truth = validated(&WorkTree::new(&root));
+    let kinds: std::collections::BTreeSet<&str> = truth
+        .0
+        .iter()
+        .map(|(_, r)| r.split('(').next().unwrap())
+        .collect();
+    assert!(kinds.len() >= 10, "{kinds:?}");
+    assert_eq!(validated(&cached(&root, &cache)), truth, "cold");
+    assert_eq!(
+        Cache::in_dir(&cache, &root).cached_paths().len(),
+        gitsm::repo::Source::entries(&WorkTree::new(&root)).unwrap().len()
+    );
+    assert_eq!(validated(&cached(&root, &cache)), truth, "warm");
+}

@@ -455,11 +455,31 @@ pub fn gitsm() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_gitsm"))
 }
 
-/// Runs `gitsm ARGS` under `/usr/bin/time` once; panics unless it exits
-/// with `expect_code` (a fast run that failed would measure the wrong thing).
-pub fn run_once(args: &[&str], expect_code: i32) -> Sample {
+/// Where the benches keep gitsm's loader cache (`gitsm::repo::cache`).
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-cache")
+}
+
+/// How a run uses the loader cache.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CacheUse {
+    /// `GITSM_CACHE=off`: every file read and parsed.
+    Off,
+    /// The cache in [`cache_dir`], as it is.
+    On,
+}
+
+/// Runs `gitsm ARGS` under `/usr/bin/time` once, with the cache used as
+/// `cache` says; panics unless it exits with `expect_code` (a fast run that
+/// failed would measure the wrong thing).
+pub fn run_with(args: &[&str], expect_code: i32, cache: CacheUse) -> Sample {
     let report = tempfile::NamedTempFile::new().expect("temp file");
-    let status = Command::new("/usr/bin/time")
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.env("GITSM_CACHE_DIR", cache_dir());
+    if cache == CacheUse::Off {
+        cmd.env("GITSM_CACHE", "off");
+    }
+    let status = cmd
         .arg("-f")
         .arg("%e %M")
         .arg("-o")
@@ -488,21 +508,39 @@ pub fn run_once(args: &[&str], expect_code: i32) -> Sample {
     }
 }
 
-/// Runs `gitsm ARGS` once to warm the page cache, then `RUNS` times (default
-/// 5), and prints the median, min and max wall time and the largest RSS.
+/// Measures `gitsm ARGS` three ways and prints each: without the loader
+/// cache (`GITSM_CACHE=off`: once to warm the page cache, then `RUNS` times,
+/// default 5), once with a cold cache (its file deleted first: the run that
+/// writes it), and `RUNS` times with the warm cache. Prints the median, min
+/// and max wall time and the largest RSS; returns the warm figures.
 pub fn bench(label: &str, args: &[&str], expect_code: i32) -> (Duration, u64) {
     let runs: usize = std::env::var("RUNS")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(5)
         .max(1);
-    run_once(args, expect_code);
-    let mut samples: Vec<Sample> = (0..runs).map(|_| run_once(args, expect_code)).collect();
+    run_with(args, expect_code, CacheUse::Off);
+    let off: Vec<Sample> = (0..runs)
+        .map(|_| run_with(args, expect_code, CacheUse::Off))
+        .collect();
+    print_samples(&format!("{label}, no cache"), off);
+    let _ = std::fs::remove_dir_all(cache_dir());
+    let cold = run_with(args, expect_code, CacheUse::On);
+    print_samples(&format!("{label}, cold cache"), vec![cold]);
+    let warm: Vec<Sample> = (0..runs)
+        .map(|_| run_with(args, expect_code, CacheUse::On))
+        .collect();
+    print_samples(&format!("{label}, warm cache"), warm)
+}
+
+/// Prints the median, min and max wall time and the largest RSS of runs.
+fn print_samples(label: &str, mut samples: Vec<Sample>) -> (Duration, u64) {
+    let runs = samples.len();
     samples.sort_by_key(|s| s.wall);
     let median = samples[samples.len() / 2].wall;
     let rss = samples.iter().map(|s| s.max_rss_kb).max().unwrap_or(0);
     println!(
-        "{label:<44} median {:6.2} s  min {:6.2} s  max {:6.2} s  max RSS {:6.0} MB  ({runs} runs)",
+        "{label:<58} median {:6.2} s  min {:6.2} s  max {:6.2} s  max RSS {:6.0} MB  ({runs} runs)",
         median.as_secs_f64(),
         samples[0].wall.as_secs_f64(),
         samples[samples.len() - 1].wall.as_secs_f64(),

@@ -65,6 +65,7 @@ pub fn parse_file(path: &str, bytes: &[u8]) -> Parsed {
         path: path.to_string(),
         size: bytes.len() as u64,
         symlink: false,
+        id: None,
     };
     let (loaded, findings) = repo::load_entry(&src, &entry);
     Parsed {

@@ -202,29 +202,33 @@ impl Record {
         Some(record_by_kind!(kind, de, value))
     }
 
-    /// The record as JSON bytes (its fields only; the kind is known apart):
-    /// what the loader's cache keeps. [`Record::from_json_slice`] reads it back.
-    pub fn to_json_bytes(&self) -> serde_json::Result<Vec<u8>> {
+    /// The record as MessagePack bytes (its fields, by name; the kind is
+    /// known apart): what the loader's cache keeps. Its lists carry their
+    /// length, so [`Record::from_msgpack`] allocates each exactly.
+    pub fn to_msgpack(&self) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+        fn en<T: serde::Serialize>(r: &T) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+            rmp_serde::to_vec_named(r)
+        }
         match self {
-            Record::Config(r) => serde_json::to_vec(r),
-            Record::Service(r) => serde_json::to_vec(r),
-            Record::Calendar(r) => serde_json::to_vec(r),
-            Record::Sla(r) => serde_json::to_vec(r),
-            Record::ChangePolicy(r) => serde_json::to_vec(r),
-            Record::Incident(r) => serde_json::to_vec(r),
-            Record::Problem(r) => serde_json::to_vec(r),
-            Record::Request(r) => serde_json::to_vec(r),
-            Record::Change(r) => serde_json::to_vec(r),
-            Record::ConfigItem(r) => serde_json::to_vec(r),
-            Record::Release(r) => serde_json::to_vec(r),
-            Record::RequestType(r) => serde_json::to_vec(r),
+            Record::Config(r) => en(r),
+            Record::Service(r) => en(r),
+            Record::Calendar(r) => en(r),
+            Record::Sla(r) => en(r),
+            Record::ChangePolicy(r) => en(r),
+            Record::Incident(r) => en(r),
+            Record::Problem(r) => en(r),
+            Record::Request(r) => en(r),
+            Record::Change(r) => en(r),
+            Record::ConfigItem(r) => en(r),
+            Record::Release(r) => en(r),
+            Record::RequestType(r) => en(r),
         }
     }
 
-    /// A record of `kind` from [`Record::to_json_bytes`]; `None` on any error.
-    pub fn from_json_slice(kind: Kind, bytes: &[u8]) -> Option<Record> {
+    /// A record of `kind` from [`Record::to_msgpack`]; `None` on any error.
+    pub fn from_msgpack(kind: Kind, bytes: &[u8]) -> Option<Record> {
         fn de<T: serde::de::DeserializeOwned>(b: &[u8]) -> Option<T> {
-            serde_json::from_slice(b).ok()
+            rmp_serde::from_slice(b).ok()
         }
         Some(record_by_kind!(kind, de, bytes))
     }

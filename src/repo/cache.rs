@@ -35,11 +35,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8] = b"gitsm-cache-2\n";
+const MAGIC: &[u8] = b"gitsm-cache-3\n";
 /// Blobs are stored in LZ4-compressed frames of about this many bytes: the
-/// records' JSON shrinks 4–6×, and at a million records the cache's write
-/// is what a cold run pays for most.
-const FRAME_BYTES: usize = 4 << 20;
+/// entries shrink ~5× (at a million records the cache's write is what a
+/// cold run pays for most), and LZ4 looks back only 64 KiB, so a larger
+/// frame would compress no better but cost a warm run more memory.
+const FRAME_BYTES: usize = 1 << 20;
 /// No frame is larger once decompressed (a corrupt length is refused
 /// before anything is allocated for it).
 const MAX_FRAME_BYTES: u64 = 64 << 20;

@@ -142,7 +142,10 @@ pub fn load_split_screened<A: Send, B: Send>(
             Some(r) => {
                 let ids: Vec<_> = chunk
                     .par_iter()
-                    .map(|e| (!e.symlink).then(|| source.file_id(&e.path)).flatten())
+                    .map(|e| match e.id {
+                        Some(id) => Some(id),
+                        None => (!e.symlink).then(|| source.file_id(&e.path)).flatten(),
+                    })
                     .collect();
                 let hits = r.hits(chunk, &ids);
                 (ids, hits)

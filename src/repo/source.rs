@@ -18,6 +18,10 @@ pub struct Entry {
     /// Size when the source knows it cheaply (git objects), else 0.
     pub size: u64,
     pub symlink: bool,
+    /// The file's identity as the listing saw it, when the source's cache
+    /// wants it (the work tree stats each file as it walks, relative to its
+    /// folder: cheaper than a path lookup per file later).
+    pub id: Option<super::cache::FileId>,
 }
 
 /// Where records come from.
@@ -155,6 +159,7 @@ impl Source for WorkTree {
                         path: rel.clone(),
                         size: 0,
                         symlink: false,
+                        id: None,
                     });
                     continue;
                 }
@@ -184,17 +189,24 @@ impl Source for WorkTree {
                             path,
                             size: 0,
                             symlink: true,
+                            id: None,
                         });
                     }
                 } else if is_yaml_name(&name) {
-                    // No stat per file: `read` checks the size itself.
+                    // No stat per file (`read` checks the size itself), but
+                    // for the cache's identity.
                     if !ft.is_file() {
                         special.insert(path.clone());
                     }
+                    let id = match (&self.cache, ft.is_file()) {
+                        (Some(_), true) => ent.metadata().ok().and_then(|m| super::cache::FileId::of(&m)),
+                        _ => None,
+                    };
                     out.push(Entry {
                         path,
                         size: 0,
                         symlink: false,
+                        id,
                     });
                 }
             }
@@ -314,6 +326,7 @@ impl GitTree {
                     path: format!("{dir}{name}"),
                     size,
                     symlink: link,
+                    id: None,
                 },
                 e.id(),
             ));
@@ -405,6 +418,7 @@ impl Source for MapSource<'_> {
                 path: p.to_string(),
                 size: b.len() as u64,
                 symlink: false,
+                id: None,
             })
             .collect())
     }
@@ -436,6 +450,7 @@ impl Source for Overlay<'_> {
             path: self.path.clone(),
             size: self.bytes.len() as u64,
             symlink: false,
+            id: None,
         });
         v.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(v)

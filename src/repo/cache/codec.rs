@@ -1,5 +1,5 @@
 //! How the cache writes a file's entry: its glance, then (unless a screen
-//! skipped the file) the record as JSON and the loader's findings, in
+//! skipped the file) the record as MessagePack and the loader's findings, in
 //! length-prefixed little-endian fields. Every read is bounds-checked: a
 //! cut or altered entry decodes as nothing, never as something else.
 
@@ -48,9 +48,9 @@ pub(crate) fn encode(glance: &Glance, loaded: Option<(Option<&Record>, &[Finding
         Some(r) => {
             w.push(1);
             w.push(kind_index(r.kind()));
-            let json = r.to_json_bytes().ok()?;
-            put_u64(&mut w, json.len() as u64);
-            w.extend_from_slice(&json);
+            let bytes = r.to_msgpack().ok()?;
+            put_u64(&mut w, bytes.len() as u64);
+            w.extend_from_slice(&bytes);
         }
     }
     put_u64(&mut w, findings.len() as u64);
@@ -119,7 +119,7 @@ pub(crate) fn decode_rest(rest: &[u8]) -> Option<Option<Gave>> {
                 1 => {
                     let kind = r.kind()?;
                     let n = usize::try_from(r.u64()?).ok()?;
-                    Some(Record::from_json_slice(kind, r.bytes(n)?)?)
+                    Some(Record::from_msgpack(kind, r.bytes(n)?)?)
                 }
                 _ => return None,
             };
