@@ -142,7 +142,7 @@ fn a_warm_load_reads_the_cache_and_a_changed_file_again() {
     let old = OldCache::open(cache.path(), &cache.key).unwrap();
     let mut w = Writer::create(&cache).unwrap();
     let mut frame = Vec::new();
-    for e in &old.index {
+    for e in (0..old.len()).map(|i| old.entry(i).unwrap()) {
         frame.clear();
         assert!(old.frame_into(e.frame, &mut frame));
         let blob = &frame[e.offset as usize..(e.offset + e.len) as usize];
@@ -156,7 +156,7 @@ fn a_warm_load_reads_the_cache_and_a_changed_file_again() {
             r => r,
         };
         let blob = encode(&glance, Some((record.as_ref(), &findings))).unwrap();
-        w.add(&e.path, e.id, &blob).unwrap();
+        w.add(e.path, e.id, &blob).unwrap();
     }
     drop(old);
     w.finish(cache.path()).unwrap();
