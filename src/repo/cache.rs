@@ -611,7 +611,7 @@ impl Run {
                     .ok()
                     .zip(usize::try_from(e.offset + e.len).ok())
                     .and_then(|(from, to)| frame.1.get(from..to));
-                if blob.and_then(|b| w.add(&e.path, e.id, b)).is_none() {
+                if blob.and_then(|b| w.add(e.path, e.id, b)).is_none() {
                     return;
                 }
             }
