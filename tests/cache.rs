@@ -289,6 +289,21 @@ fn the_cli_caches_where_the_environment_says() {
     ]);
     validate(&[("GITSM_CACHE_DIR", off.to_str().unwrap())]);
     assert_eq!(files(&off), 0);
+    // In CI only a named folder: a fresh runner would never read it.
+    validate(&[("CI", "true"), ("GITSM_CACHE_MIN_FILES", "1")]);
+    assert_eq!(
+        files(&dir.path().join(".cache/gitsm")),
+        0,
+        "CI without GITSM_CACHE_DIR"
+    );
+    let ci = dir.path().join("ci");
+    let named = [
+        ("CI", "true"),
+        ("GITSM_CACHE_DIR", ci.to_str().unwrap()),
+        ("GITSM_CACHE_MIN_FILES", "1"),
+    ];
+    assert_eq!(validate(&named), first);
+    assert_eq!(files(&ci), 1, "CI with GITSM_CACHE_DIR");
     // XDG_CACHE_HOME, else HOME.
     let xdg = dir.path().join("xdg");
     assert_eq!(

@@ -19,7 +19,9 @@
 //! - **Where**: `$GITSM_CACHE_DIR`, else `$XDG_CACHE_HOME/gitsm`, else
 //!   `~/.cache/gitsm`, one file per repo root, for repos of at least
 //!   [`MIN_FILES`] files (`GITSM_CACHE_MIN_FILES` to change it).
-//!   `GITSM_CACHE=off` turns it off. Only the work tree is cached: the gate reads git objects and never
+//!   `GITSM_CACHE=off` turns it off. In CI (`CI` set, as every CI service
+//!   sets it) only a folder named by `GITSM_CACHE_DIR` is used: a fresh
+//!   runner would write a cache and never read it. Only the work tree is cached: the gate reads git objects and never
 //!   sees the cache.
 //! - **Failure**: the cache is an optimisation. A missing, foreign, stale or
 //!   corrupt cache file, or one that cannot be written, only means files are
@@ -115,8 +117,13 @@ impl Cache {
         if std::env::var("GITSM_CACHE").is_ok_and(|v| matches!(v.as_str(), "off" | "0" | "false" | "no")) {
             return None;
         }
+        // A CI job usually runs on a fresh machine that keeps nothing: the
+        // cache would be written and never read. Naming a folder (one the
+        // job restores, e.g. with actions/cache) turns it on there.
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
         let dir = match std::env::var_os("GITSM_CACHE_DIR").filter(|d| !d.is_empty()) {
             Some(d) => PathBuf::from(d),
+            None if ci => return None,
             None => match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
                 Some(d) => PathBuf::from(d).join("gitsm"),
                 None => PathBuf::from(std::env::var_os("HOME").filter(|d| !d.is_empty())?)
