@@ -169,3 +169,61 @@ fn a_warm_load_reads_the_cache_and_a_changed_file_again() {
     .unwrap();
     assert_eq!(names(), ["The db", "The new web"]);
 }
+
+/// A source whose one file fails to read until told otherwise, with a
+/// settled identity that never changes.
+struct Flaky {
+    cache: Cache,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+impl super::super::Source for Flaky {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        let id = FileId {
+            size: 1,
+            mtime_ns: 1,
+            ctime_ns: 1,
+            ino: 7,
+            dev: 1,
+        };
+        Ok(vec![Entry {
+            path: "catalog/web.yaml".into(),
+            size: 0,
+            symlink: false,
+            id: Some(id),
+        }])
+    }
+    fn read(&self, _: &str) -> std::io::Result<Vec<u8>> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(std::io::Error::other("input/output error"));
+        }
+        Ok(b"apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Web\nowner: team-a\n".to_vec())
+    }
+    fn cache(&self) -> Option<&Cache> {
+        Some(&self.cache)
+    }
+}
+
+#[test]
+fn a_file_that_could_not_be_read_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Flaky {
+        cache: Cache::in_dir(dir.path(), dir.path()).min_files(0),
+        fail: true.into(),
+    };
+    let snap = super::super::load(&source).unwrap();
+    assert_eq!(snap.findings.len(), 1);
+    assert_eq!(snap.findings[0].code, Code::UnreadableFile);
+    assert!(
+        source.cache.cached_paths().is_empty(),
+        "the read error is not kept"
+    );
+    source.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    let snap = super::super::load(&source).unwrap();
+    assert!(snap.findings.is_empty());
+    assert_eq!(snap.records.len(), 1, "the file reads now");
+    assert_eq!(source.cache.cached_paths(), ["catalog/web.yaml"]);
+    // Kept: a failing read no longer matters (nothing changed).
+    source.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(super::super::load(&source).unwrap().records.len(), 1);
+}

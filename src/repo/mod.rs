@@ -240,8 +240,17 @@ fn load_entry_cached(
     let mut read = Read::default();
     let result = load_record(source, e, screen, keep_as.is_some(), &mut read);
     let keep = |gave: Option<(Option<&Record>, &[Finding])>| {
+        // A file that could not be read may read next time with nothing
+        // changed (a passing I/O error): that outcome is not kept.
+        let unread = gave.is_some_and(|(_, f)| {
+            f.iter()
+                .any(|f| matches!(f.code, Code::UnreadableFile | Code::UnreadableFolder))
+        });
         let glance = read.glance.clone().unwrap_or_default();
-        match keep_as.and_then(|id| Some((id, cache::encode(&glance, gave)?))) {
+        match keep_as
+            .filter(|_| !unread)
+            .and_then(|id| Some((id, cache::encode(&glance, gave)?)))
+        {
             Some((id, blob)) => cache::Keep::Blob(id, blob),
             None => cache::Keep::Nothing,
         }
