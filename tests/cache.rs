@@ -315,7 +315,14 @@ fn the_cli_caches_where_the_environment_says() {
     );
     assert_eq!(files(&xdg.join("gitsm")), 1);
     assert_eq!(validate(&[("GITSM_CACHE_MIN_FILES", "1")]), first);
-    assert_eq!(files(&dir.path().join(".cache/gitsm")), 1);
+    let home = dir.path().join(".cache/gitsm");
+    assert_eq!(files(&home), 1);
+    // `CI` set to false, 0 or nothing is no CI.
+    for not_ci in ["false", "0", ""] {
+        std::fs::remove_dir_all(&home).unwrap();
+        assert_eq!(validate(&[("CI", not_ci), ("GITSM_CACHE_MIN_FILES", "1")]), first);
+        assert_eq!(files(&home), 1, "CI={not_ci:?}");
+    }
 }
 
 /// Every kind of record the example repo holds (configuration items,
