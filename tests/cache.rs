@@ -349,4 +349,17 @@ fn every_kind_of_record_reads_back_from_the_cache() {
         gitsm::repo::Source::entries(&WorkTree::new(&root)).unwrap().len()
     );
     assert_eq!(validated(&cached(&root, &cache)), truth, "warm");
+    // From `min_files` files on, not below.
+    let n = gitsm::repo::Source::entries(&WorkTree::new(&root)).unwrap().len();
+    let at = |min: usize| {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::in_dir(dir.path(), &root).min_files(min);
+        assert_eq!(
+            validated(&WorkTree::new(&root).with_cache(Some(c.clone()))),
+            truth
+        );
+        c.cached_paths().len()
+    };
+    assert_eq!(at(n), n);
+    assert_eq!(at(n + 1), 0);
 }
