@@ -227,3 +227,34 @@ fn a_file_that_could_not_be_read_is_not_kept() {
     source.fail.store(true, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(super::super::load(&source).unwrap().records.len(), 1);
 }
+
+#[test]
+fn small_entries_share_a_frame_until_it_is_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::in_dir(dir.path(), dir.path());
+    let mut w = Writer::create(&cache).unwrap();
+    let id = FileId {
+        size: 1,
+        mtime_ns: 1,
+        ctime_ns: 1,
+        ino: 1,
+        dev: 1,
+    };
+    let blob = vec![7u8; 1000];
+    let n = FRAME_BYTES / 1000 + 10;
+    for i in 0..n {
+        w.add(&format!("f{i:06}"), id, &blob).unwrap();
+    }
+    w.finish(cache.path()).unwrap();
+    let old = OldCache::open(cache.path(), &cache.key).unwrap();
+    let frames: std::collections::BTreeSet<u64> =
+        (0..old.len()).map(|i| old.entry(i).unwrap().frame).collect();
+    assert_eq!(frames.len(), 2, "one full frame, then the rest");
+    let mut frame = Vec::new();
+    for i in [0, n - 1] {
+        let e = old.entry(i).unwrap();
+        frame.clear();
+        assert!(old.frame_into(e.frame, &mut frame));
+        assert_eq!(&frame[e.offset as usize..(e.offset + e.len) as usize], &blob[..]);
+    }
+}
