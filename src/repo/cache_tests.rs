@@ -258,3 +258,32 @@ fn small_entries_share_a_frame_until_it_is_full() {
         assert_eq!(&frame[e.offset as usize..(e.offset + e.len) as usize], &blob[..]);
     }
 }
+
+#[test]
+fn a_frame_holds_exactly_its_size_and_no_entry_beyond_the_largest() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::in_dir(dir.path(), dir.path());
+    let id = FileId {
+        size: 1,
+        mtime_ns: 1,
+        ctime_ns: 1,
+        ino: 1,
+        dev: 1,
+    };
+    // Four quarters fill a frame exactly; the fifth starts the next.
+    let mut w = Writer::create(&cache).unwrap();
+    let quarter = vec![1u8; FRAME_BYTES / 4];
+    for i in 0..8 {
+        w.add(&format!("q{i}"), id, &quarter).unwrap();
+    }
+    w.finish(cache.path()).unwrap();
+    let old = OldCache::open(cache.path(), &cache.key).unwrap();
+    let frames: std::collections::BTreeSet<u64> =
+        (0..old.len()).map(|i| old.entry(i).unwrap().frame).collect();
+    assert_eq!(frames.len(), 2);
+    // An entry may be as large as a frame may be, not larger.
+    let mut w = Writer::create(&cache).unwrap();
+    let huge = vec![0u8; MAX_FRAME_BYTES as usize + 1];
+    assert!(w.add("a", id, &huge[..MAX_FRAME_BYTES as usize]).is_some());
+    assert!(w.add("b", id, &huge).is_none());
+}
