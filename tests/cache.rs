@@ -21,7 +21,8 @@ fn settle() {
 /// schema error, a binary file, a file named unlike its id, a YAML file
 /// that is not gitsm's.
 fn repo_with_findings(root: &Path) {
-    generator::generate(root, 600);
+    // Enough records for several of the cache's 1 MiB frames.
+    generator::generate(root, 2_500);
     let w = |p: &str, s: &[u8]| std::fs::write(root.join(p), s).unwrap();
     w(
         "incidents/INC-BROKEN.yaml",
@@ -125,7 +126,22 @@ fn a_warm_cache_gives_what_the_files_give_and_follows_every_change() {
     assert_eq!(validated(&cached(root, dir.path())), truth, "after the changes");
     settle();
     assert_eq!(validated(&cached(root, dir.path())), truth, "cached again");
+    // That run kept the files changed since, and copied every other entry
+    // across the old file's frames into the new one.
+    let listed = gitsm::repo::Source::entries(&WorkTree::new(root)).unwrap();
+    let paths: Vec<String> = listed.into_iter().map(|e| e.path).collect();
+    assert_eq!(Cache::in_dir(dir.path(), root).cached_paths(), paths);
+    // …and every copied entry serves: the next run reads no file again, so
+    // it writes no new cache file (a rewrite is a new file: a new inode).
+    let inode = || {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(Cache::in_dir(dir.path(), root).path())
+            .unwrap()
+            .ino()
+    };
+    let before = inode();
     assert_eq!(validated(&cached(root, dir.path())), truth, "warm again");
+    assert_eq!(inode(), before, "a warm run after the copy rewrote the cache");
 }
 
 /// The path and title of the first incident with a plain title.

@@ -287,3 +287,50 @@ fn a_frame_holds_exactly_its_size_and_no_entry_beyond_the_largest() {
     assert!(w.add("a", id, &huge[..MAX_FRAME_BYTES as usize]).is_some());
     assert!(w.add("b", id, &huge).is_none());
 }
+
+/// The hits seen before a run's first change are copied into the new file
+/// byte for byte, across the old file's frames.
+#[test]
+fn a_new_cache_file_copies_the_earlier_hits_across_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::in_dir(dir.path(), dir.path()).min_files(0);
+    let id = |n: u64| FileId {
+        size: n,
+        mtime_ns: 1,
+        ctime_ns: 1,
+        ino: n,
+        dev: 1,
+    };
+    // Ten blobs of ~300 KB, each its own bytes: four frames.
+    let blobs: Vec<Vec<u8>> = (0..10u8)
+        .map(|i| (0..300_000u32).map(|j| (j % 251) as u8 ^ i).collect())
+        .collect();
+    let mut w = Writer::create(&cache).unwrap();
+    for (i, b) in blobs.iter().enumerate() {
+        w.add(&format!("f{i}"), id(i as u64), b).unwrap();
+    }
+    w.finish(cache.path()).unwrap();
+    let mut run = cache.start(10).unwrap();
+    let old = run.old.as_ref().unwrap();
+    let frames: std::collections::BTreeSet<u64> =
+        (0..old.len()).map(|i| old.entry(i).unwrap().frame).collect();
+    assert!(frames.len() >= 3, "{frames:?}");
+    run.before_writer = (0..10).collect();
+    run.dirty = true;
+    run.start_writer();
+    assert!(run.writer.is_some());
+    run.finish();
+    let new = OldCache::open(cache.path(), &cache.key).unwrap();
+    assert_eq!(new.len(), 10);
+    let mut frame = Vec::new();
+    for (i, b) in blobs.iter().enumerate() {
+        let e = new.entry(i).unwrap();
+        assert_eq!((e.path, e.id), (format!("f{i}").as_str(), id(i as u64)));
+        frame.clear();
+        assert!(new.frame_into(e.frame, &mut frame));
+        assert!(
+            &frame[e.offset as usize..(e.offset + e.len) as usize] == b.as_slice(),
+            "blob {i}"
+        );
+    }
+}
