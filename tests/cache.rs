@@ -42,8 +42,21 @@ fn repo_with_findings(root: &Path) {
     std::fs::copy(&some, root.join("incidents/renamed.yaml")).unwrap();
 }
 
+/// [`repo_with_findings`] in a temporary folder, its files settled, a
+/// cache folder, and what a load without the cache gives.
+fn settled_repo_with_findings() -> (tempfile::TempDir, tempfile::TempDir, Validated) {
+    let repo = tempfile::tempdir().unwrap();
+    repo_with_findings(repo.path());
+    settle();
+    let truth = validated(&WorkTree::new(repo.path()));
+    (repo, tempfile::tempdir().unwrap(), truth)
+}
+
+/// Each record's path and fields (`Debug`), and each finding.
+type Validated = (Vec<(String, String)>, Vec<String>);
+
 /// Records (path and every field) and findings of a full validation.
-fn validated(source: &WorkTree) -> (Vec<(String, String)>, Vec<String>) {
+fn validated(source: &WorkTree) -> Validated {
     let v = gitsm::validate::validate(source).unwrap();
     let records = fields(&v.snapshot.records);
     let findings = v.findings.iter().map(|f| format!("{f:?}")).collect();
@@ -63,12 +76,8 @@ fn cached(root: &Path, dir: &Path) -> WorkTree {
 
 #[test]
 fn a_warm_cache_gives_what_the_files_give_and_follows_every_change() {
-    let repo = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (repo, dir, truth) = settled_repo_with_findings();
     let root = repo.path();
-    repo_with_findings(root);
-    settle();
-    let truth = validated(&WorkTree::new(root));
     assert!(
         truth.1.iter().any(|f| f.contains("INC-BROKEN")),
         "the repo has findings"
@@ -163,12 +172,8 @@ fn first_title(root: &Path) -> (String, String) {
 
 #[test]
 fn a_broken_cache_file_is_ignored_and_replaced() {
-    let repo = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (repo, dir, truth) = settled_repo_with_findings();
     let root = repo.path();
-    repo_with_findings(root);
-    settle();
-    let truth = validated(&WorkTree::new(root));
     validated(&cached(root, dir.path()));
     let cache_file = Cache::in_dir(dir.path(), root).path().to_path_buf();
     let good = std::fs::read(&cache_file).unwrap();

@@ -9,6 +9,17 @@ use crate::model::{Kind, Record};
 
 const INC: &str = "apiVersion: gitsm/v1\nkind: Incident\nid: INC-0001\nservice: web\naffected_services: [db]\nstatus: closed\ntimeline:\n  - {at: 2026-03-01T10:00:00.5+02:00, by: a, status: new}\n";
 
+/// A settled identity (times long past), told apart by `n`.
+fn settled(n: u64) -> FileId {
+    FileId {
+        size: n,
+        mtime_ns: 1,
+        ctime_ns: 1,
+        ino: n,
+        dev: 1,
+    }
+}
+
 fn gave() -> Gave {
     let record = crate::model::Record::from_json(
         Kind::Service,
@@ -179,13 +190,7 @@ struct Flaky {
 
 impl super::super::Source for Flaky {
     fn entries(&self) -> anyhow::Result<Vec<Entry>> {
-        let id = FileId {
-            size: 1,
-            mtime_ns: 1,
-            ctime_ns: 1,
-            ino: 7,
-            dev: 1,
-        };
+        let id = settled(7);
         Ok(vec![Entry {
             path: "catalog/web.yaml".into(),
             size: 0,
@@ -233,13 +238,7 @@ fn small_entries_share_a_frame_until_it_is_full() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::in_dir(dir.path(), dir.path());
     let mut w = Writer::create(&cache).unwrap();
-    let id = FileId {
-        size: 1,
-        mtime_ns: 1,
-        ctime_ns: 1,
-        ino: 1,
-        dev: 1,
-    };
+    let id = settled(1);
     let blob = vec![7u8; 1000];
     let n = FRAME_BYTES / 1000 + 10;
     for i in 0..n {
@@ -263,13 +262,7 @@ fn small_entries_share_a_frame_until_it_is_full() {
 fn a_frame_holds_exactly_its_size_and_no_entry_beyond_the_largest() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::in_dir(dir.path(), dir.path());
-    let id = FileId {
-        size: 1,
-        mtime_ns: 1,
-        ctime_ns: 1,
-        ino: 1,
-        dev: 1,
-    };
+    let id = settled(1);
     // Four quarters fill a frame exactly; the fifth starts the next.
     let mut w = Writer::create(&cache).unwrap();
     let quarter = vec![1u8; FRAME_BYTES / 4];
@@ -294,13 +287,7 @@ fn a_frame_holds_exactly_its_size_and_no_entry_beyond_the_largest() {
 fn a_new_cache_file_copies_the_earlier_hits_across_frames() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::in_dir(dir.path(), dir.path()).min_files(0);
-    let id = |n: u64| FileId {
-        size: n,
-        mtime_ns: 1,
-        ctime_ns: 1,
-        ino: n,
-        dev: 1,
-    };
+    let id = settled;
     // Ten blobs of ~300 KB, each its own bytes: four frames.
     let blobs: Vec<Vec<u8>> = (0..10u8)
         .map(|i| (0..300_000u32).map(|j| (j % 251) as u8 ^ i).collect())
