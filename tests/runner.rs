@@ -32,5 +32,6 @@ mod serve;
 mod ship;
 mod sla;
 mod status_page;
+mod status_update;
 mod statuspage;
 mod yaml_fast;

@@ -232,7 +232,9 @@ fn read_tree(dir: &Path) -> Vec<(String, String)> {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
+            } else if p.file_name() != Some(gitsm::status::update::MANIFEST.as_ref()) {
+                // The manifest records file identities (inodes, mtimes), not
+                // output; `status_update.rs` checks it.
                 let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
                 out.push((
                     rel,

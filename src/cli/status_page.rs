@@ -5,13 +5,20 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Only public services, incidents on them and timeline notes marked `public: true` are shown.\n\
-The folder is replaced on every run; gitsm refuses a non-empty folder it did not write.\n\n\
+gitsm refuses a non-empty folder it did not write. A site it wrote before is updated in place: an incident or \
+maintenance page whose content would not change is left as it is (a manifest in the folder records what each page was \
+made from), every other file is replaced whole, and anything else in the folder is removed. --rebuild writes every \
+page into a fresh folder that takes the old one's place at once.\n\n\
 Examples:\n  gitsm status-page --out site\n  gitsm --now 2026-11-24T12:00:00Z status-page --out site   # reproducible output"
 )]
 pub struct Args {
-    /// Folder to write the site into (replaced as a whole)
+    /// Folder to write the site into (its earlier content is replaced)
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Write every page into a fresh folder swapped in at the end, instead of
+    /// updating the pages that changed
+    #[arg(long)]
+    rebuild: bool,
 }
 
 pub fn run(g: &Globals, a: Args) -> super::CommandResult {
@@ -28,23 +35,30 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     drop(snap);
     lap("build");
     let templates = gitsm::status::render::Templates::new(Some(&root), &built.tz)?;
-    // Pages are written as they are rendered, into a fresh folder swapped in
-    // at the end.
-    let staging = match gitsm::status::site::Staging::begin(&a.out, Some(&root)) {
-        Ok(s) => s,
-        Err(e) => return Err(site_error(&e)),
+    // Pages are written as they are rendered: over an earlier site's pages
+    // that changed, or into a fresh folder swapped in at the end.
+    let update = if a.rebuild {
+        None
+    } else {
+        gitsm::status::update::Update::begin(&a.out, Some(&root)).map_err(|e| site_error(&e))?
     };
-    let files = match gitsm::status::render::render_into(&built, &templates, &|f| Ok(staging.put(&f)?)) {
-        Ok(n) => n,
-        Err(e) => match e.downcast_ref::<gitsm::status::site::SiteError>() {
-            Some(se) => return Err(site_error(se)),
-            None => return Err(e.into()),
-        },
+    let failed = |e: anyhow::Error| match e.downcast_ref::<gitsm::status::site::SiteError>() {
+        Some(se) => site_error(se),
+        None => e.into(),
     };
-    lap("render and write pages");
-    let written = match staging.finish() {
-        Ok(w) => w,
-        Err(e) => return Err(site_error(&e)),
+    let (rendered, written) = match update {
+        Some(update) => {
+            let r = gitsm::status::render::render_into(&built, &templates, &update).map_err(failed)?;
+            lap("render and write pages");
+            (r, update.finish().map_err(|e| site_error(&e))?)
+        }
+        None => {
+            let staging =
+                gitsm::status::site::Staging::begin(&a.out, Some(&root)).map_err(|e| site_error(&e))?;
+            let r = gitsm::status::render::render_into(&built, &templates, &staging).map_err(failed)?;
+            lap("render and write pages");
+            (r, staging.finish().map_err(|e| site_error(&e))?)
+        }
     };
     lap("write");
 
@@ -59,9 +73,14 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
         );
     }
     let d = &built.doc;
+    // The site's files are the rendered ones, the marker and the manifest.
+    let unchanged = match rendered.unchanged {
+        0 => String::new(),
+        n => format!(" ({n} unchanged pages kept)"),
+    };
     println!(
-        "wrote {} files to {}: {} ({} services, {} incidents, {} maintenance)",
-        files + 1,
+        "wrote {} files to {}{unchanged}: {} ({} services, {} incidents, {} maintenance)",
+        rendered.files + 2 - rendered.unchanged,
         written.display(),
         d.status.description,
         d.services.len(),

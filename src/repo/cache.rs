@@ -110,6 +110,21 @@ pub struct Cache {
     min_files: usize,
 }
 
+/// This build of gitsm: its version and its executable's size, mtime and
+/// inode. What gitsm wrote to reuse later (the loader's cache, the status
+/// page's manifest) is keyed by it, so another build never trusts it.
+pub fn build_identity() -> Vec<u8> {
+    let mut key = format!("gitsm {}\n", env!("CARGO_PKG_VERSION")).into_bytes();
+    if let Some(md) = std::env::current_exe()
+        .ok()
+        .and_then(|p| std::fs::metadata(p).ok())
+    {
+        let id = FileId::of(&md);
+        key.extend(format!("{} {:?}\n", md.len(), id.map(|i| (i.mtime_ns, i.ino))).bytes());
+    }
+    key
+}
+
 impl Cache {
     /// The cache for the work tree at `root` as the environment asks (see
     /// the module docs), or `None` when it is turned off or has no home.
@@ -142,14 +157,7 @@ impl Cache {
     pub fn in_dir(dir: &Path, root: &Path) -> Cache {
         use sha2::Digest;
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-        let mut key = format!("gitsm {}\n", env!("CARGO_PKG_VERSION")).into_bytes();
-        if let Some(md) = std::env::current_exe()
-            .ok()
-            .and_then(|p| std::fs::metadata(p).ok())
-        {
-            let id = FileId::of(&md);
-            key.extend(format!("{} {:?}\n", md.len(), id.map(|i| (i.mtime_ns, i.ino))).bytes());
-        }
+        let mut key = build_identity();
         key.extend(root.to_string_lossy().bytes());
         // Named by the root alone: another build's file is replaced, not
         // left beside it.

@@ -10,6 +10,7 @@ pub mod doc;
 pub mod render;
 pub mod site;
 pub mod statuspage;
+pub mod update;
 pub mod uptime;
 
 use crate::diag::{Code, Finding, Pos};

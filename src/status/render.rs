@@ -73,6 +73,54 @@ const RECENT_DAYS: i64 = 7;
 pub struct Templates {
     env: Environment<'static>,
     css: String,
+    /// Hash of this build and every template and the stylesheet: part of
+    /// every [`PageKey`], so a new gitsm or an edited template re-renders
+    /// every page.
+    fingerprint: [u8; 32],
+}
+
+/// What a record page (an incident's or a maintenance's) is made from,
+/// hashed: the templates' fingerprint and the page's whole context. Two runs
+/// that give a page the same key render the same bytes, so an update of a
+/// site leaves such a page in place (see [`super::site::Update`]).
+pub type PageKey = [u8; 16];
+
+/// Where rendered files go: a fresh folder ([`super::site::Staging`]), an
+/// earlier site updated in place ([`super::site::Update`]), or memory.
+pub trait Output: Sync {
+    /// Whether the record page `path`, made from inputs hashing to `key`, is
+    /// in place exactly as an earlier run wrote it: then it is neither
+    /// rendered nor written.
+    fn unchanged(&self, path: &str, key: &PageKey) -> bool;
+    /// Takes one rendered file, with its key when it is a record page.
+    fn put(&self, file: SiteFile, key: Option<PageKey>) -> anyhow::Result<()>;
+}
+
+/// Collects the files in memory (tests, [`render`]).
+struct Collect(std::sync::Mutex<Vec<SiteFile>>);
+
+impl Output for Collect {
+    fn unchanged(&self, _: &str, _: &PageKey) -> bool {
+        false
+    }
+    fn put(&self, file: SiteFile, _: Option<PageKey>) -> anyhow::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(file);
+        Ok(())
+    }
+}
+
+/// An `io::Write` that feeds a hash (the page key is a hash of the context's
+/// JSON, never the JSON itself).
+struct HashWriter(sha2::Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Words for a state, an impact or a phase.
@@ -185,7 +233,7 @@ impl Templates {
                 css = text;
             }
         }
-        for (name, src) in sources {
+        for (name, src) in sources.clone() {
             env.add_template_owned(name.clone(), src)
                 .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
         }
@@ -195,7 +243,58 @@ impl Templates {
             // Truncated, so any downtime at all never shows as 100.00.
             format!("{:.2}", (p * 100.0).floor() / 100.0)
         });
-        Ok(Templates { env, css })
+        let fingerprint = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(crate::repo::cache::build_identity());
+            let mut names: Vec<&String> = sources.keys().collect();
+            names.sort();
+            for name in names {
+                // Lengths first: no two sets of sources hash alike by
+                // shifting text from one into the next.
+                for part in [name.as_bytes(), sources[name].as_bytes()] {
+                    h.update((part.len() as u64).to_le_bytes());
+                    h.update(part);
+                }
+            }
+            h.update((css.len() as u64).to_le_bytes());
+            h.update(css.as_bytes());
+            h.finalize().into()
+        };
+        Ok(Templates {
+            env,
+            css,
+            fingerprint,
+        })
+    }
+
+    /// The key of a record page rendered from `ctx` (see [`PageKey`]).
+    fn key(&self, ctx: &Value) -> anyhow::Result<PageKey> {
+        use sha2::Digest;
+        let mut w = HashWriter(sha2::Sha256::new());
+        w.0.update(self.fingerprint);
+        serde_json::to_writer(&mut w, ctx)?;
+        let digest = w.0.finalize();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        Ok(key)
+    }
+
+    /// Renders a record page from `ctx` unless `out` already holds it.
+    fn record_page(&self, out: &dyn Output, template: &str, path: &str, ctx: Value) -> anyhow::Result<bool> {
+        let key = self.key(&ctx)?;
+        if out.unchanged(path, &key) {
+            return Ok(false);
+        }
+        let html = self.render(template, ctx)?;
+        out.put(
+            SiteFile {
+                path: path.to_string(),
+                bytes: html.into_bytes(),
+            },
+            Some(key),
+        )?;
+        Ok(true)
     }
 
     fn render(&self, name: &str, ctx: Value) -> anyhow::Result<String> {
@@ -243,24 +342,44 @@ fn names<'a>(ids: &[crate::model::Id], by_id: &HashMap<&str, &'a str>) -> Vec<&'
 
 /// Renders every file of the site into memory.
 pub fn render(built: &Built, t: &Templates) -> anyhow::Result<Vec<SiteFile>> {
-    let files = std::sync::Mutex::new(Vec::new());
-    render_into(built, t, &|f| {
-        files.lock().unwrap_or_else(|e| e.into_inner()).push(f);
-        Ok(())
-    })?;
-    let mut files = files.into_inner().unwrap_or_else(|e| e.into_inner());
+    let files = Collect(std::sync::Mutex::new(Vec::new()));
+    render_into(built, t, &files)?;
+    let mut files = files.0.into_inner().unwrap_or_else(|e| e.into_inner());
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
 
-/// Renders every file of the site and hands each to `sink` as soon as it is
+/// When a record page's content last changed, shown as its "Last updated":
+/// once the record is settled (an incident resolved, a maintenance
+/// completed) the newest time on the page, which stays put from run to run
+/// (so an unchanged page keeps its key); while it is still moving, `now`.
+fn page_as_of(
+    settled_at: Option<jiff::Timestamp>,
+    updates: &[super::doc::Update],
+    now: jiff::Timestamp,
+) -> jiff::Timestamp {
+    match settled_at {
+        Some(t) => updates.iter().map(|u| u.at.0).fold(t, std::cmp::max),
+        None => now,
+    }
+}
+
+/// What [`render_into`] did: files in the site, and how many record pages
+/// were left in place because their key was unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rendered {
+    pub files: usize,
+    pub unchanged: usize,
+}
+
+/// Renders every file of the site and hands each to `out` as soon as it is
 /// rendered (incident pages from several threads at once), so a site of
-/// many thousand pages need not be held in memory. Returns how many files.
-pub fn render_into(
-    built: &Built,
-    t: &Templates,
-    sink: &(dyn Fn(SiteFile) -> anyhow::Result<()> + Sync),
-) -> anyhow::Result<usize> {
+/// many thousand pages need not be held in memory. A record page `out`
+/// already holds (same [`PageKey`]) is not rendered at all.
+pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Result<Rendered> {
+    let sink = |f: SiteFile| out.put(f, None);
+    let sink = &sink;
+    let now = built.doc.generated_at;
     let doc: &StatusDoc = &built.doc;
     let page = val(&doc.page);
     let overall = val(&doc.status);
@@ -274,37 +393,40 @@ pub fn render_into(
     let base =
         context! { page => page.clone(), overall => overall.clone(), generated_at => generated_at.clone() };
     // Incident pages in parallel with everything else: both cores stay busy.
+    let page = &page;
+    // A record page's context leaves out what changes from run to run but
+    // is not about the record (the overall status, the run's time): its
+    // "Last updated" is the record's own.
+    let record_ctx = |as_of: jiff::Timestamp, services: &[crate::model::Id]| {
+        context! { page => page.clone(), generated_at => as_of.to_string(), root => "../",
+        affected => val(names(services, &by_id)) }
+    };
     let (incident_pages, rest) = rayon::join(
         || {
-            doc.incidents.par_iter().try_for_each(|inc| {
-                let html = t.render(
-                    "incident.html.j2",
-                    context! { root => "../", incident => val(inc),
-                    affected => val(names(&inc.services, &by_id)), ..base.clone() },
-                )?;
-                sink(SiteFile {
-                    path: inc.url.clone(),
-                    bytes: html.into_bytes(),
+            doc.incidents
+                .par_iter()
+                .map(|inc| {
+                    let as_of = page_as_of(inc.resolved_at.map(|t| t.0), &inc.updates, now.0);
+                    let ctx = context! { incident => val(inc), ..record_ctx(as_of, &inc.services) };
+                    t.record_page(out, "incident.html.j2", &inc.url, ctx)
                 })
-            })
+                .try_fold(|| 0usize, |n, r| r.map(|wrote| n + usize::from(!wrote)))
+                .try_reduce(|| 0, |a, b| Ok(a + b))
         },
         || overview_pages(built, t, &base, &by_id, sink),
     );
     let overview = rest?;
-    incident_pages?;
+    let mut unchanged = incident_pages?;
     // Statuspage-shaped API and the maintenance calendar (SPEC §4).
     let mut files = super::statuspage::files(doc)?;
 
     for m in &doc.maintenances {
-        let html = t.render(
-            "maintenance.html.j2",
-            context! { root => "../", maintenance => val(m),
-            affected => val(names(&m.services, &by_id)), ..base.clone() },
-        )?;
-        files.push(SiteFile {
-            path: m.url.clone(),
-            bytes: html.into_bytes(),
-        });
+        let completed = (m.status == super::doc::MaintenancePhase::Completed).then_some(m.ends_at.0);
+        let as_of = page_as_of(completed, &m.updates, now.0);
+        let ctx = context! { maintenance => val(m), ..record_ctx(as_of, &m.services) };
+        if !t.record_page(out, "maintenance.html.j2", &m.url, ctx)? {
+            unchanged += 1;
+        }
     }
 
     let entries = feed_entries(doc);
@@ -320,11 +442,14 @@ pub fn render_into(
             )?
             .into_bytes(),
     });
-    let count = overview + files.len() + doc.incidents.len();
+    let count = overview + files.len() + doc.incidents.len() + doc.maintenances.len();
     for f in files {
         sink(f)?;
     }
-    Ok(count)
+    Ok(Rendered {
+        files: count,
+        unchanged,
+    })
 }
 
 /// The index, the history page, the style sheet and `status.json`, each

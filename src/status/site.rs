@@ -147,7 +147,7 @@ pub fn check_out(out: &Path, repo_root: Option<&Path>) -> Result<PathBuf, SiteEr
 pub fn write(out: &Path, repo_root: Option<&Path>, files: &[SiteFile]) -> Result<PathBuf, SiteError> {
     use rayon::prelude::*;
     let staging = Staging::begin(out, repo_root)?;
-    files.par_iter().try_for_each(|f| staging.put(f))?;
+    files.par_iter().try_for_each(|f| staging.put_file(f, None))?;
     staging.finish()
 }
 
@@ -159,6 +159,8 @@ pub struct Staging {
     out: PathBuf,
     target: PathBuf,
     dir: tempfile::TempDir,
+    /// Record pages written, for the manifest a later update reads.
+    record: super::update::Recorder,
 }
 
 impl Staging {
@@ -177,24 +179,34 @@ impl Staging {
             out: out.to_path_buf(),
             target,
             dir,
+            record: super::update::Recorder::default(),
         })
     }
 
-    /// Writes one file of the site (its path checked by [`checked_relative`]).
-    pub fn put(&self, f: &SiteFile) -> Result<(), SiteError> {
+    /// Writes one file of the site (its path checked by [`checked_relative`]),
+    /// recording a record page's key for the manifest.
+    pub fn put_file(&self, f: &SiteFile, key: Option<super::render::PageKey>) -> Result<(), SiteError> {
         let root = self.dir.path();
         let full = root.join(checked_relative(&f.path)?);
         if !full.starts_with(root) {
             return Err(SiteError::UnsafePath(f.path.clone()));
         }
+        let write = || match key {
+            Some(key) => {
+                let w = super::update::Recorder::write(&full, &f.bytes, key)?;
+                self.record.add(&f.path, w);
+                Ok(())
+            }
+            None => std::fs::write(&full, &f.bytes),
+        };
         // The folder is made when the first file into it finds it missing:
         // no `mkdir` per page for ten thousand incident pages.
-        match std::fs::write(&full, &f.bytes) {
+        match write() {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(d) = full.parent() {
                     std::fs::create_dir_all(d).map_err(io(d))?;
                 }
-                std::fs::write(&full, &f.bytes).map_err(io(&full))
+                write().map_err(io(&full))
             }
             other => other.map_err(io(&full)),
         }
@@ -202,9 +214,19 @@ impl Staging {
 
     /// Marks the folder as ours and puts it in the place of `--out`.
     pub fn finish(self) -> Result<PathBuf, SiteError> {
-        let Staging { out, target, dir } = self;
+        let Staging {
+            out,
+            target,
+            dir,
+            record,
+        } = self;
         let parent = target.parent().ok_or_else(|| SiteError::BadOut(out.clone()))?;
         let root = dir.path().to_path_buf();
+        super::update::write_atomic(
+            &root,
+            super::update::MANIFEST,
+            record.into_manifest().to_text().as_bytes(),
+        )?;
         std::fs::write(
             root.join(MARKER),
             "This folder is written by `gitsm status-page` and replaced on every run.\n",
@@ -235,6 +257,15 @@ impl Staging {
             return Err(SiteError::Io(target, e));
         }
         Ok(target)
+    }
+}
+
+impl super::render::Output for Staging {
+    fn unchanged(&self, _: &str, _: &super::render::PageKey) -> bool {
+        false
+    }
+    fn put(&self, f: SiteFile, key: Option<super::render::PageKey>) -> anyhow::Result<()> {
+        Ok(self.put_file(&f, key)?)
     }
 }
 

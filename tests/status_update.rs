@@ -1,0 +1,285 @@
+//! `gitsm status-page` over a site it wrote before: only the pages whose
+//! content changed are written, and the folder ends byte for byte as a fresh
+//! `--rebuild` leaves it — whatever happened to the folder in between.
+
+use crate::common::*;
+use gitsm::status::update::{Manifest, MANIFEST};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const NOW: &str = "2026-11-30T12:00:00Z";
+const LATER: &str = "2026-11-30T13:00:00Z";
+
+/// A copy of examples/acme in a temp dir (the repo) with `site` beside it.
+fn acme() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    copy_tree(&manifest_dir().join("examples/acme"), &repo);
+    let out = tmp.path().join("site");
+    (tmp, repo, out)
+}
+
+fn site(repo: &Path, out: &Path, now: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut c = gitsm(repo);
+    c.args(["--repo", "."])
+        .args(["--now", now, "status-page", "--out"])
+        .arg(out)
+        .args(extra);
+    run(c)
+}
+
+/// Runs and returns how many unchanged pages the run kept (0 when it says
+/// none), failing on a non-zero exit.
+fn update(repo: &Path, out: &Path, now: &str) -> usize {
+    let (code, stdout, stderr) = site(repo, out, now, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    match stdout.split_once(" unchanged pages kept") {
+        Some((head, _)) => head.rsplit('(').next().unwrap().parse().unwrap(),
+        None => 0,
+    }
+}
+
+/// Every file of the site but the manifest (which records file identities),
+/// by path.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p);
+            } else if rel != MANIFEST {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+fn inode(p: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(p).unwrap().ino()
+}
+
+/// The incident and maintenance pages of a site.
+fn record_pages(out: &Path) -> Vec<String> {
+    tree(out)
+        .into_keys()
+        .filter(|p| p.starts_with("incidents/") || p.starts_with("maintenance/"))
+        .collect()
+}
+
+/// The site as `--rebuild` writes it from the same repo and clock, in a
+/// folder of its own.
+fn rebuilt(repo: &Path, now: &str) -> BTreeMap<String, Vec<u8>> {
+    let other = repo.with_file_name("rebuilt");
+    let (code, stdout, stderr) = site(repo, &other, now, &["--rebuild"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let t = tree(&other);
+    std::fs::remove_dir_all(&other).unwrap();
+    t
+}
+
+/// Every manifest entry names a file of the site as it is now.
+fn assert_manifest_matches(out: &Path) {
+    let m = Manifest::read(out).expect("a readable manifest");
+    let pages = record_pages(out);
+    assert_eq!(m.0.len(), pages.len(), "one entry per record page");
+    for p in pages {
+        let w = m.0.get(&p).unwrap_or_else(|| panic!("{p} not in the manifest"));
+        assert_eq!(w.size, std::fs::metadata(out.join(&p)).unwrap().len(), "{p}");
+        #[cfg(unix)]
+        assert_eq!(w.ino, inode(&out.join(&p)), "{p}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_update_writes_only_what_changed_and_ends_as_a_rebuild() {
+    let (_tmp, repo, out) = acme();
+    assert_eq!(update(&repo, &out, NOW), 0, "a new folder is written whole");
+    let pages = record_pages(&out);
+    assert!(pages.len() > 20, "{pages:?}");
+    assert_manifest_matches(&out);
+    let before: BTreeMap<String, u64> = pages.iter().map(|p| (p.clone(), inode(&out.join(p)))).collect();
+
+    // Same repo, same clock: every record page stays, untouched.
+    assert_eq!(update(&repo, &out, NOW), pages.len());
+    for (p, ino) in &before {
+        assert_eq!(inode(&out.join(p)), *ino, "{p} was rewritten");
+    }
+    assert_eq!(tree(&out), rebuilt(&repo, NOW));
+
+    // An hour later, with one closed incident retitled, a page edited by
+    // hand, one deleted and strays dropped into the folder.
+    let inc = repo.join("incidents/INC-0003.yaml");
+    let text = std::fs::read_to_string(&inc).unwrap();
+    let retitled = text.replace(
+        "title: Product images load slowly in Austria and Switzerland",
+        "title: Product images load slowly (retitled)",
+    );
+    assert_ne!(text, retitled);
+    std::fs::write(&inc, retitled).unwrap();
+    let mut others = pages
+        .iter()
+        .filter(|p| p.starts_with("incidents/") && p.as_str() != "incidents/INC-0003.html");
+    let (edited_page, deleted_page) = (others.next().unwrap().clone(), others.next().unwrap().clone());
+    let edited = out.join(&edited_page);
+    let mut page = std::fs::read(&edited).unwrap();
+    page[0] ^= 0x20; // same size, other bytes
+    std::fs::write(&edited, &page).unwrap();
+    std::fs::remove_file(out.join(&deleted_page)).unwrap();
+    std::fs::write(out.join("stray.txt"), "x").unwrap();
+    std::fs::write(out.join("incidents/INC-9999.html"), "stale").unwrap();
+    std::fs::create_dir_all(out.join("old/deep")).unwrap();
+    std::fs::write(out.join("old/deep/page.html"), "stale").unwrap();
+    let kept = update(&repo, &out, LATER);
+
+    let after = tree(&out);
+    assert_eq!(after, rebuilt(&repo, LATER), "an update ends as a rebuild");
+    assert!(String::from_utf8_lossy(&after["incidents/INC-0003.html"]).contains("(retitled)"));
+    assert!(!out.join("stray.txt").exists() && !out.join("old").exists());
+    assert!(!out.join("incidents/INC-9999.html").exists());
+    // Rewritten: the changed incident, the edited and the deleted page, and
+    // every page still moving (open incidents, maintenance not completed:
+    // their "so far" and "Last updated" follow the clock). Kept: the rest.
+    let status: serde_json::Value = serde_json::from_slice(&after["status.json"]).unwrap();
+    let mut moving = 0;
+    for i in status["incidents"].as_array().unwrap() {
+        let url = i["url"].as_str().unwrap();
+        let open = i.get("resolved_at").is_none();
+        // Those three are checked by the comparison with the rebuild (a
+        // deleted page's inode number may be reused by its successor).
+        if url == "incidents/INC-0003.html" || url == edited_page || url == deleted_page {
+            moving += 1;
+            continue;
+        }
+        let same = before.get(url) == Some(&inode(&out.join(url)));
+        assert_eq!(same, !open, "{url}: open {open}");
+        moving += usize::from(open);
+    }
+    for m in status["maintenances"].as_array().unwrap() {
+        let url = m["url"].as_str().unwrap();
+        let done = m["status"] == "completed";
+        assert_eq!(before.get(url) == Some(&inode(&out.join(url))), done, "{url}");
+        moving += usize::from(!done);
+    }
+    assert_eq!(kept, pages.len() - moving);
+    assert_manifest_matches(&out);
+}
+
+#[test]
+fn a_damaged_manifest_or_a_new_template_rewrites_every_page() {
+    let (_tmp, repo, out) = acme();
+    update(&repo, &out, NOW);
+    for damage in [
+        "",
+        "gitsm-status-manifest 1\nnot a line\n",
+        "gitsm-status-manifest 9\n",
+    ] {
+        std::fs::write(out.join(MANIFEST), damage).unwrap();
+        assert_eq!(update(&repo, &out, NOW), 0, "{damage:?}");
+        assert_manifest_matches(&out);
+    }
+    std::fs::remove_file(out.join(MANIFEST)).unwrap();
+    assert_eq!(update(&repo, &out, NOW), 0, "no manifest");
+    assert!(update(&repo, &out, NOW) > 0);
+    // An override that renders the same bytes still changes the
+    // fingerprint: nothing rendered by the old templates is trusted.
+    let builtin = std::fs::read_to_string(manifest_dir().join("templates/status/incident.html.j2")).unwrap();
+    write(
+        &repo,
+        "templates/status/incident.html.j2",
+        format!("{builtin}{{# local #}}"),
+    );
+    let kept = update(&repo, &out, NOW);
+    let maintenance = record_pages(&out)
+        .iter()
+        .filter(|p| p.starts_with("maintenance/"))
+        .count();
+    assert_eq!(kept, 0, "{maintenance} maintenance pages, none kept");
+    assert_eq!(tree(&out), rebuilt(&repo, NOW));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_update_never_writes_through_a_symlink() {
+    let (tmp, repo, out) = acme();
+    update(&repo, &out, NOW);
+    // A page replaced by a link to a file outside: replaced, not followed.
+    let outside = tmp.path().join("outside.html");
+    std::fs::write(&outside, "precious").unwrap();
+    let page = out.join("incidents/INC-0003.html");
+    std::fs::remove_file(&page).unwrap();
+    std::os::unix::fs::symlink(&outside, &page).unwrap();
+    update(&repo, &out, NOW);
+    assert!(std::fs::symlink_metadata(&page).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
+    assert_eq!(tree(&out), rebuilt(&repo, NOW));
+
+    // The incidents folder moved away and linked back: refused, and
+    // nothing behind the link is touched.
+    let away = tmp.path().join("away");
+    std::fs::rename(out.join("incidents"), &away).unwrap();
+    std::os::unix::fs::symlink(&away, out.join("incidents")).unwrap();
+    let before = tree(&away);
+    let (code, stdout, stderr) = site(&repo, &out, LATER, &[]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("symlink"), "{stderr}");
+    assert_eq!(tree(&away), before);
+    // --rebuild replaces the folder whole, link and all.
+    let (code, stdout, stderr) = site(&repo, &out, LATER, &["--rebuild"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(std::fs::symlink_metadata(out.join("incidents")).unwrap().is_dir());
+    assert_eq!(tree(&away), before);
+}
+
+/// A record page's "Last updated" is the record's own once it is settled
+/// (so the page stays the same from run to run), and the run's while it is
+/// still moving.
+#[test]
+fn record_pages_are_dated_by_their_record() {
+    let (_tmp, repo, out) = acme();
+    update(&repo, &out, NOW);
+    let files = tree(&out);
+    let status: serde_json::Value = serde_json::from_slice(&files["status.json"]).unwrap();
+    let footer = |url: &str| -> String {
+        let html = String::from_utf8_lossy(&files[url]).into_owned();
+        let foot = html
+            .split("class=\"site-footer\"")
+            .nth(1)
+            .expect("a footer")
+            .to_string();
+        let at = foot.split("datetime=\"").nth(1).expect("a time");
+        at[..at.find('"').unwrap()].to_string()
+    };
+    let ts = |v: &serde_json::Value| v.as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    let (mut settled, mut open) = (0, 0);
+    for i in status["incidents"].as_array().unwrap() {
+        let want = match i.get("resolved_at") {
+            Some(r) => {
+                settled += 1;
+                i["updates"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| ts(&u["at"]))
+                    .fold(ts(r), std::cmp::max)
+            }
+            None => {
+                open += 1;
+                NOW.parse().unwrap()
+            }
+        };
+        let have: jiff::Timestamp = footer(i["url"].as_str().unwrap()).parse().unwrap();
+        assert_eq!(have, want, "{}", i["id"]);
+    }
+    assert!(settled > 5 && open > 0, "{settled} settled, {open} open");
+    // The index still says when the site was made.
+    let index: jiff::Timestamp = footer("index.html").parse().unwrap();
+    assert_eq!(index, NOW.parse::<jiff::Timestamp>().unwrap());
+}
