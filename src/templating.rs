@@ -203,6 +203,32 @@ pub fn list_overrides(root: &Path, dir: &str) -> Result<Vec<String>, OverrideErr
 /// Renders the template `name` of `env` with `ctx` into a file's text: a
 /// character HTML or XML forbids (E0017) never reaches the output, whatever
 /// the template does with it, and the text ends with a newline.
+/// [`render`] straight into `w`, for outputs too large to hold (the status
+/// page's history at a million records): each piece the template writes is
+/// cleaned as [`render`] cleans the whole.
+pub fn render_to(
+    env: &Environment<'_>,
+    name: &str,
+    ctx: Value,
+    w: &mut dyn std::io::Write,
+) -> Result<(), minijinja::Error> {
+    struct Clean<'a>(&'a mut dyn std::io::Write);
+    impl std::io::Write for Clean<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            // minijinja writes whole `str`s; anything else is refused, not
+            // passed on unchecked.
+            let s = std::str::from_utf8(buf).map_err(std::io::Error::other)?;
+            self.0.write_all(crate::text::clean(s).as_bytes())?;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.0.flush()
+        }
+    }
+    env.get_template(name)?.render_captured_to(ctx, Clean(w))?;
+    Ok(())
+}
+
 pub fn render(env: &Environment<'_>, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
     let mut out = env.get_template(name)?.render(ctx)?;
     out = crate::text::clean_owned(out);
@@ -212,6 +238,22 @@ pub fn render(env: &Environment<'_>, name: &str, ctx: Value) -> Result<String, m
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn render_to_writes_what_render_returns_cleaned() {
+        let mut env = environment(&TimeZone::UTC, Family::StatusPage);
+        env.add_template_owned(
+            "t.html.j2".to_string(),
+            "<p>{{ x }}\u{7}</p>{% for i in xs %}{{ i }},{% endfor %}".to_string(),
+        )
+        .unwrap();
+        let ctx = minijinja::context! { x => "a\u{1}b<", xs => vec!["\u{FFFF}", "ok"] };
+        let whole = render(&env, "t.html.j2", ctx.clone()).unwrap();
+        let mut streamed = Vec::new();
+        render_to(&env, "t.html.j2", ctx, &mut streamed).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        assert_eq!(whole, "<p>a\u{FFFD}b&lt;\u{FFFD}</p>\u{FFFD},ok,");
+    }
 
     #[test]
     fn one_duration_format() {

@@ -170,6 +170,37 @@ fn an_update_writes_only_what_changed_and_ends_as_a_rebuild() {
     }
     assert_eq!(kept, pages.len() - moving);
     assert_manifest_matches(&out);
+
+    // Each part of a page's context re-renders it: the page's settings,
+    // an affected service's name.
+    for (file, from, to) in [
+        (
+            "gitsm.yaml",
+            "title: Acme Shop Status",
+            "title: Acme Shop Status (renamed)",
+        ),
+        (
+            "catalog/catalog-api.yaml",
+            "name: Catalog API",
+            "name: Catalog API (renamed)",
+        ),
+    ] {
+        let text = std::fs::read_to_string(repo.join(file)).unwrap();
+        assert!(text.contains(from), "{file}");
+        std::fs::write(repo.join(file), text.replace(from, to)).unwrap();
+        update(&repo, &out, LATER);
+        let now = tree(&out);
+        assert_eq!(now, rebuilt(&repo, LATER), "after {to}");
+        let shown = to.split_once(": ").unwrap().1;
+        assert!(
+            now.values().any(|b| String::from_utf8_lossy(b).contains(shown)),
+            "{to}"
+        );
+        std::fs::write(repo.join(file), text).unwrap();
+        update(&repo, &out, LATER);
+        assert_eq!(tree(&out), after, "back to {from}");
+    }
+    assert_manifest_matches(&out);
 }
 
 #[test]

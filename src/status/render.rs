@@ -94,7 +94,14 @@ pub trait Output: Sync {
     fn unchanged(&self, path: &str, key: &PageKey) -> bool;
     /// Takes one rendered file, with its key when it is a record page.
     fn put(&self, file: SiteFile, key: Option<PageKey>) -> anyhow::Result<()>;
+    /// Takes the file at `path` as `write` produces it: the history page and
+    /// `status.json` run to hundreds of megabytes at a million records, and
+    /// are never held whole.
+    fn put_streamed(&self, path: &str, write: Stream<'_>) -> anyhow::Result<()>;
 }
+
+/// Writes one file's content into the writer it is given.
+pub type Stream<'a> = &'a mut dyn FnMut(&mut dyn std::io::Write) -> anyhow::Result<()>;
 
 /// Collects the files in memory (tests, [`render`]).
 struct Collect(std::sync::Mutex<Vec<SiteFile>>);
@@ -106,6 +113,17 @@ impl Output for Collect {
     fn put(&self, file: SiteFile, _: Option<PageKey>) -> anyhow::Result<()> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(file);
         Ok(())
+    }
+    fn put_streamed(&self, path: &str, write: Stream<'_>) -> anyhow::Result<()> {
+        let mut bytes = Vec::new();
+        write(&mut bytes)?;
+        self.put(
+            SiteFile {
+                path: path.to_string(),
+                bytes,
+            },
+            None,
+        )
     }
 }
 
@@ -268,25 +286,40 @@ impl Templates {
         })
     }
 
-    /// The key of a record page rendered from `ctx` (see [`PageKey`]).
-    fn key(&self, ctx: &Value) -> anyhow::Result<PageKey> {
+    /// The hash every record page's key starts from: the templates'
+    /// fingerprint and the context all record pages share (`shared`).
+    fn key_base(&self, shared: &impl Serialize) -> anyhow::Result<sha2::Sha256> {
         use sha2::Digest;
         let mut w = HashWriter(sha2::Sha256::new());
         w.0.update(self.fingerprint);
-        serde_json::to_writer(&mut w, ctx)?;
+        serde_json::to_writer(&mut w, shared)?;
+        Ok(w.0)
+    }
+
+    /// Renders a record page unless `out` already holds it. Its key hashes
+    /// `base` (see [`Templates::key_base`]), the template's name and `own`,
+    /// the rest of the context `ctx` builds: together, everything the page
+    /// is rendered from. The context is only built when the page is.
+    fn record_page(
+        &self,
+        out: &dyn Output,
+        base: &sha2::Sha256,
+        (template, path): (&str, &str),
+        own: &impl Serialize,
+        ctx: impl FnOnce() -> Value,
+    ) -> anyhow::Result<bool> {
+        use sha2::Digest;
+        let mut w = HashWriter(base.clone());
+        w.0.update(template.as_bytes());
+        w.0.update([0]);
+        serde_json::to_writer(&mut w, own)?;
         let digest = w.0.finalize();
         let mut key = [0u8; 16];
         key.copy_from_slice(&digest[..16]);
-        Ok(key)
-    }
-
-    /// Renders a record page from `ctx` unless `out` already holds it.
-    fn record_page(&self, out: &dyn Output, template: &str, path: &str, ctx: Value) -> anyhow::Result<bool> {
-        let key = self.key(&ctx)?;
         if out.unchanged(path, &key) {
             return Ok(false);
         }
-        let html = self.render(template, ctx)?;
+        let html = self.render(template, ctx())?;
         out.put(
             SiteFile {
                 path: path.to_string(),
@@ -299,6 +332,11 @@ impl Templates {
 
     fn render(&self, name: &str, ctx: Value) -> anyhow::Result<String> {
         crate::templating::render(&self.env, name, ctx).map_err(|e| anyhow::anyhow!("rendering {name}: {e}"))
+    }
+
+    fn render_to(&self, name: &str, ctx: Value, w: &mut dyn std::io::Write) -> anyhow::Result<()> {
+        crate::templating::render_to(&self.env, name, ctx, w)
+            .map_err(|e| anyhow::anyhow!("rendering {name}: {e}"))
     }
 }
 
@@ -393,13 +431,15 @@ pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Re
     let base =
         context! { page => page.clone(), overall => overall.clone(), generated_at => generated_at.clone() };
     // Incident pages in parallel with everything else: both cores stay busy.
-    let page = &page;
     // A record page's context leaves out what changes from run to run but
     // is not about the record (the overall status, the run's time): its
-    // "Last updated" is the record's own.
-    let record_ctx = |as_of: jiff::Timestamp, services: &[crate::model::Id]| {
-        context! { page => page.clone(), generated_at => as_of.to_string(), root => "../",
-        affected => val(names(services, &by_id)) }
+    // "Last updated" is the record's own. What all of them share is hashed
+    // once; each page adds its own part.
+    let key_base = t.key_base(&(&doc.page, "../"))?;
+    let key_base = &key_base;
+    let page = &page;
+    let record_ctx = |(as_of, affected): &(String, Vec<&str>)| {
+        context! { page => page.clone(), root => "../", generated_at => as_of, affected => val(affected) }
     };
     let (incident_pages, rest) = rayon::join(
         || {
@@ -407,13 +447,21 @@ pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Re
                 .par_iter()
                 .map(|inc| {
                     let as_of = page_as_of(inc.resolved_at.map(|t| t.0), &inc.updates, now.0);
-                    let ctx = context! { incident => val(inc), ..record_ctx(as_of, &inc.services) };
-                    t.record_page(out, "incident.html.j2", &inc.url, ctx)
+                    let own = (as_of.to_string(), names(&inc.services, &by_id));
+                    t.record_page(
+                        out,
+                        key_base,
+                        ("incident.html.j2", &inc.url),
+                        &(&own, inc),
+                        || {
+                            context! { incident => val(inc), ..record_ctx(&own) }
+                        },
+                    )
                 })
                 .try_fold(|| 0usize, |n, r| r.map(|wrote| n + usize::from(!wrote)))
                 .try_reduce(|| 0, |a, b| Ok(a + b))
         },
-        || overview_pages(built, t, &base, &by_id, sink),
+        || overview_pages(built, t, &base, &by_id, out),
     );
     let overview = rest?;
     let mut unchanged = incident_pages?;
@@ -423,8 +471,9 @@ pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Re
     for m in &doc.maintenances {
         let completed = (m.status == super::doc::MaintenancePhase::Completed).then_some(m.ends_at.0);
         let as_of = page_as_of(completed, &m.updates, now.0);
-        let ctx = context! { maintenance => val(m), ..record_ctx(as_of, &m.services) };
-        if !t.record_page(out, "maintenance.html.j2", &m.url, ctx)? {
+        let own = (as_of.to_string(), names(&m.services, &by_id));
+        let ctx = || context! { maintenance => val(m), ..record_ctx(&own) };
+        if !t.record_page(out, key_base, ("maintenance.html.j2", &m.url), &(&own, m), ctx)? {
             unchanged += 1;
         }
     }
@@ -454,15 +503,16 @@ pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Re
 
 /// The index, the history page, the style sheet and `status.json`, each
 /// handed to `sink` as soon as it is rendered: at a million records the
-/// history page and `status.json` are hundreds of megabytes, and holding
-/// them all at once was the status page's peak memory. Returns how many.
+/// history page and `status.json` are hundreds of megabytes, and are
+/// written as they are made, never held whole. Returns how many.
 fn overview_pages(
     built: &Built,
     t: &Templates,
     base: &Value,
     by_id: &HashMap<&str, &str>,
-    sink: &(dyn Fn(SiteFile) -> anyhow::Result<()> + Sync),
+    out: &dyn Output,
 ) -> anyhow::Result<usize> {
+    let sink = |f: SiteFile| out.put(f, None);
     let doc: &StatusDoc = &built.doc;
     let groups = service_groups(doc);
     let active: Vec<&IncidentDoc> = doc.incidents.iter().filter(|i| i.resolved_at.is_none()).collect();
@@ -492,26 +542,23 @@ fn overview_pages(
             )?
             .into_bytes(),
     })?;
-    sink(SiteFile {
-        path: "history.html".into(),
-        bytes: t
-            .render(
-                "history.html.j2",
-                context! { root => "", months => val(&months),
-                maintenances => val(&doc.maintenances),
-                names => val(by_id), ..base.clone() },
-            )?
-            .into_bytes(),
+    out.put_streamed("history.html", &mut |w| {
+        t.render_to(
+            "history.html.j2",
+            context! { root => "", months => val(&months),
+            maintenances => val(&doc.maintenances),
+            names => val(by_id), ..base.clone() },
+            w,
+        )
     })?;
     sink(SiteFile {
         path: "assets/style.css".into(),
         bytes: t.css.clone().into_bytes(),
     })?;
-    let mut json = serde_json::to_vec_pretty(doc)?;
-    json.push(b'\n');
-    sink(SiteFile {
-        path: "status.json".into(),
-        bytes: json,
+    out.put_streamed("status.json", &mut |w| {
+        serde_json::to_writer_pretty(&mut *w, doc)?;
+        w.write_all(b"\n")?;
+        Ok(())
     })?;
     Ok(4)
 }

@@ -267,6 +267,19 @@ impl super::render::Output for Staging {
     fn put(&self, f: SiteFile, key: Option<super::render::PageKey>) -> anyhow::Result<()> {
         Ok(self.put_file(&f, key)?)
     }
+    fn put_streamed(&self, path: &str, write: super::render::Stream<'_>) -> anyhow::Result<()> {
+        use std::io::Write;
+        let root = self.dir.path();
+        let full = root.join(checked_relative(path)?);
+        if let Some(d) = full.parent() {
+            std::fs::create_dir_all(d).map_err(io(d))?;
+        }
+        let file = std::fs::File::create(&full).map_err(io(&full))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut w)?;
+        w.flush().map_err(io(&full))?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -360,6 +360,21 @@ impl Output for Update {
         }
     }
 
+    fn put_streamed(&self, path: &str, write: super::render::Stream<'_>) -> anyhow::Result<()> {
+        use std::io::Write;
+        let rel = checked_relative(path)?;
+        let dir = self.folder_of(&rel)?;
+        let full = self.root.join(&rel);
+        let io = |e: std::io::Error| SiteError::Io(full.clone(), e);
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, temp_in(&dir).map_err(io)?);
+        write(&mut w)?;
+        w.flush().map_err(io)?;
+        let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
+        tmp.persist(&full).map_err(|e| io(e.error))?;
+        self.keep(path);
+        Ok(())
+    }
+
     fn put(&self, f: SiteFile, key: Option<PageKey>) -> anyhow::Result<()> {
         use std::io::Write;
         let rel = checked_relative(&f.path)?;
