@@ -88,9 +88,12 @@ fn rebuilt(repo: &Path, now: &str) -> BTreeMap<String, Vec<u8>> {
 fn assert_manifest_matches(out: &Path) {
     let m = Manifest::read(out).expect("a readable manifest");
     let pages = record_pages(out);
-    assert_eq!(m.0.len(), pages.len(), "one entry per record page");
+    assert_eq!(m.pages.len(), pages.len(), "one entry per record page");
     for p in pages {
-        let w = m.0.get(&p).unwrap_or_else(|| panic!("{p} not in the manifest"));
+        let w = m
+            .pages
+            .get(&p)
+            .unwrap_or_else(|| panic!("{p} not in the manifest"));
         assert_eq!(w.size, std::fs::metadata(out.join(&p)).unwrap().len(), "{p}");
         #[cfg(unix)]
         assert_eq!(w.ino, inode(&out.join(&p)), "{p}");
@@ -188,7 +191,12 @@ fn an_update_writes_only_what_changed_and_ends_as_a_rebuild() {
         let text = std::fs::read_to_string(repo.join(file)).unwrap();
         assert!(text.contains(from), "{file}");
         std::fs::write(repo.join(file), text.replace(from, to)).unwrap();
+        let folder = inode(&out);
         update(&repo, &out, LATER);
+        // New page settings change every page: a fresh folder takes the
+        // old one's place (cheaper than replacing each page); a service's
+        // name changes only its pages, updated in place.
+        assert_eq!(inode(&out) != folder, file == "gitsm.yaml", "{file}");
         let now = tree(&out);
         assert_eq!(now, rebuilt(&repo, LATER), "after {to}");
         let shown = to.split_once(": ").unwrap().1;

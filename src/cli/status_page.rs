@@ -37,10 +37,11 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
     let templates = gitsm::status::render::Templates::new(Some(&root), &built.tz)?;
     // Pages are written as they are rendered: over an earlier site's pages
     // that changed, or into a fresh folder swapped in at the end.
+    let site = gitsm::status::render::site_key(&built, &templates)?;
     let update = if a.rebuild {
         None
     } else {
-        gitsm::status::update::Update::begin(&a.out, Some(&root)).map_err(|e| site_error(&e))?
+        gitsm::status::update::Update::begin(&a.out, Some(&root), site).map_err(|e| site_error(&e))?
     };
     let failed = |e: anyhow::Error| match e.downcast_ref::<gitsm::status::site::SiteError>() {
         Some(se) => site_error(se),
@@ -53,8 +54,8 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
             (r, update.finish().map_err(|e| site_error(&e))?)
         }
         None => {
-            let staging =
-                gitsm::status::site::Staging::begin(&a.out, Some(&root)).map_err(|e| site_error(&e))?;
+            let staging = gitsm::status::site::Staging::begin_keyed(&a.out, Some(&root), site)
+                .map_err(|e| site_error(&e))?;
             let r = gitsm::status::render::render_into(&built, &templates, &staging).map_err(failed)?;
             lap("render and write pages");
             (r, staging.finish().map_err(|e| site_error(&e))?)

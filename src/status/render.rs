@@ -402,6 +402,23 @@ fn page_as_of(
     }
 }
 
+/// What every record page's context shares: the page's settings and where
+/// the site's root is from a record page.
+fn shared_context(doc: &StatusDoc) -> impl Serialize + '_ {
+    (&doc.page, "../")
+}
+
+/// The key of what every record page shares: this gitsm build, the
+/// templates and the page's settings. A site whose manifest carries another
+/// one is written fresh rather than updated (every page would change).
+pub fn site_key(built: &Built, t: &Templates) -> anyhow::Result<PageKey> {
+    use sha2::Digest;
+    let digest = t.key_base(&shared_context(&built.doc))?.finalize();
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    Ok(key)
+}
+
 /// What [`render_into`] did: files in the site, and how many record pages
 /// were left in place because their key was unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -435,7 +452,7 @@ pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Re
     // is not about the record (the overall status, the run's time): its
     // "Last updated" is the record's own. What all of them share is hashed
     // once; each page adds its own part.
-    let key_base = t.key_base(&(&doc.page, "../"))?;
+    let key_base = t.key_base(&shared_context(doc))?;
     let key_base = &key_base;
     let page = &page;
     let record_ctx = |(as_of, affected): &(String, Vec<&str>)| {

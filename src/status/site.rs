@@ -161,11 +161,24 @@ pub struct Staging {
     dir: tempfile::TempDir,
     /// Record pages written, for the manifest a later update reads.
     record: super::update::Recorder,
+    /// The site key the manifest is written with (see
+    /// [`super::render::site_key`]).
+    site: super::render::PageKey,
 }
 
 impl Staging {
     /// Checks `out` ([`check_out`]) and creates the staging folder.
     pub fn begin(out: &Path, repo_root: Option<&Path>) -> Result<Staging, SiteError> {
+        Staging::begin_keyed(out, repo_root, [0; 16])
+    }
+
+    /// [`Staging::begin`] for a site whose manifest carries `site` (see
+    /// [`super::render::site_key`]).
+    pub fn begin_keyed(
+        out: &Path,
+        repo_root: Option<&Path>,
+        site: super::render::PageKey,
+    ) -> Result<Staging, SiteError> {
         let target = check_out(out, repo_root)?;
         let parent = target
             .parent()
@@ -180,6 +193,7 @@ impl Staging {
             target,
             dir,
             record: super::update::Recorder::default(),
+            site,
         })
     }
 
@@ -219,13 +233,14 @@ impl Staging {
             target,
             dir,
             record,
+            site,
         } = self;
         let parent = target.parent().ok_or_else(|| SiteError::BadOut(out.clone()))?;
         let root = dir.path().to_path_buf();
         super::update::write_atomic(
             &root,
             super::update::MANIFEST,
-            record.into_manifest().to_text().as_bytes(),
+            record.into_manifest(site).to_text().as_bytes(),
         )?;
         std::fs::write(
             root.join(MARKER),

@@ -72,9 +72,13 @@ fn identity(md: &std::fs::Metadata) -> (i128, u64) {
     (ns, 0)
 }
 
-/// The record pages of a site, by path.
-#[derive(Debug, Default)]
-pub struct Manifest(pub HashMap<String, Written>);
+/// The record pages of a site, by path, and the key of what they all share
+/// (see [`super::render::site_key`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Manifest {
+    pub site: PageKey,
+    pub pages: HashMap<String, Written>,
+}
 
 fn hex(key: &PageKey) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
@@ -94,20 +98,14 @@ fn unhex(s: &str) -> Option<PageKey> {
 impl Manifest {
     /// The manifest's text.
     pub fn to_text(&self) -> String {
-        let mut paths: Vec<&String> = self.0.keys().collect();
+        use std::fmt::Write;
+        let mut paths: Vec<&String> = self.pages.keys().collect();
         paths.sort();
-        let mut s = String::with_capacity(64 * paths.len() + HEADER.len() + 1);
-        s.push_str(HEADER);
-        s.push('\n');
+        let mut s = String::with_capacity(96 * paths.len() + HEADER.len() + 34);
+        let _ = writeln!(s, "{HEADER} {}", hex(&self.site));
         for p in paths {
-            let w = &self.0[p];
-            s.push_str(&format!(
-                "{} {} {} {} {p}\n",
-                hex(&w.key),
-                w.size,
-                w.mtime_ns,
-                w.ino
-            ));
+            let w = &self.pages[p];
+            let _ = writeln!(s, "{} {} {} {} {p}", hex(&w.key), w.size, w.mtime_ns, w.ino);
         }
         s
     }
@@ -117,9 +115,7 @@ impl Manifest {
     /// outside the folder).
     pub fn parse(text: &str) -> Option<Manifest> {
         let mut lines = text.lines();
-        if lines.next()? != HEADER {
-            return None;
-        }
+        let site = unhex(lines.next()?.strip_prefix(HEADER)?.strip_prefix(' ')?)?;
         let mut m = HashMap::new();
         for line in lines {
             let mut f = line.splitn(5, ' ');
@@ -139,7 +135,7 @@ impl Manifest {
                 },
             );
         }
-        Some(Manifest(m))
+        Some(Manifest { site, pages: m })
     }
 
     /// The manifest of the site in `dir`, if it has a readable one.
@@ -169,14 +165,16 @@ impl Recorder {
         Ok(Written::of(key, &f.metadata()?))
     }
 
-    pub fn into_manifest(self) -> Manifest {
-        Manifest(
-            self.0
+    pub fn into_manifest(self, site: PageKey) -> Manifest {
+        Manifest {
+            site,
+            pages: self
+                .0
                 .into_inner()
                 .unwrap_or_else(|e| e.into_inner())
                 .into_iter()
                 .collect(),
-        )
+        }
     }
 }
 
@@ -217,16 +215,19 @@ pub struct Update {
 }
 
 impl Update {
-    /// An update of the site in `out`, when there is one to update: a folder
-    /// gitsm wrote (see [`super::site::check_out`]) with a readable manifest.
-    /// `Ok(None)` means: write a fresh site instead.
-    pub fn begin(out: &Path, repo_root: Option<&Path>) -> Result<Option<Update>, SiteError> {
+    /// An update of the site in `out`, when there is one worth updating: a
+    /// folder gitsm wrote (see [`super::site::check_out`]) with a readable
+    /// manifest made with the same `site` key. `Ok(None)` means: write a
+    /// fresh site instead — also when the site key changed (another gitsm,
+    /// other templates or page settings), since then every page changes and
+    /// a fresh folder is much cheaper than replacing each page in place.
+    pub fn begin(out: &Path, repo_root: Option<&Path>, site: PageKey) -> Result<Option<Update>, SiteError> {
         let root = super::site::check_out(out, repo_root)?;
         let marked = std::fs::symlink_metadata(root.join(MARKER)).is_ok_and(|m| m.is_file());
         if !marked {
             return Ok(None);
         }
-        let Some(old) = Manifest::read(&root) else {
+        let Some(old) = Manifest::read(&root).filter(|m| m.site == site) else {
             return Ok(None);
         };
         Ok(Some(Update {
@@ -283,7 +284,11 @@ impl Update {
     /// and returns the folder.
     pub fn finish(self) -> Result<PathBuf, SiteError> {
         let Update {
-            root, paths, record, ..
+            root,
+            paths,
+            record,
+            old,
+            ..
         } = self;
         let mut keep: HashSet<String> = paths
             .into_inner()
@@ -293,7 +298,11 @@ impl Update {
         keep.insert(MARKER.to_string());
         keep.insert(MANIFEST.to_string());
         prune(&root, "", &keep);
-        write_atomic(&root, MANIFEST, record.into_manifest().to_text().as_bytes())?;
+        write_atomic(
+            &root,
+            MANIFEST,
+            record.into_manifest(old.site).to_text().as_bytes(),
+        )?;
         Ok(root)
     }
 }
@@ -336,7 +345,7 @@ fn prune(root: &Path, rel: &str, keep: &HashSet<String>) -> bool {
 
 impl Output for Update {
     fn unchanged(&self, path: &str, key: &PageKey) -> bool {
-        let Some(w) = self.old.0.get(path) else {
+        let Some(w) = self.old.pages.get(path) else {
             return false;
         };
         if &w.key != key {
@@ -404,8 +413,11 @@ mod tests {
 
     #[test]
     fn manifest_round_trips_and_refuses_anything_odd() {
-        let mut m = Manifest::default();
-        m.0.insert(
+        let mut m = Manifest {
+            site: [9; 16],
+            ..Manifest::default()
+        };
+        m.pages.insert(
             "incidents/INC-1.html".into(),
             Written {
                 key: [7; 16],
@@ -416,16 +428,19 @@ mod tests {
         );
         let text = m.to_text();
         let back = Manifest::parse(&text).expect("parses");
-        assert_eq!(back.0, m.0);
+        assert_eq!(back, m);
         let good_line = text.lines().nth(1).unwrap();
+        let site = hex(&m.site);
         for bad in [
             String::new(),
-            format!("gitsm-status-manifest 2\n{good_line}\n"),
+            format!("gitsm-status-manifest 2 {site}\n{good_line}\n"),
+            format!("gitsm-status-manifest 1\n{good_line}\n"),
+            format!("gitsm-status-manifest 1 {}\n{good_line}\n", &site[1..]),
             text.replace("incidents/INC-1.html", "../outside.html"),
             text.replace("incidents/INC-1.html", "/etc/passwd"),
             text.replace(" 42 ", " -1 "),
             text.replace("0707", "zz07"),
-            format!("{HEADER}\n{}\n", &good_line[..40]),
+            format!("{HEADER} {site}\n{}\n", &good_line[..40]),
         ] {
             assert!(Manifest::parse(&bad).is_none(), "{bad:?}");
         }
