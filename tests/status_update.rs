@@ -322,3 +322,111 @@ fn record_pages_are_dated_by_their_record() {
     let index: jiff::Timestamp = footer("index.html").parse().unwrap();
     assert_eq!(index, NOW.parse::<jiff::Timestamp>().unwrap());
 }
+
+/// Every `<a href>` of a page, as an HTML5 parser reads it (entities
+/// decoded), with the text of the link.
+fn links(html: &str) -> Vec<(String, String)> {
+    use html5ever::tendril::TendrilSink;
+    use markup5ever_rcdom::{Handle, NodeData, RcDom};
+    fn text(h: &Handle, out: &mut String) {
+        if let NodeData::Text { contents } = &h.data {
+            out.push_str(&contents.borrow());
+        }
+        for c in h.children.borrow().iter() {
+            text(c, out);
+        }
+    }
+    fn walk(h: &Handle, out: &mut Vec<(String, String)>) {
+        if let NodeData::Element { name, attrs, .. } = &h.data {
+            if &*name.local == "a" {
+                if let Some(a) = attrs.borrow().iter().find(|a| &*a.name.local == "href") {
+                    let mut t = String::new();
+                    text(h, &mut t);
+                    out.push((a.value.to_string(), t));
+                }
+            }
+        }
+        for c in h.children.borrow().iter() {
+            walk(c, out);
+        }
+    }
+    let dom = html5ever::parse_document(RcDom::default(), Default::default()).one(html);
+    let mut out = Vec::new();
+    walk(&dom.document, &mut out);
+    out
+}
+
+/// Months older than the main history page covers get a page each: every
+/// incident is on exactly one history page, under the month it started in
+/// (the page's zone), every link of every history page leads to a file of
+/// the site, and a month that no longer changes is kept on an update.
+#[cfg(unix)]
+#[test]
+fn older_months_have_pages_of_their_own() {
+    let (_tmp, repo, out) = acme();
+    // Half a year after acme's incidents: every month has left the main page.
+    let later = "2027-06-30T12:00:00Z";
+    update(&repo, &out, later);
+    let files = tree(&out);
+    let status: serde_json::Value = serde_json::from_slice(&files["status.json"]).unwrap();
+    let tz: jiff::tz::TimeZone = jiff::tz::db()
+        .get(status["page"]["time_zone"].as_str().unwrap())
+        .unwrap();
+    let mut want: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for i in status["incidents"].as_array().unwrap() {
+        let at: jiff::Timestamp = i["started_at"].as_str().unwrap().parse().unwrap();
+        let month = tz.to_datetime(at).strftime("%Y-%m").to_string();
+        want.entry(format!("history/{month}.html"))
+            .or_default()
+            .push(i["url"].as_str().unwrap().to_string());
+    }
+    assert!(want.len() >= 2, "{want:?}");
+    let pages: Vec<&String> = files.keys().filter(|p| p.starts_with("history/")).collect();
+    assert_eq!(pages, want.keys().collect::<Vec<_>>());
+    let main = String::from_utf8_lossy(&files["history.html"]).into_owned();
+    assert!(html5_errors(&main).is_empty());
+    let main_links: Vec<String> = links(&main).into_iter().map(|l| l.0).collect();
+    for (page, incidents) in &want {
+        assert!(main_links.contains(page), "history.html links {page}");
+        let html = String::from_utf8_lossy(&files[page]).into_owned();
+        assert!(html5_errors(&html).is_empty(), "{page}");
+        let mut listed: Vec<String> = links(&html)
+            .into_iter()
+            .filter_map(|(href, _)| href.strip_prefix("../").map(str::to_string))
+            .filter(|h| h.starts_with("incidents/"))
+            .collect();
+        listed.sort();
+        let mut incidents = incidents.clone();
+        incidents.sort();
+        assert_eq!(listed, incidents, "{page}");
+        for (href, _) in links(&html).into_iter().filter(|(h, _)| !h.starts_with('#')) {
+            let target = href
+                .strip_prefix("../")
+                .unwrap_or_else(|| panic!("{page}: {href} is not relative to the root"));
+            assert!(files.contains_key(target), "{page} links {href}");
+        }
+    }
+    for i in status["incidents"].as_array().unwrap() {
+        let url = i["url"].as_str().unwrap();
+        assert!(
+            !main_links.iter().any(|l| l == url),
+            "{url} is on its month's page only"
+        );
+    }
+    // A day later nothing in those months moved: their pages are kept.
+    let before: BTreeMap<&String, u64> = pages.iter().map(|p| (*p, inode(&out.join(p)))).collect();
+    update(&repo, &out, "2027-07-01T12:00:00Z");
+    for (p, ino) in before {
+        let settled = status["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| want[p].iter().any(|u| u == i["url"].as_str().unwrap()))
+            .all(|i| i.get("resolved_at").is_some());
+        assert_eq!(inode(&out.join(p)) == ino, settled, "{p}");
+    }
+    // At acme's own clock every month is on the main page.
+    update(&repo, &out, NOW);
+    assert!(!tree(&out).keys().any(|p| p.starts_with("history/")));
+    assert_eq!(tree(&out), rebuilt(&repo, NOW));
+}

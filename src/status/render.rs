@@ -355,8 +355,26 @@ struct DayOfIncidents<'a> {
 #[derive(Serialize)]
 struct Month<'a> {
     label: String,
+    /// `YYYY-MM`: names the month's own page once it has left the main
+    /// history page.
+    slug: String,
     incidents: Vec<&'a IncidentDoc>,
 }
+
+/// A month of the history with a page of its own, as the main history page
+/// links it.
+#[derive(Serialize)]
+struct ArchivedMonth {
+    label: String,
+    url: String,
+    incidents: usize,
+}
+
+/// Days the main history page covers (whole months from the month this
+/// many days before `now`); older months each get a page of their own, so
+/// a long history is never one page of hundreds of megabytes, and a month
+/// that no longer changes is not rendered again (see [`super::update`]).
+pub const HISTORY_PAGE_DAYS: i64 = 90;
 
 #[derive(Serialize)]
 struct FeedEntry<'a> {
@@ -481,7 +499,7 @@ pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Re
         || overview_pages(built, t, &base, &by_id, out),
     );
     let overview = rest?;
-    let mut unchanged = incident_pages?;
+    let mut unchanged = incident_pages? + overview.unchanged;
     // Statuspage-shaped API and the maintenance calendar (SPEC §4).
     let mut files = super::statuspage::files(doc)?;
 
@@ -508,7 +526,7 @@ pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Re
             )?
             .into_bytes(),
     });
-    let count = overview + files.len() + doc.incidents.len() + doc.maintenances.len();
+    let count = overview.files + files.len() + doc.incidents.len() + doc.maintenances.len();
     for f in files {
         sink(f)?;
     }
@@ -528,7 +546,7 @@ fn overview_pages(
     base: &Value,
     by_id: &HashMap<&str, &str>,
     out: &dyn Output,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Rendered> {
     let sink = |f: SiteFile| out.put(f, None);
     let doc: &StatusDoc = &built.doc;
     let groups = service_groups(doc);
@@ -559,15 +577,37 @@ fn overview_pages(
             )?
             .into_bytes(),
     })?;
+    // The main history page: the months of the last HISTORY_PAGE_DAYS, and
+    // a link to each older month's page.
+    let first_shown = doc
+        .generated_at
+        .as_jiff()
+        .checked_sub(jiff::SignedDuration::from_hours(24 * HISTORY_PAGE_DAYS))
+        .map(|t| super::uptime::date_of(t, &built.tz).strftime("%Y-%m").to_string())
+        .unwrap_or_default();
+    let split = months
+        .iter()
+        .position(|m| m.slug < first_shown)
+        .unwrap_or(months.len());
+    let (shown, older) = months.split_at(split);
+    let archive: Vec<ArchivedMonth> = older
+        .iter()
+        .map(|m| ArchivedMonth {
+            label: m.label.clone(),
+            url: format!("history/{}.html", m.slug),
+            incidents: m.incidents.len(),
+        })
+        .collect();
     out.put_streamed("history.html", &mut |w| {
         t.render_to(
             "history.html.j2",
-            context! { root => "", months => val(&months),
-            maintenances => val(&doc.maintenances),
+            context! { root => "", months => val(shown),
+            maintenances => val(&doc.maintenances), archive => val(&archive),
             names => val(by_id), ..base.clone() },
             w,
         )
     })?;
+    let month_pages = month_pages(built, t, older, by_id, out)?;
     sink(SiteFile {
         path: "assets/style.css".into(),
         bytes: t.css.clone().into_bytes(),
@@ -577,7 +617,54 @@ fn overview_pages(
         w.write_all(b"\n")?;
         Ok(())
     })?;
-    Ok(4)
+    Ok(Rendered {
+        files: 4 + month_pages.files,
+        unchanged: month_pages.unchanged,
+    })
+}
+
+/// The pages of the months older than the main history page shows, in
+/// parallel, each keyed like a record page (a month whose incidents are all
+/// resolved and unchanged is left as it is).
+fn month_pages(
+    built: &Built,
+    t: &Templates,
+    months: &[Month<'_>],
+    by_id: &HashMap<&str, &str>,
+    out: &dyn Output,
+) -> anyhow::Result<Rendered> {
+    let doc = &built.doc;
+    let key_base = t.key_base(&shared_context(doc))?;
+    let page = val(&doc.page);
+    // In a fixed order: the key hashes it.
+    let names: std::collections::BTreeMap<&str, &str> = by_id.iter().map(|(k, v)| (*k, *v)).collect();
+    let names = &names;
+    let unchanged = months
+        .par_iter()
+        .map(|m| {
+            let settled = m.incidents.iter().all(|i| i.resolved_at.is_some());
+            let as_of = m
+                .incidents
+                .iter()
+                .map(|i| page_as_of(i.resolved_at.map(|t| t.0), &i.updates, doc.generated_at.0))
+                .max()
+                .filter(|_| settled)
+                .unwrap_or(doc.generated_at.0)
+                .to_string();
+            let path = format!("history/{}.html", m.slug);
+            let own = (&as_of, m, names);
+            t.record_page(out, &key_base, ("history.html.j2", &path), &own, || {
+                context! { page => page.clone(), root => "../", generated_at => &as_of,
+                months => val([m]), maintenances => val(Vec::<()>::new()),
+                archive => val(Vec::<()>::new()), names => val(names) }
+            })
+        })
+        .try_fold(|| 0usize, |n, r| r.map(|wrote| n + usize::from(!wrote)))
+        .try_reduce(|| 0, |a, b| Ok(a + b))?;
+    Ok(Rendered {
+        files: months.len(),
+        unchanged,
+    })
 }
 
 /// The services under their status-page headings, in the order each heading
@@ -612,19 +699,26 @@ fn incidents_by_day_and_month<'d>(
             incidents: Vec::new(),
         })
         .collect();
+    let days: Vec<jiff::civil::Date> = (0..RECENT_DAYS)
+        .filter_map(|k| today.checked_sub(jiff::Span::new().days(k)).ok())
+        .collect();
     let mut months: Vec<Month> = Vec::new();
+    let mut month_of_last = None;
     for inc in &doc.incidents {
         let d = super::uptime::date_of(inc.started_at.as_jiff(), tz);
-        if let Some(day) = recent.iter_mut().find(|x| x.date == d.to_string()) {
-            day.incidents.push(inc);
+        if let Some(k) = days.iter().position(|x| *x == d) {
+            recent[k].incidents.push(inc);
         }
-        let label = d.strftime("%B %Y").to_string();
         match months.last_mut() {
-            Some(m) if m.label == label => m.incidents.push(inc),
-            _ => months.push(Month {
-                label,
-                incidents: vec![inc],
-            }),
+            Some(m) if month_of_last == Some((d.year(), d.month())) => m.incidents.push(inc),
+            _ => {
+                month_of_last = Some((d.year(), d.month()));
+                months.push(Month {
+                    label: d.strftime("%B %Y").to_string(),
+                    slug: d.strftime("%Y-%m").to_string(),
+                    incidents: vec![inc],
+                })
+            }
         }
     }
     (recent, months)
