@@ -88,6 +88,9 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
         d.incidents.len(),
         d.maintenances.len()
     );
+    // The process ends here: freeing a million records' page documents one
+    // by one only cost time (0.3 s at a million records).
+    std::mem::forget(built);
     Ok(Exit::Success)
 }
 

@@ -237,11 +237,7 @@ impl Staging {
         } = self;
         let parent = target.parent().ok_or_else(|| SiteError::BadOut(out.clone()))?;
         let root = dir.path().to_path_buf();
-        super::update::write_atomic(
-            &root,
-            super::update::MANIFEST,
-            record.into_manifest(site).to_text().as_bytes(),
-        )?;
+        super::update::write_atomic(&root, super::update::MANIFEST, record.into_text(site).as_bytes())?;
         std::fs::write(
             root.join(MARKER),
             "This folder is written by `gitsm status-page` and replaced on every run.\n",

@@ -80,8 +80,34 @@ pub struct Manifest {
     pub pages: HashMap<String, Written>,
 }
 
+fn push_hex(s: &mut String, key: &PageKey) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in key {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+}
+
+#[cfg(test)]
 fn hex(key: &PageKey) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
+    let mut s = String::new();
+    push_hex(&mut s, key);
+    s
+}
+
+/// The manifest's text for `pages`, sorted by path.
+fn manifest_text(site: &PageKey, pages: &[(String, Written)]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(96 * pages.len() + HEADER.len() + 34);
+    s.push_str(HEADER);
+    s.push(' ');
+    push_hex(&mut s, site);
+    s.push('\n');
+    for (p, w) in pages {
+        push_hex(&mut s, &w.key);
+        let _ = writeln!(s, " {} {} {} {p}", w.size, w.mtime_ns, w.ino);
+    }
+    s
 }
 
 fn unhex(s: &str) -> Option<PageKey> {
@@ -98,16 +124,9 @@ fn unhex(s: &str) -> Option<PageKey> {
 impl Manifest {
     /// The manifest's text.
     pub fn to_text(&self) -> String {
-        use std::fmt::Write;
-        let mut paths: Vec<&String> = self.pages.keys().collect();
-        paths.sort();
-        let mut s = String::with_capacity(96 * paths.len() + HEADER.len() + 34);
-        let _ = writeln!(s, "{HEADER} {}", hex(&self.site));
-        for p in paths {
-            let w = &self.pages[p];
-            let _ = writeln!(s, "{} {} {} {} {p}", hex(&w.key), w.size, w.mtime_ns, w.ino);
-        }
-        s
+        let mut pages: Vec<(String, Written)> = self.pages.iter().map(|(p, w)| (p.clone(), *w)).collect();
+        pages.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        manifest_text(&self.site, &pages)
     }
 
     /// Reads a manifest's text; `None` unless every line is well formed and
@@ -165,16 +184,16 @@ impl Recorder {
         Ok(Written::of(key, &f.metadata()?))
     }
 
-    pub fn into_manifest(self, site: PageKey) -> Manifest {
-        Manifest {
-            site,
-            pages: self
-                .0
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .into_iter()
-                .collect(),
-        }
+    /// The pages recorded, sorted by path.
+    pub fn into_sorted(self) -> Vec<(String, Written)> {
+        let mut pages = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        pages.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        pages
+    }
+
+    /// The manifest's text for the pages recorded.
+    pub fn into_text(self, site: PageKey) -> String {
+        manifest_text(&site, &self.into_sorted())
     }
 }
 
@@ -209,7 +228,8 @@ pub struct Update {
     /// Folders under `root` checked to be real folders (no symlinks) or
     /// created by this run.
     folders: Mutex<HashSet<PathBuf>>,
-    /// Every file this run keeps or writes, relative to `root`.
+    /// Every file but the record pages this run writes, relative to `root`
+    /// (the record pages are in `record`).
     paths: Mutex<Vec<String>>,
     record: Recorder,
 }
@@ -290,19 +310,19 @@ impl Update {
             old,
             ..
         } = self;
-        let mut keep: HashSet<String> = paths
+        let mut others: HashSet<String> = paths
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
             .into_iter()
             .collect();
-        keep.insert(MARKER.to_string());
-        keep.insert(MANIFEST.to_string());
+        others.insert(MARKER.to_string());
+        others.insert(MANIFEST.to_string());
+        let pages = record.into_sorted();
+        let keep = |path: &str| {
+            others.contains(path) || pages.binary_search_by(|(p, _)| p.as_str().cmp(path)).is_ok()
+        };
         prune(&root, "", &keep);
-        write_atomic(
-            &root,
-            MANIFEST,
-            record.into_manifest(old.site).to_text().as_bytes(),
-        )?;
+        write_atomic(&root, MANIFEST, manifest_text(&old.site, &pages).as_bytes())?;
         Ok(root)
     }
 }
@@ -310,7 +330,7 @@ impl Update {
 /// Removes everything under `root/rel` not in `keep` (folders that end up
 /// empty too). Symlinks are removed, never followed. Best effort: what
 /// cannot be removed stays.
-fn prune(root: &Path, rel: &str, keep: &HashSet<String>) -> bool {
+fn prune(root: &Path, rel: &str, keep: &dyn Fn(&str) -> bool) -> bool {
     let dir = if rel.is_empty() {
         root.to_path_buf()
     } else {
@@ -334,7 +354,7 @@ fn prune(root: &Path, rel: &str, keep: &HashSet<String>) -> bool {
             } else {
                 empty = false;
             }
-        } else if keep.contains(&path) {
+        } else if keep(&path) {
             empty = false;
         } else {
             let _ = std::fs::remove_file(e.path());
@@ -361,7 +381,6 @@ impl Output for Update {
         }
         match std::fs::symlink_metadata(self.root.join(&rel)) {
             Ok(md) if w.matches(&md) => {
-                self.keep(path);
                 self.record.add(path, *w);
                 true
             }
@@ -399,10 +418,10 @@ impl Output for Update {
         // Renaming over the old file replaces it whole (a symlink planted in
         // its place is replaced, not followed).
         tmp.persist(&full).map_err(|e| io(e.error))?;
-        if let Some(key) = key {
-            self.record.add(&f.path, Written::of(key, &md));
+        match key {
+            Some(key) => self.record.add(&f.path, Written::of(key, &md)),
+            None => self.keep(&f.path),
         }
-        self.keep(&f.path);
         Ok(())
     }
 }
@@ -431,6 +450,7 @@ mod tests {
         assert_eq!(back, m);
         let good_line = text.lines().nth(1).unwrap();
         let site = hex(&m.site);
+        assert_eq!(site, "09".repeat(16));
         for bad in [
             String::new(),
             format!("gitsm-status-manifest 2 {site}\n{good_line}\n"),
