@@ -330,16 +330,22 @@ impl OldCache {
         IndexEntry::read(&mut Reader::new(self.raw.get(*self.starts.get(i)?..)?))
     }
 
+    /// Entry `i`'s path as bytes, unchecked: bytes order as their `str`s
+    /// do, so the search compares them without reading (and validating)
+    /// whole entries at every step.
+    fn path_at(&self, i: usize) -> Option<&[u8]> {
+        Reader::new(self.raw.get(*self.starts.get(i)?..)?).str_bytes()
+    }
+
     /// The entry for `path`, by binary search.
     fn find(&self, path: &str) -> Option<(usize, IndexEntry<'_>)> {
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let e = self.entry(mid)?;
-            match e.path.cmp(path) {
+            match self.path_at(mid)?.cmp(path.as_bytes()) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some((mid, e)),
+                std::cmp::Ordering::Equal => return Some((mid, self.entry(mid)?)),
             }
         }
         None

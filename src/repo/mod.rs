@@ -135,7 +135,22 @@ pub fn load_split_screened<A: Send, B: Send>(
     let mut kept: Vec<A> = Vec::with_capacity(entries.len());
     let mut read_once: Vec<B> = Vec::with_capacity(entries.len());
     let mut findings = Vec::new();
-    for chunk in entries.chunks(CHUNK) {
+    // The listing in chunks of its own, each freed once loaded: at a
+    // million files the listing is ~120 MB, and what a chunk frees is
+    // reused by the records the next ones keep.
+    let total = entries.len();
+    let mut chunks: Vec<Vec<Entry>> = Vec::with_capacity(total.div_ceil(CHUNK));
+    let mut listing = entries.into_iter();
+    loop {
+        let chunk: Vec<Entry> = listing.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    drop(listing);
+    for chunk in chunks {
+        let chunk = &chunk[..];
         // With a cache: each file's identity, then the old entries that
         // still hold, read in one go per run of neighbours.
         let (ids, hits) = match &mut run {
@@ -201,7 +216,7 @@ pub fn load_split_screened<A: Send, B: Send>(
     if read_once.len() < read_once.capacity() / 8 {
         read_once.shrink_to_fit();
     }
-    Ok((kept, read_once, findings, entries.len()))
+    Ok((kept, read_once, findings, total))
 }
 
 /// Loads a single file; used by the loader and by editing commands.

@@ -211,8 +211,12 @@ impl<'a> Reader<'a> {
         Some(self.u64()? as i64)
     }
     pub(super) fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.str_bytes()?).ok()
+    }
+    /// A string's bytes, not checked to be UTF-8.
+    pub(super) fn str_bytes(&mut self) -> Option<&'a [u8]> {
         let n = usize::try_from(self.u64()?).ok()?;
-        std::str::from_utf8(self.bytes(n)?).ok()
+        self.bytes(n)
     }
     fn opt(&mut self) -> Option<Option<String>> {
         match self.u8()? {
