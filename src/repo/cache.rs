@@ -266,6 +266,9 @@ struct OldCache {
     raw: Vec<u8>,
     /// Where each entry starts in `raw`, in path order.
     starts: Vec<usize>,
+    /// The entry after the one last found: the work tree lists files in
+    /// about the index's order, so it is usually the next one asked for.
+    next: std::sync::atomic::AtomicUsize,
 }
 
 impl OldCache {
@@ -318,7 +321,12 @@ impl OldCache {
         if !r.done() {
             return None;
         }
-        Some(OldCache { file, raw, starts })
+        Some(OldCache {
+            file,
+            raw,
+            starts,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
     }
 
     fn len(&self) -> usize {
@@ -337,18 +345,31 @@ impl OldCache {
         Reader::new(self.raw.get(*self.starts.get(i)?..)?).str_bytes()
     }
 
-    /// The entry for `path`, by binary search.
+    /// The entry for `path`: the one after the last found if it is that,
+    /// else by binary search.
     fn find(&self, path: &str) -> Option<(usize, IndexEntry<'_>)> {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.path_at(mid)?.cmp(path.as_bytes()) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some((mid, self.entry(mid)?)),
+        use std::sync::atomic::Ordering::Relaxed;
+        let hint = self.next.load(Relaxed);
+        let found = if self.path_at(hint) == Some(path.as_bytes()) {
+            Some(hint)
+        } else {
+            let (mut lo, mut hi) = (0, self.len());
+            let mut found = None;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match self.path_at(mid)?.cmp(path.as_bytes()) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => {
+                        found = Some(mid);
+                        break;
+                    }
+                }
             }
-        }
-        None
+            found
+        }?;
+        self.next.store(found + 1, Relaxed);
+        Some((found, self.entry(found)?))
     }
 
     /// The decompressed frame at file offset `at`, appended to `buf`;

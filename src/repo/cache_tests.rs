@@ -321,3 +321,35 @@ fn a_new_cache_file_copies_the_earlier_hits_across_frames() {
         );
     }
 }
+
+#[test]
+fn find_gives_each_path_its_own_entry_in_any_order_of_asking() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::in_dir(dir.path(), dir.path());
+    let mut w = Writer::create(&cache).unwrap();
+    let n = 257u64;
+    // Written in path order, each with its own identity and blob length.
+    for i in 0..n {
+        w.add(&format!("f{i:04}"), settled(i + 1), &vec![1u8; i as usize + 1])
+            .unwrap();
+    }
+    w.finish(cache.path()).unwrap();
+    let old = OldCache::open(cache.path(), &cache.key).unwrap();
+    let check = |i: u64| {
+        let (at, e) = old.find(&format!("f{i:04}")).unwrap_or_else(|| panic!("f{i:04}"));
+        assert_eq!(
+            (at as u64, e.path, e.id, e.len),
+            (i, format!("f{i:04}").as_str(), settled(i + 1), i + 1)
+        );
+    };
+    // In order (each the one after the last), backwards, and jumping about.
+    (0..n).for_each(check);
+    (0..n).rev().for_each(check);
+    (0..n).map(|i| (i * 101) % n).for_each(check);
+    // Paths it does not hold, between and around the ones it does, also
+    // right after a hit (the entry after it is not theirs).
+    for missing in ["f", "e9999", "f0000a", "f0100a", "f9999", "g"] {
+        check(99);
+        assert!(old.find(missing).is_none(), "{missing}");
+    }
+}
