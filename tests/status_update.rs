@@ -104,13 +104,26 @@ fn assert_manifest_matches(out: &Path) {
 #[test]
 fn an_update_writes_only_what_changed_and_ends_as_a_rebuild() {
     let (_tmp, repo, out) = acme();
-    assert_eq!(update(&repo, &out, NOW), 0, "a new folder is written whole");
+    let (code, stdout, _) = site(&repo, &out, NOW, &[]);
+    assert_eq!(code, 0);
+    // A new folder is written whole: every file, the marker and manifest too.
+    let said = format!("wrote {} files to ", tree(&out).len() + 1);
+    assert!(
+        stdout.starts_with(&said) && !stdout.contains("unchanged"),
+        "{stdout} (want {said})"
+    );
     let pages = record_pages(&out);
     assert!(pages.len() > 20, "{pages:?}");
     assert_manifest_matches(&out);
     let before: BTreeMap<String, u64> = pages.iter().map(|p| (p.clone(), inode(&out.join(p)))).collect();
 
-    // Same repo, same clock: every record page stays, untouched.
+    // Same repo, same clock: every record page stays, untouched; what the
+    // run says it wrote is the rest and the manifest (the marker stays).
+    let (code, stdout, _) = site(&repo, &out, NOW, &[]);
+    assert_eq!(code, 0);
+    let files = tree(&out).len() + 1; // and the manifest
+    let said = format!("wrote {} files to ", files - pages.len() - 1);
+    assert!(stdout.starts_with(&said), "{stdout} (want {said})");
     assert_eq!(update(&repo, &out, NOW), pages.len());
     for (p, ino) in &before {
         assert_eq!(inode(&out.join(p)), *ino, "{p} was rewritten");

@@ -47,6 +47,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
         Some(se) => site_error(se),
         None => e.into(),
     };
+    let fresh = update.is_none();
     let (rendered, written) = match update {
         Some(update) => {
             let r = gitsm::status::render::render_into(&built, &templates, &update).map_err(failed)?;
@@ -74,14 +75,16 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
         );
     }
     let d = &built.doc;
-    // The site's files are the rendered ones, the marker and the manifest.
+    // Written: the rendered files not kept, the manifest, and in a fresh
+    // folder the marker.
+    let count = rendered.files - rendered.unchanged + 1 + usize::from(fresh);
     let unchanged = match rendered.unchanged {
         0 => String::new(),
         n => format!(" ({n} unchanged pages kept)"),
     };
     println!(
         "wrote {} files to {}{unchanged}: {} ({} services, {} incidents, {} maintenance)",
-        rendered.files + 2 - rendered.unchanged,
+        count,
         written.display(),
         d.status.description,
         d.services.len(),

@@ -82,11 +82,11 @@ pub struct Templates {
 /// What a record page (an incident's or a maintenance's) is made from,
 /// hashed: the templates' fingerprint and the page's whole context. Two runs
 /// that give a page the same key render the same bytes, so an update of a
-/// site leaves such a page in place (see [`super::site::Update`]).
+/// site leaves such a page in place (see [`super::update::Update`]).
 pub type PageKey = [u8; 16];
 
 /// Where rendered files go: a fresh folder ([`super::site::Staging`]), an
-/// earlier site updated in place ([`super::site::Update`]), or memory.
+/// earlier site updated in place ([`super::update::Update`]), or memory.
 pub trait Output: Sync {
     /// Whether the record page `path`, made from inputs hashing to `key`, is
     /// in place exactly as an earlier run wrote it: then it is neither
@@ -313,9 +313,7 @@ impl Templates {
         w.0.update(template.as_bytes());
         w.0.update([0]);
         serde_json::to_writer(&mut w, own)?;
-        let digest = w.0.finalize();
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&digest[..16]);
+        let key = page_key(w.0);
         if out.unchanged(path, &key) {
             return Ok(false);
         }
@@ -430,11 +428,17 @@ fn shared_context(doc: &StatusDoc) -> impl Serialize + '_ {
 /// templates and the page's settings. A site whose manifest carries another
 /// one is written fresh rather than updated (every page would change).
 pub fn site_key(built: &Built, t: &Templates) -> anyhow::Result<PageKey> {
+    Ok(page_key(t.key_base(&shared_context(&built.doc))?))
+}
+
+/// A key: the first 16 bytes of the hash (collisions stay out of reach;
+/// the manifest stays small).
+fn page_key(h: sha2::Sha256) -> PageKey {
     use sha2::Digest;
-    let digest = t.key_base(&shared_context(&built.doc))?.finalize();
+    let digest = h.finalize();
     let mut key = [0u8; 16];
     key.copy_from_slice(&digest[..16]);
-    Ok(key)
+    key
 }
 
 /// What [`render_into`] did: files in the site, and how many record pages
@@ -496,7 +500,7 @@ pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Re
                 .try_fold(|| 0usize, |n, r| r.map(|wrote| n + usize::from(!wrote)))
                 .try_reduce(|| 0, |a, b| Ok(a + b))
         },
-        || overview_pages(built, t, &base, &by_id, out),
+        || overview_pages(built, t, (&base, key_base), &by_id, out),
     );
     let overview = rest?;
     let mut unchanged = incident_pages? + overview.unchanged;
@@ -543,7 +547,7 @@ pub fn render_into(built: &Built, t: &Templates, out: &dyn Output) -> anyhow::Re
 fn overview_pages(
     built: &Built,
     t: &Templates,
-    base: &Value,
+    (base, key_base): (&Value, &sha2::Sha256),
     by_id: &HashMap<&str, &str>,
     out: &dyn Output,
 ) -> anyhow::Result<Rendered> {
@@ -607,7 +611,7 @@ fn overview_pages(
             w,
         )
     })?;
-    let month_pages = month_pages(built, t, older, by_id, out)?;
+    let month_pages = month_pages(built, (t, key_base), older, by_id, out)?;
     sink(SiteFile {
         path: "assets/style.css".into(),
         bytes: t.css.clone().into_bytes(),
@@ -628,13 +632,12 @@ fn overview_pages(
 /// resolved and unchanged is left as it is).
 fn month_pages(
     built: &Built,
-    t: &Templates,
+    (t, key_base): (&Templates, &sha2::Sha256),
     months: &[Month<'_>],
     by_id: &HashMap<&str, &str>,
     out: &dyn Output,
 ) -> anyhow::Result<Rendered> {
     let doc = &built.doc;
-    let key_base = t.key_base(&shared_context(doc))?;
     let page = val(&doc.page);
     // In a fixed order: the key hashes it.
     let names: std::collections::BTreeMap<&str, &str> = by_id.iter().map(|(k, v)| (*k, *v)).collect();
@@ -653,7 +656,7 @@ fn month_pages(
                 .to_string();
             let path = format!("history/{}.html", m.slug);
             let own = (&as_of, m, names);
-            t.record_page(out, &key_base, ("history.html.j2", &path), &own, || {
+            t.record_page(out, key_base, ("history.html.j2", &path), &own, || {
                 context! { page => page.clone(), root => "../", generated_at => &as_of,
                 months => val([m]), maintenances => val(Vec::<()>::new()),
                 archive => val(Vec::<()>::new()), names => val(names) }
