@@ -199,12 +199,30 @@ impl Recorder {
 
 /// Writes `text` to `dir/name` atomically (temp file and rename).
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SiteError> {
+    let full = dir.join(name);
+    match replace(dir, &full, &mut |w| Ok(w.write_all(bytes)?)) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(match e.downcast::<SiteError>() {
+            Ok(se) => se,
+            Err(e) => SiteError::Io(full, std::io::Error::other(e.to_string())),
+        }),
+    }
+}
+
+/// Writes `full` (in folder `dir`) through a temp file renamed over it:
+/// a reader sees the old file or the new one, and a symlink planted in its
+/// place is replaced, not followed. Returns the new file's metadata (for
+/// the manifest; a rename keeps size, mtime and inode).
+fn replace(dir: &Path, full: &Path, write: super::render::Stream<'_>) -> anyhow::Result<std::fs::Metadata> {
     use std::io::Write;
-    let io = |e: std::io::Error| SiteError::Io(dir.join(name), e);
-    let mut tmp = temp_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.persist(dir.join(name)).map_err(|e| io(e.error))?;
-    Ok(())
+    let io = |e: std::io::Error| SiteError::Io(full.to_path_buf(), e);
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, temp_in(dir).map_err(io)?);
+    write(&mut w)?;
+    w.flush().map_err(io)?;
+    let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
+    let md = tmp.as_file().metadata().map_err(io)?;
+    tmp.persist(full).map_err(|e| io(e.error))?;
+    Ok(md)
 }
 
 /// A temp file in `dir` that becomes a page: hidden (so a run that dies
@@ -389,35 +407,16 @@ impl Output for Update {
     }
 
     fn put_streamed(&self, path: &str, write: super::render::Stream<'_>) -> anyhow::Result<()> {
-        use std::io::Write;
         let rel = checked_relative(path)?;
-        let dir = self.folder_of(&rel)?;
-        let full = self.root.join(&rel);
-        let io = |e: std::io::Error| SiteError::Io(full.clone(), e);
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, temp_in(&dir).map_err(io)?);
-        write(&mut w)?;
-        w.flush().map_err(io)?;
-        let tmp = w.into_inner().map_err(|e| io(e.into_error()))?;
-        tmp.persist(&full).map_err(|e| io(e.error))?;
+        replace(&self.folder_of(&rel)?, &self.root.join(&rel), write)?;
         self.keep(path);
         Ok(())
     }
 
     fn put(&self, f: SiteFile, key: Option<PageKey>) -> anyhow::Result<()> {
-        use std::io::Write;
         let rel = checked_relative(&f.path)?;
         let dir = self.folder_of(&rel)?;
-        let full = self.root.join(&rel);
-        if !full.starts_with(&self.root) {
-            return Err(SiteError::UnsafePath(f.path).into());
-        }
-        let io = |e: std::io::Error| SiteError::Io(full.clone(), e);
-        let mut tmp = temp_in(&dir).map_err(io)?;
-        tmp.write_all(&f.bytes).map_err(io)?;
-        let md = tmp.as_file().metadata().map_err(io)?;
-        // Renaming over the old file replaces it whole (a symlink planted in
-        // its place is replaced, not followed).
-        tmp.persist(&full).map_err(|e| io(e.error))?;
+        let md = replace(&dir, &self.root.join(&rel), &mut |w| Ok(w.write_all(&f.bytes)?))?;
         match key {
             Some(key) => self.record.add(&f.path, Written::of(key, &md)),
             None => self.keep(&f.path),
