@@ -61,11 +61,25 @@ macro_rules! string_serde {
         }
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
+                d.deserialize_str(ParsedStr::<$t>(std::marker::PhantomData))
             }
         }
     };
+}
+
+/// Deserializes a value written as a string through its `FromStr`, from
+/// the deserializer's own `&str` when it can lend one: no `String` is
+/// allocated per value (the loader's cache decodes millions of them).
+struct ParsedStr<T>(std::marker::PhantomData<T>);
+
+impl<T: FromStr<Err = String>> serde::de::Visitor<'_> for ParsedStr<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        v.parse().map_err(E::custom)
+    }
 }
 
 string_serde!(Id);
@@ -288,7 +302,31 @@ impl fmt::Display for Timestamp {
     }
 }
 
-string_serde!(Timestamp);
+/// Text (RFC 3339, UTC) wherever a person or another tool reads it; in a
+/// binary format (the loader's cache, MessagePack) the instant as seconds
+/// and nanoseconds since the epoch, which decodes without parsing.
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            (self.0.as_second(), self.0.subsec_nanosecond()).serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_str(ParsedStr::<Timestamp>(std::marker::PhantomData))
+        } else {
+            let (secs, nanos) = <(i64, i32)>::deserialize(d)?;
+            jiff::Timestamp::new(secs, nanos)
+                .map(Timestamp)
+                .map_err(serde::de::Error::custom)
+        }
+    }
+}
 
 impl JsonSchema for Timestamp {
     fn schema_name() -> Cow<'static, str> {
@@ -425,5 +463,45 @@ mod tests {
         assert!(!Id::is_valid("../x"));
         assert!(!Id::is_valid(".hidden"));
         assert!(!Id::is_valid("a/b"));
+    }
+
+    #[test]
+    fn timestamps_are_text_for_people_and_numbers_in_the_cache() {
+        let t: Timestamp = "2026-11-20T10:14:00.123456789+01:00".parse().unwrap();
+        // JSON (and every human-readable format) keeps the RFC 3339 text.
+        let json = serde_json::to_value(t).unwrap();
+        assert_eq!(json, serde_json::json!("2026-11-20T09:14:00.123456789Z"));
+        assert_eq!(serde_json::from_value::<Timestamp>(json).unwrap(), t);
+        // MessagePack holds [seconds, nanoseconds] and gives the same instant.
+        let bytes = rmp_serde::to_vec(&t).unwrap();
+        let back: (i64, i32) = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!(back, (t.0.as_second(), 123_456_789));
+        assert_eq!(rmp_serde::from_slice::<Timestamp>(&bytes).unwrap(), t);
+        // Before the epoch too (negative seconds, positive nanoseconds).
+        let old: Timestamp = "1969-12-31T23:59:59.5Z".parse().unwrap();
+        let bytes = rmp_serde::to_vec(&old).unwrap();
+        assert_eq!(rmp_serde::from_slice::<Timestamp>(&bytes).unwrap(), old);
+        // An instant jiff cannot hold is an error, not a wrapped value.
+        let bytes = rmp_serde::to_vec(&(i64::MAX, 0)).unwrap();
+        assert!(rmp_serde::from_slice::<Timestamp>(&bytes).is_err());
+        // Text in a binary format is refused (the cache then reparses).
+        let bytes = rmp_serde::to_vec("2026-11-20T09:14:00Z").unwrap();
+        assert!(rmp_serde::from_slice::<Timestamp>(&bytes).is_err());
+    }
+
+    #[test]
+    fn strings_deserialize_borrowed_or_owned() {
+        // A borrowed &str (MessagePack from a slice) and an owned String
+        // (a JSON value) both go through the type's parser.
+        let bytes = rmp_serde::to_vec("INC-7").unwrap();
+        assert_eq!(rmp_serde::from_slice::<Id>(&bytes).unwrap().as_str(), "INC-7");
+        assert!(rmp_serde::from_slice::<Id>(&rmp_serde::to_vec("../x").unwrap()).is_err());
+        let d: Duration = serde_json::from_value(serde_json::json!("1h30m")).unwrap();
+        assert_eq!(d.as_secs(), 5400);
+        assert!(serde_json::from_value::<Duration>(serde_json::json!("5x")).is_err());
+        assert!(serde_json::from_value::<Date>(serde_json::json!(20261120)).is_err());
+        let date: Date = serde_json::from_value(serde_json::json!("2026-02-28")).unwrap();
+        assert_eq!(date.to_string(), "2026-02-28");
+        assert!(serde_json::from_value::<Date>(serde_json::json!("2026-02-30")).is_err());
     }
 }

@@ -7,6 +7,7 @@
 use super::CONFIG_FILE;
 use crate::model::RECORD_FOLDERS;
 use crate::yaml;
+use rayon::prelude::*;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -166,8 +167,25 @@ impl Source for WorkTree {
                 Err(e) => anyhow::bail!("cannot read {}: {e}", dir.display()),
             };
             walked.insert(rel.clone());
-            for ent in rd {
-                let ent = ent?;
+            // The cache's identity of each YAML file here, one `lstat` per
+            // file: taken for the whole folder on every core (at 100k files
+            // in a folder this was a fifth of a cached report's time).
+            let rd: Vec<std::fs::DirEntry> = rd.collect::<Result<_, _>>()?;
+            let ids: Vec<Option<super::cache::FileId>> = match &self.cache {
+                Some(_) => rd
+                    .par_iter()
+                    .map(|ent| {
+                        let yaml_file = ent.file_type().is_ok_and(|t| t.is_file())
+                            && is_yaml_name(&ent.file_name().to_string_lossy());
+                        yaml_file
+                            .then(|| ent.metadata().ok().and_then(|m| super::cache::FileId::of(&m)))
+                            .flatten()
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            out.reserve(rd.len());
+            for (i, ent) in rd.into_iter().enumerate() {
                 let name = ent.file_name().to_string_lossy().into_owned();
                 if name.starts_with('.') {
                     continue;
@@ -198,9 +216,10 @@ impl Source for WorkTree {
                     if !ft.is_file() {
                         special.insert(path.clone());
                     }
-                    let id = match (&self.cache, ft.is_file()) {
-                        (Some(_), true) => ent.metadata().ok().and_then(|m| super::cache::FileId::of(&m)),
-                        _ => None,
+                    let id = if ft.is_file() {
+                        ids.get(i).copied().flatten()
+                    } else {
+                        None
                     };
                     out.push(Entry {
                         path,
