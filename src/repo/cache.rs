@@ -31,6 +31,7 @@ mod codec;
 
 pub(super) use codec::{decode_glance, decode_rest, encode};
 use codec::{put_str, put_u64, Reader};
+use rayon::prelude::*;
 
 use super::Entry;
 use std::fs::File;
@@ -207,7 +208,7 @@ impl Cache {
             before_writer: Vec::new(),
             hits: 0,
             dirty: false,
-            buf: Vec::new(),
+            frames: Vec::new(),
         })
     }
 }
@@ -512,9 +513,11 @@ impl Writer {
 }
 
 /// What one file of a chunk has in the old cache: its entry's position in
-/// the old index, and where its blob lies in the run's chunk buffer.
+/// the old index, and where its blob lies: which of the run's frame
+/// buffers, and where in it.
 pub(super) struct Hit {
     index: usize,
+    frame: usize,
     range: std::ops::Range<usize>,
 }
 
@@ -539,17 +542,17 @@ pub(super) struct Run {
     hits: usize,
     /// Something new to write, or an old entry gone.
     dirty: bool,
-    /// The current chunk's blobs, read from the old cache; reused from
-    /// chunk to chunk (fresh pages are what a VM charges most for).
-    buf: Vec<u8>,
+    /// The current chunk's frames, decompressed from the old cache, one
+    /// buffer each; reused from chunk to chunk (fresh pages are what a VM
+    /// charges most for).
+    frames: Vec<Vec<u8>>,
 }
 
 impl Run {
     /// The old cache's blob for each entry of a chunk whose identity is
-    /// unchanged (`ids` from the source), read into the run's buffer.
+    /// unchanged (`ids` from the source), read into the run's buffers.
     pub(super) fn hits(&mut self, chunk: &[Entry], ids: &[Option<FileId>]) -> Vec<Option<Hit>> {
         let mut out: Vec<Option<Hit>> = chunk.iter().map(|_| None).collect();
-        self.buf.clear();
         let Some(old) = &self.old else {
             return out;
         };
@@ -562,24 +565,50 @@ impl Run {
                 (found.id == id).then_some(i)
             })
             .collect();
-        // Each frame the hits lie in, decompressed once into the buffer.
-        let mut frame_at: Option<(u64, Option<usize>)> = None;
-        for (slot, i) in out.iter_mut().zip(&found) {
-            let Some(i) = *i else { continue };
-            let Some(e) = old.entry(i) else { continue };
-            if frame_at.is_none_or(|(f, _)| f != e.frame) {
-                let base = self.buf.len();
-                let ok = old.frame_into(e.frame, &mut self.buf);
-                frame_at = Some((e.frame, ok.then_some(base)));
+        // The frames the hits lie in, in the order met (a frame met again
+        // after another is read again), then each decompressed into a
+        // buffer of its own, on every core.
+        let mut at: Vec<u64> = Vec::new();
+        let mut frame_of: Vec<Option<usize>> = Vec::with_capacity(found.len());
+        for i in &found {
+            let frame = i.and_then(|i| old.entry(i)).map(|e| e.frame);
+            if let Some(f) = frame {
+                if at.last() != Some(&f) {
+                    at.push(f);
+                }
             }
-            let Some((_, Some(base))) = frame_at else { continue };
+            frame_of.push(frame.map(|_| at.len() - 1));
+        }
+        if self.frames.len() < at.len() {
+            self.frames.resize_with(at.len(), Vec::new);
+        }
+        let ok: Vec<bool> = self.frames[..at.len()]
+            .par_iter_mut()
+            .zip(&at)
+            .map(|(buf, &frame)| {
+                buf.clear();
+                old.frame_into(frame, buf)
+            })
+            .collect();
+        for ((slot, i), frame) in out.iter_mut().zip(&found).zip(frame_of) {
+            let (Some(i), Some(frame)) = (*i, frame) else {
+                continue;
+            };
+            let Some(e) = old.entry(i) else { continue };
+            if !ok[frame] {
+                continue;
+            }
+            let buf = &self.frames[frame];
             let range = usize::try_from(e.offset).ok().and_then(|from| {
-                let from = base.checked_add(from)?;
                 let to = from.checked_add(usize::try_from(e.len).ok()?)?;
-                (to <= self.buf.len()).then_some(from..to)
+                (to <= buf.len()).then_some(from..to)
             });
             if let Some(range) = range {
-                *slot = Some(Hit { index: i, range });
+                *slot = Some(Hit {
+                    index: i,
+                    frame,
+                    range,
+                });
             }
         }
         out
@@ -587,7 +616,7 @@ impl Run {
 
     /// A hit's blob.
     pub(super) fn blob(&self, hit: &Hit) -> &[u8] {
-        &self.buf[hit.range.clone()]
+        &self.frames[hit.frame][hit.range.clone()]
     }
 
     /// Whether a file with this identity may be kept (not changed too
@@ -619,7 +648,7 @@ impl Run {
                     match &mut self.writer {
                         Some(w) => {
                             let id = self.old.as_ref().and_then(|o| Some(o.entry(hit.index)?.id));
-                            let blob = &self.buf[hit.range.clone()];
+                            let blob = &self.frames[hit.frame][hit.range.clone()];
                             if id.and_then(|id| w.add(&e.path, id, blob)).is_none() {
                                 self.writer = None;
                             }
