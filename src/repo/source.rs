@@ -49,8 +49,12 @@ fn skipped_top(first: &str, extra: &[String]) -> bool {
 }
 
 pub fn is_yaml_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml")
+    // Without lowering a copy of the name: this runs for every file.
+    let ends_with = |suffix: &str| {
+        name.len() >= suffix.len()
+            && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    ends_with(".yaml") || ends_with(".yml")
 }
 
 /// The work tree of an ITSM repo.
@@ -186,31 +190,36 @@ impl Source for WorkTree {
             };
             out.reserve(rd.len());
             for (i, ent) in rd.into_iter().enumerate() {
-                let name = ent.file_name().to_string_lossy().into_owned();
+                let file_name = ent.file_name();
+                let name = file_name.to_string_lossy();
                 if name.starts_with('.') {
                     continue;
                 }
                 let ft = ent.file_type()?;
-                let path = if rel.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{rel}/{name}")
+                // Built only for what is kept (most files of a folder are).
+                let path_of = || {
+                    if rel.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{rel}/{name}")
+                    }
                 };
                 if ft.is_dir() {
                     if rel.is_empty() && skipped_top(&name, &self.skip) {
                         continue;
                     }
-                    stack.push((ent.path(), path));
+                    stack.push((ent.path(), path_of()));
                 } else if ft.is_symlink() {
                     if suspicious_link(&name) {
                         out.push(Entry {
-                            path,
+                            path: path_of(),
                             size: 0,
                             symlink: true,
                             id: None,
                         });
                     }
                 } else if is_yaml_name(&name) {
+                    let path = path_of();
                     // No stat per file (`read` checks the size itself), but
                     // for the cache's identity.
                     if !ft.is_file() {

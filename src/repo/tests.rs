@@ -158,3 +158,33 @@ fn records_and_findings_stay_in_path_order_across_chunks() {
         kept.capacity()
     );
 }
+
+#[test]
+fn yaml_names_are_matched_by_their_ending_in_any_ascii_case() {
+    for yes in [
+        "a.yaml",
+        "a.yml",
+        "A.YAML",
+        "b.Yml",
+        "x.yAmL",
+        ".yml",
+        "é.yaml",
+        "INC-1.YML",
+    ] {
+        assert!(is_yaml_name(yes), "{yes}");
+    }
+    for no in [
+        "yaml",
+        "yml",
+        "a.yaml.bak",
+        "a.yam",
+        "a.json",
+        "ayaml",
+        "a.ymlx",
+        "",
+        "é",
+        "a.yaml ",
+    ] {
+        assert!(!is_yaml_name(no), "{no}");
+    }
+}
