@@ -188,3 +188,43 @@ fn yaml_names_are_matched_by_their_ending_in_any_ascii_case() {
         assert!(!is_yaml_name(no), "{no}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn the_walk_lists_a_folder_larger_than_its_batch_whole_with_every_identity() {
+    use std::os::unix::fs::MetadataExt;
+    use super::cache::Cache;
+    let repo = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    let n = super::source::WALK_BATCH * 2 + 3;
+    std::fs::create_dir(root.join("incidents")).unwrap();
+    for i in 0..n {
+        std::fs::write(root.join(format!("incidents/INC-{i:05}.yaml")), "x: 1\n").unwrap();
+    }
+    // Neither a hidden file nor a file of another name is listed.
+    std::fs::write(root.join("incidents/.hidden.yaml"), "x: 1\n").unwrap();
+    std::fs::write(root.join("incidents/notes.md"), "x\n").unwrap();
+    let listed = |cached: bool| {
+        let cache = cached.then(|| Cache::in_dir(cache_dir.path(), root).min_files(0));
+        WorkTree::new(root).with_cache(cache).entries().unwrap()
+    };
+    let with_ids = listed(true);
+    assert_eq!(with_ids.len(), n);
+    assert!(with_ids.windows(2).all(|w| w[0].path < w[1].path), "in path order");
+    assert_eq!(with_ids[0].path, "incidents/INC-00000.yaml");
+    assert_eq!(with_ids[n - 1].path, format!("incidents/INC-{:05}.yaml", n - 1));
+    // Each file's identity is its own, in every batch.
+    for e in &with_ids {
+        let id = e.id.expect("an identity");
+        let md = std::fs::symlink_metadata(root.join(&e.path)).unwrap();
+        assert_eq!((id.ino, id.size), (md.ino(), md.len()), "{}", e.path);
+    }
+    // Without a cache the same files, and no identity taken.
+    let plain = listed(false);
+    assert_eq!(
+        plain.iter().map(|e| &e.path).collect::<Vec<_>>(),
+        with_ids.iter().map(|e| &e.path).collect::<Vec<_>>()
+    );
+    assert!(plain.iter().all(|e| e.id.is_none()));
+}
