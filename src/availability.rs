@@ -139,7 +139,7 @@ pub fn record_as_of(record: &Record, now: Timestamp) -> Option<Record> {
             let completed = timeline
                 .iter()
                 .any(|e| matches!(e.status, Some(ChangeStatus::Completed | ChangeStatus::Closed)));
-            Record::Change(Change {
+            Record::Change(Box::new(Change {
                 timeline,
                 status,
                 outcome: c.outcome.filter(|_| completed),
@@ -150,8 +150,8 @@ pub fn record_as_of(record: &Record, now: Timestamp) -> Option<Record> {
                     .filter(|a| a.at.as_jiff() <= now)
                     .cloned()
                     .collect(),
-                ..c.clone()
-            })
+                ..Change::clone(c)
+            }))
         }
         Record::Release(r) => {
             let (timeline, status) = cut(&r.timeline, now, crate::model::ReleaseStatus::Planned)?;

@@ -345,7 +345,7 @@ fn acme_october_kpis_match_an_independent_computation() {
         .records
         .iter()
         .filter_map(|l| match &l.record {
-            Record::Change(c) => Some(c),
+            Record::Change(c) => Some(&**c),
             _ => None,
         })
         .filter(|c| {

@@ -82,7 +82,7 @@ fn overdue_reviews(
         return Vec::new();
     };
     let changes = records.iter().filter_map(|l| match &l.record {
-        Record::Change(c) if service.is_none_or(|s| c.services.iter().any(|x| x.as_str() == s)) => Some(c),
+        Record::Change(c) if service.is_none_or(|s| c.services.iter().any(|x| x.as_str() == s)) => Some(&**c),
         _ => None,
     });
     gitsm::workflow::overdue_emergencies(policy, changes, now)

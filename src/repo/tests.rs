@@ -192,8 +192,8 @@ fn yaml_names_are_matched_by_their_ending_in_any_ascii_case() {
 #[cfg(unix)]
 #[test]
 fn the_walk_lists_a_folder_larger_than_its_batch_whole_with_every_identity() {
-    use std::os::unix::fs::MetadataExt;
     use super::cache::Cache;
+    use std::os::unix::fs::MetadataExt;
     let repo = tempfile::tempdir().unwrap();
     let cache_dir = tempfile::tempdir().unwrap();
     let root = repo.path();
@@ -211,7 +211,10 @@ fn the_walk_lists_a_folder_larger_than_its_batch_whole_with_every_identity() {
     };
     let with_ids = listed(true);
     assert_eq!(with_ids.len(), n);
-    assert!(with_ids.windows(2).all(|w| w[0].path < w[1].path), "in path order");
+    assert!(
+        with_ids.windows(2).all(|w| w[0].path < w[1].path),
+        "in path order"
+    );
     assert_eq!(with_ids[0].path, "incidents/INC-00000.yaml");
     assert_eq!(with_ids[n - 1].path, format!("incidents/INC-{:05}.yaml", n - 1));
     // Each file's identity is its own, in every batch.

@@ -176,7 +176,7 @@ fn base_change(bytes: &[u8]) -> Result<Option<Change>, ()> {
         return Ok(None);
     }
     match crate::model::Record::from_json_owned(crate::model::Kind::Change, json) {
-        Some(crate::model::Record::Change(c)) => Ok(Some(c)),
+        Some(crate::model::Record::Change(c)) => Ok(Some(*c)),
         _ => Err(()),
     }
 }
