@@ -78,6 +78,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
                 None
             }
         };
+        laps.lap("read merges");
         let merges = gitsm::figures::MergeRefs::new(since, git.as_ref());
         Ok((
             gitsm::figures::Need::Report { from, to },
@@ -85,7 +86,7 @@ pub fn run(g: &Globals, a: Args) -> super::CommandResult {
             (period, git),
         ))
     })?;
-    laps.lap("read merges and load");
+    laps.lap("load");
     let rep = report::build(
         &v.snapshot.records,
         report::Options {
