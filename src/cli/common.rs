@@ -50,10 +50,20 @@ fn load_for_figures_with(
     merges: Option<&gitsm::figures::MergeRefs>,
     now: Option<jiff::Timestamp>,
 ) -> anyhow::Result<Validation> {
-    let source = repo::WorkTree::cached(root);
+    load_source_for_figures(&repo::WorkTree::cached(root), need, merges, now)
+}
+
+/// [`load_for_figures_with`] from a work tree the caller made (and may
+/// have started walking, [`repo::WorkTree::walk_ahead`]).
+fn load_source_for_figures(
+    source: &repo::WorkTree,
+    need: gitsm::figures::Need,
+    merges: Option<&gitsm::figures::MergeRefs>,
+    now: Option<jiff::Timestamp>,
+) -> anyhow::Result<Validation> {
     let s = match now {
-        Some(now) => gitsm::figures::load_at(&source, need, merges, now)?,
-        None => gitsm::figures::load_with(&source, need, merges)?,
+        Some(now) => gitsm::figures::load_at(source, need, merges, now)?,
+        None => gitsm::figures::load_with(source, need, merges)?,
     };
     if let Some(w) = findings_warning(&s.validation, &s.unread) {
         eprintln!("{w}");
@@ -78,8 +88,11 @@ pub(super) fn load_for_figures_in_zone<T>(
     let mut tz = configured_timezone(root);
     let mut attempts = 0;
     loop {
+        // The tree is listed while `need_in` works (the report reads the
+        // branch's merges meanwhile).
+        let source = repo::WorkTree::cached(root).walk_ahead();
         let (need, merges, extra) = need_in(&tz)?;
-        let v = load_for_figures_with(root, need, merges.as_ref(), Some(now))?;
+        let v = load_source_for_figures(&source, need, merges.as_ref(), Some(now))?;
         let loaded = repo_timezone(&v.snapshot);
         attempts += 1;
         // Tickets never set the zone, so the second load agrees with itself.

@@ -75,6 +75,17 @@ pub struct WorkTree {
     special: std::sync::OnceLock<std::collections::HashSet<String>>,
     /// The loader's cache, when the caller asked for one.
     cache: Option<super::cache::Cache>,
+    /// A walk started ahead of the load ([`WorkTree::walk_ahead`]), which
+    /// the next [`Source::entries`] takes.
+    ahead: std::sync::Mutex<Option<std::thread::JoinHandle<anyhow::Result<Walk>>>>,
+}
+
+/// What one walk of the work tree found.
+struct Walk {
+    entries: Vec<Entry>,
+    walked: std::collections::HashSet<String>,
+    special: std::collections::HashSet<String>,
+    unreadable: HashMap<String, String>,
 }
 
 /// A folder of the work tree that could not be listed.
@@ -93,6 +104,7 @@ impl WorkTree {
             walked: Default::default(),
             special: Default::default(),
             cache: None,
+            ahead: Default::default(),
         }
     }
 
@@ -109,6 +121,18 @@ impl WorkTree {
         let root = root.into();
         let cache = super::cache::Cache::from_env(&root);
         WorkTree::new(root).with_cache(cache)
+    }
+
+    /// Starts listing the tree (and, with a cache, taking each file's
+    /// identity) on a thread of its own, for a caller with other work to
+    /// do before it loads: the report reads the branch's merges meanwhile.
+    /// The next [`Source::entries`] waits for it and gives what it found;
+    /// any later one walks again.
+    pub fn walk_ahead(self) -> Self {
+        let (root, skip, ids) = (self.root.clone(), self.skip.clone(), self.cache.is_some());
+        let handle = std::thread::spawn(move || walk(&root, &skip, ids));
+        *self.ahead.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        self
     }
 }
 
@@ -148,112 +172,134 @@ pub fn output_folders_from(text: &str) -> Vec<String> {
         .collect()
 }
 
-impl Source for WorkTree {
-    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
-        let mut out = Vec::new();
-        let mut walked = std::collections::HashSet::new();
-        let mut special = std::collections::HashSet::new();
-        let mut stack = vec![(self.root.clone(), String::new())];
-        while let Some((dir, rel)) = stack.pop() {
-            let rd = match std::fs::read_dir(&dir) {
-                Ok(rd) => rd,
-                // The root must be readable; any folder below is one finding.
-                Err(e) if !rel.is_empty() => {
-                    self.unreadable
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(rel.clone(), e.to_string());
-                    out.push(Entry {
-                        path: rel.clone(),
-                        size: 0,
-                        symlink: false,
-                        id: None,
-                    });
+/// Lists the YAML files (and suspicious links, unreadable folders) under
+/// `root` but hidden entries and the `skip`ped top folders, in path order;
+/// with `with_ids` each regular file's identity for the cache.
+fn walk(root: &Path, skip: &[String], with_ids: bool) -> anyhow::Result<Walk> {
+    let mut out = Vec::new();
+    let mut walked = std::collections::HashSet::new();
+    let mut special = std::collections::HashSet::new();
+    let mut unreadable = HashMap::new();
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            // The root must be readable; any folder below is one finding.
+            Err(e) if !rel.is_empty() => {
+                unreadable.insert(rel.clone(), e.to_string());
+                out.push(Entry {
+                    path: rel.clone(),
+                    size: 0,
+                    symlink: false,
+                    id: None,
+                });
+                continue;
+            }
+            Err(e) => anyhow::bail!("cannot read {}: {e}", dir.display()),
+        };
+        walked.insert(rel.clone());
+        // The cache's identity of each YAML file here, one `lstat` per
+        // file: taken for a batch of the folder's files on every core
+        // (at 100k files in a folder this was a fifth of a cached
+        // report's time), a batch at a time so a folder of a million
+        // files is not held whole.
+        let mut rd = rd;
+        loop {
+            let batch: Vec<std::fs::DirEntry> = rd.by_ref().take(WALK_BATCH).collect::<Result<_, _>>()?;
+            if batch.is_empty() {
+                break;
+            }
+            let ids: Vec<Option<super::cache::FileId>> = if with_ids {
+                batch
+                    .par_iter()
+                    .map(|ent| {
+                        let yaml_file = ent.file_type().is_ok_and(|t| t.is_file())
+                            && is_yaml_name(&ent.file_name().to_string_lossy());
+                        yaml_file
+                            .then(|| ent.metadata().ok().and_then(|m| super::cache::FileId::of(&m)))
+                            .flatten()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            out.reserve(batch.len());
+            for (i, ent) in batch.into_iter().enumerate() {
+                let file_name = ent.file_name();
+                let name = file_name.to_string_lossy();
+                if name.starts_with('.') {
                     continue;
                 }
-                Err(e) => anyhow::bail!("cannot read {}: {e}", dir.display()),
-            };
-            walked.insert(rel.clone());
-            // The cache's identity of each YAML file here, one `lstat` per
-            // file: taken for a batch of the folder's files on every core
-            // (at 100k files in a folder this was a fifth of a cached
-            // report's time), a batch at a time so a folder of a million
-            // files is not held whole.
-            let mut rd = rd;
-            loop {
-                let batch: Vec<std::fs::DirEntry> = rd.by_ref().take(WALK_BATCH).collect::<Result<_, _>>()?;
-                if batch.is_empty() {
-                    break;
-                }
-                let ids: Vec<Option<super::cache::FileId>> = match &self.cache {
-                    Some(_) => batch
-                        .par_iter()
-                        .map(|ent| {
-                            let yaml_file = ent.file_type().is_ok_and(|t| t.is_file())
-                                && is_yaml_name(&ent.file_name().to_string_lossy());
-                            yaml_file
-                                .then(|| ent.metadata().ok().and_then(|m| super::cache::FileId::of(&m)))
-                                .flatten()
-                        })
-                        .collect(),
-                    None => Vec::new(),
+                let ft = ent.file_type()?;
+                // Built only for what is kept (most files of a folder are).
+                let path_of = || {
+                    if rel.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{rel}/{name}")
+                    }
                 };
-                out.reserve(batch.len());
-                for (i, ent) in batch.into_iter().enumerate() {
-                    let file_name = ent.file_name();
-                    let name = file_name.to_string_lossy();
-                    if name.starts_with('.') {
+                if ft.is_dir() {
+                    if rel.is_empty() && skipped_top(&name, skip) {
                         continue;
                     }
-                    let ft = ent.file_type()?;
-                    // Built only for what is kept (most files of a folder are).
-                    let path_of = || {
-                        if rel.is_empty() {
-                            name.to_string()
-                        } else {
-                            format!("{rel}/{name}")
-                        }
-                    };
-                    if ft.is_dir() {
-                        if rel.is_empty() && skipped_top(&name, &self.skip) {
-                            continue;
-                        }
-                        stack.push((ent.path(), path_of()));
-                    } else if ft.is_symlink() {
-                        if suspicious_link(&name) {
-                            out.push(Entry {
-                                path: path_of(),
-                                size: 0,
-                                symlink: true,
-                                id: None,
-                            });
-                        }
-                    } else if is_yaml_name(&name) {
-                        let path = path_of();
-                        // No stat per file (`read` checks the size itself), but
-                        // for the cache's identity.
-                        if !ft.is_file() {
-                            special.insert(path.clone());
-                        }
-                        let id = if ft.is_file() {
-                            ids.get(i).copied().flatten()
-                        } else {
-                            None
-                        };
+                    stack.push((ent.path(), path_of()));
+                } else if ft.is_symlink() {
+                    if suspicious_link(&name) {
                         out.push(Entry {
-                            path,
+                            path: path_of(),
                             size: 0,
-                            symlink: false,
-                            id,
+                            symlink: true,
+                            id: None,
                         });
                     }
+                } else if is_yaml_name(&name) {
+                    let path = path_of();
+                    // No stat per file (`read` checks the size itself), but
+                    // for the cache's identity.
+                    if !ft.is_file() {
+                        special.insert(path.clone());
+                    }
+                    let id = if ft.is_file() {
+                        ids.get(i).copied().flatten()
+                    } else {
+                        None
+                    };
+                    out.push(Entry {
+                        path,
+                        size: 0,
+                        symlink: false,
+                        id,
+                    });
                 }
             }
         }
-        out.sort_by(|a, b| a.path.cmp(&b.path));
-        let _ = self.walked.set(walked);
-        let _ = self.special.set(special);
-        Ok(out)
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Walk {
+        entries: out,
+        walked,
+        special,
+        unreadable,
+    })
+}
+
+impl Source for WorkTree {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        let ahead = self.ahead.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let found = match ahead {
+            Some(handle) => handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("the walk of {} failed", self.root.display()))??,
+            None => walk(&self.root, &self.skip, self.cache.is_some())?,
+        };
+        self.unreadable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(found.unreadable);
+        let _ = self.walked.set(found.walked);
+        let _ = self.special.set(found.special);
+        Ok(found.entries)
     }
 
     fn cache(&self) -> Option<&super::cache::Cache> {
