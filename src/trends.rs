@@ -17,6 +17,7 @@ use crate::repo::Loaded;
 use crate::sla::{ClockKind, SlaContext};
 use jiff::civil::Date;
 use jiff::Timestamp;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// How many months a series holds.
@@ -255,42 +256,62 @@ fn incidents_by_period(
     records: &[Loaded],
     ctx: &SlaContext<'_>,
     bounds: &[(String, Timestamp, Timestamp)],
-    wanted: &dyn Fn(&str) -> bool,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
     now: Timestamp,
 ) -> IncidentFigures {
     let (start, end) = (bounds[0].1, bounds[MONTHS - 1].2.min(now));
-    let mut incidents = [0usize; MONTHS];
-    let mut mttr: Vec<Vec<i64>> = vec![Vec::new(); MONTHS];
-    let mut resolution: Vec<(usize, usize)> = vec![(0, 0); MONTHS];
-    for l in records {
-        let Record::Incident(i) = &l.record else { continue };
-        let t = i.reported_at.as_jiff();
-        if !wanted(i.service.as_str()) || t < start || t >= end {
-            continue;
-        }
-        let Some(k) = bounds.iter().position(|(_, a, b)| *a <= t && t < *b) else {
-            continue;
-        };
-        incidents[k] += 1;
-        let clocks = ctx.incident(i, now);
-        if let Some(c) = clocks.clock(ClockKind::Resolution) {
-            if c.stopped.is_some() {
-                mttr[k].push(c.elapsed);
+    // Each incident's clocks are the costliest step of the trends: taken on
+    // every core, each worker counting into figures of its own, summed at
+    // the end (a median does not depend on the order of its values).
+    records
+        .par_iter()
+        .fold(IncidentFigures::empty, |mut acc, l| {
+            let Record::Incident(i) = &l.record else {
+                return acc;
+            };
+            let t = i.reported_at.as_jiff();
+            if !wanted(i.service.as_str()) || t < start || t >= end {
+                return acc;
             }
-            if c.target.is_some() {
-                match c.met() {
-                    Some(true) => resolution[k].0 += 1,
-                    Some(false) => resolution[k].1 += 1,
-                    None => {}
+            let Some(k) = bounds.iter().position(|(_, a, b)| *a <= t && t < *b) else {
+                return acc;
+            };
+            acc.incidents[k] += 1;
+            let clocks = ctx.incident(i, now);
+            if let Some(c) = clocks.clock(ClockKind::Resolution) {
+                if c.stopped.is_some() {
+                    acc.mttr[k].push(c.elapsed);
+                }
+                if c.target.is_some() {
+                    match c.met() {
+                        Some(true) => acc.resolution[k].0 += 1,
+                        Some(false) => acc.resolution[k].1 += 1,
+                        None => {}
+                    }
                 }
             }
+            acc
+        })
+        .reduce(IncidentFigures::empty, IncidentFigures::add)
+}
+
+impl IncidentFigures {
+    fn empty() -> IncidentFigures {
+        IncidentFigures {
+            incidents: [0; MONTHS],
+            mttr: vec![Vec::new(); MONTHS],
+            resolution: vec![(0, 0); MONTHS],
         }
     }
 
-    IncidentFigures {
-        incidents,
-        mttr,
-        resolution,
+    fn add(mut self, other: IncidentFigures) -> IncidentFigures {
+        for k in 0..MONTHS {
+            self.incidents[k] += other.incidents[k];
+            self.mttr[k].extend_from_slice(&other.mttr[k]);
+            self.resolution[k].0 += other.resolution[k].0;
+            self.resolution[k].1 += other.resolution[k].1;
+        }
+        self
     }
 }
 

@@ -243,13 +243,25 @@ fn a_walk_started_ahead_gives_what_a_walk_now_gives_and_only_once() {
     std::fs::write(root.join("incidents/2026/INC-2.yml"), incident("INC-2")).unwrap();
     std::fs::write(root.join(".git/x.yaml"), "x: 1\n").unwrap();
     std::fs::write(root.join("incidents/readme.md"), "x\n").unwrap();
-    let paths = |t: &WorkTree| t.entries().unwrap().into_iter().map(|e| e.path).collect::<Vec<_>>();
+    let paths = |t: &WorkTree| {
+        t.entries()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.path)
+            .collect::<Vec<_>>()
+    };
     let now = paths(&WorkTree::new(root));
     let ahead = WorkTree::new(root).walk_ahead();
     assert_eq!(paths(&ahead), now);
-    assert_eq!(now, ["gitsm.yaml", "incidents/2026/INC-2.yml", "incidents/INC-1.yaml"]);
+    assert_eq!(
+        now,
+        ["gitsm.yaml", "incidents/2026/INC-2.yml", "incidents/INC-1.yaml"]
+    );
     // What the walk learnt serves the reads: a file in a folder it entered.
-    assert_eq!(ahead.read("incidents/INC-1.yaml").unwrap(), incident("INC-1").as_bytes());
+    assert_eq!(
+        ahead.read("incidents/INC-1.yaml").unwrap(),
+        incident("INC-1").as_bytes()
+    );
     // A later listing walks again and sees what changed since.
     std::fs::write(root.join("incidents/INC-3.yaml"), incident("INC-3")).unwrap();
     assert!(paths(&ahead).contains(&"incidents/INC-3.yaml".to_string()));
