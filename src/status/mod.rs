@@ -12,6 +12,7 @@ pub mod site;
 pub mod statuspage;
 pub mod update;
 pub mod uptime;
+mod views;
 
 use crate::diag::{Code, Finding, Pos};
 use crate::model::{Change, ChangeStatus, Id, Incident, IncidentStatus, Record, Service, Timestamp};
