@@ -259,7 +259,7 @@ fn incidents_by_period(
     wanted: &(dyn Fn(&str) -> bool + Sync),
     now: Timestamp,
 ) -> IncidentFigures {
-    let (start, end) = (bounds[0].1, bounds[MONTHS - 1].2.min(now));
+    let end = bounds[MONTHS - 1].2.min(now);
     // Each incident's clocks are the costliest step of the trends: taken on
     // every core, each worker counting into figures of its own, summed at
     // the end (a median does not depend on the order of its values).
@@ -270,7 +270,9 @@ fn incidents_by_period(
                 return acc;
             };
             let t = i.reported_at.as_jiff();
-            if !wanted(i.service.as_str()) || t < start || t >= end {
+            // Reported after `now` (in the last period): not yet. Before the
+            // first period or after the last: no period holds it.
+            if !wanted(i.service.as_str()) || t >= end {
                 return acc;
             }
             let Some(k) = bounds.iter().position(|(_, a, b)| *a <= t && t < *b) else {
@@ -475,88 +477,96 @@ mod tests {
     use super::*;
     use crate::sla::ClockKind;
 
+    const HEAD: &[(&str, &str)] = &[
+        ("gitsm.yaml", "apiVersion: gitsm/v1\nkind: Config\ntimezone: UTC\n"),
+        (
+            "calendars/always.yaml",
+            "apiVersion: gitsm/v1\nkind: Calendar\nid: always\ntimezone: UTC\nhours:\n  mon-sun: \"00:00-24:00\"\n",
+        ),
+        (
+            "slas/s.yaml",
+            "apiVersion: gitsm/v1\nkind: SLA\nid: s\nname: S\ncalendar: always\ntargets:\n  P1: {response: 30m, resolution: 8h}\n  P2: {response: 1h, resolution: 1d}\n  P3: {response: 4h, resolution: 5d}\n  P4: {response: 1d, resolution: 2w}\n",
+        ),
+        (
+            "catalog/web.yaml",
+            "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Web\nowner: al\ntier: 1\nsla: s\n",
+        ),
+        (
+            "catalog/api.yaml",
+            "apiVersion: gitsm/v1\nkind: Service\nid: api\nname: Api\nowner: al\ntier: 1\nsla: s\n",
+        ),
+    ];
+
+    /// Incident `n` of the test's year: ~250 a month, resolved after 1 to
+    /// 40 hours (within their 1 day target or not), every 97th still open,
+    /// every seventh on another service, every 50th a year early.
+    fn incident(n: u32) -> String {
+        let day = n % 360;
+        let (month, dom) = (day / 30 + 1, day % 28 + 1);
+        let year = if n % 50 == 1 { 2024 } else { 2025 };
+        let service = if n % 7 == 3 { "api" } else { "web" };
+        let at: Timestamp = format!("{year}-{month:02}-{dom:02}T08:00:00Z").parse().unwrap();
+        let open = n % 97 == 0;
+        let status = if open { "investigating" } else { "resolved" };
+        let last = if open {
+            at.checked_add(jiff::SignedDuration::from_mins(10)).unwrap()
+        } else {
+            at.checked_add(jiff::SignedDuration::from_hours(i64::from(n % 40 + 1)))
+                .unwrap()
+        };
+        format!(
+            "apiVersion: gitsm/v1\nkind: Incident\nid: INC-{n}\ntitle: t\nservice: {service}\nimpact: medium\nurgency: medium\npriority: P2\nstatus: {status}\nreported_at: {at}\nreported_by: al\ntimeline:\n  - at: {at}\n    by: al\n    status: new\n  - at: {last}\n    by: al\n    status: {status}\n"
+        )
+    }
+
     /// Many incidents over the year, counted on every core, give exactly
-    /// what one pass over them gives: the per-worker sums and the medians'
-    /// values are merged, not lost or counted twice.
+    /// what one plain pass gives: the per-worker sums and the medians'
+    /// values are merged, not lost or counted twice, and only the wanted
+    /// service's incidents of the periods, reported by `now`, count.
     #[test]
     fn incidents_by_period_sums_what_each_worker_counted() {
-        let mut texts: Vec<(String, String)> = vec![
-            (
-                "gitsm.yaml".into(),
-                "apiVersion: gitsm/v1\nkind: Config\ntimezone: UTC\n".into(),
-            ),
-            (
-                "calendars/always.yaml".into(),
-                "apiVersion: gitsm/v1\nkind: Calendar\nid: always\ntimezone: UTC\nhours:\n  mon-sun: \"00:00-24:00\"\n".into(),
-            ),
-            (
-                "slas/s.yaml".into(),
-                "apiVersion: gitsm/v1\nkind: SLA\nid: s\nname: S\ncalendar: always\ntargets:\n  P1: {response: 30m, resolution: 8h}\n  P2: {response: 1h, resolution: 1d}\n  P3: {response: 4h, resolution: 5d}\n  P4: {response: 1d, resolution: 2w}\n".into(),
-            ),
-            (
-                "catalog/web.yaml".into(),
-                "apiVersion: gitsm/v1\nkind: Service\nid: web\nname: Web\nowner: al\ntier: 1\nsla: s\n".into(),
-            ),
-        ];
-        // 3,000 incidents, ~250 a month, resolved after 1 to 40 hours
-        // (some within their 1 day target, some not), a few still open.
-        for n in 0..3000u32 {
-            let day = n % 360;
-            let (month, dom) = (day / 30 + 1, day % 28 + 1);
-            let hours = n % 40 + 1;
-            let open = n % 97 == 0;
-            let mut t = format!(
-                "apiVersion: gitsm/v1\nkind: Incident\nid: INC-{n}\ntitle: t\nservice: web\nimpact: medium\nurgency: medium\npriority: P2\nstatus: {}\nreported_at: 2025-{month:02}-{dom:02}T08:00:00Z\nreported_by: al\ntimeline:\n  - at: 2025-{month:02}-{dom:02}T08:00:00Z\n    by: al\n    status: new\n",
-                if open { "investigating" } else { "resolved" }
-            );
-            if open {
-                t.push_str(&format!(
-                    "  - at: 2025-{month:02}-{dom:02}T08:10:00Z\n    by: al\n    status: investigating\n"
-                ));
-            } else {
-                let end = jiff::Timestamp::from_second(
-                    format!("2025-{month:02}-{dom:02}T08:00:00Z")
-                        .parse::<Timestamp>()
-                        .unwrap()
-                        .as_second()
-                        + i64::from(hours) * 3600,
-                )
-                .unwrap();
-                t.push_str(&format!("  - at: {end}\n    by: al\n    status: resolved\n"));
-            }
-            texts.push((format!("incidents/INC-{n}.yaml"), t));
-        }
+        let texts: Vec<(String, String)> = HEAD
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .chain((0..3000).map(|n| (format!("incidents/INC-{n}.yaml"), incident(n))))
+            .collect();
         let mut source = crate::repo::MapSource::new();
         for (p, t) in &texts {
             source.add(p, t.as_bytes());
         }
         let snapshot = crate::repo::load(&source).unwrap();
-        assert_eq!(
-            snapshot
-                .records
-                .iter()
-                .filter(|l| l.record.kind() == crate::model::Kind::Incident)
-                .count(),
-            3000
-        );
         let records = &snapshot.records;
-        let now: Timestamp = "2026-01-15T00:00:00Z".parse().unwrap();
-        let bounds = bounds(
-            Periods::Months {
-                last: jiff::civil::date(2025, 12, 1),
-            },
-            "UTC",
-        )
-        .unwrap();
+        let incidents = records
+            .iter()
+            .filter(|l| matches!(l.record, Record::Incident(_)))
+            .count();
+        assert_eq!(incidents, 3000, "{:?}", snapshot.findings.first());
+        // `now` in the last period: its later incidents do not count yet.
+        let now: Timestamp = "2025-12-15T00:00:00Z".parse().unwrap();
+        let last = jiff::civil::date(2025, 12, 1);
+        let bounds = bounds(Periods::Months { last }, "UTC").unwrap();
         let ctx = SlaContext::new(records);
-        let all = |_: &str| true;
-        let got = incidents_by_period(records, &ctx, &bounds, &all, now);
+        let web = |s: &str| s == "web";
+        let got = incidents_by_period(records, &ctx, &bounds, &web, now);
 
         // One plain pass.
         let mut want = IncidentFigures::empty();
+        let (mut early, mut late, mut other) = (0, 0, 0);
         for l in records {
             let Record::Incident(i) = &l.record else { continue };
             let t = i.reported_at.as_jiff();
+            if i.service.as_str() != "web" {
+                other += 1;
+                continue;
+            }
+            if t < bounds[0].1 {
+                early += 1;
+                continue;
+            }
+            if t >= now {
+                late += 1;
+                continue;
+            }
             let k = bounds.iter().position(|(_, a, b)| *a <= t && t < *b).unwrap();
             want.incidents[k] += 1;
             let clocks = ctx.incident(i, now);
@@ -570,8 +580,13 @@ mod tests {
                 None => {}
             }
         }
+        assert!(
+            early > 0 && late > 0 && other > 0,
+            "{early} early, {late} late, {other} other"
+        );
         assert_eq!(got.incidents, want.incidents);
-        assert_eq!(got.incidents.iter().sum::<usize>(), 3000);
+        let counted: usize = got.incidents.iter().sum();
+        assert_eq!(counted, 3000 - early - late - other);
         assert_eq!(got.resolution, want.resolution);
         assert!(want
             .resolution
