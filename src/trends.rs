@@ -506,7 +506,7 @@ mod tests {
         let year = if n % 50 == 1 { 2024 } else { 2025 };
         let service = if n % 7 == 3 { "api" } else { "web" };
         let at: Timestamp = format!("{year}-{month:02}-{dom:02}T08:00:00Z").parse().unwrap();
-        let open = n % 97 == 0;
+        let open = n.is_multiple_of(97);
         let status = if open { "investigating" } else { "resolved" };
         let last = if open {
             at.checked_add(jiff::SignedDuration::from_mins(10)).unwrap()
