@@ -499,13 +499,18 @@ mod tests {
 
     /// Incident `n` of the test's year: ~250 a month, resolved after 1 to
     /// 40 hours (within their 1 day target or not), every 97th still open,
-    /// every seventh on another service, every 50th a year early.
+    /// every seventh on another service, every 50th a year early, every
+    /// 101st at midnight on the first of its month.
     fn incident(n: u32) -> String {
         let day = n % 360;
         let (month, dom) = (day / 30 + 1, day % 28 + 1);
         let year = if n % 50 == 1 { 2024 } else { 2025 };
         let service = if n % 7 == 3 { "api" } else { "web" };
-        let at: Timestamp = format!("{year}-{month:02}-{dom:02}T08:00:00Z").parse().unwrap();
+        // Every 101st at a month's first instant: it belongs to that month.
+        let (dom, hour) = if n % 101 == 5 { (1, 0) } else { (dom, 8) };
+        let at: Timestamp = format!("{year}-{month:02}-{dom:02}T{hour:02}:00:00Z")
+            .parse()
+            .unwrap();
         let open = n.is_multiple_of(97);
         let status = if open { "investigating" } else { "resolved" };
         let last = if open {
