@@ -224,72 +224,11 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
             return Err(format!("no service `{s}` in the catalog"));
         }
     }
-    let wanted = |s: &str| opts.service.is_none_or(|w| w == s);
 
     // The period's figures and the metrics (DORA, budget, trends) read the
     // records apart: each on a core of its own.
-    let (period_figures, (dora, budget, trends)) = rayon::join(
-        || {
-            // Incidents of the period with their clocks.
-            let mut incidents: Vec<(&Incident, TicketClocks)> = Vec::new();
-            for l in records {
-                if let Record::Incident(i) = &l.record {
-                    if period.contains(i.reported_at.as_jiff())
-                        && wanted(i.service.as_str())
-                        && i.reported_at.as_jiff() <= now
-                    {
-                        incidents.push((i, ctx.incident(i, now)));
-                    }
-                }
-            }
-            incidents.sort_by(|a, b| a.0.reported_at.cmp(&b.0.reported_at).then(a.0.id.cmp(&b.0.id)));
-
-            let service_kpis = service_kpis(records, &ctx, &period, now, &incidents, &wanted);
-            let all: Vec<&TicketClocks> = incidents.iter().map(|(_, t)| t).collect();
-            let (requests, req_clocks) = request_kpi(records, &ctx, &period, now, opts.service);
-            let reqs: Vec<&TicketClocks> = req_clocks.iter().collect();
-            let breaches = breaches(all.iter().copied().chain(reqs.iter().copied()));
-            let incident_rows: Vec<IncidentRow> = incidents.iter().map(|(i, t)| incident_row(i, t)).collect();
-            let totals = Totals {
-                incidents: all.len(),
-                by_priority: by_priority(all.iter().filter_map(|t| t.priority)),
-                mtta: TimeTo::of(&all, ClockKind::Response),
-                mttr: TimeTo::of(&all, ClockKind::Resolution),
-                response: Compliance::of(&all, ClockKind::Response),
-                resolution: Compliance::of(&all, ClockKind::Resolution),
-                breaches: breaches.len(),
-                services_meeting_availability: service_kpis
-                    .iter()
-                    .filter(|s| s.availability.met == Some(true))
-                    .count(),
-                services_with_availability_target: service_kpis
-                    .iter()
-                    .filter(|s| s.availability.target.is_some())
-                    .count(),
-            };
-            let changes = change_kpi(records, &period, &wanted);
-            let releases = crate::release::kpi(records, period.from, period.to);
-            let problems = problem_kpi(records, &period, now, &wanted);
-            let title = records
-                .iter()
-                .find_map(|l| match &l.record {
-                    Record::Config(c) => c.status_page.as_ref().and_then(|s| s.title.clone()),
-                    _ => None,
-                })
-                .map(|t| t.trim_end_matches(" Status").to_string())
-                .unwrap_or_else(|| "Service report".into());
-            (
-                title,
-                service_kpis,
-                totals,
-                breaches,
-                incident_rows,
-                changes,
-                releases,
-                problems,
-                requests,
-            )
-        },
+    let (figures, (dora, budget, trends)) = rayon::join(
+        || period_figures(records, &ctx, &period, now, opts.service),
         || {
             metrics(
                 records,
@@ -302,13 +241,97 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
             )
         },
     );
-    let (title, service_kpis, totals, breaches, incident_rows, changes, releases, problems, requests) =
-        period_figures;
     Ok(Report {
-        title,
+        title: figures.title,
         generated_at: now,
         period,
         service_filter: opts.service.map(|s| s.parse().expect("a catalog id")),
+        services: figures.services,
+        totals: figures.totals,
+        breaches: figures.breaches,
+        incidents: figures.incidents,
+        changes: figures.changes,
+        releases: figures.releases,
+        problems: figures.problems,
+        requests: figures.requests,
+        conventions: Conventions::stated(),
+        dora,
+        budget,
+        trends,
+    })
+}
+
+/// What the report says of its period alone (the metrics apart).
+struct PeriodFigures {
+    title: String,
+    services: Vec<ServiceKpi>,
+    totals: Totals,
+    breaches: Vec<Breach>,
+    incidents: Vec<IncidentRow>,
+    changes: ChangeKpi,
+    releases: crate::release::ReleaseKpi,
+    problems: ProblemKpi,
+    requests: RequestKpi,
+}
+
+fn period_figures(
+    records: &[Loaded],
+    ctx: &SlaContext<'_>,
+    period: &Period,
+    now: Timestamp,
+    service: Option<&str>,
+) -> PeriodFigures {
+    let wanted = |s: &str| service.is_none_or(|w| w == s);
+    // Incidents of the period with their clocks.
+    let mut incidents: Vec<(&Incident, TicketClocks)> = Vec::new();
+    for l in records {
+        if let Record::Incident(i) = &l.record {
+            if period.contains(i.reported_at.as_jiff())
+                && wanted(i.service.as_str())
+                && i.reported_at.as_jiff() <= now
+            {
+                incidents.push((i, ctx.incident(i, now)));
+            }
+        }
+    }
+    incidents.sort_by(|a, b| a.0.reported_at.cmp(&b.0.reported_at).then(a.0.id.cmp(&b.0.id)));
+
+    let service_kpis = service_kpis(records, ctx, period, now, &incidents, &wanted);
+    let all: Vec<&TicketClocks> = incidents.iter().map(|(_, t)| t).collect();
+    let (requests, req_clocks) = request_kpi(records, ctx, period, now, service);
+    let reqs: Vec<&TicketClocks> = req_clocks.iter().collect();
+    let breaches = breaches(all.iter().copied().chain(reqs.iter().copied()));
+    let incident_rows: Vec<IncidentRow> = incidents.iter().map(|(i, t)| incident_row(i, t)).collect();
+    let totals = Totals {
+        incidents: all.len(),
+        by_priority: by_priority(all.iter().filter_map(|t| t.priority)),
+        mtta: TimeTo::of(&all, ClockKind::Response),
+        mttr: TimeTo::of(&all, ClockKind::Resolution),
+        response: Compliance::of(&all, ClockKind::Response),
+        resolution: Compliance::of(&all, ClockKind::Resolution),
+        breaches: breaches.len(),
+        services_meeting_availability: service_kpis
+            .iter()
+            .filter(|s| s.availability.met == Some(true))
+            .count(),
+        services_with_availability_target: service_kpis
+            .iter()
+            .filter(|s| s.availability.target.is_some())
+            .count(),
+    };
+    let changes = change_kpi(records, period, &wanted);
+    let releases = crate::release::kpi(records, period.from, period.to);
+    let problems = problem_kpi(records, period, now, &wanted);
+    let title = records
+        .iter()
+        .find_map(|l| match &l.record {
+            Record::Config(c) => c.status_page.as_ref().and_then(|s| s.title.clone()),
+            _ => None,
+        })
+        .map(|t| t.trim_end_matches(" Status").to_string())
+        .unwrap_or_else(|| "Service report".into());
+    PeriodFigures {
+        title,
         services: service_kpis,
         totals,
         breaches,
@@ -317,11 +340,7 @@ pub fn build(records: &[Loaded], opts: Options<'_>) -> Result<Report, String> {
         releases,
         problems,
         requests,
-        conventions: Conventions::stated(),
-        dora,
-        budget,
-        trends,
-    })
+    }
 }
 
 struct MetricsOptions<'a> {
