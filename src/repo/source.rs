@@ -182,7 +182,7 @@ fn walk(root: &Path, skip: &[String], with_ids: bool) -> anyhow::Result<Walk> {
     let mut unreadable = HashMap::new();
     let mut stack = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, rel)) = stack.pop() {
-        let rd = match std::fs::read_dir(&dir) {
+        let mut rd = match std::fs::read_dir(&dir) {
             Ok(rd) => rd,
             // The root must be readable; any folder below is one finding.
             Err(e) if !rel.is_empty() => {
@@ -203,7 +203,6 @@ fn walk(root: &Path, skip: &[String], with_ids: bool) -> anyhow::Result<Walk> {
         // (at 100k files in a folder this was a fifth of a cached
         // report's time), a batch at a time so a folder of a million
         // files is not held whole.
-        let mut rd = rd;
         loop {
             let batch: Vec<std::fs::DirEntry> = rd.by_ref().take(WALK_BATCH).collect::<Result<_, _>>()?;
             if batch.is_empty() {
