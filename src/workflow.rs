@@ -118,8 +118,37 @@ pub fn legal_moves(kind: Kind, history: &[&str]) -> Vec<&'static str> {
     }
 }
 
+/// Whether `to` is one of [`legal_moves`], without listing them: the
+/// validator asks this of every event of every timeline.
 pub fn is_legal(kind: Kind, history: &[&str], to: &str) -> bool {
-    legal_moves(kind, history).contains(&to)
+    let Some(&current) = history.last() else {
+        return initial(kind) == Some(to);
+    };
+    if current != "on_hold" {
+        return is_direct(kind, current, to);
+    }
+    match history.iter().rev().find(|s| **s != "on_hold") {
+        // Back to where it was, or on to where that could go.
+        Some(&before) => {
+            (to == before && is_status(kind, before)) || (to != "on_hold" && is_direct(kind, before, to))
+        }
+        None => false,
+    }
+}
+
+/// Whether `to` is in [`direct`]`(kind, from)`.
+fn is_direct(kind: Kind, from: &str, to: &str) -> bool {
+    let listed = table(kind)
+        .iter()
+        .find(|(s, _)| *s == from)
+        .is_some_and(|(_, next)| next.contains(&to));
+    listed || (to == "on_hold" && is_open(from) && from != "on_hold" && !table(kind).is_empty())
+}
+
+/// Whether `status` is in [`statuses`]`(kind)`.
+fn is_status(kind: Kind, status: &str) -> bool {
+    let table = table(kind);
+    table.iter().any(|(s, _)| *s == status) || (status == "on_hold" && !table.is_empty())
 }
 
 // Rule 7 (SPEC §3): emergency changes whose post-implementation review is
@@ -162,6 +191,46 @@ pub fn overdue_emergencies<'c>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `is_legal` answers as `legal_moves` lists, for every kind and every
+    /// history of up to three statuses (any status of any kind, and ones of
+    /// none), and every next status.
+    #[test]
+    fn is_legal_is_exactly_legal_moves() {
+        let kinds = [
+            Kind::Incident,
+            Kind::Problem,
+            Kind::Request,
+            Kind::Change,
+            Kind::Release,
+            Kind::Service,
+        ];
+        let mut names: Vec<&str> = kinds.iter().flat_map(|k| statuses(*k)).collect();
+        names.extend(["", "bogus", "On_Hold"]);
+        names.sort_unstable();
+        names.dedup();
+        let mut histories: Vec<Vec<&str>> = vec![vec![]];
+        for _ in 0..3 {
+            let longer: Vec<Vec<&str>> = histories
+                .iter()
+                .filter(|h| h.len() == histories.last().map_or(0, Vec::len))
+                .flat_map(|h| names.iter().map(move |n| [h.as_slice(), &[*n]].concat()))
+                .collect();
+            histories.extend(longer);
+        }
+        let (mut legal, mut checked) = (0, 0);
+        for kind in kinds {
+            for h in &histories {
+                let moves = legal_moves(kind, h);
+                for to in &names {
+                    assert_eq!(is_legal(kind, h, to), moves.contains(to), "{kind:?} {h:?} → {to}");
+                    legal += usize::from(moves.contains(to));
+                    checked += 1;
+                }
+            }
+        }
+        assert!(legal > 1000 && checked > 100_000, "{legal} of {checked}");
+    }
 
     #[test]
     fn incident_moves() {

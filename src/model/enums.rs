@@ -21,6 +21,11 @@ macro_rules! str_enum {
                 match s { $( $s => Some($name::$variant), )* _ => None }
             }
         }
+        impl From<$name> for &'static str {
+            fn from(v: $name) -> &'static str {
+                v.as_str()
+            }
+        }
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())

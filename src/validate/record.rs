@@ -255,24 +255,20 @@ fn change_detail(c: &Change, effective: ChangeStatus) -> Detail {
     }
 }
 
-fn statuses<S: Copy + std::fmt::Display>(tl: &[Event<S>]) -> Vec<Option<String>> {
-    tl.iter().map(|e| e.status.map(|s| s.to_string())).collect()
+fn statuses<S: Copy + Into<&'static str>>(tl: &[Event<S>]) -> Vec<Option<&'static str>> {
+    tl.iter().map(|e| e.status.map(Into::into)).collect()
 }
 
 fn times<S>(tl: &[Event<S>]) -> Vec<Timestamp> {
     tl.iter().map(|e| e.at).collect()
 }
 
-fn last_real_status(st: &[Option<String>]) -> Option<&str> {
-    st.iter()
-        .rev()
-        .flatten()
-        .find(|s| *s != "on_hold")
-        .map(String::as_str)
+fn last_real_status<'s>(st: &[Option<&'s str>]) -> Option<&'s str> {
+    st.iter().rev().flatten().find(|s| **s != "on_hold").copied()
 }
 
 /// [`check_timeline`] for a typed timeline.
-fn check_events<S: Copy + std::fmt::Display>(
+fn check_events<S: Copy + Into<&'static str>>(
     found: &mut Findings,
     path: &str,
     kind: Kind,
@@ -289,7 +285,7 @@ fn check_timeline(
     l: &str,
     kind: Kind,
     status: &str,
-    st: &[Option<String>],
+    st: &[Option<&str>],
     at: &[Timestamp],
 ) {
     let initial = workflow::initial(kind).unwrap_or("");
@@ -315,7 +311,7 @@ fn check_timeline(
                 )
                 .hint = Some(format!("add `status: {initial}` to the first event"));
         }
-        Some(first) if first != initial && !workflow::is_legal(kind, &[initial], first) => {
+        Some(first) if *first != initial && !workflow::is_legal(kind, &[initial], first) => {
             found.at(
                 Code::TimelineStart,
                 l,
@@ -347,7 +343,7 @@ fn check_timeline(
         let Some(s) = s else { continue };
         if history.is_empty() {
             // The creation event; its status was checked above.
-            if s != initial {
+            if *s != initial {
                 history.push(initial);
             }
             history.push(s);
@@ -376,7 +372,7 @@ fn check_timeline(
         history.push(s);
     }
     if let Some(last) = st.iter().rev().flatten().next() {
-        if last != status {
+        if *last != status {
             found.at(
                 Code::StatusMismatch,
                 l,
