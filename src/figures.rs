@@ -81,6 +81,25 @@ impl Need {
 }
 
 impl Need {
+    /// What of each kind's events [`Need::trim`] keeps: a record read from
+    /// the loader's cache never holds the rest (a test holds the two to
+    /// the same record).
+    pub fn event_details(&self) -> crate::model::EventDetails {
+        use crate::model::{EventDetail, EventDetails};
+        match self {
+            Need::All | Need::Sla { .. } => EventDetails::WHOLE,
+            Need::StatusPage => EventDetails {
+                incidents: EventDetail::PublicNotes,
+                ..EventDetails::WHOLE
+            },
+            Need::Report { .. } | Need::Window { .. } => EventDetails {
+                incidents: EventDetail::NoNotes,
+                changes: EventDetail::NoNotes,
+                requests: EventDetail::NoNotes,
+            },
+        }
+    }
+
     /// A loaded record with what the command never reads taken out: at a
     /// million records the texts people write (notes, plans, resolutions)
     /// and who wrote them are most of the memory, and on a VM every page
@@ -259,7 +278,7 @@ fn load_screened(
         Some(need.trim(l))
     };
     if need == Need::All {
-        return validate::validate_screened(source, None, &trim);
+        return validate::validate_screened(source, None, need.event_details(), &trim);
     }
     validate::validate_screened(
         source,
@@ -275,6 +294,7 @@ fn load_screened(
             }
             Some((s.kind, crate::repo::file_stem(path).to_string()))
         }),
+        need.event_details(),
         &trim,
     )
 }
@@ -444,6 +464,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A record read from the cache with a need's [`Need::event_details`]
+    /// and trimmed is the record read whole and trimmed, for every need and
+    /// every record of acme; a later decode on the same thread reads whole
+    /// again (the detail does not outlive its decode).
+    #[test]
+    fn the_cache_leaves_out_of_events_only_what_trimming_drops() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme");
+        let snap = crate::repo::load(&crate::repo::WorkTree::new(&root)).unwrap();
+        let (from, to) = (ts("2026-01-01T00:00:00Z"), ts("2027-01-01T00:00:00Z"));
+        let needs = [
+            Need::Report { from, to },
+            Need::All,
+            Need::StatusPage,
+            Need::Sla { now: to },
+            Need::Window { from, to },
+        ];
+        let mut left_out = 0;
+        for l in &snap.records {
+            let bytes = l.record.to_msgpack().unwrap();
+            let kind = l.record.kind();
+            for need in needs {
+                let read = Record::from_msgpack(kind, &bytes, need.event_details()).unwrap();
+                left_out += usize::from(read != l.record);
+                let read = Loaded {
+                    path: l.path.clone(),
+                    record: read,
+                };
+                assert_eq!(
+                    need.trim(read).record,
+                    need.trim(l.clone()).record,
+                    "{} {need:?}",
+                    l.path
+                );
+            }
+            let whole = Record::from_msgpack(kind, &bytes, crate::model::EventDetails::WHOLE).unwrap();
+            assert_eq!(whole, l.record, "{}", l.path);
+        }
+        assert!(left_out > 0, "some decode left something out");
     }
 
     /// A change is out of a report's reach only strictly before the merges

@@ -227,12 +227,13 @@ impl Record {
         }
     }
 
-    /// A record of `kind` from [`Record::to_msgpack`]; `None` on any error.
-    pub fn from_msgpack(kind: Kind, bytes: &[u8]) -> Option<Record> {
+    /// A record of `kind` from [`Record::to_msgpack`], its timeline's
+    /// events read with only what `events` says; `None` on any error.
+    pub fn from_msgpack(kind: Kind, bytes: &[u8], events: EventDetails) -> Option<Record> {
         fn de<T: serde::de::DeserializeOwned>(b: &[u8]) -> Option<T> {
             rmp_serde::from_slice(b).ok()
         }
-        Some(record_by_kind!(kind, de, bytes))
+        ticket::with_event_detail(events.of(kind), || Some(record_by_kind!(kind, de, bytes)))
     }
 
     /// Deserializes a schema-valid JSON value of the given kind. The error

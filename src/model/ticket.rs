@@ -8,9 +8,14 @@ use super::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+// People write an event as a map of fields by name (YAML, JSON). The
+// loader's cache (MessagePack, not human-readable) keeps it as the list
+// `[at, status, public, by, note]`: a repo's events outnumber its records
+// eight to one, and naming each field of each was a tenth of a warm load.
+// (Not a doc comment: the schema's description is the line below.)
 /// One timeline event. The first event of a timeline is the record's creation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Event<S> {
     /// When it happened.
     pub at: Timestamp,
@@ -24,6 +29,183 @@ pub struct Event<S> {
     /// Public notes appear on the status page; notes are internal by default.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub public: bool,
+}
+
+/// [`Event`] as people write it: its fields by name, the schema's rules.
+#[derive(Deserialize)]
+#[serde(
+    rename = "Event",
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>")
+)]
+struct NamedEvent<S> {
+    at: Timestamp,
+    by: String,
+    #[serde(default)]
+    status: Option<S>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    public: bool,
+}
+
+impl<S: Serialize> Serialize for Event<S> {
+    fn serialize<Z: serde::Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        use serde::ser::SerializeStruct;
+        if !z.is_human_readable() {
+            return (&self.at, &self.status, self.public, &self.by, &self.note).serialize(z);
+        }
+        let fields = 2
+            + usize::from(self.status.is_some())
+            + usize::from(self.note.is_some())
+            + usize::from(self.public);
+        let mut m = z.serialize_struct("Event", fields)?;
+        m.serialize_field("at", &self.at)?;
+        m.serialize_field("by", &self.by)?;
+        match &self.status {
+            Some(status) => m.serialize_field("status", status)?,
+            None => m.skip_field("status")?,
+        }
+        match &self.note {
+            Some(note) => m.serialize_field("note", note)?,
+            None => m.skip_field("note")?,
+        }
+        if self.public {
+            m.serialize_field("public", &true)?;
+        } else {
+            m.skip_field("public")?;
+        }
+        m.end()
+    }
+}
+
+impl<'de, S: Deserialize<'de>> Deserialize<'de> for Event<S> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let NamedEvent {
+                at,
+                by,
+                status,
+                note,
+                public,
+            } = NamedEvent::deserialize(d)?;
+            return Ok(Event {
+                at,
+                by,
+                status,
+                note,
+                public,
+            });
+        }
+        d.deserialize_tuple(5, EventList(std::marker::PhantomData))
+    }
+}
+
+/// What a decode from the loader's cache may leave out of the events it
+/// reads, for a command that would drop it anyway (see
+/// [`crate::figures::Need::event_details`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventDetail {
+    /// Every field.
+    #[default]
+    Whole,
+    /// No author (`by` is empty) and only the notes marked public.
+    PublicNotes,
+    /// No author and no note: times and statuses.
+    NoNotes,
+}
+
+/// [`EventDetail`] for each kind of ticket; problems' events are read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EventDetails {
+    pub incidents: EventDetail,
+    pub changes: EventDetail,
+    pub requests: EventDetail,
+}
+
+impl EventDetails {
+    /// Every event read whole.
+    pub const WHOLE: EventDetails = EventDetails {
+        incidents: EventDetail::Whole,
+        changes: EventDetail::Whole,
+        requests: EventDetail::Whole,
+    };
+
+    pub fn of(&self, kind: super::Kind) -> EventDetail {
+        match kind {
+            super::Kind::Incident => self.incidents,
+            super::Kind::Change => self.changes,
+            super::Kind::Request => self.requests,
+            _ => EventDetail::Whole,
+        }
+    }
+}
+
+// serde gives a nested `Deserialize` no context: the detail a binary decode
+// reads events with is set around it, on its thread.
+thread_local! {
+    static EVENT_DETAIL: std::cell::Cell<EventDetail> = const { std::cell::Cell::new(EventDetail::Whole) };
+}
+
+/// Runs `f` with binary decodes on this thread reading events with only
+/// `detail` (what people write, YAML and JSON, is always read whole).
+pub(super) fn with_event_detail<R>(detail: EventDetail, f: impl FnOnce() -> R) -> R {
+    struct Restore(EventDetail);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            EVENT_DETAIL.with(|d| d.set(self.0));
+        }
+    }
+    let _restore = Restore(EVENT_DETAIL.with(|d| d.replace(detail)));
+    f()
+}
+
+/// Reads an event in the cache's form, `[at, status, public, by, note]`.
+struct EventList<S>(std::marker::PhantomData<S>);
+
+impl<'de, S: Deserialize<'de>> serde::de::Visitor<'de> for EventList<S> {
+    type Value = Event<S>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an event as [at, status, public, by, note]")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Event<S>, A::Error> {
+        use serde::de::{Error, IgnoredAny};
+        fn next<'de, T: Deserialize<'de>, A: serde::de::SeqAccess<'de>>(
+            seq: &mut A,
+            i: usize,
+        ) -> Result<T, A::Error> {
+            seq.next_element()?
+                .ok_or_else(|| A::Error::invalid_length(i, &"an event of five fields"))
+        }
+        let detail = EVENT_DETAIL.with(std::cell::Cell::get);
+        let at = next(&mut seq, 0)?;
+        let status = next(&mut seq, 1)?;
+        let public: bool = next(&mut seq, 2)?;
+        let by = if detail == EventDetail::Whole {
+            next(&mut seq, 3)?
+        } else {
+            next::<IgnoredAny, _>(&mut seq, 3)?;
+            String::new()
+        };
+        let keep_note = match detail {
+            EventDetail::Whole => true,
+            EventDetail::PublicNotes => public,
+            EventDetail::NoNotes => false,
+        };
+        let note = if keep_note {
+            next(&mut seq, 4)?
+        } else {
+            next::<IgnoredAny, _>(&mut seq, 4)?;
+            None
+        };
+        Ok(Event {
+            at,
+            by,
+            status,
+            note,
+            public,
+        })
+    }
 }
 
 /// An incident.
@@ -206,4 +388,91 @@ pub struct Change {
     pub timeline: Vec<Event<ChangeStatus>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+
+    fn event(note: Option<&str>, public: bool, status: Option<IncidentStatus>) -> Event<IncidentStatus> {
+        Event {
+            at: "2026-11-20T09:14:00Z".parse().unwrap(),
+            by: "alice".into(),
+            status,
+            note: note.map(str::to_string),
+            public,
+        }
+    }
+
+    /// People's form is unchanged: fields by name, the empty ones left out,
+    /// unknown ones refused, the optional ones defaulted.
+    #[test]
+    fn an_event_is_a_map_of_fields_for_people() {
+        let e = event(Some("Rolled back"), true, Some(IncidentStatus::Resolved));
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"at": "2026-11-20T09:14:00Z", "by": "alice", "status": "resolved", "note": "Rolled back", "public": true})
+        );
+        let bare = event(None, false, None);
+        assert_eq!(
+            serde_json::to_value(&bare).unwrap(),
+            serde_json::json!({"at": "2026-11-20T09:14:00Z", "by": "alice"})
+        );
+        let back: Event<IncidentStatus> =
+            serde_json::from_value(serde_json::json!({"at": "2026-11-20T09:14:00Z", "by": "alice"})).unwrap();
+        assert_eq!(back, bare);
+        assert_eq!(serde_json::from_value::<Event<IncidentStatus>>(json).unwrap(), e);
+        let unknown = serde_json::json!({"at": "2026-11-20T09:14:00Z", "by": "alice", "when": "now"});
+        let err = serde_json::from_value::<Event<IncidentStatus>>(unknown)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `when`"), "{err}");
+        let missing = serde_json::json!({"at": "2026-11-20T09:14:00Z"});
+        let err = serde_json::from_value::<Event<IncidentStatus>>(missing)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field `by`"), "{err}");
+    }
+
+    /// The cache's form is a list of five, read whole or with only what a
+    /// detail keeps, and the detail ends with its decode.
+    #[test]
+    fn the_cache_reads_an_event_with_the_detail_asked_for() {
+        let events = vec![
+            event(Some("internal"), false, Some(IncidentStatus::Investigating)),
+            event(Some("public"), true, None),
+            event(None, true, Some(IncidentStatus::Resolved)),
+            event(None, false, None),
+        ];
+        let bytes = rmp_serde::to_vec_named(&events).unwrap();
+        let read = |detail| {
+            with_event_detail(detail, || {
+                rmp_serde::from_slice::<Vec<Event<IncidentStatus>>>(&bytes).unwrap()
+            })
+        };
+        assert_eq!(read(EventDetail::Whole), events);
+        let public = read(EventDetail::PublicNotes);
+        let none = read(EventDetail::NoNotes);
+        for (i, e) in events.iter().enumerate() {
+            for r in [&public[i], &none[i]] {
+                assert_eq!((r.at, r.status, r.public), (e.at, e.status, e.public));
+                assert_eq!(r.by, "");
+            }
+            assert_eq!(public[i].note, if e.public { e.note.clone() } else { None });
+            assert_eq!(none[i].note, None);
+        }
+        // Restored after its decode, even one that fails.
+        let failed = with_event_detail(EventDetail::NoNotes, || {
+            rmp_serde::from_slice::<Vec<Event<IncidentStatus>>>(&bytes[..bytes.len() - 3]).is_err()
+        });
+        assert!(failed);
+        assert_eq!(
+            rmp_serde::from_slice::<Vec<Event<IncidentStatus>>>(&bytes).unwrap(),
+            events
+        );
+        // A list of four is an error, not a default.
+        let short = rmp_serde::to_vec(&(events[0].at, events[0].status, false, "bob")).unwrap();
+        assert!(rmp_serde::from_slice::<Event<IncidentStatus>>(&short).is_err());
+    }
 }

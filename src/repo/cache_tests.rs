@@ -5,7 +5,7 @@ use super::codec::Gave;
 use super::*;
 use crate::diag::{Code, Finding, Pos, Severity};
 use crate::glance::Glance;
-use crate::model::{Kind, Record};
+use crate::model::{EventDetails, Kind, Record};
 
 const INC: &str = "apiVersion: gitsm/v1\nkind: Incident\nid: INC-0001\nservice: web\naffected_services: [db]\nstatus: closed\ntimeline:\n  - {at: 2026-03-01T10:00:00.5+02:00, by: a, status: new}\n";
 
@@ -47,13 +47,20 @@ fn an_entry_reads_back_as_it_was_written() {
         let blob = encode(&g, None).unwrap();
         let (back, rest) = decode_glance(&blob).unwrap();
         assert_eq!(back, g);
-        assert_eq!(decode_rest(rest), Some(None), "only the glance");
+        assert_eq!(
+            decode_rest(rest, EventDetails::WHOLE),
+            Some(None),
+            "only the glance"
+        );
         let (record, findings) = gave();
         for r in [record.as_ref(), None] {
             let blob = encode(&g, Some((r, &findings))).unwrap();
             let (back, rest) = decode_glance(&blob).unwrap();
             assert_eq!(back, g);
-            assert_eq!(decode_rest(rest), Some(Some((r.cloned(), findings.clone()))));
+            assert_eq!(
+                decode_rest(rest, EventDetails::WHOLE),
+                Some(Some((r.cloned(), findings.clone())))
+            );
         }
     }
 }
@@ -62,7 +69,8 @@ fn an_entry_reads_back_as_it_was_written() {
 fn no_cut_or_altered_entry_reads_as_an_entry() {
     let (record, findings) = gave();
     let blob = encode(&Glance::of(INC), Some((record.as_ref(), &findings))).unwrap();
-    let whole = |b: &[u8]| decode_glance(b).and_then(|(g, rest)| Some((g, decode_rest(rest)?)));
+    let whole =
+        |b: &[u8]| decode_glance(b).and_then(|(g, rest)| Some((g, decode_rest(rest, EventDetails::WHOLE)?)));
     for n in 0..blob.len() {
         assert!(whole(&blob[..n]).is_none(), "cut at {n}");
     }
@@ -158,7 +166,7 @@ fn a_warm_load_reads_the_cache_and_a_changed_file_again() {
         assert!(old.frame_into(e.frame, &mut frame));
         let blob = &frame[e.offset as usize..(e.offset + e.len) as usize];
         let (glance, rest) = decode_glance(blob).unwrap();
-        let (record, findings) = decode_rest(rest).unwrap().unwrap();
+        let (record, findings) = decode_rest(rest, EventDetails::WHOLE).unwrap().unwrap();
         let record = match record {
             Some(Record::Service(mut s)) if s.id.as_str() == "web" => {
                 s.name = "Forged".into();

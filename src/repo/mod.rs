@@ -17,7 +17,7 @@ pub use source::{
 
 use crate::diag::{Code, Finding, Pos};
 use crate::glance::Glance;
-use crate::model::{Kind, Record, API_VERSION, RECORD_FOLDERS};
+use crate::model::{EventDetails, Kind, Record, API_VERSION, RECORD_FOLDERS};
 use crate::{schema, yaml};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -105,7 +105,8 @@ pub fn load_map_screened<T: Send>(
     screen: Option<Screen<'_>>,
     f: impl Fn(Loaded) -> T + Sync + Send,
 ) -> anyhow::Result<(Vec<T>, Vec<Finding>, usize)> {
-    let (items, _, findings, files) = load_split_screened(source, screen, |l| (Some(f(l)), ()))?;
+    let (items, _, findings, files) =
+        load_split_screened(source, screen, EventDetails::WHOLE, |l| (Some(f(l)), ()))?;
     Ok((items, findings, files))
 }
 
@@ -128,6 +129,7 @@ const CHUNK: usize = 8192;
 pub fn load_split_screened<A: Send, B: Send>(
     source: &dyn Source,
     screen: Option<Screen<'_>>,
+    events: EventDetails,
     f: impl Fn(Loaded) -> (Option<A>, B) + Sync + Send,
 ) -> anyhow::Result<(Vec<A>, Vec<B>, Vec<Finding>, usize)> {
     let entries = source.entries()?;
@@ -182,7 +184,7 @@ pub fn load_split_screened<A: Send, B: Send>(
                     .copied()
                     .flatten()
                     .filter(|id| reading.is_some_and(|r| r.keeps(*id)));
-                let (loaded, findings, keep) = load_entry_cached(source, e, screen, hit, keep_as);
+                let (loaded, findings, keep) = load_entry_cached(source, e, screen, hit, keep_as, events);
                 match loaded.map(&f) {
                     Some((x, y)) => (x, Some(y), findings, keep),
                     None => (None, None, findings, keep),
@@ -221,7 +223,7 @@ pub fn load_split_screened<A: Send, B: Send>(
 
 /// Loads a single file; used by the loader and by editing commands.
 pub fn load_entry(source: &dyn Source, e: &Entry) -> (Option<Loaded>, Vec<Finding>) {
-    let (loaded, findings, _) = load_entry_cached(source, e, None, None, None);
+    let (loaded, findings, _) = load_entry_cached(source, e, None, None, None, EventDetails::WHOLE);
     (loaded, findings)
 }
 
@@ -234,6 +236,7 @@ fn load_entry_cached(
     screen: Option<Screen<'_>>,
     hit: Option<&[u8]>,
     keep_as: Option<cache::FileId>,
+    events: EventDetails,
 ) -> (Option<Loaded>, Vec<Finding>, cache::Keep) {
     let loaded = |record: Option<Record>| {
         record.map(|record| Loaded {
@@ -246,7 +249,7 @@ fn load_entry_cached(
         if screen.is_some_and(|s| s(&e.path, &glance)) {
             return (None, Vec::new(), cache::Keep::Hit);
         }
-        if let Some(Some((record, findings))) = cache::decode_rest(rest) {
+        if let Some(Some((record, findings))) = cache::decode_rest(rest, events) {
             return (loaded(record), findings, cache::Keep::Hit);
         }
         // Only the glance was kept (a screen skipped the file), or the

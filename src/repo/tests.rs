@@ -141,7 +141,10 @@ fn records_and_findings_stay_in_path_order_across_chunks() {
     let screen =
         |path: &str, _: &crate::glance::Glance| !path.ends_with("000.yaml") || path.ends_with("5000.yaml");
     let (kept, (), findings, files) = {
-        let (a, b, f, n) = load_split_screened(&src, Some(&screen), |l| (Some(l.path.clone()), ())).unwrap();
+        let (a, b, f, n) = load_split_screened(&src, Some(&screen), EventDetails::WHOLE, |l| {
+            (Some(l.path.clone()), ())
+        })
+        .unwrap();
         (a, b.first().copied().unwrap_or(()), f, n)
     };
     let want_kept: Vec<&str> = paths

@@ -281,6 +281,7 @@ pub type Skip<'a> = &'a (dyn Fn(&str, &crate::glance::Glance) -> Option<(Kind, S
 pub fn validate_screened(
     source: &dyn Source,
     skip: Option<Skip<'_>>,
+    events: crate::model::EventDetails,
     trim: &(dyn Fn(Loaded) -> Option<Loaded> + Sync),
 ) -> anyhow::Result<Screened> {
     let skipped = std::sync::Mutex::new(HashSet::new());
@@ -294,6 +295,7 @@ pub fn validate_screened(
     let (records, checked, loader_findings, files) = repo::load_split_screened(
         source,
         skip.is_some().then_some(&screen as repo::Screen<'_>),
+        events,
         |l| {
             let checked = check_record(&l);
             (trim(l), checked)

@@ -5,7 +5,7 @@
 
 use crate::diag::{Code, Finding, Pos, Severity};
 use crate::glance::{Glance, OwnedScan};
-use crate::model::{Kind, Record};
+use crate::model::{EventDetails, Kind, Record};
 
 /// What the loader gave for a file: its record, if any, and its findings.
 pub(crate) type Gave = (Option<Record>, Vec<Finding>);
@@ -109,7 +109,7 @@ pub(crate) fn decode_glance(blob: &[u8]) -> Option<(Glance, &[u8])> {
 
 /// Decodes what follows the glance: `Some(None)` when only the glance was
 /// kept (a screen skipped the file), `None` when the bytes are not that.
-pub(crate) fn decode_rest(rest: &[u8]) -> Option<Option<Gave>> {
+pub(crate) fn decode_rest(rest: &[u8], events: EventDetails) -> Option<Option<Gave>> {
     let mut r = Reader::new(rest);
     let loaded = match r.u8()? {
         0 => None,
@@ -119,7 +119,7 @@ pub(crate) fn decode_rest(rest: &[u8]) -> Option<Option<Gave>> {
                 1 => {
                     let kind = r.kind()?;
                     let n = usize::try_from(r.u64()?).ok()?;
-                    Some(Record::from_msgpack(kind, r.bytes(n)?)?)
+                    Some(Record::from_msgpack(kind, r.bytes(n)?, events)?)
                 }
                 _ => return None,
             };
