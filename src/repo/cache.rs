@@ -628,13 +628,14 @@ impl Run {
     /// Records a chunk's outcome: `hits` from [`Run::hits`] (a hit whose
     /// blob was unusable must come back as a new blob or nothing) and what
     /// each file gave.
-    pub(super) fn record_chunk(&mut self, chunk: &[Entry], hits: &[Option<Hit>], keep: Vec<Keep>) {
+    /// Takes `keep`'s entries, leaving it empty (and its room for the next chunk).
+    pub(super) fn record_chunk(&mut self, chunk: &[Entry], hits: &[Option<Hit>], keep: &mut Vec<Keep>) {
         let news = keep.iter().any(|k| matches!(k, Keep::Blob(..)));
         if news && self.writer.is_none() {
             self.dirty = true;
             self.start_writer();
         }
-        for ((e, hit), k) in chunk.iter().zip(hits).zip(keep) {
+        for ((e, hit), k) in chunk.iter().zip(hits).zip(keep.drain(..)) {
             match (k, hit) {
                 (Keep::Blob(id, blob), _) => {
                     if let Some(w) = &mut self.writer {

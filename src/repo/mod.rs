@@ -151,26 +151,31 @@ pub fn load_split_screened<A: Send, B: Send>(
         chunks.push(chunk);
     }
     drop(listing);
+    // A chunk's working vectors are the same size every time (the results
+    // alone are megabytes): made once and reused, not freed and asked of
+    // the system again per chunk, each time as fresh pages to be zeroed.
+    let mut ids: Vec<Option<cache::FileId>> = Vec::new();
+    let mut results: Vec<(Option<A>, Option<B>, Vec<Finding>, cache::Keep)> = Vec::new();
+    let mut keeps: Vec<cache::Keep> = Vec::new();
     for chunk in chunks {
         let chunk = &chunk[..];
         // With a cache: each file's identity, then the old entries that
         // still hold, read in one go per run of neighbours.
-        let (ids, hits) = match &mut run {
+        let hits = match &mut run {
             Some(r) => {
-                let ids: Vec<_> = chunk
+                chunk
                     .par_iter()
                     .map(|e| match e.id {
                         Some(id) => Some(id),
                         None => (!e.symlink).then(|| source.file_id(&e.path)).flatten(),
                     })
-                    .collect();
-                let hits = r.hits(chunk, &ids);
-                (ids, hits)
+                    .collect_into_vec(&mut ids);
+                r.hits(chunk, &ids)
             }
-            None => (Vec::new(), Vec::new()),
+            None => Vec::new(),
         };
         let reading = run.as_ref();
-        let results: Vec<(Option<A>, Option<B>, Vec<Finding>, cache::Keep)> = chunk
+        chunk
             .par_iter()
             .enumerate()
             .map(|(i, e)| {
@@ -190,9 +195,8 @@ pub fn load_split_screened<A: Send, B: Send>(
                     None => (None, None, findings, keep),
                 }
             })
-            .collect();
-        let mut keeps = Vec::with_capacity(if run.is_some() { chunk.len() } else { 0 });
-        for (a, b, found, keep) in results {
+            .collect_into_vec(&mut results);
+        for (a, b, found, keep) in results.drain(..) {
             kept.extend(a);
             read_once.extend(b);
             findings.extend(found);
@@ -201,7 +205,7 @@ pub fn load_split_screened<A: Send, B: Send>(
             }
         }
         if let Some(r) = &mut run {
-            r.record_chunk(chunk, &hits, keeps);
+            r.record_chunk(chunk, &hits, &mut keeps);
         }
     }
     if let Some(r) = run {
