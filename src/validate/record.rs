@@ -40,7 +40,7 @@ pub(super) fn check_record(l: &Loaded) -> (Facts, Vec<Pending>) {
         path: l.path.clone(),
         kind: l.record.kind(),
         id: l.record.id().clone(),
-        refs: check.refs,
+        refs: check.refs.into_boxed_slice(),
         detail: check.detail,
     };
     (facts, check.found.pending)
