@@ -375,27 +375,38 @@ impl OldCache {
 
     /// The decompressed frame at file offset `at`, appended to `buf`;
     /// `false` when it cannot be read.
+    ///
+    /// The compressed bytes are read into `buf` too, past where the frame
+    /// decompresses to, so a reused buffer is all a frame needs: no fresh
+    /// memory per frame.
     fn frame_into(&self, at: u64, buf: &mut Vec<u8>) -> bool {
-        let Some(head) = read_at(&self.file, at, FRAME_HEAD) else {
+        let mut head = [0u8; FRAME_HEAD];
+        if !read_into(&self.file, at, &mut head) {
             return false;
-        };
+        }
         let word = |i: usize| u64::from_le_bytes(head[i * 8..i * 8 + 8].try_into().unwrap_or_default());
         let (raw_len, packed_len, crc) = (word(0), word(1), word(2));
         if raw_len > MAX_FRAME_BYTES || packed_len > MAX_FRAME_BYTES * 2 {
             return false;
         }
-        let Some(packed) = read_at(&self.file, at + FRAME_HEAD as u64, packed_len as usize) else {
-            return false;
-        };
+        let (raw_len, packed_len) = (raw_len as usize, packed_len as usize);
+        let start = buf.len();
+        buf.resize(start + raw_len + packed_len, 0);
+        let (out, packed) = buf[start..].split_at_mut(raw_len);
         // LZ4 has no check of its own: a damaged frame must not decode as
         // other records.
-        if u64::from(crc32fast::hash(&packed)) != crc {
-            return false;
-        }
-        let start = buf.len();
-        buf.resize(start + raw_len as usize, 0);
-        match lz4_flex::block::decompress_into(&packed, &mut buf[start..]) {
-            Ok(n) if n == raw_len as usize => true,
+        let intact = read_into(&self.file, at + FRAME_HEAD as u64, packed)
+            && u64::from(crc32fast::hash(packed)) == crc;
+        let decompressed = if intact {
+            lz4_flex::block::decompress_into(packed, out).ok()
+        } else {
+            None
+        };
+        match decompressed {
+            Some(n) if n == raw_len => {
+                buf.truncate(start + raw_len);
+                true
+            }
             _ => {
                 buf.truncate(start);
                 false
