@@ -122,7 +122,7 @@ impl Need {
         };
         fn drop_notes<S>(timeline: &mut Vec<crate::model::Event<S>>, keep_public: bool) {
             for e in timeline.iter_mut() {
-                e.by = String::new();
+                e.by = Box::default();
                 if !(keep_public && e.public) {
                     e.note = None;
                 }

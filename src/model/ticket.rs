@@ -20,12 +20,12 @@ pub struct Event<S> {
     /// When it happened.
     pub at: Timestamp,
     /// Who did it (a GitHub login).
-    pub by: String,
+    pub by: Box<str>,
     /// The status the record moved to, if this event moved it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<S>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Box<str>>,
     /// Public notes appear on the status page; notes are internal by default.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub public: bool,
@@ -40,11 +40,11 @@ pub struct Event<S> {
 )]
 struct NamedEvent<S> {
     at: Timestamp,
-    by: String,
+    by: Box<str>,
     #[serde(default)]
     status: Option<S>,
     #[serde(default)]
-    note: Option<String>,
+    note: Option<Box<str>>,
     #[serde(default)]
     public: bool,
 }
@@ -185,7 +185,7 @@ impl<'de, S: Deserialize<'de>> serde::de::Visitor<'de> for EventList<S> {
             next(&mut seq, 3)?
         } else {
             next::<IgnoredAny, _>(&mut seq, 3)?;
-            String::new()
+            Box::default()
         };
         let keep_note = match detail {
             EventDetail::Whole => true,
@@ -399,7 +399,7 @@ mod event_tests {
             at: "2026-11-20T09:14:00Z".parse().unwrap(),
             by: "alice".into(),
             status,
-            note: note.map(str::to_string),
+            note: note.map(Box::from),
             public,
         }
     }
@@ -457,7 +457,7 @@ mod event_tests {
         for (i, e) in events.iter().enumerate() {
             for r in [&public[i], &none[i]] {
                 assert_eq!((r.at, r.status, r.public), (e.at, e.status, e.public));
-                assert_eq!(r.by, "");
+                assert_eq!(&*r.by, "");
             }
             assert_eq!(public[i].note, if e.public { e.note.clone() } else { None });
             assert_eq!(none[i].note, None);

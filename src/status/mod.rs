@@ -402,7 +402,7 @@ fn maintenance_docs<'a>(
             .iter()
             .filter(|e| e.public)
             .filter_map(|e| {
-                let text = e.note.clone()?;
+                let text = e.note.as_deref()?.to_string();
                 let st = e
                     .status
                     .map(|s| s.as_str().to_string())
@@ -473,7 +473,7 @@ fn incident_doc(inc: &Incident, services: Vec<Id>, url: String, now: jiff::Times
             updates.push(Update {
                 at: e.at,
                 status: phase_str(phase),
-                text: note.clone(),
+                text: note.to_string(),
             });
         }
     }
