@@ -145,10 +145,9 @@ fn is_direct(kind: Kind, from: &str, to: &str) -> bool {
     listed || (to == "on_hold" && is_open(from) && from != "on_hold" && !table(kind).is_empty())
 }
 
-/// Whether `status` is in [`statuses`]`(kind)`.
+/// Whether `status`, never `on_hold` here, is in [`statuses`]`(kind)`.
 fn is_status(kind: Kind, status: &str) -> bool {
-    let table = table(kind);
-    table.iter().any(|(s, _)| *s == status) || (status == "on_hold" && !table.is_empty())
+    table(kind).iter().any(|(s, _)| *s == status)
 }
 
 // Rule 7 (SPEC §3): emergency changes whose post-implementation review is
