@@ -53,7 +53,8 @@ impl<S: Serialize> Serialize for Event<S> {
     fn serialize<Z: serde::Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
         use serde::ser::SerializeStruct;
         if !z.is_human_readable() {
-            return (&self.at, &self.status, self.public, &self.by, &self.note).serialize(z);
+            let (by, note) = (BinStr(&self.by), self.note.as_deref().map(BinStr));
+            return (&self.at, &self.status, self.public, by, note).serialize(z);
         }
         let fields = 2
             + usize::from(self.status.is_some())
@@ -160,6 +161,41 @@ pub(super) fn with_event_detail<R>(detail: EventDetail, f: impl FnOnce() -> R) -
     f()
 }
 
+/// A string the cache keeps as MessagePack binary, not text: what a decode
+/// skips (an event's author and note, most of a repo's text) is then never
+/// checked as UTF-8. Read back by [`BinBox`], which checks what it keeps.
+struct BinStr<'a>(&'a str);
+
+impl Serialize for BinStr<'_> {
+    fn serialize<Z: serde::Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        z.serialize_bytes(self.0.as_bytes())
+    }
+}
+
+/// A [`BinStr`] read back: its bytes, which must be UTF-8.
+struct BinBox(Box<str>);
+
+impl<'de> Deserialize<'de> for BinBox {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = BinBox;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("UTF-8 bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<BinBox, E> {
+                std::str::from_utf8(v)
+                    .map(|s| BinBox(s.into()))
+                    .map_err(E::custom)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<BinBox, E> {
+                Ok(BinBox(v.into()))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
 /// Reads an event in the cache's form, `[at, status, public, by, note]`.
 struct EventList<S>(std::marker::PhantomData<S>);
 
@@ -182,7 +218,7 @@ impl<'de, S: Deserialize<'de>> serde::de::Visitor<'de> for EventList<S> {
         let status = next(&mut seq, 1)?;
         let public: bool = next(&mut seq, 2)?;
         let by = if detail == EventDetail::Whole {
-            next(&mut seq, 3)?
+            next::<BinBox, _>(&mut seq, 3)?.0
         } else {
             next::<IgnoredAny, _>(&mut seq, 3)?;
             Box::default()
@@ -193,7 +229,7 @@ impl<'de, S: Deserialize<'de>> serde::de::Visitor<'de> for EventList<S> {
             EventDetail::NoNotes => false,
         };
         let note = if keep_note {
-            next(&mut seq, 4)?
+            next::<Option<BinBox>, _>(&mut seq, 4)?.map(|n| n.0)
         } else {
             next::<IgnoredAny, _>(&mut seq, 4)?;
             None
@@ -471,6 +507,18 @@ mod event_tests {
             rmp_serde::from_slice::<Vec<Event<IncidentStatus>>>(&bytes).unwrap(),
             events
         );
+        // The author and notes are MessagePack binary (0xc4, length, bytes),
+        // so a decode that skips them never checks them as UTF-8; one that
+        // keeps them does, and refuses what is not.
+        let one = rmp_serde::to_vec(&events[0]).unwrap();
+        let holds = |needle: &[u8]| one.windows(needle.len()).any(|w| w == needle);
+        assert!(holds(b"\xc4\x05alice") && holds(b"\xc4\x08internal"), "{one:?}");
+        let bad = [&one[..one.len() - 8], b"intern\xffl"].concat();
+        assert!(rmp_serde::from_slice::<Event<IncidentStatus>>(&bad).is_err());
+        let skipped = with_event_detail(EventDetail::NoNotes, || {
+            rmp_serde::from_slice::<Event<IncidentStatus>>(&bad)
+        });
+        assert_eq!(skipped.unwrap().note, None);
         // A list of four is an error, not a default.
         let short = rmp_serde::to_vec(&(events[0].at, events[0].status, false, "bob")).unwrap();
         assert!(rmp_serde::from_slice::<Event<IncidentStatus>>(&short).is_err());
