@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 // People write an event as a map of fields by name (YAML, JSON). The
 // loader's cache (MessagePack, not human-readable) keeps it as the list
-// `[at, status, public, by, note]`: a repo's events outnumber its records
-// eight to one, and naming each field of each was a tenth of a warm load.
+// `[at, status, public, by, note]`, author and note as binary (see
+// `BinStr`): a repo's events outnumber its records eight to one, and
+// naming each field of each was a tenth of a warm load.
 // (Not a doc comment: the schema's description is the line below.)
 /// One timeline event. The first event of a timeline is the record's creation.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
