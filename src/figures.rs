@@ -81,9 +81,9 @@ impl Need {
 }
 
 impl Need {
-    /// What of each kind's events [`Need::trim`] keeps: a record read from
-    /// the loader's cache never holds the rest (a test holds the two to
-    /// the same record).
+    /// What each kind's events keep for this need: [`Need::trim`] drops the
+    /// rest, and a record read from the loader's cache never holds it (a
+    /// test holds the two to the same record).
     pub fn event_details(&self) -> crate::model::EventDetails {
         use crate::model::{EventDetail, EventDetails};
         match self {
@@ -114,13 +114,19 @@ impl Need {
     ///
     /// `tests/figures.rs` holds every command's output on trimmed records
     /// to the output on whole ones.
+    ///
+    /// A kind's events keep what [`Need::event_details`] says (the one
+    /// place that says it; the cache's decode reads the same), and a kind
+    /// whose events are trimmed loses its other texts too.
     pub fn trim(&self, mut l: Loaded) -> Loaded {
-        let keep_public_notes = match self {
-            Need::StatusPage => true,
-            Need::Report { .. } | Need::Window { .. } => false,
-            Need::All | Need::Sla { .. } => return l,
-        };
-        fn drop_notes<S>(timeline: &mut Vec<crate::model::Event<S>>, keep_public: bool) {
+        use crate::model::EventDetail;
+        let events = self.event_details();
+        fn drop_notes<S>(timeline: &mut Vec<crate::model::Event<S>>, detail: EventDetail) {
+            let keep_public = match detail {
+                EventDetail::Whole => return,
+                EventDetail::PublicNotes => true,
+                EventDetail::NoNotes => false,
+            };
             for e in timeline.iter_mut() {
                 e.by = Box::default();
                 if !(keep_public && e.public) {
@@ -137,7 +143,7 @@ impl Need {
             timeline.shrink_to_fit();
         }
         match &mut l.record {
-            Record::Incident(i) => {
+            Record::Incident(i) if events.incidents != EventDetail::Whole => {
                 // `apiVersion` and `kind` were checked by the loader; the
                 // record's type says the rest.
                 i.api_version = String::new();
@@ -148,9 +154,9 @@ impl Need {
                 i.priority_override_reason = None;
                 i.related = Vec::new();
                 i.extra = None;
-                drop_notes(&mut i.timeline, keep_public_notes);
+                drop_notes(&mut i.timeline, events.incidents);
             }
-            Record::Change(c) if !keep_public_notes => {
+            Record::Change(c) if events.changes != EventDetail::Whole => {
                 c.api_version = String::new();
                 c.kind = String::new();
                 c.description = None;
@@ -159,12 +165,12 @@ impl Need {
                 c.test_plan = None;
                 c.review = None;
                 c.extra = None;
-                drop_notes(&mut c.timeline, false);
+                drop_notes(&mut c.timeline, events.changes);
             }
-            Record::Request(r) if !keep_public_notes => {
+            Record::Request(r) if events.requests != EventDetail::Whole => {
                 r.fields = None;
                 r.extra = None;
-                drop_notes(&mut r.timeline, false);
+                drop_notes(&mut r.timeline, events.requests);
             }
             _ => {}
         }
