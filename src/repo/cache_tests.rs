@@ -361,3 +361,123 @@ fn find_gives_each_path_its_own_entry_in_any_order_of_asking() {
         assert!(old.find(missing).is_none(), "{missing}");
     }
 }
+
+/// Services in memory with settled identities, counting what is read.
+struct Many {
+    cache: Option<Cache>,
+    files: std::sync::Mutex<Vec<(String, FileId, String)>>,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl super::super::Source for Many {
+    fn entries(&self) -> anyhow::Result<Vec<Entry>> {
+        let files = self.files.lock().unwrap();
+        Ok(files
+            .iter()
+            .map(|(path, id, _)| Entry {
+                path: path.clone(),
+                size: 0,
+                symlink: false,
+                id: Some(*id),
+            })
+            .collect())
+    }
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let files = self.files.lock().unwrap();
+        let (_, _, text) = files
+            .iter()
+            .find(|(p, _, _)| p == path)
+            .ok_or_else(|| std::io::Error::other("gone"))?;
+        Ok(text.clone().into_bytes())
+    }
+    fn cache(&self) -> Option<&Cache> {
+        self.cache.as_ref()
+    }
+}
+
+/// The loader reuses its per-chunk vectors (identities, results, what the
+/// cache keeps) from chunk to chunk: over three chunks a cold load writes
+/// every file to the cache, a warm one reads none, and a file changed in
+/// the second chunk and one added in the first are read again — each time
+/// the records are those of an uncached load.
+#[test]
+fn a_cache_over_several_chunks_keeps_each_file_as_its_own() {
+    let n = 2 * super::super::CHUNK + 5;
+    let service = |k: usize, name: &str| {
+        format!("apiVersion: gitsm/v1\nkind: Service\nid: svc-{k:05}\nname: {name}\nowner: team-a\n")
+    };
+    let files: Vec<(String, FileId, String)> = (0..n)
+        .map(|k| {
+            (
+                format!("catalog/svc-{k:05}.yaml"),
+                settled(k as u64 + 1),
+                service(k, &format!("S{k}")),
+            )
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let source = Many {
+        cache: Some(Cache::in_dir(dir.path(), dir.path()).min_files(0)),
+        files: std::sync::Mutex::new(files),
+        reads: 0.into(),
+    };
+    let names = |source: &Many| -> Vec<String> {
+        let snap = super::super::load(source).unwrap();
+        assert!(snap.findings.is_empty(), "{:?}", snap.findings);
+        snap.records
+            .iter()
+            .map(|l| match &l.record {
+                Record::Service(s) => format!("{} {}", s.id, s.name),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let uncached = |source: &Many| -> Vec<String> {
+        let plain = Many {
+            cache: None,
+            files: std::sync::Mutex::new(source.files.lock().unwrap().clone()),
+            reads: 0.into(),
+        };
+        let snap = super::super::load(&plain).unwrap();
+        snap.records
+            .iter()
+            .map(|l| match &l.record {
+                Record::Service(s) => format!("{} {}", s.id, s.name),
+                _ => String::new(),
+            })
+            .collect()
+    };
+    let reads = |source: &Many| source.reads.swap(0, std::sync::atomic::Ordering::SeqCst);
+
+    assert_eq!(names(&source), uncached(&source));
+    assert_eq!(reads(&source), n, "cold: every file read");
+    assert_eq!(source.cache.as_ref().unwrap().cached_paths().len(), n);
+    assert_eq!(names(&source), uncached(&source));
+    assert_eq!(reads(&source), 0, "warm: none read");
+
+    let changed = super::super::CHUNK + 3;
+    {
+        let mut files = source.files.lock().unwrap();
+        files[changed].1 = settled(1_000_000);
+        files[changed].2 = service(changed, "Changed");
+        files.insert(
+            10,
+            (
+                "catalog/svc-00009a.yaml".into(),
+                settled(2_000_000),
+                service(99_999, "Added"),
+            ),
+        );
+    }
+    let after = names(&source);
+    assert_eq!(after, uncached(&source));
+    assert!(
+        after.contains(&format!("svc-{changed:05} Changed"))
+            && after.contains(&"svc-99999 Added".to_string())
+    );
+    assert_eq!(reads(&source), 2, "only the changed and the added file");
+    assert_eq!(names(&source), after);
+    assert_eq!(reads(&source), 0, "and then none");
+    assert_eq!(source.cache.as_ref().unwrap().cached_paths().len(), n + 1);
+}
